@@ -1,0 +1,227 @@
+//! The only place that knows ECR's error codes, HTTP statuses and wording (reference/ecr-facts.md §3).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::CONTENT_TYPE;
+use crate::lab::LabError;
+use crate::sigv4::{AuthError, format_amz_date, parse_amz_date};
+use crate::state::ImageRef;
+use crate::state::StateError;
+
+/// ECR's error codes (the `__type` of the error body), plus the generic ones of awsJson services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcrErrorCode {
+    RepositoryNotFoundException,
+    RepositoryAlreadyExistsException,
+    RepositoryNotEmptyException,
+    ImageNotFoundException,
+    ImageAlreadyExistsException,
+    ImageTagAlreadyExistsException,
+    ImageDigestDoesNotMatchException,
+    InvalidParameterException,
+    InvalidTagParameterException,
+    TooManyTagsException,
+    LimitExceededException,
+    ServerException,
+    SerializationException,
+    UnknownOperationException,
+    UnsupportedOperationException,
+    UnrecognizedClientException,
+    InvalidSignatureException,
+    IncompleteSignatureException,
+    MissingAuthenticationTokenException,
+    ExpiredTokenException,
+}
+
+impl EcrErrorCode {
+    pub fn name(self) -> &'static str {
+        use EcrErrorCode::*;
+        match self {
+            RepositoryNotFoundException => "RepositoryNotFoundException",
+            RepositoryAlreadyExistsException => "RepositoryAlreadyExistsException",
+            RepositoryNotEmptyException => "RepositoryNotEmptyException",
+            ImageNotFoundException => "ImageNotFoundException",
+            ImageAlreadyExistsException => "ImageAlreadyExistsException",
+            ImageTagAlreadyExistsException => "ImageTagAlreadyExistsException",
+            ImageDigestDoesNotMatchException => "ImageDigestDoesNotMatchException",
+            InvalidParameterException => "InvalidParameterException",
+            InvalidTagParameterException => "InvalidTagParameterException",
+            TooManyTagsException => "TooManyTagsException",
+            LimitExceededException => "LimitExceededException",
+            ServerException => "ServerException",
+            SerializationException => "SerializationException",
+            UnknownOperationException => "UnknownOperationException",
+            UnsupportedOperationException => "UnsupportedOperationException",
+            UnrecognizedClientException => "UnrecognizedClientException",
+            InvalidSignatureException => "InvalidSignatureException",
+            IncompleteSignatureException => "IncompleteSignatureException",
+            MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
+            ExpiredTokenException => "ExpiredTokenException",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        use EcrErrorCode::*;
+        match self {
+            ServerException => StatusCode::INTERNAL_SERVER_ERROR,
+            InvalidSignatureException | ExpiredTokenException | MissingAuthenticationTokenException => {
+                StatusCode::FORBIDDEN
+            }
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcrError {
+    pub code: EcrErrorCode,
+    pub message: String,
+}
+
+impl EcrError {
+    pub fn new(code: EcrErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    /// `Invalid parameter at 'MEMBER' failed to satisfy constraint: 'CONSTRAINT'`.
+    pub fn invalid_parameter(member: &str, constraint: &str) -> Self {
+        Self::new(
+            EcrErrorCode::InvalidParameterException,
+            format!("Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'"),
+        )
+    }
+
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(EcrErrorCode::SerializationException, message)
+    }
+}
+
+impl From<StateError> for EcrError {
+    fn from(error: StateError) -> Self {
+        use EcrErrorCode as C;
+        match error {
+            StateError::RepositoryNotFound { name, registry } => Self::new(
+                C::RepositoryNotFoundException,
+                format!("The repository with name '{name}' does not exist in the registry with id '{registry}'"),
+            ),
+            StateError::RepositoryAlreadyExists { name, registry } => Self::new(
+                C::RepositoryAlreadyExistsException,
+                format!("The repository with name '{name}' already exists in the registry with id '{registry}'"),
+            ),
+            StateError::RepositoryNotEmpty { name, registry } => Self::new(
+                C::RepositoryNotEmptyException,
+                format!(
+                    "The repository with name '{name}' in registry with id '{registry}' cannot be deleted because it still contains images"
+                ),
+            ),
+            StateError::ImageNotFound { image, name, registry } => Self::new(
+                C::ImageNotFoundException,
+                format!(
+                    "The image with imageId {} does not exist within the repository with name '{name}' in the registry with id '{registry}'",
+                    image_id_text(&image)
+                ),
+            ),
+            StateError::ImageAlreadyExists { digest, tag, name, registry } => Self::new(
+                C::ImageAlreadyExistsException,
+                format!(
+                    "Image with digest '{digest}' and tag '{}' already exists in the repository with name '{name}' in registry with id '{registry}'",
+                    tag.as_ref().map(|t| t.as_str()).unwrap_or("null")
+                ),
+            ),
+            StateError::ImageTagAlreadyExists { tag, name, .. } => Self::new(
+                C::ImageTagAlreadyExistsException,
+                format!(
+                    "The image tag '{tag}' already exists in the '{name}' repository and cannot be overwritten because the repository is immutable."
+                ),
+            ),
+            StateError::ImageDigestDoesNotMatch { given, computed } => Self::new(
+                C::ImageDigestDoesNotMatchException,
+                format!(
+                    "The provided image digest '{given}' does not match the digest '{computed}' of the image manifest"
+                ),
+            ),
+            StateError::InvalidArgument { member, constraint } => Self::invalid_parameter(member, &constraint),
+            StateError::InvalidTagParameter(message) => Self::new(C::InvalidTagParameterException, message),
+            StateError::TooManyTags(message) => Self::new(C::TooManyTagsException, message),
+            StateError::LimitExceeded { what } => Self::new(
+                C::LimitExceededException,
+                format!("The operation did not succeed because it would exceed {what}."),
+            ),
+        }
+    }
+}
+
+impl From<LabError> for EcrError {
+    fn from(error: LabError) -> Self {
+        match error {
+            LabError::State(e) => e.into(),
+            LabError::Storage(message) => Self::new(EcrErrorCode::ServerException, message),
+        }
+    }
+}
+
+impl From<AuthError> for EcrError {
+    fn from(error: AuthError) -> Self {
+        use EcrErrorCode as C;
+        match error {
+            AuthError::Missing => Self::new(C::MissingAuthenticationTokenException, "Missing Authentication Token"),
+            AuthError::Malformed(detail) => Self::new(C::IncompleteSignatureException, detail),
+            AuthError::UnknownKey => {
+                Self::new(C::UnrecognizedClientException, "The security token included in the request is invalid.")
+            }
+            AuthError::SignatureMismatch => Self::new(C::InvalidSignatureException, SIGNATURE_MISMATCH),
+            AuthError::WrongService { expected } => Self::new(
+                C::InvalidSignatureException,
+                format!("Credential should be scoped to correct service: '{expected}'. "),
+            ),
+            AuthError::Skewed { request, server } => {
+                Self::new(C::InvalidSignatureException, skew_message(&request, &server))
+            }
+            AuthError::ExpiredToken => {
+                Self::new(C::ExpiredTokenException, "The security token included in the request is expired")
+            }
+        }
+    }
+}
+
+pub const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/// `{imageDigest:'sha256:…', imageTag:'v1'}`, with `'null'` for a missing part, as ECR prints it.
+fn image_id_text(image: &ImageRef) -> String {
+    let part = |v: &Option<String>| v.clone().unwrap_or_else(|| "null".into());
+    format!("{{imageDigest:'{}', imageTag:'{}'}}", part(&image.digest), part(&image.tag))
+}
+
+/// AWS's text for a request dated too far from the server's clock.
+pub fn skew_message(request: &str, server: &str) -> String {
+    let (Some(r), Some(s)) = (parse_amz_date(request), parse_amz_date(server)) else {
+        return format!("Signature expired: {request}");
+    };
+    if r < s {
+        format!(
+            "Signature expired: {request} is now earlier than {} ({server} - 15 min.)",
+            format_amz_date(s - 15 * 60)
+        )
+    } else {
+        format!(
+            "Signature not yet current: {request} is still later than {} ({server} + 15 min.)",
+            format_amz_date(s + 15 * 60)
+        )
+    }
+}
+
+impl IntoResponse for EcrError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "__type": self.code.name(), "message": self.message });
+        (
+            self.code.status(),
+            [
+                (axum::http::header::CONTENT_TYPE, CONTENT_TYPE),
+                (axum::http::HeaderName::from_static("x-amzn-errortype"), self.code.name()),
+            ],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,132 @@
+//! The ECR JSON 1.1 API: `X-Amz-Target` → [`Operation`] → parse the body → one state call →
+//! serialise. Rules live in `state`; wording lives in `error`; shapes live in `wire`.
+
+pub mod error;
+mod operations;
+pub mod wire;
+
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+pub use error::{EcrError, EcrErrorCode};
+
+use crate::Lab;
+use crate::state::Caller;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921.";
+
+macro_rules! operations {
+    (supported { $($op:ident),* $(,)? } modeled { $($other:ident),* $(,)? }) => {
+        /// The operations this mock implements. The `match` in `operations::dispatch` is the dispatch table.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Operation { $($op),* }
+
+        impl Operation {
+            pub const ALL: &'static [Operation] = &[$(Operation::$op),*];
+            pub fn name(self) -> &'static str {
+                match self { $(Operation::$op => stringify!($op)),* }
+            }
+        }
+
+        /// Operations in ECR's service model that this mock does not implement yet.
+        pub const NOT_IMPLEMENTED: &[&str] = &[$(stringify!($other)),*];
+    };
+}
+
+operations! {
+    supported {
+        CreateRepository, DescribeRepositories, DeleteRepository, GetAuthorizationToken, DescribeImages, ListImages,
+        BatchGetImage, BatchDeleteImage, PutImage, PutImageTagMutability, PutImageScanningConfiguration, TagResource,
+        UntagResource, ListTagsForResource, DescribeRegistry,
+    }
+    modeled {
+        BatchCheckLayerAvailability, BatchGetRepositoryScanningConfiguration, CompleteLayerUpload, DeleteLifecyclePolicy,
+        DeleteRepositoryPolicy, DescribeImageScanFindings, GetDownloadUrlForLayer, GetLifecyclePolicy,
+        GetLifecyclePolicyPreview, GetRegistryScanningConfiguration, GetRepositoryPolicy, InitiateLayerUpload,
+        PutLifecyclePolicy, PutRegistryScanningConfiguration, SetRepositoryPolicy, StartImageScan,
+        StartLifecyclePolicyPreview, UploadLayerPart, CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
+        DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
+        DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,
+        DescribePullThroughCacheRules, DescribeRepositoryCreationTemplates, GetAccountSetting, GetRegistryPolicy,
+        GetSigningConfiguration, ListImageReferrers, ListPullTimeUpdateExclusions, PutAccountSetting, PutRegistryPolicy,
+        PutReplicationConfiguration, PutSigningConfiguration, RegisterPullTimeUpdateExclusion, UpdateImageStorageClass,
+        UpdatePullThroughCacheRule, UpdateRepositoryCreationTemplate, ValidatePullThroughCacheRule,
+    }
+}
+
+/// What an `X-Amz-Target` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Supported(Operation),
+    /// In ECR's model, not in this mock (yet).
+    NotImplemented(String),
+    /// Not an ECR operation at all.
+    Unknown(String),
+}
+
+impl Target {
+    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        let target = headers.get("x-amz-target")?.to_str().unwrap_or_default();
+        let Some(name) = target.strip_prefix(TARGET_PREFIX) else {
+            return Some(Self::Unknown(target.to_owned()));
+        };
+        Some(match Operation::ALL.iter().find(|op| op.name() == name) {
+            Some(op) => Self::Supported(*op),
+            None if NOT_IMPLEMENTED.contains(&name) => Self::NotImplemented(name.to_owned()),
+            None => Self::Unknown(target.to_owned()),
+        })
+    }
+
+    /// The error for a target this mock will not run (after the caller was authenticated).
+    pub fn refusal(&self) -> Option<EcrError> {
+        match self {
+            Self::Supported(_) => None,
+            Self::NotImplemented(name) => {
+                let supported: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+                Some(EcrError::new(
+                    EcrErrorCode::UnsupportedOperationException,
+                    format!(
+                        "The ECR operation {name} is not supported by the ecr-lab mock. Supported operations: {}.",
+                        supported.join(", ")
+                    ),
+                ))
+            }
+            Self::Unknown(target) => Some(EcrError::new(
+                EcrErrorCode::UnknownOperationException,
+                format!("Unknown operation '{target}': ECR has no such operation, so the ecr-lab mock cannot run it"),
+            )),
+        }
+    }
+}
+
+/// Runs one authenticated ECR call.
+pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Response {
+    match operations::dispatch(lab, caller, operation, body).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Parses a request body; `{}` when empty. Syntax and type errors are SerializationException.
+fn parse<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, EcrError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() || path == "." {
+            EcrError::serialization(format!("The request body is not valid JSON: {inner}"))
+        } else {
+            EcrError::serialization(format!("Member '{path}' has the wrong type: {inner}"))
+        }
+    })
+}
+
+fn json(value: impl serde::Serialize) -> Response {
+    let body = serde_json::to_vec(&value).expect("responses serialize");
+    ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], body).into_response()
+}

@@ -1,0 +1,542 @@
+//! One function per operation: turn wire members into typed values (ECR's validation errors),
+//! call the state once, and build the wire response.
+
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+
+use super::wire::*;
+use super::{EcrError, Operation, json, parse};
+use crate::Lab;
+use crate::state::manifest;
+use crate::state::token;
+use crate::state::{
+    Caller, Encryption, ImageFailure, ImageRef, NewRepository, RegistryKey, RepositoryUpdate, ResourceTag, StateError,
+    TagMutabilitySetting,
+};
+use crate::types::{
+    AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Region, RepositoryName, TagMutability,
+    TagStatus, WireEnum,
+};
+
+/// Page size when `maxResults` is not given (DescribeRepositories, DescribeImages, ListImages).
+const DEFAULT_PAGE: usize = 100;
+
+pub(super) async fn dispatch(
+    lab: &Lab,
+    caller: &Caller,
+    operation: Operation,
+    body: &[u8],
+) -> Result<Response, EcrError> {
+    match operation {
+        Operation::CreateRepository => create_repository(lab, caller, parse(body)?).await,
+        Operation::DescribeRepositories => describe_repositories(lab, caller, parse(body)?),
+        Operation::DeleteRepository => delete_repository(lab, caller, parse(body)?).await,
+        Operation::GetAuthorizationToken => get_authorization_token(lab, caller, parse(body)?),
+        Operation::DescribeImages => describe_images(lab, caller, parse(body)?),
+        Operation::ListImages => list_images(lab, caller, parse(body)?),
+        Operation::BatchGetImage => batch_get_image(lab, caller, parse(body)?),
+        Operation::BatchDeleteImage => batch_delete_image(lab, caller, parse(body)?).await,
+        Operation::PutImage => put_image(lab, caller, parse(body)?).await,
+        Operation::PutImageTagMutability => put_image_tag_mutability(lab, caller, parse(body)?).await,
+        Operation::PutImageScanningConfiguration => put_image_scanning_configuration(lab, caller, parse(body)?).await,
+        Operation::TagResource => tag_resource(lab, caller, parse(body)?).await,
+        Operation::UntagResource => untag_resource(lab, caller, parse(body)?).await,
+        Operation::ListTagsForResource => list_tags_for_resource(lab, caller, parse(body)?),
+        Operation::DescribeRegistry => Ok(json(DescribeRegistryResponse {
+            registry_id: caller.account.to_string(),
+            replication_configuration: ReplicationConfiguration { rules: Vec::new() },
+        })),
+    }
+}
+
+// ---- members to typed values ----
+
+fn invalid(member: &str, constraint: &str) -> EcrError {
+    EcrError::invalid_parameter(member, constraint)
+}
+
+fn required<T>(value: Option<T>, member: &str) -> Result<T, EcrError> {
+    value.ok_or_else(|| invalid(member, "must not be null"))
+}
+
+fn registry(caller: &Caller, registry_id: Option<String>) -> Result<RegistryKey, EcrError> {
+    let account = match registry_id {
+        Some(id) => AccountId::parse(&id).map_err(|e| invalid("registryId", &e.0))?,
+        None => caller.account.clone(),
+    };
+    Ok(RegistryKey::new(account, caller.region.clone()))
+}
+
+fn repository_name(value: Option<String>) -> Result<RepositoryName, EcrError> {
+    RepositoryName::parse(&required(value, "repositoryName")?).map_err(|e| invalid("repositoryName", &e.0))
+}
+
+fn wire_enum<E: WireEnum>(value: &str, member: &str) -> Result<E, EcrError> {
+    E::from_wire(value)
+        .ok_or_else(|| invalid(member, &format!("Member must satisfy enum value set: {}", E::value_set())))
+}
+
+fn tag_mutability(
+    mode: Option<String>,
+    filters: Option<Vec<ExclusionFilter>>,
+) -> Result<TagMutabilitySetting, EcrError> {
+    let Some(mode) = mode else {
+        return if filters.is_some() {
+            Err(invalid("imageTagMutability", "must not be null"))
+        } else {
+            Ok(TagMutabilitySetting::mutable())
+        };
+    };
+    let mode: TagMutability = wire_enum(&mode, "imageTagMutability")?;
+    let filters = filters
+        .unwrap_or_default()
+        .into_iter()
+        .map(|f| {
+            let filter_type = required(f.filter_type, "imageTagMutabilityExclusionFilters.filterType")?;
+            let filter = required(f.filter, "imageTagMutabilityExclusionFilters.filter")?;
+            TypedFilter::parse(&filter_type, &filter).map_err(|e| invalid("imageTagMutabilityExclusionFilters", &e.0))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(TagMutabilitySetting::new(mode, filters)?)
+}
+
+fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
+    tags.into_iter()
+        .map(|t| Ok(ResourceTag::new(required(t.key, "tags.Key")?, required(t.value, "tags.Value")?)?))
+        .collect()
+}
+
+fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) -> Result<Encryption, EcrError> {
+    let request = request.unwrap_or_default();
+    let kind = match request.encryption_type {
+        Some(kind) => wire_enum(&kind, "encryptionConfiguration.encryptionType")?,
+        None => EncryptionType::Aes256,
+    };
+    let kms_key = match (kind, request.kms_key) {
+        (EncryptionType::Aes256, Some(_)) => {
+            return Err(invalid(
+                "encryptionConfiguration.kmsKey",
+                "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE",
+            ));
+        }
+        (EncryptionType::Aes256, None) => None,
+        // Without a key, ECR uses the AWS managed key `aws/ecr`.
+        (_, key) => {
+            Some(key.unwrap_or_else(|| format!("arn:aws:kms:{}:{}:alias/aws/ecr", caller.region, caller.account)))
+        }
+    };
+    Ok(Encryption { kind, kms_key })
+}
+
+fn image_refs(ids: Option<Vec<ImageIdentifier>>) -> Result<Vec<ImageRef>, EcrError> {
+    let ids = required(ids, "imageIds")?;
+    if ids.is_empty() || ids.len() > 100 {
+        let bound = if ids.is_empty() { "greater than or equal to 1" } else { "less than or equal to 100" };
+        return Err(invalid("imageIds", &format!("Member must have length {bound}")));
+    }
+    Ok(ids.into_iter().map(|id| ImageRef { digest: id.image_digest, tag: id.image_tag }).collect())
+}
+
+fn failure(id: ImageRef, failure: ImageFailure) -> ImageFailureOut {
+    ImageFailureOut {
+        image_id: ImageIdentifier { image_digest: id.digest, image_tag: id.tag },
+        failure_code: failure.code,
+        failure_reason: failure.reason,
+    }
+}
+
+/// A parsed `resourceArn`: `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`.
+fn repository_arn(caller: &Caller, arn: Option<String>) -> Result<(RegistryKey, RepositoryName), EcrError> {
+    let arn = required(arn, "resourceArn")?;
+    let bad = || invalid("resourceArn", "Invalid ARN");
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, service, region, account, resource] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if !arn.starts_with("arn:aws") || *service != "ecr" {
+        return Err(bad());
+    }
+    let name = resource.strip_prefix("repository/").ok_or_else(bad)?;
+    let region = Region::parse(region).map_err(|_| bad())?;
+    if region != caller.region {
+        return Err(invalid(
+            "resourceArn",
+            &format!("Invalid ARN: the resource is in {region}, the request was made in {}", caller.region),
+        ));
+    }
+    let account = AccountId::parse(account).map_err(|_| bad())?;
+    let name = RepositoryName::parse(name).map_err(|e| invalid("resourceArn", &e.0))?;
+    Ok((RegistryKey::new(account, region), name))
+}
+
+// ---- pagination ----
+
+struct Page {
+    size: usize,
+    after: Option<String>,
+}
+
+fn page(max_results: Option<i64>, next_token: Option<String>) -> Result<Page, EcrError> {
+    let size = match max_results {
+        None => DEFAULT_PAGE,
+        Some(n) if n < 1 => {
+            return Err(invalid("maxResults", "Member must have value greater than or equal to 1"));
+        }
+        Some(n) if n > 1000 => {
+            return Err(invalid("maxResults", "Member must have value less than or equal to 1000"));
+        }
+        Some(n) => n as usize,
+    };
+    let after = match next_token {
+        None => None,
+        Some(token) => Some(
+            B64URL
+                .decode(token.as_bytes())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .and_then(|text| text.strip_prefix("ecr-lab:").map(str::to_owned))
+                .ok_or_else(|| invalid("nextToken", "Invalid NextToken"))?,
+        ),
+    };
+    Ok(Page { size, after })
+}
+
+impl Page {
+    /// Takes one page of `items`, which are in ascending `key` order. Returns the page and the next token.
+    fn take<T>(&self, items: impl Iterator<Item = T>, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+        let mut items = items.filter(|item| self.after.as_ref().is_none_or(|after| key(item) > *after)).peekable();
+        let chosen: Vec<T> = items.by_ref().take(self.size).collect();
+        let next = match (items.peek(), chosen.last()) {
+            (Some(_), Some(last)) => Some(B64URL.encode(format!("ecr-lab:{}", key(last)))),
+            _ => None,
+        };
+        (chosen, next)
+    }
+}
+
+// ---- repositories ----
+
+async fn create_repository(lab: &Lab, caller: &Caller, request: CreateRepositoryRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let new = NewRepository {
+        name: repository_name(request.repository_name)?,
+        tag_mutability: tag_mutability(request.image_tag_mutability, request.image_tag_mutability_exclusion_filters)?,
+        scan_on_push: request.image_scanning_configuration.and_then(|c| c.scan_on_push).unwrap_or(false),
+        encryption: encryption(caller, request.encryption_configuration)?,
+        tags: resource_tags(request.tags.unwrap_or_default())?,
+    };
+    let created = lab.write(|state| state.create_repository(&registry, new)).await?;
+    Ok(json(RepositoryResponse { repository: RepositoryOut::new(&registry, &created) }))
+}
+
+fn describe_repositories(
+    lab: &Lab,
+    caller: &Caller,
+    request: DescribeRepositoriesRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let names = match request.repository_names {
+        Some(names) => {
+            if names.is_empty() || names.len() > 100 {
+                return Err(invalid("repositoryNames", "Member must have length between 1 and 100"));
+            }
+            if request.max_results.is_some() || request.next_token.is_some() {
+                return Err(invalid(
+                    "maxResults",
+                    "maxResults and nextToken cannot be used together with repositoryNames",
+                ));
+            }
+            Some(names.into_iter().map(|n| repository_name(Some(n))).collect::<Result<Vec<_>, _>>()?)
+        }
+        None => None,
+    };
+    let page = page(request.max_results, request.next_token)?;
+    lab.read(|state| {
+        let (repositories, next_token) = match names {
+            Some(names) => {
+                let found = names.iter().map(|n| state.repository(&registry, n)).collect::<Result<Vec<_>, _>>()?;
+                (found, None)
+            }
+            None => page.take(state.repositories(&registry), |r| r.name.to_string()),
+        };
+        let repositories = repositories.into_iter().map(|r| RepositoryOut::new(&registry, r)).collect();
+        Ok(json(DescribeRepositoriesResponse { repositories, next_token }))
+    })
+}
+
+async fn delete_repository(lab: &Lab, caller: &Caller, request: RepositoryRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let force = request.force.unwrap_or(false);
+    let deleted = lab.write(|state| state.delete_repository(&registry, &name, force)).await?;
+    Ok(json(RepositoryResponse { repository: RepositoryOut::new(&registry, &deleted) }))
+}
+
+fn get_authorization_token(
+    lab: &Lab,
+    caller: &Caller,
+    request: GetAuthorizationTokenRequest,
+) -> Result<Response, EcrError> {
+    let accounts = match request.registry_ids {
+        None => vec![caller.account.clone()],
+        Some(ids) if ids.is_empty() || ids.len() > 10 => {
+            return Err(invalid("registryIds", "Member must have length between 1 and 10"));
+        }
+        Some(ids) => ids
+            .iter()
+            .map(|id| AccountId::parse(id).map_err(|e| invalid("registryIds", &e.0)))
+            .collect::<Result<_, _>>()?,
+    };
+    lab.read(|state| {
+        let now = state.now();
+        let authorization_data = accounts
+            .into_iter()
+            .map(|account| {
+                let issued =
+                    token::issue(state.token_secret(), caller, RegistryKey::new(account, caller.region.clone()), now);
+                AuthorizationData {
+                    authorization_token: issued.authorization_token(),
+                    expires_at: issued.expires_at.epoch_seconds(),
+                    proxy_endpoint: issued.proxy_endpoint(),
+                }
+            })
+            .collect();
+        Ok(json(GetAuthorizationTokenResponse { authorization_data }))
+    })
+}
+
+// ---- images ----
+
+fn tag_status(filter: Option<&ImageFilter>) -> Result<TagStatus, EcrError> {
+    match filter.and_then(|f| f.tag_status.as_deref()) {
+        Some(status) => wire_enum(status, "filter.tagStatus"),
+        None => Ok(TagStatus::Any),
+    }
+}
+
+fn status_allows(status: TagStatus, tagged: bool) -> bool {
+    match status {
+        TagStatus::Any => true,
+        TagStatus::Tagged => tagged,
+        TagStatus::Untagged => !tagged,
+    }
+}
+
+fn describe_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let status = tag_status(request.filter.as_ref())?;
+    let image_status = request.filter.as_ref().and_then(|f| f.image_status.as_deref());
+    if let Some(image_status) = image_status
+        && !["ACTIVE", "ARCHIVED", "ACTIVATING", "ANY"].contains(&image_status)
+    {
+        return Err(invalid(
+            "filter.imageStatus",
+            "Member must satisfy enum value set: [ACTIVE, ARCHIVED, ACTIVATING, ANY]",
+        ));
+    }
+    let ids = match request.image_ids {
+        Some(ids) => {
+            if request.filter.is_some() {
+                return Err(invalid("filter", "filter cannot be used together with imageIds"));
+            }
+            Some(image_refs(Some(ids))?)
+        }
+        None => None,
+    };
+    let page = page(request.max_results, request.next_token)?;
+    lab.read(|state| {
+        let repository = state.repository(&registry, &name)?;
+        let (images, next_token) = match ids {
+            Some(ids) => {
+                let mut found = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let image = repository.find(&id).map_err(|_| StateError::ImageNotFound {
+                        image: id.clone(),
+                        name: name.clone(),
+                        registry: registry.account.clone(),
+                    })?;
+                    if !found.iter().any(|i: &&crate::state::Image| i.digest == image.digest) {
+                        found.push(image);
+                    }
+                }
+                (found, None)
+            }
+            None => page.take(repository.images.values().filter(|i| status_allows(status, !i.tags.is_empty())), |i| {
+                i.digest.to_string()
+            }),
+        };
+        let image_details = images.into_iter().map(|i| ImageDetail::new(&registry, repository, i)).collect();
+        Ok(json(DescribeImagesResponse { image_details, next_token }))
+    })
+}
+
+fn list_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let status = tag_status(request.filter.as_ref())?;
+    let page = page(request.max_results, request.next_token)?;
+    lab.read(|state| {
+        let repository = state.repository(&registry, &name)?;
+        let rows = repository.listed_images().filter(|row| status_allows(status, row.tag.is_some()));
+        let (rows, next_token) = page.take(rows, |row| match &row.tag {
+            Some(tag) => format!("{}\u{0}{tag}", row.digest),
+            None => row.digest.to_string(),
+        });
+        Ok(json(ListImagesResponse { image_ids: rows.iter().map(ImageIdentifier::from).collect(), next_token }))
+    })
+}
+
+fn batch_get_image(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let ids = image_refs(request.image_ids)?;
+    let accepted = request.accepted_media_types.unwrap_or_default();
+    if accepted.len() > 100 {
+        return Err(invalid("acceptedMediaTypes", "Member must have length less than or equal to 100"));
+    }
+    lab.read(|state| {
+        let repository = state.repository(&registry, &name)?;
+        let mut images = Vec::new();
+        let mut failures = Vec::new();
+        for id in ids {
+            match repository.find(&id) {
+                Ok(image) if !accepted.is_empty() && !accepted.contains(&image.media_type) => failures.push(failure(
+                    id,
+                    ImageFailure {
+                        code: "UnsupportedImageType",
+                        reason: format!("The image's media type {} is not in acceptedMediaTypes", image.media_type),
+                    },
+                )),
+                Ok(image) => images.push(ImageOut {
+                    registry_id: registry.account.to_string(),
+                    repository_name: name.to_string(),
+                    image_id: ImageIdentifier {
+                        image_digest: Some(image.digest.to_string()),
+                        image_tag: id.tag.clone(),
+                    },
+                    image_manifest: image.manifest.clone(),
+                    image_manifest_media_type: image.media_type.clone(),
+                }),
+                Err(f) => failures.push(failure(id, f)),
+            }
+        }
+        Ok(json(BatchGetImageResponse { images, failures }))
+    })
+}
+
+async fn batch_delete_image(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let ids = image_refs(request.image_ids)?;
+    let (deleted, failures) = lab.write(|state| state.delete_images(&registry, &name, &ids)).await?;
+    Ok(json(BatchDeleteImageResponse {
+        image_ids: deleted.iter().map(ImageIdentifier::from).collect(),
+        failures: failures.into_iter().map(|(id, f)| failure(id, f)).collect(),
+    }))
+}
+
+async fn put_image(lab: &Lab, caller: &Caller, request: PutImageRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let manifest_text = required(request.image_manifest, "imageManifest")?;
+    let tag = request.image_tag.map(|t| ImageTag::parse(&t).map_err(|e| invalid("imageTag", &e.0))).transpose()?;
+    let parsed = manifest::parse(&manifest_text, request.image_manifest_media_type.as_deref())?;
+    if let Some(given) = request.image_digest {
+        Digest::parse(&given).map_err(|e| invalid("imageDigest", &e.0))?;
+        let computed = Digest::sha256_of(manifest_text.as_bytes());
+        if given != computed.as_str() {
+            return Err(StateError::ImageDigestDoesNotMatch { given, computed }.into());
+        }
+    }
+    let outcome = lab
+        .write(|state| {
+            let repository = state.repository(&registry, &name)?;
+            let child_size =
+                |digest: &str| Digest::parse(digest).ok().and_then(|d| repository.images.get(&d)).map(|i| i.size);
+            let image = manifest::image_from(manifest_text, &parsed, state.now(), child_size);
+            state.put_image(&registry, &name, image, tag)
+        })
+        .await?;
+    Ok(json(PutImageResponse {
+        image: ImageOut {
+            registry_id: registry.account.to_string(),
+            repository_name: name.to_string(),
+            image_id: ImageIdentifier {
+                image_digest: Some(outcome.image.digest.to_string()),
+                image_tag: outcome.tag.map(|t| t.to_string()),
+            },
+            image_manifest: outcome.image.manifest,
+            image_manifest_media_type: outcome.image.media_type,
+        },
+    }))
+}
+
+// ---- repository settings and tags ----
+
+async fn put_image_tag_mutability(
+    lab: &Lab,
+    caller: &Caller,
+    request: RepositoryRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let mode = required(request.image_tag_mutability, "imageTagMutability")?;
+    let setting = tag_mutability(Some(mode), request.image_tag_mutability_exclusion_filters)?;
+    let response = lab
+        .write(|state| {
+            let repository = state.update_repository(&registry, &name, RepositoryUpdate::TagMutability(setting))?;
+            Ok(PutImageTagMutabilityResponse {
+                registry_id: registry.account.to_string(),
+                repository_name: name.to_string(),
+                image_tag_mutability: repository.tag_mutability.mode.wire(),
+                image_tag_mutability_exclusion_filters: exclusion_filters(repository),
+            })
+        })
+        .await?;
+    Ok(json(response))
+}
+
+async fn put_image_scanning_configuration(
+    lab: &Lab,
+    caller: &Caller,
+    request: RepositoryRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let configuration = required(request.image_scanning_configuration, "imageScanningConfiguration")?;
+    let scan_on_push = configuration.scan_on_push.unwrap_or(false);
+    lab.write(|state| {
+        state.update_repository(&registry, &name, RepositoryUpdate::ScanOnPush(scan_on_push)).map(|_| ())
+    })
+    .await?;
+    Ok(json(PutImageScanningConfigurationResponse {
+        registry_id: registry.account.to_string(),
+        repository_name: name.to_string(),
+        image_scanning_configuration: ScanningOut { scan_on_push },
+    }))
+}
+
+async fn tag_resource(lab: &Lab, caller: &Caller, request: ResourceRequest) -> Result<Response, EcrError> {
+    let (registry, name) = repository_arn(caller, request.resource_arn)?;
+    let tags = resource_tags(required(request.tags, "tags")?)?;
+    lab.write(|state| state.update_repository(&registry, &name, RepositoryUpdate::TagsSet(tags)).map(|_| ())).await?;
+    Ok(json(Empty {}))
+}
+
+async fn untag_resource(lab: &Lab, caller: &Caller, request: ResourceRequest) -> Result<Response, EcrError> {
+    let (registry, name) = repository_arn(caller, request.resource_arn)?;
+    let keys = required(request.tag_keys, "tagKeys")?;
+    lab.write(|state| state.update_repository(&registry, &name, RepositoryUpdate::TagsRemoved(keys)).map(|_| ()))
+        .await?;
+    Ok(json(Empty {}))
+}
+
+fn list_tags_for_resource(lab: &Lab, caller: &Caller, request: ResourceRequest) -> Result<Response, EcrError> {
+    let (registry, name) = repository_arn(caller, request.resource_arn)?;
+    lab.read(|state| {
+        let repository = state.repository(&registry, &name)?;
+        Ok(json(ListTagsForResourceResponse { tags: repository.resource_tags.iter().map(Tag::from).collect() }))
+    })
+}

@@ -1,0 +1,14 @@
+//! A mock of Amazon ECR for teaching: the ECR JSON API, STS GetCallerIdentity and the lab control
+//! API on one port, with AWS's identity rules, error texts and durability. Knows nothing of lessons.
+
+pub mod control;
+pub mod ecr_api;
+pub mod lab;
+pub mod server;
+pub mod sigv4;
+pub mod state;
+pub mod sts_api;
+pub mod types;
+
+pub use lab::{Lab, LabError};
+pub use server::{router, serve};

@@ -1,0 +1,94 @@
+//! The HTTP front: one port, one router. `POST /` is the AWS APIs (ECR by `X-Amz-Target`, STS by
+//! `Action=`), `/_lab/` the lab's control API. The router is testable without a socket.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use tokio::net::TcpListener;
+
+use crate::ecr_api::{self, EcrError, EcrErrorCode, Target};
+use crate::sigv4::{self, SignedRequest};
+use crate::state::Caller;
+use crate::{Lab, control, sts_api};
+
+/// The largest API request body accepted. ECR's largest member is a 20 MiB layer part (base64).
+pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
+
+pub fn router(lab: Lab) -> Router {
+    Router::new()
+        .route("/", post(aws_api).get(index))
+        .nest("/_lab", control::router())
+        .fallback(not_found)
+        .with_state(lab)
+}
+
+/// Serves `lab` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    lab: Lab,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(lab).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+async fn index() -> &'static str {
+    "ecr-lab mock of Amazon ECR: the ECR API and STS on POST /, the lab control API under /_lab/\n"
+}
+
+async fn not_found(uri: Uri) -> Response {
+    (StatusCode::NOT_FOUND, format!("ecr-lab mock: nothing is served at {}\n", uri.path())).into_response()
+}
+
+fn wall_seconds() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+async fn aws_api(State(lab): State<Lab>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let mut response = match axum::body::to_bytes(body, MAX_API_BODY).await {
+        Ok(body) => aws_call(&lab, &method, &uri, &headers, &body).await,
+        Err(_) => EcrError::serialization(format!(
+            "The request body is larger than the {MAX_API_BODY} bytes the service accepts, or it was cut off"
+        ))
+        .into_response(),
+    };
+    let request_id = uuid::Uuid::new_v4().to_string();
+    response.headers_mut().insert("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("uuid is ascii"));
+    response
+}
+
+async fn aws_call(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
+    let request = SignedRequest { method, path: uri.path(), query: uri.query().unwrap_or(""), headers, body };
+    if let Some(target) = Target::from_headers(headers) {
+        let caller = match authenticate(lab, &request, "ecr") {
+            Ok(caller) => caller,
+            Err(error) => return EcrError::from(error).into_response(),
+        };
+        return match target {
+            Target::Supported(operation) => ecr_api::handle(lab, &caller, operation, body).await,
+            other => other.refusal().expect("only supported targets run").into_response(),
+        };
+    }
+    if let Some(action) = sts_api::action(body) {
+        return match authenticate(lab, &request, "sts") {
+            Ok(caller) => sts_api::handle(&caller, &action),
+            Err(error) => sts_api::StsError::from(error).into_response(),
+        };
+    }
+    EcrError::new(
+        EcrErrorCode::UnknownOperationException,
+        "The request has neither an X-Amz-Target header (ECR) nor an Action parameter (STS)",
+    )
+    .into_response()
+}
+
+fn authenticate(lab: &Lab, request: &SignedRequest<'_>, service: &'static str) -> Result<Caller, sigv4::AuthError> {
+    lab.read(|state| sigv4::authenticate(request, service, |id| state.key(id), state.now(), wall_seconds()))
+}

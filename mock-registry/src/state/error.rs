@@ -1,0 +1,33 @@
+//! What the rules can refuse, in protocol-neutral terms. `ecr_api::error` (and later the registry)
+//! map each variant to their own code, status and wording, once.
+
+use crate::types::{AccountId, Digest, ImageTag, RepositoryName};
+
+use super::repository::ImageRef;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StateError {
+    #[error("repository {name} does not exist in registry {registry}")]
+    RepositoryNotFound { name: RepositoryName, registry: AccountId },
+    #[error("repository {name} already exists in registry {registry}")]
+    RepositoryAlreadyExists { name: RepositoryName, registry: AccountId },
+    #[error("repository {name} in registry {registry} still contains images")]
+    RepositoryNotEmpty { name: RepositoryName, registry: AccountId },
+    #[error("image {image:?} does not exist in {name}")]
+    ImageNotFound { image: ImageRef, name: RepositoryName, registry: AccountId },
+    #[error("image {digest} with tag {tag:?} already exists in {name}")]
+    ImageAlreadyExists { digest: Digest, tag: Option<ImageTag>, name: RepositoryName, registry: AccountId },
+    #[error("tag {tag} is immutable in {name}")]
+    ImageTagAlreadyExists { tag: ImageTag, name: RepositoryName, registry: AccountId },
+    #[error("the manifest digest is {computed}, not {given}")]
+    ImageDigestDoesNotMatch { given: String, computed: Digest },
+    /// A member failed a constraint: `member` is the wire name, `constraint` the service's text.
+    #[error("invalid {member}: {constraint}")]
+    InvalidArgument { member: &'static str, constraint: String },
+    #[error("invalid tag: {0}")]
+    InvalidTagParameter(String),
+    #[error("too many tags: {0}")]
+    TooManyTags(String),
+    #[error("limit exceeded: {what}")]
+    LimitExceeded { what: String },
+}

@@ -1,0 +1,335 @@
+//! The mock's state and ECR's rules: keys, accounts and regions, repositories, images and tags.
+//! No HTTP and no JSON wire shapes here: handlers call one method and translate what it returns.
+//!
+//! Every change is an [`Event`]. A method validates, builds the event, applies it with
+//! [`State::apply`] (the only code that mutates) and records it for the journal, so replaying the
+//! journal after a restart goes through exactly the same code as the original request.
+
+mod error;
+mod identity;
+pub mod journal;
+pub mod manifest;
+mod repository;
+pub mod token;
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::StateError;
+pub use identity::{
+    AccessKey, Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
+};
+pub use repository::{
+    Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, ListedImage, NewRepository, PutImageOutcome,
+    Repository, ResourceTag, TagMutabilitySetting,
+};
+
+use crate::types::{AccountId, Millis, Region, RepositoryName};
+
+/// What BatchDeleteImage removed, and the ids it could not (with why).
+pub type BatchDeleteOutcome = (Vec<ImageId>, Vec<(ImageRef, ImageFailure)>);
+
+/// Where a repository lives: one private registry per account and region, as in AWS.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RegistryKey {
+    pub account: AccountId,
+    pub region: Region,
+}
+
+impl RegistryKey {
+    pub fn new(account: AccountId, region: Region) -> Self {
+        Self { account, region }
+    }
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, the registry host of this account and region.
+    pub fn host(&self) -> String {
+        format!("{}.dkr.ecr.{}.amazonaws.com", self.account, self.region)
+    }
+}
+
+/// One change to the state. Journaled as one line; replayed through [`State::apply`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// First record of a data directory: the secret that signs registry passwords.
+    Initialized {
+        token_secret: String,
+    },
+    ClockAdvanced {
+        seconds: i64,
+    },
+    KeyAdded {
+        key: AccessKey,
+    },
+    KeyRevoked {
+        access_key_id: String,
+    },
+    RepositoryCreated {
+        registry: RegistryKey,
+        repository: Box<Repository>,
+    },
+    RepositoryDeleted {
+        registry: RegistryKey,
+        name: RepositoryName,
+    },
+    RepositoryUpdated {
+        registry: RegistryKey,
+        name: RepositoryName,
+        update: RepositoryUpdate,
+    },
+    ImageChanged {
+        registry: RegistryKey,
+        name: RepositoryName,
+        update: Box<ImageUpdate>,
+    },
+}
+
+/// A change to a repository's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepositoryUpdate {
+    TagMutability(TagMutabilitySetting),
+    ScanOnPush(bool),
+    TagsSet(Vec<ResourceTag>),
+    TagsRemoved(Vec<String>),
+}
+
+/// All of the mock's state. Lives behind one lock in [`crate::Lab`].
+#[derive(Debug, Default)]
+pub struct State {
+    clock_offset_seconds: i64,
+    token_secret: Vec<u8>,
+    keys: BTreeMap<String, AccessKey>,
+    registries: BTreeMap<RegistryKey, Registry>,
+    /// Events applied since the journal last took them.
+    outbox: Vec<Event>,
+}
+
+/// One account's private registry in one region.
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub repositories: BTreeMap<RepositoryName, Repository>,
+}
+
+impl State {
+    /// A fresh state: the default key, and the given token secret.
+    pub fn new(token_secret: Vec<u8>) -> Self {
+        let mut state = State::default();
+        state.record(Event::Initialized { token_secret: hex::encode(token_secret) });
+        state
+    }
+
+    /// Rebuilds a state from journaled events (without recording them again).
+    pub fn replay(events: impl IntoIterator<Item = Event>) -> Self {
+        let mut state = State::default();
+        for event in events {
+            state.apply(&event);
+        }
+        state
+    }
+
+    /// Takes the events recorded since the last call, for the journal.
+    pub fn take_outbox(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The lab clock: wall-clock time plus however far the lab has advanced it.
+    pub fn now(&self) -> Millis {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        Millis(wall).plus_seconds(self.clock_offset_seconds)
+    }
+
+    pub fn clock_offset_seconds(&self) -> i64 {
+        self.clock_offset_seconds
+    }
+
+    pub fn advance_clock(&mut self, seconds: i64) -> Result<Millis, StateError> {
+        if seconds <= 0 {
+            return Err(StateError::InvalidArgument {
+                member: "seconds",
+                constraint: "the lab clock only moves forward".into(),
+            });
+        }
+        self.record(Event::ClockAdvanced { seconds });
+        Ok(self.now())
+    }
+
+    pub(crate) fn token_secret(&self) -> &[u8] {
+        &self.token_secret
+    }
+
+    fn record(&mut self, event: Event) {
+        self.apply(&event);
+        self.outbox.push(event);
+    }
+
+    /// The only place the state changes.
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Initialized { token_secret } => {
+                self.token_secret = hex::decode(token_secret).unwrap_or_else(|_| token_secret.as_bytes().to_vec());
+                let key = AccessKey::lab_default();
+                self.keys.insert(key.access_key_id.clone(), key);
+            }
+            Event::ClockAdvanced { seconds } => self.clock_offset_seconds += seconds,
+            Event::KeyAdded { key } => {
+                self.keys.insert(key.access_key_id.clone(), key.clone());
+            }
+            Event::KeyRevoked { access_key_id } => {
+                if let Some(key) = self.keys.get_mut(access_key_id) {
+                    key.revoked = true;
+                }
+            }
+            Event::RepositoryCreated { registry, repository } => {
+                let repository = (**repository).clone();
+                self.registries
+                    .entry(registry.clone())
+                    .or_default()
+                    .repositories
+                    .insert(repository.name.clone(), repository);
+            }
+            Event::RepositoryDeleted { registry, name } => {
+                if let Some(r) = self.registries.get_mut(registry) {
+                    r.repositories.remove(name);
+                }
+            }
+            Event::RepositoryUpdated { registry, name, update } => {
+                if let Some(repository) = self.repository_mut(registry, name) {
+                    repository.apply_update(update);
+                }
+            }
+            Event::ImageChanged { registry, name, update } => {
+                if let Some(repository) = self.repository_mut(registry, name) {
+                    repository.apply_image_update(update);
+                }
+            }
+        }
+    }
+
+    fn repository_mut(&mut self, registry: &RegistryKey, name: &RepositoryName) -> Option<&mut Repository> {
+        self.registries.get_mut(registry)?.repositories.get_mut(name)
+    }
+
+    /// The registry of an account and region (empty if nothing was ever created there).
+    pub fn registry(&self, key: &RegistryKey) -> Option<&Registry> {
+        self.registries.get(key)
+    }
+
+    /// A repository, or ECR's RepositoryNotFound.
+    pub fn repository(&self, registry: &RegistryKey, name: &RepositoryName) -> Result<&Repository, StateError> {
+        self.registries
+            .get(registry)
+            .and_then(|r| r.repositories.get(name))
+            .ok_or_else(|| StateError::RepositoryNotFound { name: name.clone(), registry: registry.account.clone() })
+    }
+
+    /// Repositories of a registry in name order.
+    pub fn repositories(&self, registry: &RegistryKey) -> impl Iterator<Item = &Repository> {
+        self.registries.get(registry).into_iter().flat_map(|r| r.repositories.values())
+    }
+
+    pub fn create_repository(&mut self, registry: &RegistryKey, new: NewRepository) -> Result<Repository, StateError> {
+        let existing = self.registries.get(registry).map(|r| r.repositories.len()).unwrap_or(0);
+        if self.registries.get(registry).is_some_and(|r| r.repositories.contains_key(&new.name)) {
+            return Err(StateError::RepositoryAlreadyExists { name: new.name, registry: registry.account.clone() });
+        }
+        if existing >= repository::MAX_REPOSITORIES_PER_REGISTRY {
+            return Err(StateError::LimitExceeded {
+                what: format!("the limit of {} repositories per registry", repository::MAX_REPOSITORIES_PER_REGISTRY),
+            });
+        }
+        let repository = Repository::create(new, self.now())?;
+        self.record(Event::RepositoryCreated { registry: registry.clone(), repository: Box::new(repository.clone()) });
+        Ok(repository)
+    }
+
+    pub fn delete_repository(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        force: bool,
+    ) -> Result<Repository, StateError> {
+        let repository = self.repository(registry, name)?.clone();
+        if !force && !repository.images.is_empty() {
+            return Err(StateError::RepositoryNotEmpty { name: name.clone(), registry: registry.account.clone() });
+        }
+        self.record(Event::RepositoryDeleted { registry: registry.clone(), name: name.clone() });
+        Ok(repository)
+    }
+
+    pub fn update_repository(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        update: RepositoryUpdate,
+    ) -> Result<&Repository, StateError> {
+        let repository = self.repository(registry, name)?;
+        repository.check_update(&update)?;
+        self.record(Event::RepositoryUpdated { registry: registry.clone(), name: name.clone(), update });
+        self.repository(registry, name)
+    }
+
+    /// Stores a manifest under its digest, optionally tagging it, with ECR's mutability rules.
+    pub fn put_image(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        image: Image,
+        tag: Option<crate::types::ImageTag>,
+    ) -> Result<PutImageOutcome, StateError> {
+        let repository = self.repository(registry, name)?;
+        let (update, outcome) = repository.plan_put_image(registry, image, tag)?;
+        self.record(Event::ImageChanged { registry: registry.clone(), name: name.clone(), update: Box::new(update) });
+        Ok(outcome)
+    }
+
+    /// Deletes images by digest or removes tags, as BatchDeleteImage; returns what went and the failures.
+    pub fn delete_images(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        ids: &[ImageRef],
+    ) -> Result<BatchDeleteOutcome, StateError> {
+        let repository = self.repository(registry, name)?;
+        let (update, deleted, failures) = repository.plan_delete(ids);
+        if !update.is_empty() {
+            self.record(Event::ImageChanged {
+                registry: registry.clone(),
+                name: name.clone(),
+                update: Box::new(update),
+            });
+        }
+        Ok((deleted, failures))
+    }
+
+    pub fn add_key(&mut self, key: AccessKey) -> Result<AccessKey, StateError> {
+        if self.keys.contains_key(&key.access_key_id) {
+            return Err(StateError::InvalidArgument {
+                member: "accessKeyId",
+                constraint: format!("access key {} already exists", key.access_key_id),
+            });
+        }
+        self.record(Event::KeyAdded { key: key.clone() });
+        Ok(key)
+    }
+
+    pub fn revoke_key(&mut self, access_key_id: &str) -> Result<(), StateError> {
+        if !self.keys.contains_key(access_key_id) {
+            return Err(StateError::InvalidArgument {
+                member: "accessKeyId",
+                constraint: format!("no access key {access_key_id}"),
+            });
+        }
+        self.record(Event::KeyRevoked { access_key_id: access_key_id.to_owned() });
+        Ok(())
+    }
+
+    pub fn key(&self, access_key_id: &str) -> Option<&AccessKey> {
+        self.keys.get(access_key_id)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &AccessKey> {
+        self.keys.values()
+    }
+}

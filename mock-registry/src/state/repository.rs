@@ -1,0 +1,552 @@
+//! A repository and its images: tag mutability (with exclusion filters), re-pointed tags leaving the
+//! old image untagged, batch deletes with per-image failures, resource tags, scanning and encryption.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::{RegistryKey, RepositoryUpdate, StateError};
+use crate::types::{
+    Digest, EncryptionType, ExclusionFilter, ImageTag, Millis, RepositoryName, TagMutability, WireEnum,
+};
+
+/// The service quota on repositories per registry (per account and region).
+pub const MAX_REPOSITORIES_PER_REGISTRY: usize = 100_000;
+/// The service quota on images per repository.
+pub const MAX_IMAGES_PER_REPOSITORY: usize = 100_000;
+/// At most this many resource tags on one repository.
+pub const MAX_RESOURCE_TAGS: usize = 50;
+
+/// `imageTagMutability` plus `imageTagMutabilityExclusionFilters`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagMutabilitySetting {
+    pub mode: TagMutability,
+    pub filters: Vec<ExclusionFilter>,
+}
+
+impl TagMutabilitySetting {
+    /// Filters are required with the `*_WITH_EXCLUSION` modes and refused without them; 1 to 5 of them.
+    pub fn new(mode: TagMutability, filters: Vec<ExclusionFilter>) -> Result<Self, StateError> {
+        let with_exclusion =
+            matches!(mode, TagMutability::ImmutableWithExclusion | TagMutability::MutableWithExclusion);
+        let constraint = if with_exclusion && filters.is_empty() {
+            Some(format!(
+                "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as {}",
+                mode.wire()
+            ))
+        } else if !with_exclusion && !filters.is_empty() {
+            Some(format!(
+                "ImageTagMutabilityExclusionFilters can only be set when imageTagMutability is set as {} or {}",
+                TagMutability::ImmutableWithExclusion.wire(),
+                TagMutability::MutableWithExclusion.wire()
+            ))
+        } else if filters.len() > 5 {
+            Some("Member must have length less than or equal to 5".to_owned())
+        } else {
+            None
+        };
+        match constraint {
+            Some(constraint) => {
+                Err(StateError::InvalidArgument { member: "imageTagMutabilityExclusionFilters", constraint })
+            }
+            None => Ok(Self { mode, filters }),
+        }
+    }
+
+    pub fn mutable() -> Self {
+        Self { mode: TagMutability::Mutable, filters: Vec::new() }
+    }
+
+    /// Whether an existing `tag` may not be moved to another image.
+    pub fn is_immutable(&self, tag: &ImageTag) -> bool {
+        let excluded = || self.filters.iter().any(|f| f.matches(tag));
+        match self.mode {
+            TagMutability::Mutable => false,
+            TagMutability::Immutable => true,
+            TagMutability::ImmutableWithExclusion => !excluded(),
+            TagMutability::MutableWithExclusion => excluded(),
+        }
+    }
+}
+
+/// `encryptionConfiguration`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    pub kind: EncryptionType,
+    /// `kmsKey`: the key ARN, for KMS and KMS_DSSE only.
+    pub kms_key: Option<String>,
+}
+
+/// A resource tag (`Key`/`Value` on the wire).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceTag {
+    pub key: String,
+    pub value: String,
+}
+
+impl ResourceTag {
+    pub fn new(key: String, value: String) -> Result<Self, StateError> {
+        check_tag_key(&key)?;
+        if value.chars().count() > 256 {
+            return Err(StateError::InvalidTagParameter(format!(
+                "Tag value exceeds the maximum length of 256 characters for key '{key}'"
+            )));
+        }
+        Ok(Self { key, value })
+    }
+}
+
+pub(crate) fn check_tag_key(key: &str) -> Result<(), StateError> {
+    let length = key.chars().count();
+    if length == 0 || length > 128 {
+        return Err(StateError::InvalidTagParameter("Tag key must be between 1 and 128 characters long".into()));
+    }
+    if key.to_ascii_lowercase().starts_with("aws:") {
+        return Err(StateError::InvalidTagParameter(format!("Tag key '{key}' uses the reserved prefix 'aws:'")));
+    }
+    Ok(())
+}
+
+/// What CreateRepository asks for, already parsed.
+#[derive(Debug, Clone)]
+pub struct NewRepository {
+    pub name: RepositoryName,
+    pub tag_mutability: TagMutabilitySetting,
+    pub scan_on_push: bool,
+    pub encryption: Encryption,
+    pub tags: Vec<ResourceTag>,
+}
+
+/// An image: one manifest, stored byte for byte under the sha256 of those bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// `imageDigest`.
+    pub digest: Digest,
+    /// `imageManifest`, exactly as pushed.
+    pub manifest: String,
+    /// `imageManifestMediaType`.
+    pub media_type: String,
+    /// `artifactMediaType`: the config's media type.
+    pub artifact_media_type: Option<String>,
+    /// `imageSizeInBytes`: the compressed bytes of the layers, as pushed.
+    pub size: u64,
+    /// `imagePushedAt`.
+    pub pushed_at: Millis,
+    /// `imageTags`, in the order they were applied.
+    pub tags: Vec<ImageTag>,
+}
+
+/// An image as a caller names it in `imageIds`: a digest, a tag or both, unparsed (a bad one is a failure
+/// entry, not an exception).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageRef {
+    pub digest: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// An `imageId` the service reports: always the digest, the tag when one applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageId {
+    pub digest: Digest,
+    pub tag: Option<ImageTag>,
+}
+
+/// One row of ListImages: an untagged image once, a tagged image once per tag.
+pub type ListedImage = ImageId;
+
+/// `failureCode` and `failureReason` for one image of a batch call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageFailure {
+    pub code: &'static str,
+    pub reason: String,
+}
+
+impl ImageFailure {
+    fn new(code: &'static str, reason: impl Into<String>) -> Self {
+        Self { code, reason: reason.into() }
+    }
+}
+
+/// A change to a repository's images, journaled as one event.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImageUpdate {
+    /// A new image (its `tags` empty; tags come from `tagged`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<Image>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub untagged: Vec<ImageTag>,
+    /// Tags pointed at digests; a tag held by another image leaves that image.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tagged: Vec<(ImageTag, Digest)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<Digest>,
+}
+
+impl ImageUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.stored.is_none() && self.untagged.is_empty() && self.tagged.is_empty() && self.deleted.is_empty()
+    }
+}
+
+/// What PutImage did: the image as now stored, and the tag it was put with.
+#[derive(Debug, Clone)]
+pub struct PutImageOutcome {
+    pub image: Image,
+    pub tag: Option<ImageTag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repository {
+    /// `repositoryName`.
+    pub name: RepositoryName,
+    /// `createdAt`.
+    pub created_at: Millis,
+    pub tag_mutability: TagMutabilitySetting,
+    /// `imageScanningConfiguration.scanOnPush`.
+    pub scan_on_push: bool,
+    pub encryption: Encryption,
+    /// Resource tags (ListTagsForResource), in the order they were first set.
+    pub resource_tags: Vec<ResourceTag>,
+    /// Images by digest. Journaled as image events, never inside the repository record.
+    #[serde(skip)]
+    pub images: BTreeMap<Digest, Image>,
+    /// Which image each tag points at; derived from `images`.
+    #[serde(skip)]
+    tag_index: HashMap<ImageTag, Digest>,
+}
+
+impl Repository {
+    pub(crate) fn create(new: NewRepository, now: Millis) -> Result<Self, StateError> {
+        if new.tags.len() > MAX_RESOURCE_TAGS {
+            return Err(StateError::TooManyTags(format!("A repository can have at most {MAX_RESOURCE_TAGS} tags")));
+        }
+        let mut resource_tags: Vec<ResourceTag> = Vec::new();
+        merge_tags(&mut resource_tags, new.tags);
+        Ok(Self {
+            name: new.name,
+            created_at: now,
+            tag_mutability: new.tag_mutability,
+            scan_on_push: new.scan_on_push,
+            encryption: new.encryption,
+            resource_tags,
+            images: BTreeMap::new(),
+            tag_index: HashMap::new(),
+        })
+    }
+
+    /// `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`.
+    pub fn arn(&self, registry: &RegistryKey) -> String {
+        format!("arn:aws:ecr:{}:{}:repository/{}", registry.region, registry.account, self.name)
+    }
+
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`.
+    pub fn uri(&self, registry: &RegistryKey) -> String {
+        format!("{}/{}", registry.host(), self.name)
+    }
+
+    pub fn image_by_tag(&self, tag: &ImageTag) -> Option<&Image> {
+        self.tag_index.get(tag).and_then(|digest| self.images.get(digest))
+    }
+
+    /// Resolves a caller's image id: the image, or why not (as a batch call's failure).
+    pub fn find(&self, id: &ImageRef) -> Result<&Image, ImageFailure> {
+        let not_found = || ImageFailure::new("ImageNotFound", "Requested image not found");
+        let digest = match &id.digest {
+            Some(text) => Some(Digest::parse(text).map_err(|_| {
+                ImageFailure::new(
+                    "InvalidImageDigest",
+                    "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+                )
+            })?),
+            None => None,
+        };
+        let tag = match &id.tag {
+            Some(text) => Some(ImageTag::parse(text).map_err(|_| {
+                ImageFailure::new(
+                    "InvalidImageTag",
+                    "Invalid request parameters: image tag should have length between 1 and 300",
+                )
+            })?),
+            None => None,
+        };
+        match (digest, tag) {
+            (None, None) => Err(ImageFailure::new(
+                "MissingDigestAndTag",
+                "Invalid request parameters: both tag and digest cannot be null",
+            )),
+            (Some(digest), None) => self.images.get(&digest).ok_or_else(not_found),
+            (None, Some(tag)) => self.image_by_tag(&tag).ok_or_else(not_found),
+            (Some(digest), Some(tag)) => {
+                let image = self.images.get(&digest).ok_or_else(not_found)?;
+                match self.tag_index.get(&tag) {
+                    Some(held) if *held == digest => Ok(image),
+                    Some(_) => Err(ImageFailure::new(
+                        "ImageTagDoesNotMatchDigest",
+                        "Invalid request parameters: image tag does not match digest",
+                    )),
+                    None => Err(not_found()),
+                }
+            }
+        }
+    }
+
+    /// ListImages rows in digest order.
+    pub fn listed_images(&self) -> impl Iterator<Item = ListedImage> + '_ {
+        self.images.values().flat_map(|image| {
+            let untagged = image.tags.is_empty().then(|| ImageId { digest: image.digest.clone(), tag: None });
+            untagged
+                .into_iter()
+                .chain(image.tags.iter().map(|t| ImageId { digest: image.digest.clone(), tag: Some(t.clone()) }))
+        })
+    }
+
+    pub(crate) fn plan_put_image(
+        &self,
+        registry: &RegistryKey,
+        mut image: Image,
+        tag: Option<ImageTag>,
+    ) -> Result<(ImageUpdate, PutImageOutcome), StateError> {
+        let existing = self.images.get(&image.digest);
+        let holder = tag.as_ref().and_then(|t| self.tag_index.get(t));
+        let already = match &tag {
+            None => existing.is_some(),
+            Some(_) => holder == Some(&image.digest),
+        };
+        if already {
+            return Err(StateError::ImageAlreadyExists {
+                digest: image.digest,
+                tag,
+                name: self.name.clone(),
+                registry: registry.account.clone(),
+            });
+        }
+        if let (Some(t), Some(_)) = (&tag, holder)
+            && self.tag_mutability.is_immutable(t)
+        {
+            return Err(StateError::ImageTagAlreadyExists {
+                tag: t.clone(),
+                name: self.name.clone(),
+                registry: registry.account.clone(),
+            });
+        }
+        let mut update = ImageUpdate::default();
+        match existing {
+            Some(stored) => image = stored.clone(),
+            None => {
+                if self.images.len() >= MAX_IMAGES_PER_REPOSITORY {
+                    return Err(StateError::LimitExceeded {
+                        what: format!("the limit of {MAX_IMAGES_PER_REPOSITORY} images per repository"),
+                    });
+                }
+                image.tags.clear();
+                update.stored = Some(image.clone());
+            }
+        }
+        if let Some(t) = &tag {
+            update.tagged.push((t.clone(), image.digest.clone()));
+            image.tags.push(t.clone());
+        }
+        Ok((update, PutImageOutcome { image, tag }))
+    }
+
+    /// Plans a BatchDeleteImage: per id, in order, as if each earlier id had already been deleted.
+    pub(crate) fn plan_delete(&self, ids: &[ImageRef]) -> (ImageUpdate, Vec<ImageId>, Vec<(ImageRef, ImageFailure)>) {
+        let mut scratch = self.clone();
+        let mut update = ImageUpdate::default();
+        let mut deleted = Vec::new();
+        let mut failures = Vec::new();
+        for id in ids {
+            let image = match scratch.find(id) {
+                Ok(image) => image.clone(),
+                Err(failure) => {
+                    failures.push((id.clone(), failure));
+                    continue;
+                }
+            };
+            let step = if id.digest.is_none() {
+                // By tag: the tag goes; an image left with no tag goes with it.
+                let tag = ImageTag::parse(id.tag.as_deref().unwrap_or_default()).expect("find() parsed this tag");
+                deleted.push(ImageId { digest: image.digest.clone(), tag: Some(tag.clone()) });
+                let last = image.tags.len() == 1;
+                ImageUpdate {
+                    untagged: vec![tag],
+                    deleted: if last { vec![image.digest.clone()] } else { Vec::new() },
+                    ..ImageUpdate::default()
+                }
+            } else {
+                if image.tags.is_empty() {
+                    deleted.push(ImageId { digest: image.digest.clone(), tag: None });
+                }
+                deleted
+                    .extend(image.tags.iter().map(|t| ImageId { digest: image.digest.clone(), tag: Some(t.clone()) }));
+                ImageUpdate { deleted: vec![image.digest.clone()], ..ImageUpdate::default() }
+            };
+            scratch.apply_image_update(&step);
+            update.untagged.extend(step.untagged);
+            update.deleted.extend(step.deleted);
+        }
+        (update, deleted, failures)
+    }
+
+    pub(crate) fn check_update(&self, update: &RepositoryUpdate) -> Result<(), StateError> {
+        match update {
+            RepositoryUpdate::TagsSet(tags) => {
+                let mut merged = self.resource_tags.clone();
+                merge_tags(&mut merged, tags.clone());
+                if merged.len() > MAX_RESOURCE_TAGS {
+                    return Err(StateError::TooManyTags(format!(
+                        "A repository can have at most {MAX_RESOURCE_TAGS} tags"
+                    )));
+                }
+                Ok(())
+            }
+            RepositoryUpdate::TagsRemoved(keys) => keys.iter().try_for_each(|k| check_tag_key(k)),
+            RepositoryUpdate::TagMutability(_) | RepositoryUpdate::ScanOnPush(_) => Ok(()),
+        }
+    }
+
+    pub(crate) fn apply_update(&mut self, update: &RepositoryUpdate) {
+        match update {
+            RepositoryUpdate::TagMutability(setting) => self.tag_mutability = setting.clone(),
+            RepositoryUpdate::ScanOnPush(on) => self.scan_on_push = *on,
+            RepositoryUpdate::TagsSet(tags) => merge_tags(&mut self.resource_tags, tags.clone()),
+            RepositoryUpdate::TagsRemoved(keys) => self.resource_tags.retain(|t| !keys.contains(&t.key)),
+        }
+    }
+
+    pub(crate) fn apply_image_update(&mut self, update: &ImageUpdate) {
+        if let Some(image) = &update.stored {
+            let mut image = image.clone();
+            image.tags.clear();
+            self.images.entry(image.digest.clone()).or_insert(image);
+        }
+        for tag in &update.untagged {
+            self.untag(tag);
+        }
+        for (tag, digest) in &update.tagged {
+            self.untag(tag);
+            if let Some(image) = self.images.get_mut(digest) {
+                image.tags.push(tag.clone());
+                self.tag_index.insert(tag.clone(), digest.clone());
+            }
+        }
+        for digest in &update.deleted {
+            if let Some(image) = self.images.remove(digest) {
+                for tag in image.tags {
+                    self.tag_index.remove(&tag);
+                }
+            }
+        }
+    }
+
+    fn untag(&mut self, tag: &ImageTag) {
+        if let Some(previous) = self.tag_index.remove(tag)
+            && let Some(image) = self.images.get_mut(&previous)
+        {
+            image.tags.retain(|t| t != tag);
+        }
+    }
+}
+
+/// Sets tags by key: an existing key gets the new value in place, a new key goes last.
+fn merge_tags(into: &mut Vec<ResourceTag>, tags: Vec<ResourceTag>) {
+    for tag in tags {
+        match into.iter_mut().find(|t| t.key == tag.key) {
+            Some(existing) => existing.value = tag.value,
+            None => into.push(tag),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{AccountId, Region};
+
+    fn repo(mode: TagMutability, filters: &[&str]) -> (RegistryKey, Repository) {
+        let filters = filters.iter().map(|f| ExclusionFilter::parse("WILDCARD", f).unwrap()).collect();
+        let new = NewRepository {
+            name: RepositoryName::parse("test").unwrap(),
+            tag_mutability: TagMutabilitySetting::new(mode, filters).unwrap(),
+            scan_on_push: false,
+            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+            tags: vec![],
+        };
+        let key = RegistryKey::new(AccountId::parse("920736617090").unwrap(), Region::parse("ap-south-1").unwrap());
+        (key, Repository::create(new, Millis(0)).unwrap())
+    }
+
+    fn image(n: u8) -> Image {
+        let manifest = format!("{{\"n\":{n}}}");
+        Image {
+            digest: Digest::sha256_of(manifest.as_bytes()),
+            manifest,
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            artifact_media_type: None,
+            size: 1,
+            pushed_at: Millis(n as i64),
+            tags: vec![],
+        }
+    }
+
+    fn put(repo: &mut Repository, key: &RegistryKey, n: u8, tag: &str) -> Result<(), StateError> {
+        let (update, _) = repo.plan_put_image(key, image(n), Some(ImageTag::parse(tag).unwrap()))?;
+        repo.apply_image_update(&update);
+        Ok(())
+    }
+
+    #[test]
+    fn repointing_a_mutable_tag_leaves_the_old_image_untagged() {
+        let (key, mut repo) = repo(TagMutability::Mutable, &[]);
+        put(&mut repo, &key, 1, "v1").unwrap();
+        put(&mut repo, &key, 2, "v1").unwrap();
+        assert!(repo.images[&image(1).digest].tags.is_empty());
+        assert_eq!(repo.image_by_tag(&ImageTag::parse("v1").unwrap()).unwrap().digest, image(2).digest);
+        assert_eq!(repo.listed_images().count(), 2);
+    }
+
+    #[test]
+    fn immutable_tags_refuse_to_move_and_same_push_is_already_exists() {
+        let (key, mut repo) = repo(TagMutability::Immutable, &[]);
+        put(&mut repo, &key, 1, "v1").unwrap();
+        assert!(matches!(put(&mut repo, &key, 2, "v1"), Err(StateError::ImageTagAlreadyExists { .. })));
+        assert!(matches!(put(&mut repo, &key, 1, "v1"), Err(StateError::ImageAlreadyExists { .. })));
+        put(&mut repo, &key, 1, "v2").unwrap();
+        assert_eq!(repo.images[&image(1).digest].tags.len(), 2);
+    }
+
+    #[test]
+    fn exclusion_modes() {
+        let (key, mut repo) = repo(TagMutability::ImmutableWithExclusion, &["dev-*", "latest"]);
+        put(&mut repo, &key, 1, "latest").unwrap();
+        put(&mut repo, &key, 2, "latest").unwrap();
+        put(&mut repo, &key, 1, "prod").unwrap();
+        assert!(put(&mut repo, &key, 2, "prod").is_err());
+        let (key, mut repo) = super::tests::repo(TagMutability::MutableWithExclusion, &["release-*"]);
+        put(&mut repo, &key, 1, "release-1").unwrap();
+        assert!(put(&mut repo, &key, 2, "release-1").is_err());
+        put(&mut repo, &key, 1, "dev").unwrap();
+        put(&mut repo, &key, 2, "dev").unwrap();
+        assert!(TagMutabilitySetting::new(TagMutability::MutableWithExclusion, vec![]).is_err());
+    }
+
+    #[test]
+    fn batch_delete_by_tag_then_digest() {
+        let (key, mut repo) = repo(TagMutability::Mutable, &[]);
+        put(&mut repo, &key, 1, "a").unwrap();
+        put(&mut repo, &key, 1, "b").unwrap();
+        let ids = [
+            ImageRef { tag: Some("a".into()), digest: None },
+            ImageRef { tag: Some("zzz".into()), digest: None },
+            ImageRef { tag: Some("b".into()), digest: None },
+            ImageRef::default(),
+        ];
+        let (update, deleted, failures) = repo.plan_delete(&ids);
+        assert_eq!(deleted.len(), 2);
+        assert_eq!(failures.len(), 2);
+        assert_eq!(failures[0].1.code, "ImageNotFound");
+        assert_eq!(failures[1].1.code, "MissingDigestAndTag");
+        repo.apply_image_update(&update);
+        assert!(repo.images.is_empty(), "removing the last tag deletes the image");
+    }
+}

@@ -1,0 +1,69 @@
+//! The command line: clap definitions only. `main` decides what each command does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ecr-lab",
+    version,
+    about = "A hands-on lab for Amazon ECR, with a bundled mock of ECR that works offline",
+    long_about = "A hands-on lab for Amazon ECR: create a repository, log docker in, tag, push, verify, and practise \
+                  the errors the seminar guide documents. `ecr-lab serve` runs the bundled mock of ECR (the ECR API \
+                  and STS on one port) for the real aws CLI, the AWS SDKs and docker."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the mock of ECR as a server for real tools (aws CLI, SDKs).
+    ///
+    /// Prints `ecr-lab mock listening on http://ADDR` once it accepts requests, then how to point
+    /// the aws CLI at it. State is kept in the data directory, so a demo survives a restart.
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:5000")]
+        addr: SocketAddr,
+        /// Where the mock keeps its state [default: the user's data directory, ecr-lab/mock].
+        #[arg(long, conflicts_with = "ephemeral")]
+        data_dir: Option<PathBuf>,
+        /// Keep state in memory only; it is gone when the server stops.
+        #[arg(long)]
+        ephemeral: bool,
+    },
+    /// Print `export` lines that point the aws CLI and AWS SDKs at a running mock.
+    ///
+    /// Use it as: eval "$(ecr-lab env)"
+    Env {
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Move the lab clock of a running mock (token expiry and other timed behaviour).
+    Clock {
+        #[command(subcommand)]
+        action: ClockAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClockAction {
+    /// Advance the lab clock, e.g. `ecr-lab clock advance 13h` to expire registry logins.
+    Advance {
+        /// How far: 30d, 12h, 90m, 45s, 1h30m.
+        duration: String,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Show the lab clock.
+    Show {
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+}

@@ -1,0 +1,48 @@
+//! A small client for the mock's `/_lab/` control API (loopback HTTP).
+
+use anyhow::{Context, Result, bail};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+async fn call(method: hyper::Method, url: String, body: Option<serde_json::Value>) -> Result<serde_json::Value> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(&url)
+        .header("content-type", "application/json")
+        .body(Full::new(bytes::Bytes::from(body)))?;
+    let response = client
+        .request(request)
+        .await
+        .with_context(|| format!("cannot reach the mock at {url}; is `ecr-lab serve` running?"))?;
+    let status = response.status();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        let message = value.get("error").and_then(|e| e.as_str()).unwrap_or("no details");
+        bail!("the mock refused: {message} (HTTP {status})");
+    }
+    Ok(value)
+}
+
+fn describe(clock: &serde_json::Value) -> String {
+    let now = clock.get("now").and_then(|n| n.as_f64()).unwrap_or(0.0) as i64;
+    let offset = clock.get("offsetSeconds").and_then(|n| n.as_i64()).unwrap_or(0);
+    format!("{} UTC ({}s ahead of real time)", mock_registry::sigv4::format_amz_date(now), offset)
+}
+
+pub async fn advance_clock(endpoint: &str, duration: &str) -> Result<String> {
+    let value = call(
+        hyper::Method::POST,
+        format!("{endpoint}/_lab/clock/advance"),
+        Some(serde_json::json!({ "by": duration })),
+    )
+    .await?;
+    Ok(describe(&value))
+}
+
+pub async fn clock(endpoint: &str) -> Result<String> {
+    Ok(describe(&call(hyper::Method::GET, format!("{endpoint}/_lab/clock"), None).await?))
+}

@@ -1,0 +1,117 @@
+//! ecr-lab: the command-line entry point. `anyhow` lives here and nowhere below.
+
+mod cli;
+mod control_client;
+mod paths;
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::{CommandFactory, Parser};
+use mock_registry::Lab;
+use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
+
+use cli::{ClockAction, Command};
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECR_LAB_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ecr-lab: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: cli::Cli) -> Result<()> {
+    match cli.command {
+        None => {
+            cli::Cli::command().print_help()?;
+            Ok(())
+        }
+        Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
+        Some(Command::Env { endpoint }) => {
+            let endpoint = paths::endpoint(endpoint)?;
+            print!("{}", env_lines(&endpoint));
+            Ok(())
+        }
+        Some(Command::Clock { action }) => match action {
+            ClockAction::Advance { duration, endpoint } => {
+                let endpoint = paths::endpoint(endpoint)?;
+                let clock = control_client::advance_clock(&endpoint, &duration).await?;
+                println!("lab clock is now {clock}");
+                Ok(())
+            }
+            ClockAction::Show { endpoint } => {
+                let endpoint = paths::endpoint(endpoint)?;
+                println!("lab clock is {}", control_client::clock(&endpoint).await?);
+                Ok(())
+            }
+        },
+    }
+}
+
+async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>, ephemeral: bool) -> Result<()> {
+    let (lab, where_) = if ephemeral {
+        (Lab::ephemeral(), "in memory only (--ephemeral): nothing is kept when the server stops".to_owned())
+    } else {
+        let dir = match data_dir {
+            Some(dir) => dir,
+            None => paths::default_mock_dir()?,
+        };
+        let lab = Lab::open(&dir).with_context(|| format!("opening the mock's data directory {}", dir.display()))?;
+        (lab, format!("{} (kept across restarts)", dir.display()))
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    if let Err(e) = paths::remember_endpoint(&url) {
+        tracing::warn!("could not record the endpoint for `ecr-lab env`: {e:#}");
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ecr-lab mock listening on {url}")?;
+    writeln!(out, "state: {where_}")?;
+    writeln!(out, "point the aws CLI and SDKs at it with:")?;
+    writeln!(out, "  eval \"$(ecr-lab env --endpoint {url})\"")?;
+    writeln!(out, "press Ctrl-C to stop")?;
+    out.flush()?;
+    drop(out);
+    mock_registry::serve(listener, lab, shutdown_signal()).await.context("serving")?;
+    println!("ecr-lab mock stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// The shell lines `ecr-lab env` prints.
+fn env_lines(endpoint: &str) -> String {
+    format!(
+        "# ecr-lab mock at {endpoint}: the aws CLI and AWS SDKs in this shell now talk to it\n\
+         export AWS_ENDPOINT_URL={endpoint}\n\
+         export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY_ID}\n\
+         export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_ACCESS_KEY}\n\
+         export AWS_DEFAULT_REGION={DEFAULT_REGION}\n\
+         export AWS_REGION={DEFAULT_REGION}\n\
+         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_ECR AWS_ENDPOINT_URL_STS AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n"
+    )
+}
