@@ -1,1 +1,8 @@
-fn main() {}
+//! Integration tests: the mock driven by clients nobody on the team wrote (aws-sdk-ecr, the aws
+//! CLI) and by raw requests, over real sockets on 127.0.0.1:0.
+
+mod aws_cli;
+mod common;
+mod durability;
+mod sdk;
+mod wire;

@@ -1,0 +1,192 @@
+//! The mock's ECR API against moto_server (what people otherwise run), side by side in one run, from
+//! one client: DescribeImages on a repository of 1,000 images, and CreateRepository.
+//!
+//! Run on demand (not in CI): `scripts/bench-api` (installs moto[server] if missing), or
+//! `cargo bench --bench api_vs_moto` with `moto_server` on PATH. Knobs: BENCH_SECONDS (default 5),
+//! BENCH_CONNECTIONS (default 8).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{HeaderMap, Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use mock_registry::sigv4::Signer;
+use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+
+const IMAGES: usize = 1000;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+struct Server {
+    name: &'static str,
+    url: String,
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_mock(name: &'static str, extra: &[&str], home: &std::path::Path) -> Server {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra)
+        .env("ECR_LAB_HOME", home)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start ecr-lab serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("ecr-lab mock listening on ").expect("the ready line").to_owned();
+    Server { name, url, child }
+}
+
+fn start_moto() -> Server {
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server on PATH (pip install 'moto[server]')");
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Server { name: "moto_server", url, child }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+async fn call(client: &HttpClient, url: &str, operation: &str, body: String) -> (u16, Bytes) {
+    let host = url.trim_start_matches("http://");
+    let mut headers = HeaderMap::new();
+    headers.insert("host", host.parse().unwrap());
+    headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+    headers.insert("x-amz-target", format!("AmazonEC2ContainerRegistry_V20150921.{operation}").parse().unwrap());
+    Signer {
+        access_key_id: DEFAULT_ACCESS_KEY_ID,
+        secret_access_key: DEFAULT_SECRET_ACCESS_KEY,
+        session_token: None,
+        region: "ap-south-1",
+        service: "ecr",
+    }
+    .sign(&Method::POST, "/", &mut headers, body.as_bytes(), now());
+    let mut request =
+        Request::builder().method(Method::POST).uri(format!("{url}/")).body(Full::new(Bytes::from(body))).unwrap();
+    *request.headers_mut() = headers;
+    let response = client.request(request).await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.into_body().collect().await.unwrap().to_bytes())
+}
+
+fn manifest(n: usize) -> String {
+    format!(
+        concat!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","#,
+            r#""config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1469,"digest":"sha256:{:064x}"}},"#,
+            r#""layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3000,"digest":"sha256:{:064x}"}}]}}"#
+        ),
+        n,
+        n + 1_000_000
+    )
+}
+
+async fn seed(client: &HttpClient, url: &str) {
+    let (status, body) = call(client, url, "CreateRepository", r#"{"repositoryName":"bench"}"#.into()).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    for n in 0..IMAGES {
+        let body =
+            serde_json::json!({ "repositoryName": "bench", "imageManifest": manifest(n), "imageTag": format!("v{n}") });
+        let (status, reply) = call(client, url, "PutImage", body.to_string()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
+    }
+    let (status, reply) =
+        call(client, url, "DescribeImages", r#"{"repositoryName":"bench","maxResults":1000}"#.into()).await;
+    assert_eq!(status, 200);
+    let value: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(value["imageDetails"].as_array().unwrap().len(), IMAGES, "one call returns the whole repository");
+}
+
+/// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second.
+async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(u64) -> String) -> f64 {
+    let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let connections: usize = std::env::var("BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let done = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (client, url, done, counter) = (client.clone(), url.to_owned(), done.clone(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let (status, body) = call(&client, &url, operation, make(n)).await;
+                assert_eq!(status, 200, "{operation}: {}", String::from_utf8_lossy(&body));
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn describe_images(_: u64) -> String {
+    r#"{"repositoryName":"bench","maxResults":1000}"#.into()
+}
+
+fn create_repository(n: u64) -> String {
+    format!(r#"{{"repositoryName":"bench-new-{n}"}}"#)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut results: Vec<(&str, &str, f64)> = Vec::new();
+    // One at a time, so each server has the machine to itself while measured.
+    let starts: [&dyn Fn() -> Server; 3] = [
+        &|| start_moto(),
+        &|| start_mock("ecr-lab (durable)", &["--data-dir", data.to_str().unwrap()], home.path()),
+        &|| start_mock("ecr-lab (--ephemeral)", &["--ephemeral"], home.path()),
+    ];
+    for start in starts {
+        let server = start();
+        eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
+        seed(&client, &server.url).await;
+        let describe = load(&client, &server.url, "DescribeImages", describe_images).await;
+        let create = load(&client, &server.url, "CreateRepository", create_repository).await;
+        eprintln!("{}: DescribeImages {describe:.1}/s, CreateRepository {create:.1}/s", server.name);
+        results.push((server.name, "DescribeImages (1,000 images, one page)", describe));
+        results.push((server.name, "CreateRepository", create));
+    }
+    let moto = |op: &str| results.iter().find(|(s, o, _)| *s == "moto_server" && *o == op).unwrap().2;
+    println!("\n| server | call | requests/s | × moto_server |");
+    println!("|---|---|---:|---:|");
+    for (server, op, rate) in &results {
+        println!("| {server} | {op} | {rate:.1} | {:.1}× |", rate / moto(op));
+    }
+}

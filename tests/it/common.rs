@@ -1,0 +1,191 @@
+//! Shared test plumbing: a mock in this process, or `ecr-lab serve` as a child process (killed by PID).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use mock_registry::Lab;
+use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+
+/// A mock served from this test process on 127.0.0.1:0; stops when dropped.
+pub struct InProcess {
+    pub url: String,
+    pub lab: Lab,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl InProcess {
+    pub async fn start() -> Self {
+        Self::start_with(Lab::ephemeral()).await
+    }
+
+    pub async fn start_with(lab: Lab) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = lab.clone();
+        tokio::spawn(async move {
+            mock_registry::serve(listener, served, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self { url, lab, stop: Some(stop) }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// `ecr-lab serve` as a child process with its own data directory; killed (by PID) when dropped.
+pub struct Served {
+    pub url: String,
+    pub child: Child,
+    pub home: PathBuf,
+}
+
+impl Served {
+    pub fn start(home: &Path, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env("ECR_LAB_HOME", home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start ecr-lab serve");
+        let mut first = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("ecr-lab mock listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .to_owned();
+        Self { url, child, home: home.to_path_buf() }
+    }
+
+    /// `kill -9`: no chance to flush or clean up.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An aws-sdk-ecr client pointed at `url` with the lab's default key (or another).
+pub async fn ecr_client(url: &str, region: &str) -> aws_sdk_ecr::Client {
+    ecr_client_with(url, region, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None).await
+}
+
+pub async fn ecr_client_with(
+    url: &str,
+    region: &str,
+    key: &str,
+    secret: &str,
+    session_token: Option<String>,
+) -> aws_sdk_ecr::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let credentials = aws_credential_types::Credentials::new(key, secret, session_token, None, "ecr-lab-tests");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .endpoint_url(url)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(credentials)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await;
+    aws_sdk_ecr::Client::new(&config)
+}
+
+/// The real aws CLI, when installed. Outside CI a missing CLI skips the test loudly; in CI it fails.
+pub fn aws_cli_available() -> bool {
+    let found = Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none() && std::env::var_os("ECR_LAB_REQUIRE_REAL_TOOLS").is_none(),
+            "the aws CLI is required here (CI or scripts/test): scripts/test installs it (pip install awscli)"
+        );
+        eprintln!(
+            "\n\x1b[1;33m*** SKIPPED: the aws CLI is not installed, so this real-tool test did not run. \
+             Run scripts/test (it installs awscli) to run every test. ***\x1b[0m\n"
+        );
+    }
+    found
+}
+
+/// What a command printed and returned.
+pub struct Ran {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Ran {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Runs `bash -c script` with a clean AWS environment (no profiles, no user config).
+pub fn bash(script: &str, home: &Path) -> Ran {
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .env("ECR_LAB_HOME", home)
+        .env("PATH", path_with_binary())
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_REGION")
+        .output()
+        .expect("run bash");
+    Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// PATH with the ecr-lab binary under test first.
+fn path_with_binary() -> String {
+    let bin = Path::new(env!("CARGO_BIN_EXE_ecr-lab")).parent().unwrap().display().to_string();
+    format!("{bin}:{}", std::env::var("PATH").unwrap_or_default())
+}
+
+/// A minimal Docker schema 2 manifest whose layer size is `layer_size`; `n` makes the digest unique.
+pub fn docker_manifest(n: usize, layer_size: u64) -> String {
+    format!(
+        concat!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","#,
+            r#""config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"sha256:{:064x}"}},"#,
+            r#""layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{},"digest":"sha256:{:064x}"}}]}}"#
+        ),
+        100 + n,
+        n,
+        layer_size,
+        n + 1_000_000
+    )
+}
+
+/// The aws CLI v1 error line for a service error, as printed on stderr (after a blank line).
+pub fn cli_error(code: &str, operation: &str, message: &str) -> String {
+    format!("\nAn error occurred ({code}) when calling the {operation} operation: {message}\n")
+}

@@ -1,0 +1,105 @@
+//! Acknowledged writes survive `kill -9` and restart; a data directory has one server at a time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::common::{Served, docker_manifest, ecr_client};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_pushes_survive_kill_9() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let server = Served::start(home.path(), &["--data-dir", data_arg]);
+    let ecr = ecr_client(&server.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    ecr.create_repository().repository_name("other").send().await.unwrap();
+    let other_region = ecr_client(&server.url, "us-east-1").await;
+    other_region.create_repository().repository_name("virginia").send().await.unwrap();
+
+    // Writers keep pushing; whatever was acknowledged before the kill must be there after it.
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..4 {
+        let (ecr, acknowledged, stop) = (ecr.clone(), acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let tag = format!("w{w}-{n}");
+                let put = ecr
+                    .put_image()
+                    .repository_name("test")
+                    .image_manifest(docker_manifest(w * 100_000 + n, 5))
+                    .image_tag(&tag)
+                    .send()
+                    .await;
+                match put {
+                    Ok(_) => acknowledged.lock().unwrap().push(tag),
+                    Err(_) => break, // the server is gone
+                }
+                n += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.kill_hard();
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 20, "the writers got going ({} pushes)", acknowledged.len());
+
+    let server = Served::start(home.path(), &["--data-dir", data_arg]);
+    let ecr = ecr_client(&server.url, "ap-south-1").await;
+    let names: Vec<String> = ecr
+        .describe_repositories()
+        .send()
+        .await
+        .unwrap()
+        .repositories()
+        .iter()
+        .map(|r| r.repository_name().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["other", "test"]);
+    let tags: std::collections::HashSet<String> = ecr
+        .list_images()
+        .repository_name("test")
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .filter_map(|id| id.unwrap().image_tag().map(str::to_owned))
+        .collect();
+    let lost: Vec<&String> = acknowledged.iter().filter(|t| !tags.contains(*t)).collect();
+    assert!(lost.is_empty(), "acknowledged pushes lost after kill -9: {lost:?}");
+    let virginia = ecr_client(&server.url, "us-east-1").await;
+    assert_eq!(virginia.describe_repositories().send().await.unwrap().repositories().len(), 1);
+
+    // The restarted server keeps working on the same journal.
+    ecr.put_image()
+        .repository_name("other")
+        .image_manifest(docker_manifest(7, 7))
+        .image_tag("v1")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn one_server_per_data_directory() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let _first = Served::start(home.path(), &["--data-dir", data.to_str().unwrap()]);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
+        .env("ECR_LAB_HOME", home.path())
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(stderr.contains("is in use by another ecr-lab server"), "{stderr}");
+}
