@@ -45,7 +45,7 @@ async fn repository_lifecycle_through_the_sdk() {
     assert_eq!(repository.repository_uri(), Some("920736617090.dkr.ecr.ap-south-1.amazonaws.com/test"));
     assert_eq!(repository.registry_id(), Some("920736617090"));
     assert_eq!(repository.image_tag_mutability(), Some(&ImageTagMutability::Immutable));
-    assert_eq!(repository.image_scanning_configuration().unwrap().scan_on_push(), true);
+    assert!(repository.image_scanning_configuration().unwrap().scan_on_push());
     let created_at = repository.created_at().unwrap().secs();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     assert!((created_at - now).abs() < 60, "createdAt {created_at} should be about now {now}");
