@@ -13,12 +13,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{HeaderMap, Method, Request};
+use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mock_registry::sigv4::Signer;
-use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 
 const IMAGES: usize = 1000;
 
@@ -78,19 +77,13 @@ fn now() -> i64 {
 }
 
 async fn call(client: &HttpClient, url: &str, operation: &str, body: String) -> (u16, Bytes) {
+    call_in(client, url, "ap-south-1", operation, body).await
+}
+
+async fn call_in(client: &HttpClient, url: &str, region: &'static str, operation: &str, body: String) -> (u16, Bytes) {
     let host = url.trim_start_matches("http://");
-    let mut headers = HeaderMap::new();
-    headers.insert("host", host.parse().unwrap());
-    headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
-    headers.insert("x-amz-target", format!("AmazonEC2ContainerRegistry_V20150921.{operation}").parse().unwrap());
-    Signer {
-        access_key_id: DEFAULT_ACCESS_KEY_ID,
-        secret_access_key: DEFAULT_SECRET_ACCESS_KEY,
-        session_token: None,
-        region: "ap-south-1",
-        service: "ecr",
-    }
-    .sign(&Method::POST, "/", &mut headers, body.as_bytes(), now());
+    let headers =
+        mock_registry::ecr_api::signed_headers(host, operation, body.as_bytes(), &Signer::lab_default(region), now());
     let mut request =
         Request::builder().method(Method::POST).uri(format!("{url}/")).body(Full::new(Bytes::from(body))).unwrap();
     *request.headers_mut() = headers;
@@ -128,7 +121,7 @@ async fn seed(client: &HttpClient, url: &str) {
 }
 
 /// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second.
-async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(u64) -> String) -> f64 {
+async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(u64) -> (&'static str, String)) -> f64 {
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let connections: usize = std::env::var("BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
     let done = Arc::new(AtomicU64::new(0));
@@ -141,7 +134,8 @@ async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
-                let (status, body) = call(&client, &url, operation, make(n)).await;
+                let (region, body) = make(n);
+                let (status, body) = call_in(&client, &url, region, operation, body).await;
                 assert_eq!(status, 200, "{operation}: {}", String::from_utf8_lossy(&body));
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -153,12 +147,25 @@ async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
-fn describe_images(_: u64) -> String {
-    r#"{"repositoryName":"bench","maxResults":1000}"#.into()
+fn describe_images(_: u64) -> (&'static str, String) {
+    ("ap-south-1", r#"{"repositoryName":"bench","maxResults":1000}"#.into())
 }
 
-fn create_repository(n: u64) -> String {
-    format!(r#"{{"repositoryName":"bench-new-{n}"}}"#)
+/// Spread over regions: the mock holds ECR's quota of 100,000 repositories per registry, and it
+/// creates that many in a few seconds.
+const REGIONS: [&str; 8] = [
+    "ap-south-1",
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-northeast-1",
+    "ap-southeast-2",
+    "sa-east-1",
+];
+
+fn create_repository(n: u64) -> (&'static str, String) {
+    (REGIONS[n as usize % REGIONS.len()], format!(r#"{{"repositoryName":"bench-new-{n}"}}"#))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -271,6 +271,19 @@ pub struct Signer<'a> {
     pub service: &'a str,
 }
 
+impl Signer<'static> {
+    /// The lab's default key, signing for ECR in `region`.
+    pub fn lab_default(region: &'static str) -> Self {
+        Self {
+            access_key_id: crate::state::DEFAULT_ACCESS_KEY_ID,
+            secret_access_key: crate::state::DEFAULT_SECRET_ACCESS_KEY,
+            session_token: None,
+            region,
+            service: "ecr",
+        }
+    }
+}
+
 impl Signer<'_> {
     /// Adds `x-amz-date`, the optional `x-amz-security-token` and `authorization` to `headers`, which
     /// must already hold `host` and whatever else should be signed.

@@ -4,10 +4,9 @@
 
 use axum::body::Body;
 use http_body_util::BodyExt;
-use hyper::{HeaderMap, Method, Request, StatusCode};
+use hyper::{Method, Request, StatusCode};
 use mock_registry::Lab;
 use mock_registry::sigv4::Signer;
-use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 use tower::ServiceExt;
 
 fn now() -> i64 {
@@ -17,18 +16,13 @@ fn now() -> i64 {
 /// A signed ECR call with an arbitrary body.
 fn ecr_request(operation: &str, body: impl Into<Vec<u8>>) -> Request<Body> {
     let body = body.into();
-    let mut headers = HeaderMap::new();
-    headers.insert("host", "127.0.0.1".parse().unwrap());
-    headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
-    headers.insert("x-amz-target", format!("AmazonEC2ContainerRegistry_V20150921.{operation}").parse().unwrap());
-    Signer {
-        access_key_id: DEFAULT_ACCESS_KEY_ID,
-        secret_access_key: DEFAULT_SECRET_ACCESS_KEY,
-        session_token: None,
-        region: "ap-south-1",
-        service: "ecr",
-    }
-    .sign(&Method::POST, "/", &mut headers, &body, now());
+    let headers = mock_registry::ecr_api::signed_headers(
+        "127.0.0.1",
+        operation,
+        &body,
+        &Signer::lab_default("ap-south-1"),
+        now(),
+    );
     let mut request = Request::builder().method(Method::POST).uri("/").body(Body::from(body)).unwrap();
     *request.headers_mut() = headers;
     request

@@ -101,6 +101,23 @@ impl Target {
     }
 }
 
+/// The headers an SDK sends for one ECR call to `host`, signed by `signer` (for the lab's own
+/// clients, the benchmark and tests).
+pub fn signed_headers(
+    host: &str,
+    operation: &str,
+    body: &[u8],
+    signer: &crate::sigv4::Signer<'_>,
+    wall_seconds: i64,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("host", host.parse().expect("a host is a header value"));
+    headers.insert("content-type", axum::http::HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert("x-amz-target", format!("{TARGET_PREFIX}{operation}").parse().expect("operation names are ascii"));
+    signer.sign(&axum::http::Method::POST, "/", &mut headers, body, wall_seconds);
+    headers
+}
+
 /// Runs one authenticated ECR call.
 pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Response {
     match operations::dispatch(lab, caller, operation, body).await {
