@@ -59,7 +59,8 @@ async fn run(cli: cli::Cli) -> Result<()> {
 
 async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>, ephemeral: bool) -> Result<()> {
     let (lab, where_) = if ephemeral {
-        (Lab::ephemeral(), "in memory only (--ephemeral): nothing is kept when the server stops".to_owned())
+        let lab = Lab::ephemeral().context("creating a temporary directory for blobs")?;
+        (lab, "in memory only (--ephemeral): nothing is kept when the server stops".to_owned())
     } else {
         let dir = match data_dir {
             Some(dir) => dir,

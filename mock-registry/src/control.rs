@@ -23,6 +23,7 @@ pub fn router() -> Router<Lab> {
         .route("/clock/advance", post(advance_clock))
         .route("/keys", get(list_keys).post(add_key))
         .route("/keys/{id}/revoke", post(revoke_key))
+        .route("/requests", get(requests))
         .layer(middleware::from_fn(loopback_only))
 }
 
@@ -133,6 +134,19 @@ async fn add_key(State(lab): State<Lab>, Json(request): Json<AddKeyIn>) -> Resul
 async fn revoke_key(State(lab): State<Lab>, Path(id): Path<String>) -> Result<StatusCode, Response> {
     lab.write(|s| s.revoke_key(&id)).await.map_err(IntoResponse::into_response)?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct RequestsQuery {
+    since: Option<u64>,
+}
+
+/// The request log, after `?since=SEQ`.
+async fn requests(
+    State(lab): State<Lab>,
+    axum::extract::Query(query): axum::extract::Query<RequestsQuery>,
+) -> Json<Vec<crate::request_log::LoggedRequest>> {
+    Json(lab.log().since(query.since.unwrap_or(0)))
 }
 
 /// `30d`, `12h`, `90m`, `45s`, `1h30m`, or a plain number of seconds.

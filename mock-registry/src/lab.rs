@@ -1,12 +1,19 @@
-//! [`Lab`]: the shared handle on the state and its journal. Reads take the lock briefly; writes
-//! apply under the lock, queue their events in the journal in the same order, release the lock,
-//! then wait for the fsync before the caller may acknowledge anything.
+//! [`Lab`]: the shared handle on the state, its journal, the blob store and the request log.
+//! Reads take the lock briefly; writes apply under the lock, queue their events in the journal in
+//! the same order, release the lock, then wait for the fsync before the caller may acknowledge.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
+use crate::request_log::RequestLog;
 use crate::state::journal::{Journal, JournalError};
+use crate::state::token::TokenClaims;
 use crate::state::{State, StateError};
+use crate::store::BlobStore;
+
+/// How many verified registry credentials are remembered (each is re-checked for expiry on use).
+const TOKEN_CACHE_SIZE: usize = 4096;
 
 #[derive(Clone)]
 pub struct Lab {
@@ -16,6 +23,9 @@ pub struct Lab {
 struct Inner {
     state: RwLock<State>,
     journal: Option<Journal>,
+    store: BlobStore,
+    log: RequestLog,
+    tokens: Mutex<HashMap<String, TokenClaims>>,
 }
 
 /// A write that the rules refused, or that the disk could not make durable.
@@ -28,11 +38,12 @@ pub enum LabError {
 }
 
 impl Lab {
-    /// State in memory only, gone when the process ends (tests, `serve --ephemeral`).
-    pub fn ephemeral() -> Self {
+    /// State in memory and blobs in a temporary directory, all gone when the lab is dropped
+    /// (tests, `serve --ephemeral`).
+    pub fn ephemeral() -> std::io::Result<Self> {
         let mut state = State::new(random_secret());
         state.take_outbox();
-        Self { inner: Arc::new(Inner { state: RwLock::new(state), journal: None }) }
+        Ok(Self::assemble(state, None, BlobStore::temporary()?))
     }
 
     /// State kept in `dir`: replays what is there, or starts a new lab there.
@@ -46,11 +57,32 @@ impl Lab {
         } else {
             State::replay(events)
         };
-        Ok(Self { inner: Arc::new(Inner { state: RwLock::new(state), journal: Some(journal) }) })
+        let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
+        Ok(Self::assemble(state, Some(journal), store))
+    }
+
+    fn assemble(state: State, journal: Option<Journal>, store: BlobStore) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: RwLock::new(state),
+                journal,
+                store,
+                log: RequestLog::default(),
+                tokens: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     pub fn is_durable(&self) -> bool {
         self.inner.journal.is_some()
+    }
+
+    pub fn store(&self) -> &BlobStore {
+        &self.inner.store
+    }
+
+    pub fn log(&self) -> &RequestLog {
+        &self.inner.log
     }
 
     pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
@@ -73,6 +105,18 @@ impl Lab {
             journal.wait_durable(seq).await.map_err(LabError::Storage)?;
         }
         Ok(result?)
+    }
+
+    pub(crate) fn cached_token(&self, credentials: &str) -> Option<TokenClaims> {
+        self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(credentials).cloned()
+    }
+
+    pub(crate) fn cache_token(&self, credentials: &str, claims: TokenClaims) {
+        let mut tokens = self.inner.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        if tokens.len() >= TOKEN_CACHE_SIZE {
+            tokens.clear();
+        }
+        tokens.insert(credentials.to_owned(), claims);
     }
 }
 

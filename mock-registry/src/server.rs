@@ -1,5 +1,5 @@
 //! The HTTP front: one port, one router. `POST /` is the AWS APIs (ECR by `X-Amz-Target`, STS by
-//! `Action=`), `/_lab/` the lab's control API. The router is testable without a socket.
+//! `Action=`), `/v2/` the registry, `/_lab/` the lab's control API. The router is testable without a socket.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -7,16 +7,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use tokio::net::TcpListener;
 
 use crate::ecr_api::{self, EcrError, EcrErrorCode, Target};
+use crate::request_log::LoggedRequest;
 use crate::sigv4::{self, SignedRequest};
 use crate::state::Caller;
-use crate::{Lab, control, sts_api};
+use crate::{Lab, control, oci_api, sts_api};
 
 /// The largest API request body accepted. ECR's largest member is a 20 MiB layer part (base64).
 pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
@@ -24,9 +26,30 @@ pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
 pub fn router(lab: Lab) -> Router {
     Router::new()
         .route("/", post(aws_api).get(index))
+        .merge(oci_api::router())
         .nest("/_lab", control::router())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(lab.clone(), log_request))
         .with_state(lab)
+}
+
+/// Records each request (but the control API's own) in the lab's request log.
+async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if path.starts_with("/_lab") {
+        return next.run(request).await;
+    }
+    let method = request.method().to_string();
+    let api = match request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        Some(target) => format!("ecr:{}", target.strip_prefix(ecr_api::TARGET_PREFIX).unwrap_or(target)),
+        None if path == "/" => "sts".to_owned(),
+        None if path.starts_with("/v2") => "registry".to_owned(),
+        None => "other".to_owned(),
+    };
+    let response = next.run(request).await;
+    let at = lab.read(|s| s.now()).epoch_seconds();
+    lab.log().record(LoggedRequest { seq: 0, at, method, path, api, status: response.status().as_u16() });
+    response
 }
 
 /// Serves `lab` on `listener` until `shutdown` resolves, then finishes in-flight requests.
@@ -40,7 +63,7 @@ pub async fn serve(
 }
 
 async fn index() -> &'static str {
-    "ecr-lab mock of Amazon ECR: the ECR API and STS on POST /, the lab control API under /_lab/\n"
+    "ecr-lab mock of Amazon ECR: the ECR API and STS on POST /, the registry under /v2/, the lab control API under /_lab/\n"
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -72,7 +95,10 @@ async fn aws_call(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, bo
             Err(error) => return EcrError::from(error).into_response(),
         };
         return match target {
-            Target::Supported(operation) => ecr_api::handle(lab, &caller, operation, body).await,
+            Target::Supported(operation) => {
+                let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+                ecr_api::handle(lab, &caller, operation, body, host).await
+            }
             other => other.refusal().expect("only supported targets run").into_response(),
         };
     }

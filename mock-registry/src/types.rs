@@ -151,6 +151,10 @@ impl Digest {
         use sha2::Digest as _;
         Self(format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes))))
     }
+    /// From a finished sha256 hash.
+    pub fn from_sha256(hash: &[u8]) -> Self {
+        Self(format!("sha256:{}", hex::encode(hash)))
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

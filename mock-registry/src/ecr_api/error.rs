@@ -7,7 +7,8 @@ use super::CONTENT_TYPE;
 use crate::lab::LabError;
 use crate::sigv4::{AuthError, format_amz_date, parse_amz_date};
 use crate::state::ImageRef;
-use crate::state::StateError;
+use crate::state::{Referenced, StateError};
+use crate::types::{AccountId, Digest, RepositoryName};
 
 /// ECR's error codes (the `__type` of the error body), plus the generic ones of awsJson services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,13 @@ pub enum EcrErrorCode {
     ImageAlreadyExistsException,
     ImageTagAlreadyExistsException,
     ImageDigestDoesNotMatchException,
+    LayersNotFoundException,
+    ReferencedImagesNotFoundException,
+    UploadNotFoundException,
+    InvalidLayerPartException,
+    InvalidLayerException,
+    LayerAlreadyExistsException,
+    EmptyUploadException,
     InvalidParameterException,
     InvalidTagParameterException,
     TooManyTagsException,
@@ -45,6 +53,13 @@ impl EcrErrorCode {
             ImageAlreadyExistsException => "ImageAlreadyExistsException",
             ImageTagAlreadyExistsException => "ImageTagAlreadyExistsException",
             ImageDigestDoesNotMatchException => "ImageDigestDoesNotMatchException",
+            LayersNotFoundException => "LayersNotFoundException",
+            ReferencedImagesNotFoundException => "ReferencedImagesNotFoundException",
+            UploadNotFoundException => "UploadNotFoundException",
+            InvalidLayerPartException => "InvalidLayerPartException",
+            InvalidLayerException => "InvalidLayerException",
+            LayerAlreadyExistsException => "LayerAlreadyExistsException",
+            EmptyUploadException => "EmptyUploadException",
             InvalidParameterException => "InvalidParameterException",
             InvalidTagParameterException => "InvalidTagParameterException",
             TooManyTagsException => "TooManyTagsException",
@@ -144,6 +159,23 @@ impl From<StateError> for EcrError {
             StateError::InvalidArgument { member, constraint } => Self::invalid_parameter(member, &constraint),
             StateError::InvalidTagParameter(message) => Self::new(C::InvalidTagParameterException, message),
             StateError::TooManyTags(message) => Self::new(C::TooManyTagsException, message),
+            StateError::ReferencesNotFound { kind, digests, name, registry } => {
+                let (code, what) = match kind {
+                    Referenced::Layers => (C::LayersNotFoundException, "Layers"),
+                    Referenced::Images => (C::ReferencedImagesNotFoundException, "Images"),
+                };
+                Self::new(code, references_not_found(what, &digests, &name, &registry))
+            }
+            StateError::BlobSizeMismatch { digest, declared, actual } => Self::invalid_parameter(
+                "imageManifest",
+                &format!("The manifest says layer '{digest}' has {declared} bytes, but it has {actual}"),
+            ),
+            StateError::BlobNotFound { digest, name, registry } => Self::new(
+                C::LayersNotFoundException,
+                format!(
+                    "The layer with digest '{digest}' does not exist in the repository with name '{name}' in the registry with id '{registry}'"
+                ),
+            ),
             StateError::LimitExceeded { what } => Self::new(
                 C::LimitExceededException,
                 format!("The operation did not succeed because it would exceed {what}."),
@@ -186,6 +218,16 @@ impl From<AuthError> for EcrError {
 }
 
 pub const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/// ECR's text when a pushed manifest names what the repository lacks; `what` is `Layers` or `Images`.
+/// The registry's MANIFEST_BLOB_UNKNOWN carries the same text.
+pub fn references_not_found(what: &str, digests: &[Digest], name: &RepositoryName, registry: &AccountId) -> String {
+    let list: Vec<&str> = digests.iter().map(Digest::as_str).collect();
+    format!(
+        "{what} with digests '[{}]' required for pushing image into repository with name '{name}' in the registry with id '{registry}' do not exist",
+        list.join(", ")
+    )
+}
 
 /// `{imageDigest:'sha256:…', imageTag:'v1'}`, with `'null'` for a missing part, as ECR prints it.
 fn image_id_text(image: &ImageRef) -> String {

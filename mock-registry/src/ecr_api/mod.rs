@@ -2,6 +2,7 @@
 //! serialise. Rules live in `state`; wording lives in `error`; shapes live in `wire`.
 
 pub mod error;
+mod layers;
 mod operations;
 pub mod wire;
 
@@ -39,14 +40,14 @@ operations! {
     supported {
         CreateRepository, DescribeRepositories, DeleteRepository, GetAuthorizationToken, DescribeImages, ListImages,
         BatchGetImage, BatchDeleteImage, PutImage, PutImageTagMutability, PutImageScanningConfiguration, TagResource,
-        UntagResource, ListTagsForResource, DescribeRegistry,
+        UntagResource, ListTagsForResource, DescribeRegistry, BatchCheckLayerAvailability, InitiateLayerUpload,
+        UploadLayerPart, CompleteLayerUpload, GetDownloadUrlForLayer,
     }
     modeled {
-        BatchCheckLayerAvailability, BatchGetRepositoryScanningConfiguration, CompleteLayerUpload, DeleteLifecyclePolicy,
-        DeleteRepositoryPolicy, DescribeImageScanFindings, GetDownloadUrlForLayer, GetLifecyclePolicy,
-        GetLifecyclePolicyPreview, GetRegistryScanningConfiguration, GetRepositoryPolicy, InitiateLayerUpload,
-        PutLifecyclePolicy, PutRegistryScanningConfiguration, SetRepositoryPolicy, StartImageScan,
-        StartLifecyclePolicyPreview, UploadLayerPart, CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
+        BatchGetRepositoryScanningConfiguration, DeleteLifecyclePolicy,
+        DeleteRepositoryPolicy, DescribeImageScanFindings, GetLifecyclePolicy,
+        GetLifecyclePolicyPreview, GetRegistryScanningConfiguration, GetRepositoryPolicy, PutLifecyclePolicy, PutRegistryScanningConfiguration, SetRepositoryPolicy, StartImageScan,
+        StartLifecyclePolicyPreview, CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
         DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
         DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,
         DescribePullThroughCacheRules, DescribeRepositoryCreationTemplates, GetAccountSetting, GetRegistryPolicy,
@@ -118,9 +119,9 @@ pub fn signed_headers(
     headers
 }
 
-/// Runs one authenticated ECR call.
-pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Response {
-    match operations::dispatch(lab, caller, operation, body).await {
+/// Runs one authenticated ECR call; `host` is the `Host` the client used (for URLs this server serves).
+pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8], host: &str) -> Response {
+    match operations::dispatch(lab, caller, operation, body, host).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }

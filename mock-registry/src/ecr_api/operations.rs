@@ -6,13 +6,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, parse};
+use super::{EcrError, Operation, json, layers, parse};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
 use crate::state::{
-    Caller, Encryption, ImageFailure, ImageRef, NewRepository, RegistryKey, RepositoryUpdate, ResourceTag, StateError,
-    TagMutabilitySetting,
+    Caller, Encryption, ImageFailure, ImageRef, NewRepository, PutMode, RegistryKey, RepositoryUpdate, ResourceTag,
+    StateError, TagMutabilitySetting,
 };
 use crate::types::{
     AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Region, RepositoryName, TagMutability,
@@ -27,6 +27,7 @@ pub(super) async fn dispatch(
     caller: &Caller,
     operation: Operation,
     body: &[u8],
+    host: &str,
 ) -> Result<Response, EcrError> {
     match operation {
         Operation::CreateRepository => create_repository(lab, caller, parse(body)?).await,
@@ -47,20 +48,27 @@ pub(super) async fn dispatch(
             registry_id: caller.account.to_string(),
             replication_configuration: ReplicationConfiguration { rules: Vec::new() },
         })),
+        Operation::BatchCheckLayerAvailability => {
+            layers::batch_check_layer_availability(lab, caller, parse(body)?).await
+        }
+        Operation::InitiateLayerUpload => layers::initiate_layer_upload(lab, caller, parse(body)?).await,
+        Operation::UploadLayerPart => layers::upload_layer_part(lab, caller, parse(body)?).await,
+        Operation::CompleteLayerUpload => layers::complete_layer_upload(lab, caller, parse(body)?).await,
+        Operation::GetDownloadUrlForLayer => layers::get_download_url_for_layer(lab, caller, parse(body)?, host),
     }
 }
 
 // ---- members to typed values ----
 
-fn invalid(member: &str, constraint: &str) -> EcrError {
+pub(super) fn invalid(member: &str, constraint: &str) -> EcrError {
     EcrError::invalid_parameter(member, constraint)
 }
 
-fn required<T>(value: Option<T>, member: &str) -> Result<T, EcrError> {
+pub(super) fn required<T>(value: Option<T>, member: &str) -> Result<T, EcrError> {
     value.ok_or_else(|| invalid(member, "must not be null"))
 }
 
-fn registry(caller: &Caller, registry_id: Option<String>) -> Result<RegistryKey, EcrError> {
+pub(super) fn registry(caller: &Caller, registry_id: Option<String>) -> Result<RegistryKey, EcrError> {
     let account = match registry_id {
         Some(id) => AccountId::parse(&id).map_err(|e| invalid("registryId", &e.0))?,
         None => caller.account.clone(),
@@ -68,7 +76,7 @@ fn registry(caller: &Caller, registry_id: Option<String>) -> Result<RegistryKey,
     Ok(RegistryKey::new(account, caller.region.clone()))
 }
 
-fn repository_name(value: Option<String>) -> Result<RepositoryName, EcrError> {
+pub(super) fn repository_name(value: Option<String>) -> Result<RepositoryName, EcrError> {
     RepositoryName::parse(&required(value, "repositoryName")?).map_err(|e| invalid("repositoryName", &e.0))
 }
 
@@ -456,7 +464,7 @@ async fn put_image(lab: &Lab, caller: &Caller, request: PutImageRequest) -> Resu
             let child_size =
                 |digest: &str| Digest::parse(digest).ok().and_then(|d| repository.images.get(&d)).map(|i| i.size);
             let image = manifest::image_from(manifest_text, &parsed, state.now(), child_size);
-            state.put_image(&registry, &name, image, tag)
+            state.put_image(&registry, &name, image, tag, PutMode::Api)
         })
         .await?;
     Ok(json(PutImageResponse {

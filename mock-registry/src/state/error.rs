@@ -30,4 +30,18 @@ pub enum StateError {
     TooManyTags(String),
     #[error("limit exceeded: {what}")]
     LimitExceeded { what: String },
+    /// A manifest names blobs (or, for an index, images) the repository does not hold.
+    #[error("{kind:?} not in {name}: {digests:?}")]
+    ReferencesNotFound { kind: Referenced, digests: Vec<Digest>, name: RepositoryName, registry: AccountId },
+    #[error("blob {digest} is {actual} bytes, not {declared}")]
+    BlobSizeMismatch { digest: Digest, declared: u64, actual: u64 },
+    #[error("blob {digest} is not in {name}")]
+    BlobNotFound { digest: Digest, name: RepositoryName, registry: AccountId },
+}
+
+/// What a manifest references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Referenced {
+    Layers,
+    Images,
 }

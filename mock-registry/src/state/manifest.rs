@@ -1,6 +1,8 @@
 //! How ECR reads a manifest it is given: which media type it is, what it references, what it weighs.
 //! The bytes are never re-serialized: the digest is over exactly what was pushed.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::{Image, StateError};
@@ -29,6 +31,9 @@ struct Document {
     layers: Option<Vec<Descriptor>>,
     manifests: Option<Vec<Descriptor>>,
     fs_layers: Option<Vec<serde_json::Value>>,
+    subject: Option<Descriptor>,
+    artifact_type: Option<String>,
+    annotations: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +50,9 @@ pub struct Parsed {
     pub config: Option<Descriptor>,
     pub layers: Vec<Descriptor>,
     pub children: Vec<Descriptor>,
+    pub subject: Option<Descriptor>,
+    pub artifact_type: Option<String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 fn invalid(member: &'static str, constraint: impl Into<String>) -> StateError {
@@ -94,6 +102,9 @@ pub fn parse(manifest: &str, declared: Option<&str>) -> Result<Parsed, StateErro
         config: document.config,
         layers: document.layers.unwrap_or_default(),
         children: document.manifests.unwrap_or_default(),
+        subject: document.subject,
+        artifact_type: document.artifact_type,
+        annotations: document.annotations.unwrap_or_default(),
     })
 }
 
@@ -111,6 +122,7 @@ pub fn image_from(
     } else {
         parsed.children.iter().filter_map(|c| child_size(&c.digest)).max().unwrap_or(0)
     };
+    let digest = |d: &Descriptor| Digest::parse(&d.digest).expect("parse() checked every descriptor");
     Image {
         digest: Digest::sha256_of(manifest.as_bytes()),
         artifact_media_type: parsed.config.as_ref().and_then(|c| c.media_type.clone()),
@@ -119,6 +131,17 @@ pub fn image_from(
         size,
         pushed_at,
         tags: Vec::new(),
+        blobs: parsed.config.iter().chain(&parsed.layers).map(|d| (digest(d), d.size as u64)).collect(),
+        children: parsed.children.iter().map(digest).collect(),
+        subject: parsed.subject.as_ref().map(digest),
+        artifact_type: parsed.artifact_type.clone().or_else(|| {
+            parsed
+                .config
+                .as_ref()
+                .and_then(|c| c.media_type.clone())
+                .filter(|t| !t.contains("image.config") && !t.contains("container.image"))
+        }),
+        annotations: parsed.annotations.clone(),
     }
 }
 

@@ -17,16 +17,16 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-pub use error::StateError;
+pub use error::{Referenced, StateError};
 pub use identity::{
     AccessKey, Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use repository::{
     Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, ListedImage, NewRepository, PutImageOutcome,
-    Repository, ResourceTag, TagMutabilitySetting,
+    PutMode, Repository, ResourceTag, TagMutabilitySetting,
 };
 
-use crate::types::{AccountId, Millis, Region, RepositoryName};
+use crate::types::{AccountId, Digest, Millis, Region, RepositoryName};
 
 /// What BatchDeleteImage removed, and the ids it could not (with why).
 pub type BatchDeleteOutcome = (Vec<ImageId>, Vec<(ImageRef, ImageFailure)>);
@@ -82,6 +82,18 @@ pub enum Event {
         registry: RegistryKey,
         name: RepositoryName,
         update: Box<ImageUpdate>,
+    },
+    /// A blob the store holds became part of a repository (pushed or mounted), or left it.
+    BlobLinked {
+        registry: RegistryKey,
+        name: RepositoryName,
+        digest: Digest,
+        size: u64,
+    },
+    BlobUnlinked {
+        registry: RegistryKey,
+        name: RepositoryName,
+        digest: Digest,
     },
 }
 
@@ -204,6 +216,16 @@ impl State {
                     repository.apply_image_update(update);
                 }
             }
+            Event::BlobLinked { registry, name, digest, size } => {
+                if let Some(repository) = self.repository_mut(registry, name) {
+                    repository.apply_blob(digest, Some(*size));
+                }
+            }
+            Event::BlobUnlinked { registry, name, digest } => {
+                if let Some(repository) = self.repository_mut(registry, name) {
+                    repository.apply_blob(digest, None);
+                }
+            }
         }
     }
 
@@ -277,11 +299,54 @@ impl State {
         name: &RepositoryName,
         image: Image,
         tag: Option<crate::types::ImageTag>,
+        mode: PutMode,
     ) -> Result<PutImageOutcome, StateError> {
         let repository = self.repository(registry, name)?;
-        let (update, outcome) = repository.plan_put_image(registry, image, tag)?;
-        self.record(Event::ImageChanged { registry: registry.clone(), name: name.clone(), update: Box::new(update) });
+        let (update, outcome) = repository.plan_put_image(registry, image, tag, mode)?;
+        if !update.is_empty() {
+            self.record(Event::ImageChanged {
+                registry: registry.clone(),
+                name: name.clone(),
+                update: Box::new(update),
+            });
+        }
         Ok(outcome)
+    }
+
+    /// Records that `name` holds a blob the store has committed (after its bytes are durable).
+    pub fn link_blob(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        digest: Digest,
+        size: u64,
+    ) -> Result<(), StateError> {
+        let repository = self.repository(registry, name)?;
+        if repository.blobs.get(&digest) != Some(&size) {
+            self.record(Event::BlobLinked { registry: registry.clone(), name: name.clone(), digest, size });
+        }
+        Ok(())
+    }
+
+    pub fn unlink_blob(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        digest: &Digest,
+    ) -> Result<(), StateError> {
+        self.blob_size(registry, name, digest)?;
+        self.record(Event::BlobUnlinked { registry: registry.clone(), name: name.clone(), digest: digest.clone() });
+        Ok(())
+    }
+
+    /// The size of a blob `name` holds, or BlobNotFound (NAME_UNKNOWN first if the repository is missing).
+    pub fn blob_size(&self, registry: &RegistryKey, name: &RepositoryName, digest: &Digest) -> Result<u64, StateError> {
+        let repository = self.repository(registry, name)?;
+        repository.blobs.get(digest).copied().ok_or_else(|| StateError::BlobNotFound {
+            digest: digest.clone(),
+            name: name.clone(),
+            registry: registry.account.clone(),
+        })
     }
 
     /// Deletes images by digest or removes tags, as BatchDeleteImage; returns what went and the failures.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{RegistryKey, RepositoryUpdate, StateError};
+use super::{Referenced, RegistryKey, RepositoryUpdate, StateError};
 use crate::types::{
     Digest, EncryptionType, ExclusionFilter, ImageTag, Millis, RepositoryName, TagMutability, WireEnum,
 };
@@ -134,6 +134,20 @@ pub struct Image {
     pub pushed_at: Millis,
     /// `imageTags`, in the order they were applied.
     pub tags: Vec<ImageTag>,
+    /// The blobs the manifest references (config, layers) with the sizes it declares.
+    #[serde(default)]
+    pub blobs: Vec<(Digest, u64)>,
+    /// For an index or manifest list: the manifests it lists.
+    #[serde(default)]
+    pub children: Vec<Digest>,
+    /// The OCI `subject`: the image this artifact refers to (signatures, SBOMs).
+    #[serde(default)]
+    pub subject: Option<Digest>,
+    /// The OCI `artifactType` (or the config media type of an artifact).
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// An image as a caller names it in `imageIds`: a digest, a tag or both, unparsed (a bad one is a failure
@@ -188,6 +202,15 @@ impl ImageUpdate {
     }
 }
 
+/// Who is putting an image: the API's PutImage reports an unchanged push as ImageAlreadyExists;
+/// the registry accepts it again (docker pushes the same image twice without complaint) unless the
+/// tag is immutable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutMode {
+    Api,
+    Registry,
+}
+
 /// What PutImage did: the image as now stored, and the tag it was put with.
 #[derive(Debug, Clone)]
 pub struct PutImageOutcome {
@@ -213,6 +236,9 @@ pub struct Repository {
     /// Which image each tag points at; derived from `images`.
     #[serde(skip)]
     tag_index: HashMap<ImageTag, Digest>,
+    /// Blobs (configs, layers) this repository holds, with their sizes: pushed here or mounted.
+    #[serde(skip)]
+    pub blobs: BTreeMap<Digest, u64>,
 }
 
 impl Repository {
@@ -231,6 +257,7 @@ impl Repository {
             resource_tags,
             images: BTreeMap::new(),
             tag_index: HashMap::new(),
+            blobs: BTreeMap::new(),
         })
     }
 
@@ -300,18 +327,65 @@ impl Repository {
         })
     }
 
+    /// A manifest may only name blobs this repository holds (with the sizes it says) and, for an
+    /// index, images it holds.
+    fn check_references(&self, registry: &RegistryKey, image: &Image) -> Result<(), StateError> {
+        let missing: Vec<Digest> =
+            image.blobs.iter().filter(|(d, _)| !self.blobs.contains_key(d)).map(|(d, _)| d.clone()).collect();
+        if !missing.is_empty() {
+            return Err(StateError::ReferencesNotFound {
+                kind: Referenced::Layers,
+                digests: missing,
+                name: self.name.clone(),
+                registry: registry.account.clone(),
+            });
+        }
+        if let Some((digest, declared)) = image.blobs.iter().find(|(d, size)| self.blobs.get(d) != Some(size)) {
+            return Err(StateError::BlobSizeMismatch {
+                digest: digest.clone(),
+                declared: *declared,
+                actual: self.blobs[digest],
+            });
+        }
+        let missing: Vec<Digest> = image.children.iter().filter(|d| !self.images.contains_key(*d)).cloned().collect();
+        if !missing.is_empty() {
+            return Err(StateError::ReferencesNotFound {
+                kind: Referenced::Images,
+                digests: missing,
+                name: self.name.clone(),
+                registry: registry.account.clone(),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn plan_put_image(
         &self,
         registry: &RegistryKey,
         mut image: Image,
         tag: Option<ImageTag>,
+        mode: PutMode,
     ) -> Result<(ImageUpdate, PutImageOutcome), StateError> {
+        self.check_references(registry, &image)?;
         let existing = self.images.get(&image.digest);
         let holder = tag.as_ref().and_then(|t| self.tag_index.get(t));
         let already = match &tag {
             None => existing.is_some(),
             Some(_) => holder == Some(&image.digest),
         };
+        let immutable = tag.as_ref().is_some_and(|t| self.tag_mutability.is_immutable(t));
+        if already && mode == PutMode::Registry && !immutable {
+            let image = existing.expect("an image holding the tag exists").clone();
+            return Ok((ImageUpdate::default(), PutImageOutcome { image, tag }));
+        }
+        if already && mode == PutMode::Registry {
+            let t = tag.expect("immutable implies a tag");
+            return Err(StateError::ImageTagAlreadyExists {
+                tag: t,
+                name: self.name.clone(),
+                registry: registry.account.clone(),
+            });
+        }
         if already {
             return Err(StateError::ImageAlreadyExists {
                 digest: image.digest,
@@ -414,6 +488,17 @@ impl Repository {
         }
     }
 
+    pub(crate) fn apply_blob(&mut self, digest: &Digest, size: Option<u64>) {
+        match size {
+            Some(size) => {
+                self.blobs.insert(digest.clone(), size);
+            }
+            None => {
+                self.blobs.remove(digest);
+            }
+        }
+    }
+
     pub(crate) fn apply_image_update(&mut self, update: &ImageUpdate) {
         if let Some(image) = &update.stored {
             let mut image = image.clone();
@@ -486,11 +571,16 @@ mod tests {
             size: 1,
             pushed_at: Millis(n as i64),
             tags: vec![],
+            blobs: vec![],
+            children: vec![],
+            subject: None,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
         }
     }
 
     fn put(repo: &mut Repository, key: &RegistryKey, n: u8, tag: &str) -> Result<(), StateError> {
-        let (update, _) = repo.plan_put_image(key, image(n), Some(ImageTag::parse(tag).unwrap()))?;
+        let (update, _) = repo.plan_put_image(key, image(n), Some(ImageTag::parse(tag).unwrap()), PutMode::Api)?;
         repo.apply_image_update(&update);
         Ok(())
     }

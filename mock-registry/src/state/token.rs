@@ -108,6 +108,21 @@ pub fn verify(secret: &[u8], password: &str, registry: &RegistryKey, now: Millis
     Ok(claims)
 }
 
+/// How long a GetDownloadUrlForLayer URL works (lab clock), like a presigned S3 URL.
+pub const DOWNLOAD_URL_SECONDS: i64 = 3600;
+
+/// The signature of a layer download URL's path and expiry.
+pub fn sign_download(secret: &[u8], path: &str, expires: i64) -> String {
+    hex::encode(mac(secret, &format!("{path}?{expires}")))
+}
+
+pub fn verify_download(secret: &[u8], path: &str, expires: i64, signature: &str, now: Millis) -> bool {
+    let expected = sign_download(secret, path, expires);
+    expected.len() == signature.len()
+        && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        && now.0 / 1000 < expires
+}
+
 fn mac(secret: &[u8], payload: &str) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
     mac.update(payload.as_bytes());
