@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{Ran, Served, aws_cli_available, bash, cli_error, docker_manifest};
+use crate::common::{Ran, Served, aws_cli_available, bash, cli_error, digest_of, sample};
 
 struct Lab {
     server: Served,
@@ -31,6 +31,24 @@ impl Lab {
         let ran = self.sh(script);
         assert_eq!(ran.code, 0, "{script}\nstdout: {}\nstderr: {}", ran.stdout, ran.stderr);
         if ran.stdout.trim().is_empty() { serde_json::Value::Null } else { ran.json() }
+    }
+
+    /// Uploads one blob with the CLI's layer commands: initiate, one part, complete.
+    fn upload_layer(&self, repository: &str, blob: &[u8]) {
+        let file = self.home().join(format!("blob-{}", &digest_of(blob)[7..19]));
+        std::fs::write(&file, blob).unwrap();
+        let script = format!(
+            "set -e\n\
+             id=$(aws ecr initiate-layer-upload --repository-name {repository} --query uploadId --output text)\n\
+             aws ecr upload-layer-part --repository-name {repository} --upload-id $id --part-first-byte 0 \
+               --part-last-byte {} --layer-part-blob fileb://{} > /dev/null\n\
+             aws ecr complete-layer-upload --repository-name {repository} --upload-id $id --layer-digests {}",
+            blob.len() - 1,
+            file.display(),
+            digest_of(blob)
+        );
+        let completed = self.ok(&script);
+        assert_eq!(completed["layerDigest"], digest_of(blob).as_str());
     }
 
     fn fails(&self, script: &str, code: &str, operation: &str, message: &str) {
@@ -185,13 +203,41 @@ fn every_operation_through_the_cli() {
         return;
     }
     let lab = Lab::start();
+    let (one, two) = (sample(1, 1469), sample(2, 2000));
     let manifest = lab.home().join("manifest.json");
-    std::fs::write(&manifest, docker_manifest(1, 1469)).unwrap();
+    std::fs::write(&manifest, &one.manifest).unwrap();
     let second = lab.home().join("manifest2.json");
-    std::fs::write(&second, docker_manifest(2, 2000)).unwrap();
+    std::fs::write(&second, &two.manifest).unwrap();
     let (m1, m2) = (manifest.display(), second.display());
 
     lab.ok("aws ecr create-repository --repository-name project-a/nginx-web-app --tags Key=team,Value=seminar");
+    lab.fails(
+        &format!("aws ecr put-image --repository-name project-a/nginx-web-app --image-tag v1 --image-manifest file://{m1}"),
+        "LayersNotFoundException",
+        "PutImage",
+        &format!(
+            "Layers with digests '[{}, {}]' required for pushing image into repository with name 'project-a/nginx-web-app' in the registry with id '920736617090' do not exist",
+            digest_of(&one.blobs[0]),
+            digest_of(&one.blobs[1])
+        ),
+    );
+    for blob in one.blobs.iter().chain(&two.blobs) {
+        lab.upload_layer("project-a/nginx-web-app", blob);
+    }
+    let check = lab.ok(&format!(
+        "aws ecr batch-check-layer-availability --repository-name project-a/nginx-web-app --layer-digests {} sha256:{}",
+        digest_of(&one.blobs[1]),
+        "0".repeat(64)
+    ));
+    assert_eq!(check["layers"][0]["layerAvailability"], "AVAILABLE");
+    assert_eq!(check["layers"][0]["layerSize"], 1469);
+    assert_eq!(check["failures"][0]["failureCode"], "MissingLayerDigest");
+    let url = lab.ok(&format!(
+        "aws ecr get-download-url-for-layer --repository-name project-a/nginx-web-app --layer-digest {}",
+        digest_of(&one.blobs[1])
+    ));
+    let fetched = lab.sh(&format!("curl -sf '{}' | sha256sum", url["downloadUrl"].as_str().unwrap()));
+    assert_eq!(fetched.stdout.split_whitespace().next().map(|h| format!("sha256:{h}")), Some(digest_of(&one.blobs[1])));
     let put = lab.ok(&format!(
         "aws ecr put-image --repository-name project-a/nginx-web-app --image-tag v1 --image-manifest file://{m1}"
     ));
@@ -219,7 +265,7 @@ fn every_operation_through_the_cli() {
 
     let got = lab
         .ok("aws ecr batch-get-image --repository-name project-a/nginx-web-app --image-ids imageTag=v1 imageTag=zzz");
-    assert_eq!(got["images"][0]["imageManifest"], docker_manifest(2, 2000));
+    assert_eq!(got["images"][0]["imageManifest"], two.manifest);
     assert_eq!(
         got["failures"],
         serde_json::json!([{ "imageId": { "imageTag": "zzz" }, "failureCode": "ImageNotFound", "failureReason": "Requested image not found" }])

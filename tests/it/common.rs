@@ -16,7 +16,7 @@ pub struct InProcess {
 
 impl InProcess {
     pub async fn start() -> Self {
-        Self::start_with(Lab::ephemeral()).await
+        Self::start_with(Lab::ephemeral().unwrap()).await
     }
 
     pub async fn start_with(lab: Lab) -> Self {
@@ -170,19 +170,86 @@ fn path_with_binary() -> String {
     format!("{bin}:{}", std::env::var("PATH").unwrap_or_default())
 }
 
-/// A minimal Docker schema 2 manifest whose layer size is `layer_size`; `n` makes the digest unique.
-pub fn docker_manifest(n: usize, layer_size: u64) -> String {
-    format!(
+/// A small image: a unique config blob (by `n`), one layer of `layer_size` bytes, and the Docker
+/// schema 2 manifest naming both.
+pub struct Sample {
+    pub manifest: String,
+    pub blobs: Vec<Vec<u8>>,
+}
+
+pub fn sample(n: usize, layer_size: usize) -> Sample {
+    let config =
+        format!(r#"{{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers"}},"n":{n}}}"#)
+            .into_bytes();
+    let layer: Vec<u8> = (0..layer_size).map(|i| (i % 251) as u8).collect();
+    let manifest = format!(
         concat!(
             r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","#,
-            r#""config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"sha256:{:064x}"}},"#,
-            r#""layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{},"digest":"sha256:{:064x}"}}]}}"#
+            r#""config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{},"digest":"{}"}},"#,
+            r#""layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":{},"digest":"{}"}}]}}"#
         ),
-        100 + n,
-        n,
-        layer_size,
-        n + 1_000_000
-    )
+        config.len(),
+        digest_of(&config),
+        layer.len(),
+        digest_of(&layer)
+    );
+    Sample { manifest, blobs: vec![config, layer] }
+}
+
+pub fn digest_of(bytes: &[u8]) -> String {
+    mock_registry::types::Digest::sha256_of(bytes).to_string()
+}
+
+/// Uploads the blobs a repository lacks through ECR's layer API (what the ECR proxy does).
+pub async fn upload_blobs(ecr: &aws_sdk_ecr::Client, repository: &str, blobs: &[Vec<u8>]) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Debug| format!("{e:?}");
+    let digests: Vec<String> = blobs.iter().map(|b| digest_of(b)).collect();
+    let check = ecr
+        .batch_check_layer_availability()
+        .repository_name(repository)
+        .set_layer_digests(Some(digests.clone()))
+        .send()
+        .await
+        .map_err(|e| fail(&e))?;
+    let available: Vec<&str> = check.layers().iter().filter_map(|l| l.layer_digest()).collect();
+    for (blob, digest) in blobs.iter().zip(&digests) {
+        if available.contains(&digest.as_str()) {
+            continue;
+        }
+        let upload = ecr.initiate_layer_upload().repository_name(repository).send().await.map_err(|e| fail(&e))?;
+        let id = upload.upload_id().unwrap();
+        ecr.upload_layer_part()
+            .repository_name(repository)
+            .upload_id(id)
+            .part_first_byte(0)
+            .part_last_byte(blob.len() as i64 - 1)
+            .layer_part_blob(aws_sdk_ecr::primitives::Blob::new(blob.clone()))
+            .send()
+            .await
+            .map_err(|e| fail(&e))?;
+        ecr.complete_layer_upload()
+            .repository_name(repository)
+            .upload_id(id)
+            .layer_digests(digest)
+            .send()
+            .await
+            .map_err(|e| fail(&e))?;
+    }
+    Ok(())
+}
+
+/// Uploads a sample's blobs, then puts its manifest with `tag`.
+pub async fn put_sample(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    sample: &Sample,
+    tag: &str,
+) -> Result<
+    aws_sdk_ecr::operation::put_image::PutImageOutput,
+    aws_sdk_ecr::error::SdkError<aws_sdk_ecr::operation::put_image::PutImageError>,
+> {
+    upload_blobs(ecr, repository, &sample.blobs).await.expect("the sample's blobs upload");
+    ecr.put_image().repository_name(repository).image_manifest(&sample.manifest).image_tag(tag).send().await
 }
 
 /// The aws CLI v1 error line for a service error, as printed on stderr (after a blank line).

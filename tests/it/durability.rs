@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::common::{Served, docker_manifest, ecr_client};
+use crate::common::{Served, ecr_client, put_sample, sample, upload_blobs};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_pushes_survive_kill_9() {
@@ -27,13 +27,18 @@ async fn acknowledged_pushes_survive_kill_9() {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
                 let tag = format!("w{w}-{n}");
-                let put = ecr
-                    .put_image()
-                    .repository_name("test")
-                    .image_manifest(docker_manifest(w * 100_000 + n, 5))
-                    .image_tag(&tag)
-                    .send()
-                    .await;
+                let image = sample(w * 100_000 + n, 5);
+                let put = match upload_blobs(&ecr, "test", &image.blobs).await {
+                    Ok(()) => ecr
+                        .put_image()
+                        .repository_name("test")
+                        .image_manifest(&image.manifest)
+                        .image_tag(&tag)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
                 match put {
                     Ok(_) => acknowledged.lock().unwrap().push(tag),
                     Err(_) => break, // the server is gone
@@ -80,13 +85,7 @@ async fn acknowledged_pushes_survive_kill_9() {
     assert_eq!(virginia.describe_repositories().send().await.unwrap().repositories().len(), 1);
 
     // The restarted server keeps working on the same journal.
-    ecr.put_image()
-        .repository_name("other")
-        .image_manifest(docker_manifest(7, 7))
-        .image_tag("v1")
-        .send()
-        .await
-        .unwrap();
+    put_sample(&ecr, "other", &sample(7, 7), "v1").await.unwrap();
 }
 
 #[test]

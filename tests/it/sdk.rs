@@ -9,7 +9,7 @@ use aws_sdk_ecr::types::{
 use mock_registry::state::AccessKey;
 use mock_registry::types::{AccountId, Millis};
 
-use crate::common::{InProcess, docker_manifest, ecr_client, ecr_client_with};
+use crate::common::{InProcess, digest_of, ecr_client, ecr_client_with, put_sample, sample, upload_blobs};
 
 /// The (code, message) of a failed SDK call.
 fn failure<E: ProvideErrorMetadata, R: std::fmt::Debug>(
@@ -100,13 +100,7 @@ async fn repository_lifecycle_through_the_sdk() {
     let registry = ecr.describe_registry().send().await.unwrap();
     assert_eq!(registry.registry_id(), Some("920736617090"));
 
-    ecr.put_image()
-        .repository_name("test")
-        .image_manifest(docker_manifest(1, 10))
-        .image_tag("v1")
-        .send()
-        .await
-        .unwrap();
+    put_sample(&ecr, "test", &sample(1, 10), "v1").await.unwrap();
     let (code, message) = failure(ecr.delete_repository().repository_name("test").send().await);
     assert_eq!(code, "RepositoryNotEmptyException");
     assert_eq!(
@@ -126,8 +120,23 @@ async fn images_tags_and_the_mutability_rules() {
     let ecr = ecr_client(&mock.url, "ap-south-1").await;
     ecr.create_repository().repository_name("app").send().await.unwrap();
 
-    let first = docker_manifest(1, 1000);
-    let put = ecr.put_image().repository_name("app").image_manifest(&first).image_tag("v1").send().await.unwrap();
+    let one = sample(1, 1000);
+    let first = one.manifest.clone();
+
+    // Before its layers are uploaded, a manifest is refused.
+    let (code, message) =
+        failure(ecr.put_image().repository_name("app").image_manifest(&first).image_tag("v1").send().await);
+    assert_eq!(code, "LayersNotFoundException");
+    assert_eq!(
+        message,
+        format!(
+            "Layers with digests '[{}, {}]' required for pushing image into repository with name 'app' in the registry with id '920736617090' do not exist",
+            digest_of(&one.blobs[0]),
+            digest_of(&one.blobs[1])
+        )
+    );
+
+    let put = put_sample(&ecr, "app", &one, "v1").await.unwrap();
     let image = put.image().unwrap();
     let digest = image.image_id().unwrap().image_digest().unwrap().to_owned();
     assert_eq!(digest, format!("sha256:{}", sha256_hex(first.as_bytes())));
@@ -146,13 +155,7 @@ async fn images_tags_and_the_mutability_rules() {
     );
 
     // Mutable: moving v1 leaves the first image untagged.
-    ecr.put_image()
-        .repository_name("app")
-        .image_manifest(docker_manifest(2, 2000))
-        .image_tag("v1")
-        .send()
-        .await
-        .unwrap();
+    put_sample(&ecr, "app", &sample(2, 2000), "v1").await.unwrap();
     let untagged = ecr
         .list_images()
         .repository_name("app")
@@ -184,9 +187,7 @@ async fn images_tags_and_the_mutability_rules() {
         .send()
         .await
         .unwrap();
-    let (code, message) = failure(
-        ecr.put_image().repository_name("app").image_manifest(docker_manifest(3, 1)).image_tag("v1").send().await,
-    );
+    let (code, message) = failure(put_sample(&ecr, "app", &sample(3, 1), "v1").await);
     assert_eq!(code, "ImageTagAlreadyExistsException");
     assert_eq!(
         message,
@@ -230,13 +231,7 @@ async fn pagination_follows_max_results_and_next_token() {
     ecr.create_repository().repository_name("many").send().await.unwrap();
     for n in 0..250 {
         let tag = format!("t{n}");
-        ecr.put_image()
-            .repository_name("many")
-            .image_manifest(docker_manifest(n, 1))
-            .image_tag(tag)
-            .send()
-            .await
-            .unwrap();
+        put_sample(&ecr, "many", &sample(n, 1), &tag).await.unwrap();
     }
     let first = ecr.describe_images().repository_name("many").send().await.unwrap();
     assert_eq!(first.image_details().len(), 100, "100 per page when maxResults is not given");
@@ -401,7 +396,9 @@ async fn validation_errors_use_the_service_wording() {
     ecr.create_repository().repository_name("ok-name").send().await.unwrap();
     let (code, _) = failure(ecr.put_image().repository_name("ok-name").image_manifest("{not json").send().await);
     assert_eq!(code, "InvalidParameterException");
-    let manifest = docker_manifest(1, 1);
+    let image = sample(1, 1);
+    upload_blobs(&ecr, "ok-name", &image.blobs).await.unwrap();
+    let manifest = image.manifest;
     let (code, _) = failure(
         ecr.put_image()
             .repository_name("ok-name")

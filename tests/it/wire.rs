@@ -43,7 +43,7 @@ fn code(value: &serde_json::Value) -> &str {
 
 #[tokio::test]
 async fn bad_bodies_get_aws_errors_and_change_nothing() {
-    let lab = Lab::ephemeral();
+    let lab = Lab::ephemeral().unwrap();
     let cases: &[(&str, &[u8], &str)] = &[
         ("CreateRepository", b"{\"repositoryName\":", "SerializationException"),
         ("CreateRepository", b"[1,2,3]", "SerializationException"),
@@ -80,7 +80,7 @@ async fn bad_bodies_get_aws_errors_and_change_nothing() {
 
 #[tokio::test]
 async fn oversized_bodies_are_refused_whole() {
-    let lab = Lab::ephemeral();
+    let lab = Lab::ephemeral().unwrap();
     let huge = format!("{{\"repositoryName\":\"big\",\"x\":\"{}\"}}", "a".repeat(mock_registry::server::MAX_API_BODY));
     let (status, value) = send(&lab, ecr_request("CreateRepository", huge)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -100,7 +100,7 @@ async fn oversized_bodies_are_refused_whole() {
 
 #[tokio::test]
 async fn operations_outside_the_lab_are_named_not_500() {
-    let lab = Lab::ephemeral();
+    let lab = Lab::ephemeral().unwrap();
     let (status, value) = send(&lab, ecr_request("CreatePullThroughCacheRule", b"{}".to_vec())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(code(&value), "UnsupportedOperationException");
@@ -119,7 +119,7 @@ async fn operations_outside_the_lab_are_named_not_500() {
 
 #[tokio::test]
 async fn unsigned_and_garbled_auth() {
-    let lab = Lab::ephemeral();
+    let lab = Lab::ephemeral().unwrap();
     let mut request = ecr_request("DescribeRepositories", b"{}".to_vec());
     request.headers_mut().remove("authorization");
     let (status, value) = send(&lab, request).await;
@@ -141,7 +141,7 @@ async fn unsigned_and_garbled_auth() {
 
 #[tokio::test]
 async fn control_api_adds_keys_and_moves_the_clock() {
-    let lab = Lab::ephemeral();
+    let lab = Lab::ephemeral().unwrap();
     let request = Request::post("/_lab/keys")
         .header("content-type", "application/json")
         .body(Body::from(r#"{"accountId":"111122223333","userName":"trainer","expiresIn":"1h"}"#))
