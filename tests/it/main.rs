@@ -4,5 +4,6 @@
 mod aws_cli;
 mod common;
 mod durability;
+mod registry;
 mod sdk;
 mod wire;
