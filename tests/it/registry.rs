@@ -84,10 +84,8 @@ impl Registry {
         self.send(Method::PUT, &path, &[("content-type", &content_type)], manifest.to_owned()).await
     }
 
-    fn set_clock_ahead(&self, seconds: i64) -> impl std::future::Future<Output = ()> + '_ {
-        async move {
-            self.mock.lab.write(|s| s.advance_clock(seconds).map(|_| ())).await.unwrap();
-        }
+    async fn set_clock_ahead(&self, seconds: i64) {
+        self.mock.lab.write(|s| s.advance_clock(seconds).map(|_| ())).await.unwrap();
     }
 }
 
