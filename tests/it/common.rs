@@ -112,15 +112,23 @@ pub async fn ecr_client_with(
 
 /// The real aws CLI, when installed. Outside CI a missing CLI skips the test loudly; in CI it fails.
 pub fn aws_cli_available() -> bool {
-    let found = Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
+    require_tool("the aws CLI (pip install awscli; scripts/test installs it)", || {
+        Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success())
+    })
+}
+
+/// Whether a real tool is there. Where CI or scripts/test require real tools, a missing one fails
+/// the test; elsewhere it is skipped with a loud message.
+pub fn require_tool(what: &str, present: impl FnOnce() -> bool) -> bool {
+    let found = present();
     if !found {
         assert!(
             std::env::var_os("CI").is_none() && std::env::var_os("ECR_LAB_REQUIRE_REAL_TOOLS").is_none(),
-            "the aws CLI is required here (CI or scripts/test): scripts/test installs it (pip install awscli)"
+            "{what} is required here (CI or scripts/test), but it is missing"
         );
         eprintln!(
-            "\n\x1b[1;33m*** SKIPPED: the aws CLI is not installed, so this real-tool test did not run. \
-             Run scripts/test (it installs awscli) to run every test. ***\x1b[0m\n"
+            "\n\x1b[1;33m*** SKIPPED: {what} is missing, so this real-tool test did not run. \
+             Run scripts/test (it installs and starts the real tools) to run every test. ***\x1b[0m\n"
         );
     }
     found

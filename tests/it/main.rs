@@ -4,6 +4,7 @@
 mod aws_cli;
 mod common;
 mod durability;
+mod real_clients;
 mod registry;
 mod sdk;
 mod wire;
