@@ -2,6 +2,7 @@
 //! CLI) and by raw requests, over real sockets on 127.0.0.1:0.
 
 mod aws_cli;
+mod builtin_client;
 mod common;
 mod durability;
 mod real_clients;
