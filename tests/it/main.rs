@@ -3,9 +3,9 @@
 
 mod aws_cli;
 mod builtin_client;
-mod common;
+pub mod common;
 mod durability;
 mod real_clients;
-mod registry;
+pub mod registry;
 mod sdk;
 mod wire;

@@ -11,20 +11,22 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::common::{InProcess, digest_of, ecr_client, put_sample, sample};
 
-struct Registry {
-    mock: InProcess,
+pub struct Registry {
+    /// The in-process mock, when this test started one.
+    mock: Option<InProcess>,
+    pub url: String,
     auth: Option<String>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: hyper::HeaderMap,
-    body: Bytes,
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: hyper::HeaderMap,
+    pub body: Bytes,
 }
 
 impl Reply {
-    fn header(&self, name: &str) -> &str {
+    pub fn header(&self, name: &str) -> &str {
         self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
     }
     fn json(&self) -> serde_json::Value {
@@ -45,37 +47,66 @@ impl Registry {
     /// A mock with repository `test`, and credentials from GetAuthorizationToken.
     async fn start() -> Self {
         let mock = InProcess::start().await;
-        let ecr = ecr_client(&mock.url, "ap-south-1").await;
-        ecr.create_repository().repository_name("test").send().await.unwrap();
-        let token = ecr.get_authorization_token().send().await.unwrap();
-        let auth = token.authorization_data()[0].authorization_token().unwrap().to_owned();
-        Self { mock, auth: Some(format!("Basic {auth}")), client: Client::builder(TokioExecutor::new()).build_http() }
+        let mut registry = Self::connect(&mock.url).await;
+        ecr_client(&mock.url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
+        registry.mock = Some(mock);
+        registry
     }
 
-    async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
-        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.mock.url));
+    /// A client of the mock at `url`, logged in with a token from GetAuthorizationToken.
+    pub async fn connect(url: &str) -> Self {
+        let ecr = ecr_client(url, "ap-south-1").await;
+        let token = ecr.get_authorization_token().send().await.unwrap();
+        let auth = token.authorization_data()[0].authorization_token().unwrap().to_owned();
+        Self {
+            mock: None,
+            url: url.to_owned(),
+            auth: Some(format!("Basic {auth}")),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    fn lab(&self) -> &mock_registry::Lab {
+        &self.mock.as_ref().expect("an in-process mock").lab
+    }
+
+    /// One request; `Err` when the connection fails (the server is gone).
+    pub async fn try_send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Reply, String> {
+        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.url));
         if let Some(auth) = &self.auth {
             request = request.header("authorization", auth);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = self.client.request(request.body(Full::new(body.into())).unwrap()).await.unwrap();
+        let response =
+            self.client.request(request.body(Full::new(body.into())).unwrap()).await.map_err(|e| e.to_string())?;
         let (parts, body) = response.into_parts();
-        Reply { status: parts.status, headers: parts.headers, body: body.collect().await.unwrap().to_bytes() }
+        let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+        Ok(Reply { status: parts.status, headers: parts.headers, body })
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
+        self.try_send(method, path, headers, body).await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
         self.send(Method::GET, path, &[], Bytes::new()).await
     }
 
     /// Monolithic upload: POST ?digest= with the bytes.
-    async fn push_blob(&self, repository: &str, blob: &[u8]) -> Reply {
+    pub async fn push_blob(&self, repository: &str, blob: &[u8]) -> Reply {
         let path = format!("/v2/{repository}/blobs/uploads/?digest={}", digest_of(blob));
         self.send(Method::POST, &path, &[], blob.to_vec()).await
     }
 
-    async fn push_manifest(&self, repository: &str, reference: &str, manifest: &str) -> Reply {
+    pub async fn push_manifest(&self, repository: &str, reference: &str, manifest: &str) -> Reply {
         let path = format!("/v2/{repository}/manifests/{reference}");
         let content_type = serde_json::from_str::<serde_json::Value>(manifest)
             .ok()
@@ -85,7 +116,7 @@ impl Registry {
     }
 
     async fn set_clock_ahead(&self, seconds: i64) {
-        self.mock.lab.write(|s| s.advance_clock(seconds).map(|_| ())).await.unwrap();
+        self.lab().write(|s| s.advance_clock(seconds).map(|_| ())).await.unwrap();
     }
 }
 
@@ -176,7 +207,7 @@ async fn push_paths_and_one_store_two_views() {
     assert_eq!(reply.header("docker-content-digest"), digest);
 
     // The API sees what the registry stored: size = compressed layer bytes, media type, pushed-at.
-    let ecr = ecr_client(&registry.mock.url, "ap-south-1").await;
+    let ecr = ecr_client(&registry.url, "ap-south-1").await;
     let described = ecr.describe_images().repository_name("test").send().await.unwrap();
     let detail = &described.image_details()[0];
     assert_eq!(detail.image_digest(), Some(digest.as_str()));
@@ -237,7 +268,7 @@ async fn push_paths_and_one_store_two_views() {
 #[tokio::test]
 async fn immutable_tags_and_referrers() {
     let registry = Registry::start().await;
-    let ecr = ecr_client(&registry.mock.url, "ap-south-1").await;
+    let ecr = ecr_client(&registry.url, "ap-south-1").await;
     ecr.create_repository()
         .repository_name("frozen")
         .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Immutable)
@@ -340,7 +371,7 @@ async fn bad_input_gets_precise_errors_and_stores_nothing() {
     // A truncated upload (the connection drops mid-body) stores nothing and can be retried.
     let started = registry.send(Method::POST, "/v2/test/blobs/uploads/", &[], Bytes::new()).await;
     let location = started.header("location").to_owned();
-    let host = registry.mock.url.trim_start_matches("http://").to_owned();
+    let host = registry.url.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
     use tokio::io::AsyncWriteExt;
     let head = format!(
