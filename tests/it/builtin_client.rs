@@ -35,7 +35,7 @@ async fn oci_client_pushes_and_pulls_with_ecr_credentials() {
         let reference: Reference = format!("{host}/lesson/app:{tag}").parse().unwrap();
         let layer = ImageLayer::oci_v1_gzip(vec![tag.len() as u8; 200_000], None);
         let config = Config::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
-        client.push(&reference, &[layer.clone()], config, &auth, None).await.unwrap();
+        client.push(&reference, std::slice::from_ref(&layer), config, &auth, None).await.unwrap();
 
         let pulled =
             client.pull(&reference, &auth, vec![oci_client::manifest::IMAGE_LAYER_GZIP_MEDIA_TYPE]).await.unwrap();
