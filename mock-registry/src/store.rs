@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncWriteExt;
+use std::io::{Seek as _, Write as _};
 
 use crate::state::RegistryKey;
 use crate::types::{Digest, RepositoryName};
@@ -33,14 +33,22 @@ pub enum StoreError {
     Io(#[from] io::Error),
 }
 
+/// Bytes are gathered up to this much before they go to the file, so a large blob costs one
+/// blocking write per MiB rather than one per network frame.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
 /// An upload in progress, owned by one repository.
 pub struct Upload {
     pub id: String,
     pub registry: RegistryKey,
     pub repository: RepositoryName,
     path: PathBuf,
-    file: tokio::fs::File,
+    /// `None` only while a blocking task holds it.
+    file: Option<std::fs::File>,
+    /// Received bytes not yet written to `file`.
+    pending: Vec<u8>,
     hasher: Sha256,
+    /// Bytes received (written plus pending).
     pub size: u64,
 }
 
@@ -92,8 +100,9 @@ impl BlobStore {
     pub async fn begin(&self, registry: RegistryKey, repository: RepositoryName) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         let path = self.root.join("uploads").join(&id);
-        let file = tokio::fs::File::create(&path).await?;
-        let upload = Upload { id: id.clone(), registry, repository, path, file, hasher: Sha256::new(), size: 0 };
+        let file = Some(std::fs::File::create(&path)?);
+        let upload =
+            Upload { id: id.clone(), registry, repository, path, file, pending: Vec::new(), hasher: Sha256::new(), size: 0 };
         self.uploads.lock().expect("uploads lock").insert(id.clone(), Slot::Idle(Box::new(upload)));
         Ok(id)
     }
@@ -109,6 +118,21 @@ impl BlobStore {
                 Err(StoreError::UploadUnknown(id.to_owned()))
             }
         }
+    }
+
+    /// Takes an upload out only if it belongs to `repository` of `registry` (else it is unknown there).
+    pub fn take_for(
+        &self,
+        id: &str,
+        registry: &RegistryKey,
+        repository: &RepositoryName,
+    ) -> Result<Box<Upload>, StoreError> {
+        let upload = self.take(id)?;
+        if upload.registry != *registry || upload.repository != *repository {
+            self.put_back(upload);
+            return Err(StoreError::UploadUnknown(id.to_owned()));
+        }
+        Ok(upload)
     }
 
     pub fn put_back(&self, upload: Box<Upload>) {
@@ -133,11 +157,18 @@ impl BlobStore {
             if computed != *expected {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
-            upload.file.flush().await?;
-            upload.file.sync_all().await?;
-            let target = self.path(expected);
-            tokio::fs::rename(&upload.path, &target).await?;
-            sync_dir(target.parent().expect("blobs dir")).await?;
+            // One blocking task: the last bytes, fsync, rename into place, fsync the directory.
+            let pending = std::mem::take(&mut upload.pending);
+            let mut file = upload.file.take().expect("the upload's file");
+            let (from, target) = (upload.path.clone(), self.path(expected));
+            tokio::task::spawn_blocking(move || -> io::Result<()> {
+                file.write_all(&pending)?;
+                file.sync_all()?;
+                std::fs::rename(&from, &target)?;
+                std::fs::File::open(target.parent().expect("blobs dir"))?.sync_all()
+            })
+            .await
+            .map_err(io::Error::other)??;
             Ok(upload.size)
         }
         .await;
@@ -165,16 +196,51 @@ impl BlobStore {
 
 impl Upload {
     pub async fn append(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
-        self.file.write_all(chunk).await?;
         self.hasher.update(chunk);
         self.size += chunk.len() as u64;
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() >= WRITE_BUFFER {
+            self.write_pending().await?;
+        }
         Ok(())
+    }
+
+    /// Writes the gathered bytes to the file, off the async threads.
+    async fn write_pending(&mut self) -> io::Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut file = self.file.take().expect("the upload's file");
+        let (file, written, mut pending) = tokio::task::spawn_blocking(move || {
+            let written = file.write_all(&pending);
+            (file, written, pending)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        self.file = Some(file);
+        pending.clear();
+        self.pending = pending;
+        written
+    }
+
+    /// Cuts the upload back to `size` bytes (all of them already written to the file).
+    async fn truncate(&mut self, size: u64) -> io::Result<()> {
+        self.pending.clear();
+        let mut file = self.file.take().expect("the upload's file");
+        let (file, cut) = tokio::task::spawn_blocking(move || {
+            let cut = file.set_len(size).and_then(|()| file.seek(io::SeekFrom::Start(size)).map(|_| ()));
+            (file, cut)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        self.file = Some(file);
+        self.size = size;
+        cut
     }
 
     /// Streams a request body into the upload. On a cut-off body, the upload goes back to where it
     /// was before this request, so the client can retry the same part.
     pub async fn append_body(&mut self, body: axum::body::Body) -> Result<u64, StoreError> {
         use http_body_util::BodyExt as _;
+        self.write_pending().await?;
         let (start_size, start_hasher) = (self.size, self.hasher.clone());
         let mut body = body;
         let outcome: Result<(), StoreError> = async {
@@ -188,11 +254,7 @@ impl Upload {
         }
         .await;
         if let Err(error) = outcome {
-            self.file.flush().await?;
-            self.file.set_len(start_size).await?;
-            use tokio::io::AsyncSeekExt as _;
-            self.file.seek(io::SeekFrom::Start(start_size)).await?;
-            self.size = start_size;
+            self.truncate(start_size).await?;
             self.hasher = start_hasher;
             return Err(error);
         }
@@ -206,13 +268,8 @@ pub async fn read_range(path: &Path, start: u64, length: u64) -> io::Result<axum
     let mut file = tokio::fs::File::open(path).await?;
     file.seek(io::SeekFrom::Start(start)).await?;
     let reader = file.take(length);
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, 256 * 1024);
+    let stream = tokio_util::io::ReaderStream::with_capacity(reader, WRITE_BUFFER);
     Ok(axum::body::Body::from_stream(stream))
-}
-
-async fn sync_dir(dir: &Path) -> io::Result<()> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all()).await.map_err(io::Error::other)?
 }
 
 #[cfg(test)]

@@ -127,11 +127,7 @@ pub async fn upload_layer_part(lab: &Lab, caller: &Caller, request: LayerRequest
     }
     lab.read(|s| s.repository(&registry, &name).map(|_| ()))?;
     let store = lab.store();
-    let mut upload = store.take(&id).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
-    if upload.registry != registry || upload.repository != name {
-        store.put_back(upload);
-        return Err(upload_not_found(&id, caller, name.as_str()));
-    }
+    let mut upload = store.take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
     let expected_last = first + bytes.len() as i64 - 1;
     if first < 0 || first as u64 != upload.size || last != expected_last {
         let size = upload.size;
@@ -167,11 +163,7 @@ pub async fn complete_layer_upload(lab: &Lab, caller: &Caller, request: LayerReq
     let digest = Digest::parse(digest).map_err(|e| invalid("layerDigests", &e.0))?;
     lab.read(|s| s.repository(&registry, &name).map(|_| ()))?;
     let store = lab.store();
-    let upload = store.take(&id).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
-    if upload.registry != registry || upload.repository != name {
-        store.put_back(upload);
-        return Err(upload_not_found(&id, caller, name.as_str()));
-    }
+    let upload = store.take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
     if upload.size == 0 {
         store.cancel(upload).await;
         return Err(error(

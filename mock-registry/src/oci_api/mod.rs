@@ -342,19 +342,14 @@ impl Call<'_> {
         }
         let id = self.lab.store().begin(self.registry.clone(), name.clone()).await?;
         match query_param(self.query, "digest") {
-            Some(digest) => self.commit(name, &id, &digest, body).await,
+            Some(digest) => self.commit(name, &id, &digest, body, false).await,
             None => Ok(upload_response(StatusCode::ACCEPTED, name, &id, 0)),
         }
     }
 
     /// The upload `id`, if it belongs to this repository (taken out; put it back or finish it).
     fn upload_for(&self, name: &RepositoryName, id: &str) -> Result<Box<store::Upload>, OciError> {
-        let upload = self.lab.store().take(id)?;
-        if upload.registry != self.registry || upload.repository != *name {
-            self.lab.store().put_back(upload);
-            return Err(OciError::new(OciCode::BlobUploadUnknown, "blob upload unknown to registry"));
-        }
-        Ok(upload)
+        Ok(self.lab.store().take_for(id, &self.registry, name)?)
     }
 
     async fn patch_upload(&self, name: &RepositoryName, id: &str, body: Body) -> Result<Response, OciError> {
@@ -386,22 +381,32 @@ impl Call<'_> {
                 "the digest query parameter is required to finish an upload",
             ));
         };
-        // Check ownership before taking the body.
-        let upload = self.upload_for(name, id)?;
-        self.lab.store().put_back(upload);
-        self.commit(name, id, &digest, body).await
+        self.commit(name, id, &digest, body, true).await
     }
 
     /// Appends `body`, checks `digest`, moves the blob into the store, then links it in the journal.
-    async fn commit(&self, name: &RepositoryName, id: &str, digest: &str, body: Body) -> Result<Response, OciError> {
+    /// A cut-off body leaves a `resumable` upload as it was (the client knows its Location and can
+    /// send the part again); a monolithic one, whose id the client never saw, is dropped.
+    async fn commit(
+        &self,
+        name: &RepositoryName,
+        id: &str,
+        digest: &str,
+        body: Body,
+        resumable: bool,
+    ) -> Result<Response, OciError> {
         let store = self.lab.store();
-        let mut upload = store.take(id)?;
+        let mut upload = store.take_for(id, &self.registry, name)?;
         let Ok(digest) = Digest::parse(digest) else {
             store.cancel(upload).await;
             return Err(OciError::new(OciCode::DigestInvalid, format!("invalid digest '{digest}'")));
         };
         if let Err(e) = upload.append_body(body).await {
-            store.put_back(upload);
+            if resumable {
+                store.put_back(upload);
+            } else {
+                store.cancel(upload).await;
+            }
             return Err(e.into());
         }
         let size = store.commit(upload, &digest).await?;
