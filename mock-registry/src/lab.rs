@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::request_log::RequestLog;
-use crate::state::journal::{Journal, JournalError};
+use crate::state::journal::{Journal, JournalError, Safety};
 use crate::state::token::TokenClaims;
 use crate::state::{State, StateError};
 use crate::store::BlobStore;
@@ -91,6 +91,20 @@ impl Lab {
 
     /// Runs `f` on the state; once it returns, whatever it changed is durable (or this is an error).
     pub async fn write<T>(&self, f: impl FnOnce(&mut State) -> Result<T, StateError>) -> Result<T, LabError> {
+        self.write_with(Safety::Synced, f).await
+    }
+
+    /// [`Lab::write`], acknowledging once the change would survive the process being killed; a
+    /// later synced write makes it survive power loss too (the journal is synced in order).
+    pub async fn write_step<T>(&self, f: impl FnOnce(&mut State) -> Result<T, StateError>) -> Result<T, LabError> {
+        self.write_with(Safety::Written, f).await
+    }
+
+    async fn write_with<T>(
+        &self,
+        safety: Safety,
+        f: impl FnOnce(&mut State) -> Result<T, StateError>,
+    ) -> Result<T, LabError> {
         let (result, seq) = {
             let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
             let result = f(&mut state);
@@ -102,7 +116,7 @@ impl Lab {
             (result, seq)
         };
         if let (Some(journal), Some(seq)) = (&self.inner.journal, seq) {
-            journal.wait_durable(seq).await.map_err(LabError::Storage)?;
+            journal.wait(seq, safety).await.map_err(LabError::Storage)?;
         }
         Ok(result?)
     }

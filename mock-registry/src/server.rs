@@ -58,7 +58,12 @@ pub async fn serve(
     lab: Lab,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
     let app = router(lab).into_make_service_with_connect_info::<SocketAddr>();
+    // Registry clients send many small requests; answer each without waiting on Nagle.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 

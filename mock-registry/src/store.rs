@@ -101,8 +101,16 @@ impl BlobStore {
         let id = uuid::Uuid::new_v4().to_string();
         let path = self.root.join("uploads").join(&id);
         let file = Some(std::fs::File::create(&path)?);
-        let upload =
-            Upload { id: id.clone(), registry, repository, path, file, pending: Vec::new(), hasher: Sha256::new(), size: 0 };
+        let upload = Upload {
+            id: id.clone(),
+            registry,
+            repository,
+            path,
+            file,
+            pending: Vec::new(),
+            hasher: Sha256::new(),
+            size: 0,
+        };
         self.uploads.lock().expect("uploads lock").insert(id.clone(), Slot::Idle(Box::new(upload)));
         Ok(id)
     }

@@ -336,7 +336,7 @@ impl Call<'_> {
             let source = RepositoryName::parse(&from).ok();
             let size = source.and_then(|from| self.lab.read(|s| s.blob_size(&self.registry, &from, &digest).ok()));
             if let Some(size) = size {
-                self.lab.write(|s| s.link_blob(&self.registry, name, digest.clone(), size)).await?;
+                self.lab.write_step(|s| s.link_blob(&self.registry, name, digest.clone(), size)).await?;
                 return Ok(blob_created(name, &digest));
             }
         }
@@ -410,7 +410,8 @@ impl Call<'_> {
             return Err(e.into());
         }
         let size = store.commit(upload, &digest).await?;
-        self.lab.write(|s| s.link_blob(&self.registry, name, digest.clone(), size)).await?;
+        // A blob is one step of a push; the manifest's synced write covers it.
+        self.lab.write_step(|s| s.link_blob(&self.registry, name, digest.clone(), size)).await?;
         Ok(blob_created(name, &digest))
     }
 

@@ -36,7 +36,21 @@ struct Pending {
 struct Shared {
     pending: Mutex<Pending>,
     wake: Condvar,
+    /// Highest sequence handed to the OS (survives the process being killed).
+    written: watch::Sender<u64>,
+    /// Highest sequence fsynced (survives the machine losing power).
     durable: watch::Sender<u64>,
+}
+
+/// How safe a change must be before the caller may acknowledge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safety {
+    /// Written to the OS: survives `kill -9`. For steps of a larger operation whose final step
+    /// waits for [`Safety::Synced`] (a blob of an image push: the manifest's fsync covers it, since
+    /// the journal is synced in order).
+    Written,
+    /// Fsynced.
+    Synced,
 }
 
 /// An open journal. Appends are cheap (into memory); [`Journal::wait_durable`] waits for the fsync.
@@ -77,9 +91,11 @@ impl Journal {
             let _ = d.sync_all(); // make the file's creation itself durable
         }
         let (durable, _) = watch::channel(0);
+        let (written, _) = watch::channel(0);
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending { buffer: Vec::new(), appended: 0, failed: None, closed: false }),
             wake: Condvar::new(),
+            written,
             durable,
         });
         let writer = Arc::clone(&shared);
@@ -110,15 +126,23 @@ impl Journal {
 
     /// Resolves once everything up to `seq` is on disk; an error if the disk refused it.
     pub async fn wait_durable(&self, seq: u64) -> Result<(), String> {
-        let mut durable = self.shared.durable.subscribe();
+        self.wait(seq, Safety::Synced).await
+    }
+
+    /// Resolves once everything up to `seq` is as safe as asked.
+    pub async fn wait(&self, seq: u64, safety: Safety) -> Result<(), String> {
+        let mut level = match safety {
+            Safety::Written => self.shared.written.subscribe(),
+            Safety::Synced => self.shared.durable.subscribe(),
+        };
         loop {
-            if *durable.borrow_and_update() >= seq {
+            if *level.borrow_and_update() >= seq {
                 return Ok(());
             }
             if let Some(failed) = &self.shared.pending.lock().expect("journal lock").failed {
                 return Err(failed.clone());
             }
-            if durable.changed().await.is_err() {
+            if level.changed().await.is_err() {
                 return Err("the journal writer stopped".into());
             }
         }
@@ -144,12 +168,17 @@ fn flush_loop(shared: &Shared, mut file: File, path: &Path) {
             }
             (std::mem::take(&mut pending.buffer), pending.appended)
         };
-        let written = file.write_all(&buffer).and_then(|()| file.sync_data());
-        if let Err(e) = written {
+        let written = file.write_all(&buffer);
+        if written.is_ok() {
+            shared.written.send_replace(seq);
+        }
+        if let Err(e) = written.and_then(|()| file.sync_data()) {
             let message = format!("writing {}: {e}", path.display());
             tracing::error!("{message}");
             shared.pending.lock().expect("journal lock").failed = Some(message);
-            shared.durable.send_modify(|_| {}); // wake waiters so they see the failure
+            // Wake waiters so they see the failure.
+            shared.written.send_modify(|_| {});
+            shared.durable.send_modify(|_| {});
             return;
         }
         shared.durable.send_replace(seq);
