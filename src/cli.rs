@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
     version,
     about = "A hands-on lab for Amazon ECR, with a bundled mock of ECR that works offline",
     long_about = "A hands-on lab for Amazon ECR: create a repository, log docker in, tag, push, verify, and practise \
-                  the errors the seminar guide documents. `ecr-lab serve` runs the bundled mock of ECR (the ECR API \
-                  and STS on one port) for the real aws CLI, the AWS SDKs and docker."
+                  the errors the seminar guide documents. `ecr-lab serve` runs the bundled mock of ECR (the ECR API, \
+                  STS and the registry on one port) for the real aws CLI, the AWS SDKs, docker and skopeo."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -21,7 +21,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the mock of ECR as a server for real tools (aws CLI, SDKs).
+    /// Run the mock of ECR as a server for real tools (aws CLI, SDKs, docker, skopeo).
     ///
     /// Prints `ecr-lab mock listening on http://ADDR` once it accepts requests, then how to point
     /// the aws CLI at it. State is kept in the data directory, so a demo survives a restart.
