@@ -44,6 +44,18 @@ pub enum Command {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// The guide's sample image, sohelqt8797/ec2-neon-pulse:v1, built by ecr-lab (no download).
+    ///
+    /// Without options, prints its reference, digest and layers. The image is the same byte for
+    /// byte on every machine, so its digest is too.
+    SampleImage {
+        /// Hand it to a real Docker engine (`docker load`), so `docker tag` and `docker push` can use it.
+        #[arg(long)]
+        load: bool,
+        /// Write it as a `docker save` archive to FILE (for `docker load -i FILE`).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Move the lab clock of a running mock (token expiry and other timed behaviour).
     Clock {
         #[command(subcommand)]

@@ -3,6 +3,7 @@
 mod cli;
 mod control_client;
 mod paths;
+mod sample;
 
 use std::io::Write;
 
@@ -41,6 +42,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
             print!("{}", env_lines(&endpoint));
             Ok(())
         }
+        Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Clock { action }) => match action {
             ClockAction::Advance { duration, endpoint } => {
                 let endpoint = paths::endpoint(endpoint)?;
@@ -102,6 +104,38 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+fn sample_image(load: bool, output: Option<std::path::PathBuf>) -> Result<()> {
+    let image = sample::build();
+    if let Some(path) = &output {
+        std::fs::write(path, image.docker_archive()).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {} to {} (load it with: docker load -i {})", sample::REFERENCE, path.display(), path.display());
+    }
+    if load {
+        let archive = tempfile::Builder::new().prefix("ecr-lab-sample-").suffix(".tar").tempfile()?;
+        std::fs::write(archive.path(), image.docker_archive())?;
+        let status = std::process::Command::new("docker").arg("load").arg("-i").arg(archive.path()).status();
+        match status {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                anyhow::bail!("docker load failed ({status}); is the Docker engine running? (`docker version` tells)")
+            }
+            Err(e) => anyhow::bail!(
+                "cannot run docker ({e}); without a Docker engine, write the image with --output FILE, or use the lab shell's built-in docker"
+            ),
+        }
+    }
+    if !load && output.is_none() {
+        println!("{}", sample::REFERENCE);
+        println!("digest: {}", image.digest());
+        println!("config: {}", image.config_digest());
+        println!("size:   {} bytes compressed (what DescribeImages reports once pushed)", image.compressed_size());
+        for layer in &image.layers {
+            println!("layer:  {} ({} bytes compressed)", layer.digest, layer.gzip.len());
+        }
+    }
+    Ok(())
 }
 
 /// The shell lines `ecr-lab env` prints.

@@ -68,8 +68,11 @@ fn docker_runs_the_guide_and_meets_its_errors() {
     }
     let setup = Setup::start();
     let unique = uuid_like();
-    let (image, other) = (format!("ecr-lab-sample-{unique}:v1"), format!("ecr-lab-other-{unique}:v1"));
-    import_image(&setup, &image, "neon pulse");
+    // The guide's image, from `ecr-lab sample-image --load`.
+    let image = "sohelqt8797/ec2-neon-pulse:v1".to_owned();
+    let loaded = setup.ok("ecr-lab sample-image --load");
+    assert_eq!(loaded.stdout, "Loaded image: sohelqt8797/ec2-neon-pulse:v1\n");
+    let other = format!("ecr-lab-other-{unique}:v1");
     import_image(&setup, &other, "something else");
     setup.ok("aws ecr create-repository --repository-name test > /dev/null");
     setup.ok(&format!("docker tag {image} $HOST/test:v1"));

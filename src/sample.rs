@@ -1,0 +1,263 @@
+//! The guide's sample image, `sohelqt8797/ec2-neon-pulse:v1`, built by the program (nothing is
+//! downloaded) and byte for byte the same on every machine, so its digest is too: a Debian 12 base
+//! layer with a dpkg package list (versions that have published advisories, for the scanning lessons)
+//! and a layer with the static web page. It is a teaching image to tag, push, scan and pull: it
+//! carries no binaries, so `docker run` has nothing to start.
+
+use mock_registry::types::Digest;
+
+pub const REFERENCE: &str = "sohelqt8797/ec2-neon-pulse:v1";
+pub const REPOSITORY: &str = "sohelqt8797/ec2-neon-pulse";
+pub const TAG: &str = "v1";
+
+const MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
+const CONFIG_MEDIA_TYPE: &str = "application/vnd.docker.container.image.v1+json";
+const LAYER_MEDIA_TYPE: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+/// The guide's date; every timestamp in the image is this one.
+const CREATED: &str = "2025-09-03T00:00:00Z";
+const MTIME: u64 = 1_756_857_600;
+
+/// One layer: the tar, its gzip (what registries store), and both digests.
+pub struct Layer {
+    pub tar: Vec<u8>,
+    pub gzip: Vec<u8>,
+    /// The digest of the uncompressed tar (`rootfs.diff_ids`).
+    pub diff_id: Digest,
+    /// The digest of the gzip (the manifest's layer digest).
+    pub digest: Digest,
+}
+
+pub struct SampleImage {
+    pub config: Vec<u8>,
+    pub layers: Vec<Layer>,
+    /// Docker schema 2 manifest bytes.
+    pub manifest: Vec<u8>,
+}
+
+impl SampleImage {
+    pub fn digest(&self) -> Digest {
+        Digest::sha256_of(&self.manifest)
+    }
+
+    pub fn config_digest(&self) -> Digest {
+        Digest::sha256_of(&self.config)
+    }
+
+    /// The bytes a registry stores, which `DescribeImages` reports as `imageSizeInBytes`.
+    pub fn compressed_size(&self) -> usize {
+        self.layers.iter().map(|l| l.gzip.len()).sum()
+    }
+
+    /// A `docker save` archive (`docker load -i`): manifest.json, the config, one layer.tar per layer.
+    pub fn docker_archive(&self) -> Vec<u8> {
+        let hex = |d: &Digest| d.as_str().trim_start_matches("sha256:").to_owned();
+        let config_name = format!("{}.json", hex(&self.config_digest()));
+        let layer_names: Vec<String> = self.layers.iter().map(|l| format!("{}/layer.tar", hex(&l.diff_id))).collect();
+        let manifest = serde_json::json!([{ "Config": config_name, "RepoTags": [REFERENCE], "Layers": layer_names }]);
+        let last = hex(&self.layers.last().expect("layers").diff_id);
+        let repositories = serde_json::json!({ REPOSITORY: { TAG: last } });
+        let mut entries = vec![Entry::file(&config_name, self.config.clone())];
+        for (layer, name) in self.layers.iter().zip(&layer_names) {
+            entries.push(Entry::dir(name.trim_end_matches("/layer.tar")));
+            entries.push(Entry::file(name, layer.tar.clone()));
+        }
+        entries.push(Entry::file("manifest.json", manifest.to_string().into_bytes()));
+        entries.push(Entry::file("repositories", repositories.to_string().into_bytes()));
+        tar(&entries)
+    }
+}
+
+/// Builds the sample image.
+pub fn build() -> SampleImage {
+    let base = layer(&[
+        Entry::dir("etc"),
+        Entry::file("etc/os-release", OS_RELEASE.into()),
+        Entry::file("etc/debian_version", b"12.0\n".to_vec()),
+        Entry::dir("var"),
+        Entry::dir("var/lib"),
+        Entry::dir("var/lib/dpkg"),
+        Entry::file("var/lib/dpkg/status", dpkg_status().into_bytes()),
+    ]);
+    let site = layer(&[
+        Entry::dir("etc/nginx"),
+        Entry::dir("etc/nginx/conf.d"),
+        Entry::file("etc/nginx/conf.d/default.conf", NGINX_CONF.into()),
+        Entry::dir("usr"),
+        Entry::dir("usr/share"),
+        Entry::dir("usr/share/nginx"),
+        Entry::dir("usr/share/nginx/html"),
+        Entry::file("usr/share/nginx/html/index.html", INDEX_HTML.into()),
+    ]);
+    let layers = vec![base, site];
+    let config = serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "created": CREATED,
+        "config": {
+            "Cmd": ["nginx", "-g", "daemon off;"],
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "ExposedPorts": { "80/tcp": {} },
+            "WorkingDir": "/usr/share/nginx/html",
+            "Labels": {
+                "org.opencontainers.image.title": "ec2-neon-pulse",
+                "org.opencontainers.image.description": "The ECR seminar guide's sample web page, built by ecr-lab",
+                "org.opencontainers.image.version": "v1",
+                "org.opencontainers.image.created": CREATED
+            }
+        },
+        "rootfs": { "type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.as_str()).collect::<Vec<_>>() },
+        "history": [
+            { "created": CREATED, "created_by": "ecr-lab: Debian 12 (bookworm) base files and dpkg package list" },
+            { "created": CREATED, "created_by": "ecr-lab: COPY index.html default.conf (the neon pulse page)" }
+        ]
+    })
+    .to_string()
+    .into_bytes();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_MEDIA_TYPE,
+        "config": { "mediaType": CONFIG_MEDIA_TYPE, "size": config.len(), "digest": Digest::sha256_of(&config).as_str() },
+        "layers": layers.iter().map(|l| serde_json::json!({
+            "mediaType": LAYER_MEDIA_TYPE, "size": l.gzip.len(), "digest": l.digest.as_str()
+        })).collect::<Vec<_>>()
+    })
+    .to_string()
+    .into_bytes();
+    SampleImage { config, layers, manifest }
+}
+
+fn layer(entries: &[Entry]) -> Layer {
+    use std::io::Write as _;
+    let tar = tar(entries);
+    let mut encoder = flate2::GzBuilder::new().mtime(0).write(Vec::new(), flate2::Compression::new(6));
+    encoder.write_all(&tar).expect("writing to memory");
+    let gzip = encoder.finish().expect("writing to memory");
+    Layer { diff_id: Digest::sha256_of(&tar), digest: Digest::sha256_of(&gzip), tar, gzip }
+}
+
+/// A tar entry: a directory or a regular file, root-owned, dated [`MTIME`].
+struct Entry {
+    path: String,
+    contents: Option<Vec<u8>>,
+}
+
+impl Entry {
+    fn dir(path: &str) -> Self {
+        Self { path: format!("{path}/"), contents: None }
+    }
+    fn file(path: &str, contents: Vec<u8>) -> Self {
+        Self { path: path.to_owned(), contents: Some(contents) }
+    }
+}
+
+/// A POSIX ustar archive of `entries`, in the order given.
+fn tar(entries: &[Entry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in entries {
+        let size = entry.contents.as_ref().map_or(0, Vec::len);
+        let mut header = [0u8; 512];
+        let put = |header: &mut [u8; 512], at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
+        assert!(entry.path.len() < 100, "sample paths are short");
+        put(&mut header, 0, entry.path.as_bytes());
+        put(&mut header, 100, if entry.contents.is_some() { b"0000644\0" } else { b"0000755\0" });
+        put(&mut header, 108, b"0000000\0");
+        put(&mut header, 116, b"0000000\0");
+        put(&mut header, 124, format!("{size:011o}\0").as_bytes());
+        put(&mut header, 136, format!("{MTIME:011o}\0").as_bytes());
+        put(&mut header, 148, b"        ");
+        header[156] = if entry.contents.is_some() { b'0' } else { b'5' };
+        put(&mut header, 257, b"ustar\0");
+        put(&mut header, 263, b"00");
+        put(&mut header, 265, b"root");
+        put(&mut header, 297, b"root");
+        let checksum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        put(&mut header, 148, format!("{checksum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&header);
+        if let Some(contents) = &entry.contents {
+            out.extend_from_slice(contents);
+            out.resize(out.len().next_multiple_of(512), 0);
+        }
+    }
+    out.resize(out.len() + 1024, 0);
+    out
+}
+
+const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\nHOME_URL=\"https://www.debian.org/\"\nSUPPORT_URL=\"https://www.debian.org/support\"\nBUG_REPORT_URL=\"https://bugs.debian.org/\"\n";
+
+/// Installed packages: (package, source, version, section, description). The versions are the
+/// first bookworm releases of these packages, before later security updates.
+const PACKAGES: &[(&str, &str, &str, &str, &str)] = &[
+    ("base-files", "base-files", "12.4", "admin", "Debian base system miscellaneous files"),
+    ("curl", "curl", "7.88.1-10", "web", "command line tool for transferring data with URL syntax"),
+    ("libc6", "glibc", "2.36-9", "libs", "GNU C Library: Shared libraries"),
+    ("libcurl4", "curl", "7.88.1-10", "libs", "easy-to-use client-side URL transfer library (OpenSSL flavour)"),
+    ("libssl3", "openssl", "3.0.9-1", "libs", "Secure Sockets Layer toolkit - shared libraries"),
+    ("nginx", "nginx", "1.22.1-9", "httpd", "small, powerful, scalable web/proxy server"),
+    ("openssl", "openssl", "3.0.9-1", "utils", "Secure Sockets Layer toolkit - cryptographic utility"),
+    ("zlib1g", "zlib", "1:1.2.13.dfsg-1", "libs", "compression library - runtime"),
+];
+
+fn dpkg_status() -> String {
+    PACKAGES
+        .iter()
+        .map(|(package, source, version, section, description)| {
+            let source = if source == package { String::new() } else { format!("Source: {source}\n") };
+            format!(
+                "Package: {package}\nStatus: install ok installed\nPriority: optional\nSection: {section}\n\
+                 Maintainer: Debian <debian-devel@lists.debian.org>\nArchitecture: amd64\n{source}Version: {version}\n\
+                 Description: {description}\n\n"
+            )
+        })
+        .collect()
+}
+
+const NGINX_CONF: &str = "server {\n    listen 80;\n    root /usr/share/nginx/html;\n    index index.html;\n}\n";
+
+const INDEX_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>EC2 Neon Pulse</title>
+<style>
+  body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #0b0f1a;
+         font-family: system-ui, sans-serif; color: #e6f1ff; }
+  h1 { font-size: 3rem; color: #39ff14; text-shadow: 0 0 8px #39ff14, 0 0 24px #00e5ff;
+       animation: pulse 1.6s ease-in-out infinite; }
+  @keyframes pulse { 50% { opacity: .55; } }
+  p { color: #8aa4c8; }
+</style>
+</head>
+<body>
+<main>
+  <h1>EC2 Neon Pulse</h1>
+  <p>Served from a container image pulled out of Amazon ECR (or the ecr-lab mock).</p>
+</main>
+</body>
+</html>
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest every machine gets. If this changes, every lesson and slide quoting it must too.
+    const PINNED_DIGEST: &str = "sha256:8f9b46c1408b92fe529e37ba0255659d45f8f2116c0a636ae38bd5b48887f5b6";
+
+    #[test]
+    fn the_sample_image_is_the_same_everywhere() {
+        let image = build();
+        assert_eq!(image.digest().as_str(), PINNED_DIGEST);
+        assert_eq!(build().manifest, image.manifest, "building twice gives the same bytes");
+    }
+
+    #[test]
+    fn tar_headers_have_valid_checksums() {
+        let archive = tar(&[Entry::file("a.txt", b"hi".to_vec())]);
+        let header = &archive[..512];
+        let stored = u32::from_str_radix(std::str::from_utf8(&header[148..154]).unwrap(), 8).unwrap();
+        let computed: u32 =
+            header.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) }).sum();
+        assert_eq!(stored, computed);
+        assert_eq!(archive.len(), 512 + 512 + 1024);
+    }
+}
