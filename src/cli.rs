@@ -56,6 +56,20 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock.
+    ///
+    /// With no options it runs a mock of its own (state in the data directory). On a terminal it
+    /// prompts, with history and completion; with commands piped in it runs them line by line,
+    /// echoing each after the prompt, and exits with the last command's status.
+    Shell {
+        /// Use a running `ecr-lab serve` instead of the shell's own mock (share one registry with a class).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Where the shell keeps its mock, local images, docker config and aws profile
+        /// [default: the user's data directory, ecr-lab/shell].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Move the lab clock of a running mock (token expiry and other timed behaviour).
     Clock {
         #[command(subcommand)]

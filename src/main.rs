@@ -2,8 +2,12 @@
 
 mod cli;
 mod control_client;
+mod images;
 mod paths;
+mod reference;
+mod registry_client;
 mod sample;
+mod shell;
 
 use std::io::Write;
 
@@ -43,6 +47,15 @@ async fn run(cli: cli::Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
+        Some(Command::Shell { endpoint, data_dir }) => {
+            let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+            let data_dir = match data_dir {
+                Some(dir) => dir,
+                None => paths::home()?.join("shell"),
+            };
+            let status = shell::run(&data_dir, endpoint).await?;
+            std::process::exit(status);
+        }
         Some(Command::Clock { action }) => match action {
             ClockAction::Advance { duration, endpoint } => {
                 let endpoint = paths::endpoint(endpoint)?;

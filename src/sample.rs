@@ -4,7 +4,10 @@
 //! and a layer with the static web page. It is a teaching image to tag, push, scan and pull: it
 //! carries no binaries, so `docker run` has nothing to start.
 
+use std::collections::BTreeMap;
+
 use mock_registry::types::Digest;
+use serde::Serialize;
 
 pub const REFERENCE: &str = "sohelqt8797/ec2-neon-pulse:v1";
 pub const REPOSITORY: &str = "sohelqt8797/ec2-neon-pulse";
@@ -89,41 +92,98 @@ pub fn build() -> SampleImage {
         Entry::file("usr/share/nginx/html/index.html", INDEX_HTML.into()),
     ]);
     let layers = vec![base, site];
-    let config = serde_json::json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "created": CREATED,
-        "config": {
-            "Cmd": ["nginx", "-g", "daemon off;"],
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "ExposedPorts": { "80/tcp": {} },
-            "WorkingDir": "/usr/share/nginx/html",
-            "Labels": {
-                "org.opencontainers.image.title": "ec2-neon-pulse",
-                "org.opencontainers.image.description": "The ECR seminar guide's sample web page, built by ecr-lab",
-                "org.opencontainers.image.version": "v1",
-                "org.opencontainers.image.created": CREATED
-            }
+    let config = serde_json::to_vec(&ImageConfig {
+        architecture: "amd64",
+        os: "linux",
+        created: CREATED,
+        config: RunConfig {
+            cmd: ["nginx", "-g", "daemon off;"],
+            env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            exposed_ports: [("80/tcp", Empty {})].into_iter().collect(),
+            working_dir: "/usr/share/nginx/html",
+            labels: [
+                ("org.opencontainers.image.title", "ec2-neon-pulse"),
+                ("org.opencontainers.image.description", "The ECR seminar guide's sample web page, built by ecr-lab"),
+                ("org.opencontainers.image.version", "v1"),
+                ("org.opencontainers.image.created", CREATED),
+            ]
+            .into_iter()
+            .collect(),
         },
-        "rootfs": { "type": "layers", "diff_ids": layers.iter().map(|l| l.diff_id.as_str()).collect::<Vec<_>>() },
-        "history": [
-            { "created": CREATED, "created_by": "ecr-lab: Debian 12 (bookworm) base files and dpkg package list" },
-            { "created": CREATED, "created_by": "ecr-lab: COPY index.html default.conf (the neon pulse page)" }
-        ]
+        rootfs: RootFs { kind: "layers", diff_ids: layers.iter().map(|l| l.diff_id.to_string()).collect() },
+        history: vec![
+            History { created: CREATED, created_by: "ecr-lab: Debian 12 (bookworm) base files and dpkg package list" },
+            History { created: CREATED, created_by: "ecr-lab: COPY index.html default.conf (the neon pulse page)" },
+        ],
     })
-    .to_string()
-    .into_bytes();
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": MANIFEST_MEDIA_TYPE,
-        "config": { "mediaType": CONFIG_MEDIA_TYPE, "size": config.len(), "digest": Digest::sha256_of(&config).as_str() },
-        "layers": layers.iter().map(|l| serde_json::json!({
-            "mediaType": LAYER_MEDIA_TYPE, "size": l.gzip.len(), "digest": l.digest.as_str()
-        })).collect::<Vec<_>>()
+    .expect("the config serializes");
+    let manifest = serde_json::to_vec(&Manifest {
+        schema_version: 2,
+        media_type: MANIFEST_MEDIA_TYPE,
+        config: Descriptor { media_type: CONFIG_MEDIA_TYPE, size: config.len(), digest: Digest::sha256_of(&config).to_string() },
+        layers: layers
+            .iter()
+            .map(|l| Descriptor { media_type: LAYER_MEDIA_TYPE, size: l.gzip.len(), digest: l.digest.to_string() })
+            .collect(),
     })
-    .to_string()
-    .into_bytes();
+    .expect("the manifest serializes");
     SampleImage { config, layers, manifest }
+}
+
+// The JSON documents, as structs so their bytes (member order included) never depend on how
+// serde_json is configured elsewhere in the build.
+
+#[derive(Serialize)]
+struct ImageConfig {
+    architecture: &'static str,
+    os: &'static str,
+    created: &'static str,
+    config: RunConfig,
+    rootfs: RootFs,
+    history: Vec<History>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RunConfig {
+    cmd: [&'static str; 3],
+    env: [&'static str; 1],
+    exposed_ports: BTreeMap<&'static str, Empty>,
+    working_dir: &'static str,
+    labels: BTreeMap<&'static str, &'static str>,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct RootFs {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    diff_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct History {
+    created: &'static str,
+    created_by: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Manifest {
+    schema_version: u32,
+    media_type: &'static str,
+    config: Descriptor,
+    layers: Vec<Descriptor>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Descriptor {
+    media_type: &'static str,
+    size: usize,
+    digest: String,
 }
 
 fn layer(entries: &[Entry]) -> Layer {
@@ -241,7 +301,7 @@ mod tests {
     use super::*;
 
     /// The digest every machine gets. If this changes, every lesson and slide quoting it must too.
-    const PINNED_DIGEST: &str = "sha256:8f9b46c1408b92fe529e37ba0255659d45f8f2116c0a636ae38bd5b48887f5b6";
+    const PINNED_DIGEST: &str = "sha256:091e1c9b9448b2fa264aa532a6a1cec8e9fa8d77ec2d77c623184a03c1ccddfa";
 
     #[test]
     fn the_sample_image_is_the_same_everywhere() {

@@ -1,0 +1,905 @@
+//! The built-in `aws`: the aws CLI v1's commands for ECR and STS, through the real `aws-sdk-ecr`
+//! client to the lab's mock, with the CLI's argument handling, JSON output and error lines.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecr::error::ProvideErrorMetadata;
+use aws_sdk_ecr::types as t;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::aws_json as out;
+use super::{Io, Session};
+
+const VERSION: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
+const USAGE: &str = "usage: Note: AWS CLI version 2, the latest major version of the AWS CLI, is now stable and recommended for general use. For more information, see the AWS CLI version 2 installation instructions at: https://docs.aws.amazon.com/cli/latest/userguide/install-cliv2.html
+
+usage: aws [options] <command> <subcommand> [<subcommand> ...] [parameters]
+To see help text, you can run:
+
+  aws help
+  aws <command> help
+  aws <command> <subcommand> help";
+
+/// How a flag takes values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arity {
+    One,
+    Many,
+    /// `--force` / `--no-force`.
+    Switch,
+}
+
+/// The supported ECR operations: CLI name, API name, flags (name, arity, required).
+const OPERATIONS: &[(&str, &str, &[(&str, Arity, bool)])] = {
+    use Arity::*;
+    &[
+        ("batch-check-layer-availability", "BatchCheckLayerAvailability", &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digests", Many, true)]),
+        ("batch-delete-image", "BatchDeleteImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, true)]),
+        ("batch-get-image", "BatchGetImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, true), ("--accepted-media-types", Many, false)]),
+        ("complete-layer-upload", "CompleteLayerUpload", &[("--registry-id", One, false), ("--repository-name", One, true), ("--upload-id", One, true), ("--layer-digests", Many, true)]),
+        ("create-repository", "CreateRepository", &[("--registry-id", One, false), ("--repository-name", One, true), ("--tags", Many, false), ("--image-tag-mutability", One, false), ("--image-tag-mutability-exclusion-filters", Many, false), ("--image-scanning-configuration", One, false), ("--encryption-configuration", One, false)]),
+        ("delete-repository", "DeleteRepository", &[("--registry-id", One, false), ("--repository-name", One, true), ("--force", Switch, false)]),
+        ("describe-images", "DescribeImages", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, false), ("--filter", One, false)]),
+        ("describe-registry", "DescribeRegistry", &[]),
+        ("describe-repositories", "DescribeRepositories", &[("--registry-id", One, false), ("--repository-names", Many, false)]),
+        ("get-authorization-token", "GetAuthorizationToken", &[("--registry-ids", Many, false)]),
+        ("get-download-url-for-layer", "GetDownloadUrlForLayer", &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digest", One, true)]),
+        ("get-login-password", "GetAuthorizationToken", &[]),
+        ("initiate-layer-upload", "InitiateLayerUpload", &[("--registry-id", One, false), ("--repository-name", One, true)]),
+        ("list-images", "ListImages", &[("--registry-id", One, false), ("--repository-name", One, true), ("--filter", One, false)]),
+        ("list-tags-for-resource", "ListTagsForResource", &[("--resource-arn", One, true)]),
+        ("put-image", "PutImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-manifest", One, true), ("--image-manifest-media-type", One, false), ("--image-tag", One, false), ("--image-digest", One, false)]),
+        ("put-image-scanning-configuration", "PutImageScanningConfiguration", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-scanning-configuration", One, true)]),
+        ("put-image-tag-mutability", "PutImageTagMutability", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-tag-mutability", One, true), ("--image-tag-mutability-exclusion-filters", Many, false)]),
+        ("tag-resource", "TagResource", &[("--resource-arn", One, true), ("--tags", Many, true)]),
+        ("untag-resource", "UntagResource", &[("--resource-arn", One, true), ("--tag-keys", Many, true)]),
+        ("upload-layer-part", "UploadLayerPart", &[("--registry-id", One, false), ("--repository-name", One, true), ("--upload-id", One, true), ("--part-first-byte", One, true), ("--part-last-byte", One, true), ("--layer-part-blob", One, true)]),
+    ]
+};
+
+pub fn operation_names() -> impl Iterator<Item = &'static str> {
+    OPERATIONS.iter().map(|(name, ..)| *name)
+}
+
+pub fn flags_of(operation: &str) -> impl Iterator<Item = &'static str> {
+    OPERATIONS.iter().filter(move |(name, ..)| *name == operation).flat_map(|(_, _, flags)| flags.iter().map(|(f, ..)| *f))
+}
+
+/// How a command ends, as the CLI reports it.
+enum Failure {
+    /// argparse: usage, then `aws: error: ...`, exit 2.
+    Usage(String),
+    /// Unknown options: usage, blank line, `Unknown options: ...`, exit 255.
+    UnknownOptions(String),
+    /// Client-side validation: `Parameter validation failed:` ..., exit 255.
+    Validation(String),
+    /// `An error occurred (Code) when calling the Op operation: message`, exit 255.
+    Service { code: String, operation: &'static str, message: String },
+    /// Anything else the CLI prints after a blank line, exit 255.
+    Other(String),
+}
+
+type Outcome = Result<Option<Value>, Failure>;
+
+/// Global options and what they leave.
+struct Invocation {
+    region: Option<String>,
+    output: String,
+    endpoint: Option<String>,
+    rest: Vec<String>,
+}
+
+fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
+    let mut invocation = Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() };
+    let mut i = 0;
+    while i < args.len() {
+        let value = |i: usize| {
+            args.get(i + 1).cloned().ok_or_else(|| Failure::Usage(format!("argument {}: expected one argument", args[i])))
+        };
+        match args[i].as_str() {
+            "--region" => invocation.region = Some(value(i)?),
+            "--output" => invocation.output = value(i)?,
+            "--endpoint-url" => invocation.endpoint = Some(value(i)?),
+            "--profile" | "--color" | "--cli-read-timeout" | "--cli-connect-timeout" | "--ca-bundle" => {
+                value(i)?;
+            }
+            "--debug" | "--no-paginate" | "--no-verify-ssl" | "--no-sign-request" => {
+                i += 1;
+                continue;
+            }
+            _ => {
+                invocation.rest.push(args[i].clone());
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Ok(invocation)
+}
+
+pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    if args.first().map(String::as_str) == Some("--version") {
+        io.println(VERSION);
+        return 0;
+    }
+    let outcome = match split_globals(args) {
+        Ok(invocation) => dispatch(session, invocation, io).await,
+        Err(failure) => Err(failure),
+    };
+    match outcome {
+        Ok(None) => 0,
+        Ok(Some(value)) => {
+            io.println(out::pretty(&value));
+            0
+        }
+        Err(Failure::Usage(message)) => {
+            io.eprintln(USAGE);
+            io.eprintln(format!("aws: error: {message}"));
+            2
+        }
+        Err(Failure::UnknownOptions(options)) => {
+            io.eprintln(USAGE);
+            io.eprintln("");
+            io.eprintln(format!("Unknown options: {options}"));
+            255
+        }
+        Err(Failure::Validation(line)) => {
+            io.eprintln("");
+            io.eprintln("Parameter validation failed:");
+            io.eprintln(line);
+            255
+        }
+        Err(Failure::Service { code, operation, message }) => {
+            io.eprintln("");
+            io.eprintln(format!("An error occurred ({code}) when calling the {operation} operation: {message}"));
+            255
+        }
+        Err(Failure::Other(message)) => {
+            io.eprintln("");
+            io.eprintln(message);
+            255
+        }
+    }
+}
+
+async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {
+    let mut rest = invocation.rest.iter();
+    let service = rest.next().ok_or_else(|| Failure::Usage("the following arguments are required: command".into()))?;
+    let args: Vec<String> = rest.cloned().collect();
+    match service.as_str() {
+        "ecr" => ecr(session, &invocation, &args, io).await,
+        "sts" => sts(session, &invocation, &args).await,
+        "configure" => configure(session, &args, io),
+        other => Err(Failure::Usage(format!(
+            "argument command: Invalid choice: '{other}' (the lab's aws knows ecr, sts and configure)"
+        ))),
+    }
+}
+
+/// Credentials and region, as the CLI finds them: shell variables, then the lab profile, then the lab's default key.
+struct Resolved {
+    key: String,
+    secret: String,
+    token: Option<String>,
+    region: String,
+}
+
+fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
+    let profile = read_profile(session);
+    let (key, secret, token) = match (session.var("AWS_ACCESS_KEY_ID"), session.var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => (key, secret, session.var("AWS_SESSION_TOKEN")),
+        _ => (
+            profile.get("aws_access_key_id").cloned().unwrap_or_else(|| mock_registry::state::DEFAULT_ACCESS_KEY_ID.into()),
+            profile.get("aws_secret_access_key").cloned().unwrap_or_else(|| mock_registry::state::DEFAULT_SECRET_ACCESS_KEY.into()),
+            profile.get("aws_session_token").cloned(),
+        ),
+    };
+    let region = invocation
+        .region
+        .clone()
+        .or_else(|| session.var("AWS_REGION"))
+        .or_else(|| session.var("AWS_DEFAULT_REGION"))
+        .or_else(|| profile.get("region").cloned())
+        .unwrap_or_else(|| mock_registry::state::DEFAULT_REGION.into());
+    Resolved { key, secret, token, region }
+}
+
+fn profile_path(session: &Session) -> std::path::PathBuf {
+    session.home.join("aws").join("config")
+}
+
+fn read_profile(session: &Session) -> BTreeMap<String, String> {
+    std::fs::read_to_string(profile_path(session))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
+        .collect()
+}
+
+fn write_profile(session: &Session, values: &BTreeMap<String, String>) -> std::io::Result<()> {
+    let path = profile_path(session);
+    std::fs::create_dir_all(path.parent().expect("aws dir"))?;
+    let text: String = std::iter::once("[default]\n".to_owned()).chain(values.iter().map(|(k, v)| format!("{k} = {v}\n"))).collect();
+    std::fs::write(path, text)
+}
+
+fn client(session: &Session, invocation: &Invocation) -> aws_sdk_ecr::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let resolved = resolve(session, invocation);
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let credentials = aws_credential_types::Credentials::new(resolved.key, resolved.secret, resolved.token, None, "ecr-lab-shell");
+    let config = aws_sdk_ecr::Config::builder()
+        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecr::config::Region::new(resolved.region))
+        .credentials_provider(credentials)
+        .endpoint_url(invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone()))
+        .http_client(http)
+        .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_ecr::Client::from_conf(config)
+}
+
+/// Parsed `--flag value...` arguments of one operation.
+struct Flags {
+    values: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Flags {
+    fn parse(args: &[String], spec: &'static [(&'static str, Arity, bool)]) -> Result<Self, Failure> {
+        let mut values: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        let mut unknown = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let arg = &args[i];
+            let negated = arg.strip_prefix("--no-").map(|rest| format!("--{rest}"));
+            let found = spec.iter().find(|(flag, arity, _)| {
+                *flag == arg.as_str() || (*arity == Arity::Switch && negated.as_deref() == Some(flag))
+            });
+            i += 1;
+            let Some((flag, arity, _)) = found else {
+                unknown.push(arg.clone());
+                continue;
+            };
+            let taken: Vec<String> = match arity {
+                Arity::Switch => vec![(negated.is_none()).to_string()],
+                Arity::One => match args.get(i) {
+                    Some(value) => {
+                        i += 1;
+                        vec![value.clone()]
+                    }
+                    None => return Err(Failure::Usage(format!("argument {flag}: expected one argument"))),
+                },
+                Arity::Many => {
+                    let start = i;
+                    while i < args.len() && !args[i].starts_with("--") {
+                        i += 1;
+                    }
+                    if start == i {
+                        return Err(Failure::Usage(format!("argument {flag}: expected at least one argument")));
+                    }
+                    args[start..i].to_vec()
+                }
+            };
+            values.insert(flag, taken);
+        }
+        if !unknown.is_empty() {
+            return Err(Failure::UnknownOptions(unknown.join(", ")));
+        }
+        let missing: Vec<&str> = spec.iter().filter(|(f, _, required)| *required && !values.contains_key(f)).map(|(f, ..)| *f).collect();
+        if !missing.is_empty() {
+            return Err(Failure::Usage(format!("the following arguments are required: {}", missing.join(", "))));
+        }
+        Ok(Self { values })
+    }
+
+    fn one(&self, flag: &str) -> Option<String> {
+        self.values.get(flag).and_then(|v| v.first()).cloned()
+    }
+
+    fn many(&self, flag: &str) -> Option<Vec<String>> {
+        self.values.get(flag).cloned()
+    }
+
+    fn switch(&self, flag: &str) -> Option<bool> {
+        self.one(flag).map(|v| v == "true")
+    }
+}
+
+/// `file://path` and `fileb://path` values, as the CLI reads them.
+fn load_value(value: &str) -> Result<Vec<u8>, Failure> {
+    let path = value.strip_prefix("fileb://").or_else(|| value.strip_prefix("file://"));
+    match path {
+        Some(path) => std::fs::read(path).map_err(|e| Failure::Other(format!("Error parsing parameter: Unable to load paramfile {value}: {e}"))),
+        None => Ok(value.as_bytes().to_vec()),
+    }
+}
+
+fn text_value(value: &str) -> Result<String, Failure> {
+    String::from_utf8(load_value(value)?).map_err(|_| Failure::Other(format!("Error parsing parameter: {value} is not UTF-8 text")))
+}
+
+/// Shorthand `a=1,b=x` (or JSON) into key/value pairs.
+fn shorthand(flag: &str, value: &str) -> Result<BTreeMap<String, Value>, Failure> {
+    let value = text_value(value)?;
+    if value.trim_start().starts_with('{') {
+        return serde_json::from_str(&value)
+            .map_err(|e| Failure::Other(format!("Error parsing parameter '{}': Invalid JSON: {e}\nJSON received: {value}", flag.trim_start_matches("--"))));
+    }
+    value
+        .split(',')
+        .map(|pair| {
+            pair.split_once('=').map(|(k, v)| (k.trim().to_owned(), Value::String(v.trim().to_owned()))).ok_or_else(|| {
+                Failure::Other(format!(
+                    "Error parsing parameter '{}': Expected: '=', received: 'EOF' for input:\n{value}",
+                    flag.trim_start_matches("--")
+                ))
+            })
+        })
+        .collect()
+}
+
+fn bool_member(map: &BTreeMap<String, Value>, key: &str, path: &str) -> Result<Option<bool>, Failure> {
+    match map.get(key) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(other) => Err(Failure::Validation(format!(
+            "Invalid type for parameter {path}, value: {}, type: <class 'str'>, valid types: <class 'bool'>",
+            other.as_str().map(str::to_owned).unwrap_or_else(|| other.to_string())
+        ))),
+    }
+}
+
+fn str_member(map: &BTreeMap<String, Value>, key: &str) -> Option<String> {
+    map.get(key).map(|v| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()))
+}
+
+/// botocore's client-side check: the model's minimum lengths.
+fn min_length(name: &str, value: &str, min: usize) -> Result<(), Failure> {
+    if value.chars().count() < min {
+        return Err(Failure::Validation(format!(
+            "Invalid length for parameter {name}, value: {}, valid min length: {min}",
+            value.chars().count()
+        )));
+    }
+    Ok(())
+}
+
+fn repository_name(flags: &Flags) -> Result<Option<String>, Failure> {
+    let name = flags.one("--repository-name");
+    if let Some(name) = &name {
+        min_length("repositoryName", name, 2)?;
+    }
+    Ok(name)
+}
+
+fn image_ids(flags: &Flags, flag: &str) -> Result<Option<Vec<t::ImageIdentifier>>, Failure> {
+    flags
+        .many(flag)
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| {
+                    let map = shorthand(flag, v)?;
+                    Ok(t::ImageIdentifier::builder()
+                        .set_image_digest(str_member(&map, "imageDigest"))
+                        .set_image_tag(str_member(&map, "imageTag"))
+                        .build())
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn resource_tags(flags: &Flags) -> Result<Option<Vec<t::Tag>>, Failure> {
+    flags
+        .many("--tags")
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| {
+                    let map = shorthand("--tags", v)?;
+                    t::Tag::builder()
+                        .set_key(str_member(&map, "Key"))
+                        .set_value(str_member(&map, "Value"))
+                        .build()
+                        .map_err(|_| Failure::Validation("Missing required parameter in tags[0]: \"Key\"".into()))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn exclusion_filters(flags: &Flags) -> Result<Option<Vec<t::ImageTagMutabilityExclusionFilter>>, Failure> {
+    flags
+        .many("--image-tag-mutability-exclusion-filters")
+        .map(|values| {
+            values
+                .iter()
+                .map(|v| {
+                    let map = shorthand("--image-tag-mutability-exclusion-filters", v)?;
+                    t::ImageTagMutabilityExclusionFilter::builder()
+                        .set_filter_type(str_member(&map, "filterType").map(|s| t::ImageTagMutabilityExclusionFilterType::from(s.as_str())))
+                        .set_filter(str_member(&map, "filter"))
+                        .build()
+                        .map_err(|e| Failure::Validation(e.to_string()))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn scanning(flags: &Flags) -> Result<Option<t::ImageScanningConfiguration>, Failure> {
+    flags
+        .one("--image-scanning-configuration")
+        .map(|v| {
+            let map = shorthand("--image-scanning-configuration", &v)?;
+            let scan_on_push = bool_member(&map, "scanOnPush", "imageScanningConfiguration.scanOnPush")?;
+            Ok(t::ImageScanningConfiguration::builder().set_scan_on_push(scan_on_push).build())
+        })
+        .transpose()
+}
+
+/// An SDK failure as the CLI prints it.
+fn service_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    operation: &'static str,
+    error: aws_sdk_ecr::error::SdkError<E>,
+    endpoint: &str,
+) -> Failure {
+    use aws_sdk_ecr::error::SdkError;
+    match &error {
+        SdkError::ServiceError(_) => Failure::Service {
+            code: error.code().unwrap_or("Unknown").to_owned(),
+            operation,
+            message: error.message().unwrap_or_default().to_owned(),
+        },
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            Failure::Other(format!("Could not connect to the endpoint URL: \"{endpoint}/\""))
+        }
+        _ => Failure::Other(format!("{}", aws_sdk_ecr::error::DisplayErrorContext(&error))),
+    }
+}
+
+async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io: &mut Io) -> Outcome {
+    let Some(name) = args.first() else {
+        return Err(Failure::Usage("the following arguments are required: operation".into()));
+    };
+    let Some((_, operation, spec)) = OPERATIONS.iter().find(|(n, ..)| n == name) else {
+        let choices: Vec<&str> = operation_names().collect();
+        return Err(Failure::Usage(format!(
+            "argument operation: Invalid choice, valid choices are:\n\n{}",
+            choices.chunks(2).map(|pair| pair.join(" | ")).collect::<Vec<_>>().join("\n")
+        )));
+    };
+    let operation: &'static str = operation;
+    let flags = Flags::parse(&args[1..], spec)?;
+    let ecr = client(session, invocation);
+    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
+    let registry_id = flags.one("--registry-id");
+    let value = match name.as_str() {
+        "create-repository" => {
+            let result = ecr
+                .create_repository()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_tags(resource_tags(&flags)?)
+                .set_image_tag_mutability(flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())))
+                .set_image_tag_mutability_exclusion_filters(exclusion_filters(&flags)?)
+                .set_image_scanning_configuration(scanning(&flags)?)
+                .set_encryption_configuration(
+                    flags
+                        .one("--encryption-configuration")
+                        .map(|v| -> Result<_, Failure> {
+                            let map = shorthand("--encryption-configuration", &v)?;
+                            t::EncryptionConfiguration::builder()
+                                .set_encryption_type(str_member(&map, "encryptionType").map(|e| t::EncryptionType::from(e.as_str())))
+                                .set_kms_key(str_member(&map, "kmsKey"))
+                                .build()
+                                .map_err(|_| Failure::Validation("Missing required parameter in encryptionConfiguration: \"encryptionType\"".into()))
+                        })
+                        .transpose()?,
+                )
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({ "repository": result.repository().map(out::repository) })
+        }
+        "describe-repositories" => {
+            let pages = ecr
+                .describe_repositories()
+                .set_registry_id(registry_id)
+                .set_repository_names(flags.many("--repository-names"))
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            let mut repositories = Vec::new();
+            for page in pages {
+                repositories.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.repositories().iter().map(out::repository));
+            }
+            json!({ "repositories": repositories })
+        }
+        "delete-repository" => {
+            let result = ecr
+                .delete_repository()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_force(flags.switch("--force"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({ "repository": result.repository().map(out::repository) })
+        }
+        "get-authorization-token" => {
+            #[allow(deprecated)] // the CLI still takes --registry-ids
+            let request = ecr.get_authorization_token().set_registry_ids(flags.many("--registry-ids"));
+            let result = request.send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({ "authorizationData": result.authorization_data().iter().map(out::authorization_data).collect::<Vec<_>>() })
+        }
+        "get-login-password" => {
+            let result = ecr.get_authorization_token().send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            let token = result.authorization_data().first().and_then(|d| d.authorization_token()).unwrap_or_default();
+            let decoded = base64::engine::general_purpose::STANDARD.decode(token).unwrap_or_default();
+            let text = String::from_utf8_lossy(&decoded);
+            io.println(text.strip_prefix("AWS:").unwrap_or(&text));
+            return Ok(None);
+        }
+        "describe-images" => {
+            let filter = flags
+                .one("--filter")
+                .map(|v| -> Result<_, Failure> {
+                    let map = shorthand("--filter", &v)?;
+                    Ok(t::DescribeImagesFilter::builder().set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str()))).build())
+                })
+                .transpose()?;
+            let pages = ecr
+                .describe_images()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_ids(image_ids(&flags, "--image-ids")?)
+                .set_filter(filter)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            let mut details = Vec::new();
+            for page in pages {
+                details.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.image_details().iter().map(out::image_detail));
+            }
+            json!({ "imageDetails": details })
+        }
+        "list-images" => {
+            let filter = flags
+                .one("--filter")
+                .map(|v| -> Result<_, Failure> {
+                    let map = shorthand("--filter", &v)?;
+                    Ok(t::ListImagesFilter::builder().set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str()))).build())
+                })
+                .transpose()?;
+            let pages = ecr
+                .list_images()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_filter(filter)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            let mut ids = Vec::new();
+            for page in pages {
+                ids.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.image_ids().iter().map(out::image_id));
+            }
+            json!({ "imageIds": ids })
+        }
+        "batch-get-image" => {
+            let result = ecr
+                .batch_get_image()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_ids(image_ids(&flags, "--image-ids")?)
+                .set_accepted_media_types(flags.many("--accepted-media-types"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({
+                "images": result.images().iter().map(out::image).collect::<Vec<_>>(),
+                "failures": result.failures().iter().map(out::image_failure).collect::<Vec<_>>()
+            })
+        }
+        "batch-delete-image" => {
+            let result = ecr
+                .batch_delete_image()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_ids(image_ids(&flags, "--image-ids")?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({
+                "imageIds": result.image_ids().iter().map(out::image_id).collect::<Vec<_>>(),
+                "failures": result.failures().iter().map(out::image_failure).collect::<Vec<_>>()
+            })
+        }
+        "put-image" => {
+            let manifest = flags.one("--image-manifest").map(|v| text_value(&v)).transpose()?;
+            let result = ecr
+                .put_image()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_manifest(manifest)
+                .set_image_manifest_media_type(flags.one("--image-manifest-media-type"))
+                .set_image_tag(flags.one("--image-tag"))
+                .set_image_digest(flags.one("--image-digest"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({ "image": result.image().map(out::image) })
+        }
+        "put-image-tag-mutability" => {
+            let result = ecr
+                .put_image_tag_mutability()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_tag_mutability(flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())))
+                .set_image_tag_mutability_exclusion_filters(exclusion_filters(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("imageTagMutability", result.image_tag_mutability().map(|m| Value::from(m.as_str()))),
+                (
+                    "imageTagMutabilityExclusionFilters",
+                    out::non_empty(result.image_tag_mutability_exclusion_filters().iter().map(out::exclusion_filter).collect()),
+                ),
+            ])
+        }
+        "put-image-scanning-configuration" => {
+            let result = ecr
+                .put_image_scanning_configuration()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_scanning_configuration(scanning(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("imageScanningConfiguration", result.image_scanning_configuration().map(out::scanning)),
+            ])
+        }
+        "tag-resource" => {
+            ecr.tag_resource().set_resource_arn(flags.one("--resource-arn")).set_tags(resource_tags(&flags)?).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            return Ok(None);
+        }
+        "untag-resource" => {
+            ecr.untag_resource().set_resource_arn(flags.one("--resource-arn")).set_tag_keys(flags.many("--tag-keys")).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            return Ok(None);
+        }
+        "list-tags-for-resource" => {
+            let result = ecr.list_tags_for_resource().set_resource_arn(flags.one("--resource-arn")).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({ "tags": result.tags().iter().map(out::tag).collect::<Vec<_>>() })
+        }
+        "describe-registry" => {
+            let result = ecr.describe_registry().send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("replicationConfiguration", result.replication_configuration().map(|c| json!({ "rules": c.rules().iter().map(|_| json!({})).collect::<Vec<_>>() }))),
+            ])
+        }
+        "batch-check-layer-availability" => {
+            let result = ecr
+                .batch_check_layer_availability()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_layer_digests(flags.many("--layer-digests"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            json!({
+                "layers": result.layers().iter().map(out::layer).collect::<Vec<_>>(),
+                "failures": result.failures().iter().map(out::layer_failure).collect::<Vec<_>>()
+            })
+        }
+        "initiate-layer-upload" => {
+            let result = ecr.initiate_layer_upload().set_registry_id(registry_id).set_repository_name(repository_name(&flags)?).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([("uploadId", result.upload_id().map(Value::from)), ("partSize", result.part_size().map(Value::from))])
+        }
+        "upload-layer-part" => {
+            let integer = |flag: &str, member: &str| -> Result<Option<i64>, Failure> {
+                flags
+                    .one(flag)
+                    .map(|v| v.parse::<i64>().map_err(|_| Failure::Validation(format!("Invalid type for parameter {member}, value: {v}, type: <class 'str'>, valid types: <class 'int'>"))))
+                    .transpose()
+            };
+            let blob = flags.one("--layer-part-blob").map(|v| load_value(&v)).transpose()?;
+            let result = ecr
+                .upload_layer_part()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_upload_id(flags.one("--upload-id"))
+                .set_part_first_byte(integer("--part-first-byte", "partFirstByte")?)
+                .set_part_last_byte(integer("--part-last-byte", "partLastByte")?)
+                .set_layer_part_blob(blob.map(aws_sdk_ecr::primitives::Blob::new))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("uploadId", result.upload_id().map(Value::from)),
+                ("lastByteReceived", result.last_byte_received().map(Value::from)),
+            ])
+        }
+        "complete-layer-upload" => {
+            let result = ecr
+                .complete_layer_upload()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_upload_id(flags.one("--upload-id"))
+                .set_layer_digests(flags.many("--layer-digests"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("uploadId", result.upload_id().map(Value::from)),
+                ("layerDigest", result.layer_digest().map(Value::from)),
+            ])
+        }
+        "get-download-url-for-layer" => {
+            let result = ecr
+                .get_download_url_for_layer()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_layer_digest(flags.one("--layer-digest"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([("downloadUrl", result.download_url().map(Value::from)), ("layerDigest", result.layer_digest().map(Value::from))])
+        }
+        other => unreachable!("{other} is in OPERATIONS but not handled"),
+    };
+    match invocation.output.as_str() {
+        "json" => Ok(Some(value)),
+        "text" => {
+            io.out.extend_from_slice(out::text(&value).as_bytes());
+            Ok(None)
+        }
+        other => Err(Failure::Usage(format!(
+            "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{other}' is not built in)"
+        ))),
+    }
+}
+
+async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) -> Outcome {
+    match args.first().map(String::as_str) {
+        Some("get-caller-identity") => {}
+        Some(other) => {
+            return Err(Failure::Usage(format!(
+                "argument operation: Invalid choice: '{other}' (the lab's aws sts knows get-caller-identity)"
+            )));
+        }
+        None => return Err(Failure::Usage("the following arguments are required: operation".into())),
+    }
+    Flags::parse(&args[1..], &[])?;
+    let resolved = resolve(session, invocation);
+    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
+    let host = endpoint.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/').to_owned();
+    let body = b"Action=GetCallerIdentity&Version=2011-06-15".to_vec();
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert("host", host.parse().map_err(|_| Failure::Other(format!("Invalid endpoint: {endpoint}")))?);
+    headers.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().expect("ascii"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    mock_registry::sigv4::Signer {
+        access_key_id: &resolved.key,
+        secret_access_key: &resolved.secret,
+        session_token: resolved.token.as_deref(),
+        region: &resolved.region,
+        service: "sts",
+    }
+    .sign(&hyper::Method::POST, "/", &mut headers, &body, now);
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let mut request = hyper::Request::post(format!("{}/", endpoint.trim_end_matches('/')))
+        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    *request.headers_mut() = headers;
+    let response = client.request(request).await.map_err(|_| Failure::Other(format!("Could not connect to the endpoint URL: \"{endpoint}/\"")))?;
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.map_err(|e| Failure::Other(e.to_string()))?.to_bytes();
+    let xml = String::from_utf8_lossy(&bytes);
+    let field = |name: &str| xml.split(&format!("<{name}>")).nth(1).and_then(|rest| rest.split(&format!("</{name}>")).next()).map(xml_unescape);
+    if !status.is_success() {
+        return Err(Failure::Service {
+            code: field("Code").unwrap_or_else(|| status.as_u16().to_string()),
+            operation: "GetCallerIdentity",
+            message: field("Message").unwrap_or_default(),
+        });
+    }
+    Ok(Some(out::object([
+        ("UserId", field("UserId").map(Value::from)),
+        ("Account", field("Account").map(Value::from)),
+        ("Arn", field("Arn").map(Value::from)),
+    ])))
+}
+
+fn xml_unescape(text: &str) -> String {
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+}
+
+/// `aws configure` (four prompts, answered from stdin), `aws configure set KEY VALUE`, `aws configure list`.
+fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
+    let mut profile = read_profile(session);
+    let save = |profile: &BTreeMap<String, String>| {
+        write_profile(session, profile).map_err(|e| Failure::Other(format!("cannot save the lab profile: {e}")))
+    };
+    match args.first().map(String::as_str) {
+        None => {
+            let input = String::from_utf8_lossy(&io.stdin).into_owned();
+            let mut answers = input.lines();
+            let prompts = [
+                ("aws_access_key_id", "AWS Access Key ID"),
+                ("aws_secret_access_key", "AWS Secret Access Key"),
+                ("region", "Default region name"),
+                ("output", "Default output format"),
+            ];
+            for (key, label) in prompts {
+                let current = profile.get(key).map(|v| {
+                    if key.starts_with("aws_") {
+                        format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..])
+                    } else {
+                        v.clone()
+                    }
+                });
+                io.out.extend_from_slice(format!("{label} [{}]: ", current.unwrap_or_else(|| "None".into())).as_bytes());
+                if let Some(answer) = answers.next().map(str::trim).filter(|a| !a.is_empty()) {
+                    profile.insert(key.to_owned(), answer.to_owned());
+                }
+            }
+            io.out.push(b'\n');
+            save(&profile)?;
+            Ok(None)
+        }
+        Some("set") => match (args.get(1), args.get(2)) {
+            (Some(key), Some(value)) => {
+                profile.insert(key.trim_start_matches("default.").to_owned(), value.clone());
+                save(&profile)?;
+                Ok(None)
+            }
+            _ => Err(Failure::Usage("the following arguments are required: varname, value".into())),
+        },
+        Some("get") => match args.get(1).and_then(|key| profile.get(key.trim_start_matches("default."))) {
+            Some(value) => {
+                io.println(value);
+                Ok(None)
+            }
+            None => Err(Failure::Other(String::new())),
+        },
+        Some("list") => {
+            let resolved = resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
+            let source = if session.var("AWS_ACCESS_KEY_ID").is_some() {
+                "env"
+            } else if profile.contains_key("aws_access_key_id") {
+                "shared-credentials-file"
+            } else {
+                "ecr-lab"
+            };
+            let masked = |v: &str| format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..]);
+            io.println("      Name                    Value             Type    Location");
+            io.println("      ----                    -----             ----    --------");
+            io.println("   profile                <not set>             None    None");
+            io.println(format!("access_key     {:>20} {:>16}    ", masked(&resolved.key), source));
+            io.println(format!("secret_key     {:>20} {:>16}    ", masked(&resolved.secret), source));
+            io.println(format!("    region     {:>20} {:>16}    ", resolved.region, if profile.contains_key("region") { "config-file" } else { "ecr-lab" }));
+            Ok(None)
+        }
+        Some(other) => Err(Failure::Usage(format!("argument operation: Invalid choice: '{other}' (set, get, list)"))),
+    }
+}

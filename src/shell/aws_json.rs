@@ -1,0 +1,209 @@
+//! How the aws CLI v1 prints responses: members in the service model's order, JSON indented by four
+//! spaces (Python's `json.dumps(indent=4)`), epoch-second timestamps as received; and `--output text`.
+
+use aws_sdk_ecr::types as t;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// An object of the members that are present, in the order given.
+pub fn object<const N: usize>(members: [(&str, Option<Value>); N]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in members {
+        if let Some(value) = value {
+            map.insert(key.to_owned(), value);
+        }
+    }
+    Value::Object(map)
+}
+
+pub fn non_empty(items: Vec<Value>) -> Option<Value> {
+    (!items.is_empty()).then_some(Value::Array(items))
+}
+
+fn time(value: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<Value> {
+    value.map(|t| json!(t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9))
+}
+
+fn opt_str(value: Option<&str>) -> Option<Value> {
+    value.map(Value::from)
+}
+
+pub fn repository(r: &t::Repository) -> Value {
+    object([
+        ("repositoryArn", opt_str(r.repository_arn())),
+        ("registryId", opt_str(r.registry_id())),
+        ("repositoryName", opt_str(r.repository_name())),
+        ("repositoryUri", opt_str(r.repository_uri())),
+        ("createdAt", time(r.created_at())),
+        ("imageTagMutability", r.image_tag_mutability().map(|m| Value::from(m.as_str()))),
+        ("imageTagMutabilityExclusionFilters", non_empty(r.image_tag_mutability_exclusion_filters().iter().map(exclusion_filter).collect())),
+        ("imageScanningConfiguration", r.image_scanning_configuration().map(scanning)),
+        (
+            "encryptionConfiguration",
+            r.encryption_configuration().map(|e| {
+                object([("encryptionType", Some(Value::from(e.encryption_type().as_str()))), ("kmsKey", opt_str(e.kms_key()))])
+            }),
+        ),
+    ])
+}
+
+pub fn exclusion_filter(f: &t::ImageTagMutabilityExclusionFilter) -> Value {
+    json!({ "filterType": f.filter_type().as_str(), "filter": f.filter() })
+}
+
+pub fn scanning(s: &t::ImageScanningConfiguration) -> Value {
+    json!({ "scanOnPush": s.scan_on_push() })
+}
+
+pub fn image_detail(d: &t::ImageDetail) -> Value {
+    object([
+        ("registryId", opt_str(d.registry_id())),
+        ("repositoryName", opt_str(d.repository_name())),
+        ("imageDigest", opt_str(d.image_digest())),
+        ("imageTags", non_empty(d.image_tags().iter().map(|t| Value::from(t.as_str())).collect())),
+        ("imageSizeInBytes", d.image_size_in_bytes().map(Value::from)),
+        ("imagePushedAt", time(d.image_pushed_at())),
+        ("imageManifestMediaType", opt_str(d.image_manifest_media_type())),
+        ("artifactMediaType", opt_str(d.artifact_media_type())),
+        ("imageStatus", d.image_status().map(|s| Value::from(s.as_str()))),
+    ])
+}
+
+pub fn image_id(i: &t::ImageIdentifier) -> Value {
+    object([("imageDigest", opt_str(i.image_digest())), ("imageTag", opt_str(i.image_tag()))])
+}
+
+pub fn image(i: &t::Image) -> Value {
+    object([
+        ("registryId", opt_str(i.registry_id())),
+        ("repositoryName", opt_str(i.repository_name())),
+        ("imageId", i.image_id().map(image_id)),
+        ("imageManifest", opt_str(i.image_manifest())),
+        ("imageManifestMediaType", opt_str(i.image_manifest_media_type())),
+    ])
+}
+
+pub fn image_failure(f: &t::ImageFailure) -> Value {
+    object([
+        ("imageId", f.image_id().map(image_id)),
+        ("failureCode", f.failure_code().map(|c| Value::from(c.as_str()))),
+        ("failureReason", opt_str(f.failure_reason())),
+    ])
+}
+
+pub fn authorization_data(a: &t::AuthorizationData) -> Value {
+    object([
+        ("authorizationToken", opt_str(a.authorization_token())),
+        ("expiresAt", time(a.expires_at())),
+        ("proxyEndpoint", opt_str(a.proxy_endpoint())),
+    ])
+}
+
+pub fn tag(t: &t::Tag) -> Value {
+    json!({ "Key": t.key(), "Value": t.value() })
+}
+
+pub fn layer(l: &t::Layer) -> Value {
+    object([
+        ("layerDigest", opt_str(l.layer_digest())),
+        ("layerAvailability", l.layer_availability().map(|a| Value::from(a.as_str()))),
+        ("layerSize", l.layer_size().map(Value::from)),
+        ("mediaType", opt_str(l.media_type())),
+    ])
+}
+
+pub fn layer_failure(f: &t::LayerFailure) -> Value {
+    object([
+        ("layerDigest", opt_str(f.layer_digest())),
+        ("failureCode", f.failure_code().map(|c| Value::from(c.as_str()))),
+        ("failureReason", opt_str(f.failure_reason())),
+    ])
+}
+
+/// JSON as the CLI prints it: four-space indent, `key: value`, UTF-8 as is.
+pub fn pretty(value: &Value) -> String {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    value.serialize(&mut serializer).expect("JSON values serialize");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// `--output text`, as botocore's text formatter: per object, its scalar members (sorted by name)
+/// on one tab-separated line headed by the object's name, then its nested objects and lists.
+pub fn text(value: &Value) -> String {
+    let mut out = String::new();
+    format_text(value, "", &mut out);
+    out
+}
+
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(true) => Some("True".into()),
+        Value::Bool(false) => Some("False".into()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Null => Some("None".into()),
+        _ => None,
+    }
+}
+
+fn format_text(value: &Value, identifier: &str, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let scalars: Vec<String> = keys.iter().filter_map(|k| scalar(&map[*k])).collect();
+            if !scalars.is_empty() {
+                if !identifier.is_empty() {
+                    out.push_str(identifier);
+                    out.push('\t');
+                }
+                out.push_str(&scalars.join("\t"));
+                out.push('\n');
+            }
+            for key in keys {
+                let member = &map[key];
+                if scalar(member).is_none() {
+                    format_text(member, &key.to_uppercase(), out);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if items.iter().all(|i| scalar(i).is_some()) {
+                if !items.is_empty() {
+                    out.push_str(identifier);
+                    out.push('\t');
+                    out.push_str(&items.iter().filter_map(scalar).collect::<Vec<_>>().join("\t"));
+                    out.push('\n');
+                }
+            } else {
+                for item in items {
+                    format_text(item, identifier, out);
+                }
+            }
+        }
+        other => {
+            if let Some(s) = scalar(other) {
+                out.push_str(&s);
+                out.push('\n');
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pretty_matches_python_json_dumps_indent_4() {
+        let value = object([("imageDetails", Some(json!([]))), ("n", Some(json!(1795719199.0))), ("f", Some(json!(1.5)))]);
+        assert_eq!(pretty(&value), "{\n    \"imageDetails\": [],\n    \"n\": 1795719199.0,\n    \"f\": 1.5\n}");
+    }
+
+    #[test]
+    fn text_output() {
+        let value = json!({ "repositories": [{ "repositoryName": "test", "imageScanningConfiguration": { "scanOnPush": true } }] });
+        assert_eq!(text(&value), "REPOSITORIES\ttest\nIMAGESCANNINGCONFIGURATION\tTrue\n");
+    }
+}

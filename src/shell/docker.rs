@@ -1,0 +1,559 @@
+//! The built-in `docker`: login, logout, tag, push, pull, images, rmi, inspect, against the local
+//! image store and the lab's registry, printing what docker 28 prints when its output is not a
+//! terminal (plain progress lines), with its exit statuses.
+
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use mock_registry::types::Digest;
+
+use super::{Io, Session};
+use crate::images::LocalImage;
+use crate::reference::Reference;
+use crate::registry_client::{RegistryError, Target};
+
+pub const SUBCOMMANDS: &[&str] = &["login", "logout", "tag", "push", "pull", "images", "image", "rmi", "inspect", "--version"];
+const VERSION: &str = "Docker version 28.2.2, build ecr-lab";
+
+pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let Some(command) = args.first() else {
+        io.eprintln("Usage:  docker [OPTIONS] COMMAND\n\nRun 'docker --help' for more information");
+        return 1;
+    };
+    let rest = &args[1..];
+    match command.as_str() {
+        "--version" | "-v" => {
+            io.println(VERSION);
+            0
+        }
+        "login" => login(session, rest, io).await,
+        "logout" => logout(session, rest, io),
+        "tag" => tag(session, rest, io),
+        "push" => push(session, rest, io).await,
+        "pull" => pull(session, rest, io).await,
+        "images" => images(session, io),
+        "rmi" => rmi(session, rest, io),
+        "inspect" => inspect(session, rest, io),
+        "image" => match rest.first().map(String::as_str) {
+            Some("ls" | "list") => images(session, io),
+            Some("rm" | "remove") => rmi(session, &rest[1..], io),
+            Some("inspect") => inspect(session, &rest[1..], io),
+            Some("tag") => tag(session, &rest[1..], io),
+            Some("push") => push(session, &rest[1..], io).await,
+            Some("pull") => pull(session, &rest[1..], io).await,
+            other => {
+                io.eprintln(format!("docker: unknown command: docker image {}\n\nRun 'docker image --help' for more information", other.unwrap_or_default()));
+                1
+            }
+        },
+        other => {
+            io.eprintln(format!("docker: unknown command: docker {other}\n\nRun 'docker --help' for more information"));
+            1
+        }
+    }
+}
+
+// ---- credentials: $DOCKER_CONFIG/config.json, as docker keeps them ----
+
+fn config_dir(session: &Session) -> PathBuf {
+    session.var("DOCKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| session.home.join("docker"))
+}
+
+fn read_config(session: &Session) -> serde_json::Value {
+    std::fs::read(config_dir(session).join("config.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| serde_json::json!({ "auths": {} }))
+}
+
+fn write_config(session: &Session, config: &serde_json::Value) -> std::io::Result<()> {
+    let dir = config_dir(session);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("config.json"), serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?)
+}
+
+/// The `Basic ...` header docker would send to `host`, if logged in there.
+fn credentials(session: &Session, host: &str) -> Option<String> {
+    read_config(session)["auths"][host]["auth"].as_str().map(|auth| format!("Basic {auth}"))
+}
+
+/// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.
+fn reachable(session: &Session, host: &str) -> bool {
+    let own = session.endpoint.trim_start_matches("http://");
+    let port = own.rsplit(':').next().unwrap_or_default();
+    let is_ecr = host.split('.').nth(1) == Some("dkr") && host.split('.').next().is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    is_ecr || host == own || host == format!("localhost:{port}")
+}
+
+/// The URL scheme docker ends up using: plain HTTP for loopback registries, HTTPS otherwise.
+fn scheme(host: &str) -> &'static str {
+    if host.starts_with("127.") || host.starts_with("localhost") { "http" } else { "https" }
+}
+
+fn unreachable_error(host: &str) -> String {
+    let host = if host == "docker.io" { "registry-1.docker.io" } else { host };
+    let name = host.split(':').next().unwrap_or(host);
+    format!("Get \"https://{host}/v2/\": dial tcp: lookup {name}: no such host (the lab has no internet; push to the lab's registry, e.g. 920736617090.dkr.ecr.ap-south-1.amazonaws.com)")
+}
+
+async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let mut username = None;
+    let mut password = None;
+    let mut password_stdin = false;
+    let mut server = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-u" | "--username" => {
+                username = args.get(i + 1).cloned();
+                i += 1;
+            }
+            "-p" | "--password" => {
+                password = args.get(i + 1).cloned();
+                i += 1;
+            }
+            "--password-stdin" => password_stdin = true,
+            flag if flag.starts_with('-') => {
+                io.eprintln(format!("unknown flag: {flag}\nSee 'docker login --help'."));
+                return 125;
+            }
+            host => server = Some(host.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned()),
+        }
+        i += 1;
+    }
+    if password.is_some() {
+        if password_stdin {
+            io.eprintln("--password and --password-stdin are mutually exclusive");
+            return 1;
+        }
+        io.eprintln("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+    }
+    if password_stdin {
+        if username.is_none() {
+            io.eprintln("Must provide --username with --password-stdin");
+            return 1;
+        }
+        let text = String::from_utf8_lossy(&io.stdin).trim_end_matches(['\n', '\r']).to_owned();
+        password = Some(text);
+    }
+    let (Some(username), Some(password)) = (username, password.filter(|p| !p.is_empty())) else {
+        io.eprintln("Error: Cannot perform an interactive login from a non TTY device");
+        return 1;
+    };
+    let host = server.unwrap_or_else(|| "docker.io".to_owned());
+    if !reachable(session, &host) {
+        io.eprintln(format!("Error response from daemon: {}", unreachable_error(&host)));
+        return 1;
+    }
+    let auth = B64.encode(format!("{username}:{password}"));
+    let header = format!("Basic {auth}");
+    let target = Target { host: &host, repository: "", auth: Some(&header) };
+    match session.registry.ping(&target).await {
+        Ok(()) => {}
+        Err(RegistryError::Unreachable(detail)) => {
+            io.eprintln(format!("Error response from daemon: {detail}"));
+            return 1;
+        }
+        Err(error) => {
+            let status = match error {
+                RegistryError::NoCredentials => "401 Unauthorized".to_owned(),
+                RegistryError::Status(status) => status.to_string(),
+                RegistryError::Coded { code, .. } if code == "DENIED" => "403 Forbidden".to_owned(),
+                _ => "400 Bad Request".to_owned(),
+            };
+            io.eprintln(format!("Error response from daemon: login attempt to {}://{host}/v2/ failed with status: {status}", scheme(&host)));
+            return 1;
+        }
+    }
+    let mut config = read_config(session);
+    config["auths"][host.as_str()] = serde_json::json!({ "auth": auth });
+    if let Err(e) = write_config(session, &config) {
+        io.eprintln(format!("Error saving credentials: {e}"));
+        return 1;
+    }
+    io.println("Login Succeeded");
+    io.eprintln("");
+    io.eprintln(format!(
+        "WARNING! Your credentials are stored unencrypted in '{}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/",
+        config_dir(session).join("config.json").display()
+    ));
+    0
+}
+
+fn logout(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let host = args.first().map(|h| h.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned()).unwrap_or_else(|| "docker.io".into());
+    let mut config = read_config(session);
+    let removed = config["auths"].as_object_mut().and_then(|auths| auths.remove(&host)).is_some();
+    if removed && let Err(e) = write_config(session, &config) {
+        io.eprintln(format!("Error: {e}"));
+        return 1;
+    }
+    if removed {
+        io.println(format!("Removing login credentials for {host}"));
+    } else {
+        io.println(format!("Not logged in to {host}"));
+    }
+    0
+}
+
+fn parse_reference(text: &str, io: &mut Io, tagging: bool) -> Option<Reference> {
+    match Reference::parse(text) {
+        Ok(reference) => Some(reference),
+        Err(error) if tagging => {
+            io.eprintln(format!("Error parsing reference: \"{text}\" is not a valid repository/tag: {error}"));
+            None
+        }
+        Err(error) => {
+            io.eprintln(error.to_string());
+            None
+        }
+    }
+}
+
+fn tag(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let [source, target] = args else {
+        io.eprintln("\"docker tag\" requires exactly 2 arguments.\nSee 'docker tag --help'.\n\nUsage:  docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE");
+        return 1;
+    };
+    let Some(source_ref) = parse_reference(source, io, true) else { return 1 };
+    let Some(target_ref) = parse_reference(target, io, true) else { return 1 };
+    match session.images.resolve(&source_ref) {
+        Ok(Some(digest)) => match session.images.set(&target_ref, &digest) {
+            Ok(()) => 0,
+            Err(e) => {
+                io.eprintln(format!("Error response from daemon: {e}"));
+                1
+            }
+        },
+        _ => {
+            io.eprintln(format!("Error response from daemon: No such image: {source}"));
+            1
+        }
+    }
+}
+
+fn short(id: &str) -> &str {
+    let hex = id.trim_start_matches("sha256:");
+    &hex[..hex.len().min(12)]
+}
+
+async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let Some(text) = args.iter().find(|a| !a.starts_with('-')) else {
+        io.eprintln("\"docker push\" requires exactly 1 argument.\nSee 'docker push --help'.\n\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry");
+        return 1;
+    };
+    let Some(reference) = parse_reference(text, io, false) else { return 1 };
+    if reference.tag.is_none() && reference.digest.is_none() {
+        io.println("Using default tag: latest");
+    }
+    let reference = reference.with_default_tag();
+    let host = reference.host.clone().unwrap_or_else(|| "docker.io".into());
+    let shown = if reference.host.is_some() { reference.repository() } else { format!("docker.io/{}", reference.path) };
+    io.println(format!("The push refers to repository [{shown}]"));
+    let image = match session.images.resolve(&reference) {
+        Ok(Some(digest)) => session.images.image(&digest),
+        _ => {
+            io.eprintln(format!("An image does not exist locally with the tag: {}", reference.repository()));
+            return 1;
+        }
+    };
+    let image = match image {
+        Ok(image) => image,
+        Err(e) => {
+            io.eprintln(format!("error reading the local image: {e}"));
+            return 1;
+        }
+    };
+    // docker names layers by their diff id, top layer first.
+    let ids: Vec<String> = image.diff_ids.iter().rev().map(|d| short(d).to_owned()).collect();
+    for id in &ids {
+        io.println(format!("{id}: Preparing"));
+    }
+    if !reachable(session, &host) {
+        io.eprintln(unreachable_error(&host));
+        return 1;
+    }
+    let auth = credentials(session, &host);
+    let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
+    let tag = reference.tag.as_deref().unwrap_or("latest");
+    match push_image(session, &target, &image, &ids, tag, io).await {
+        Ok(()) => {
+            io.println(format!("{tag}: digest: {} size: {}", image.manifest_digest, image.manifest.len()));
+            0
+        }
+        Err(error) => {
+            io.eprintln(error.to_string());
+            1
+        }
+    }
+}
+
+async fn push_image(
+    session: &Session,
+    target: &Target<'_>,
+    image: &LocalImage,
+    ids: &[String],
+    tag: &str,
+    io: &mut Io,
+) -> Result<(), RegistryError> {
+    session.registry.ping(target).await?;
+    // Layers in the order their ids were printed (top first), then the config, then the manifest.
+    for ((digest, _, _), id) in image.layers.iter().rev().zip(ids) {
+        if session.registry.blob_exists(target, digest).await? {
+            io.println(format!("{id}: Layer already exists"));
+            continue;
+        }
+        let bytes = session.images.blob(digest).map_err(|e| RegistryError::Unreachable(e.to_string()))?;
+        session.registry.upload_blob(target, digest, bytes).await?;
+        io.println(format!("{id}: Pushed"));
+    }
+    if !session.registry.blob_exists(target, &image.config_digest).await? {
+        session.registry.upload_blob(target, &image.config_digest, image.config.clone()).await?;
+    }
+    session.registry.put_manifest(target, tag, &image.media_type, image.manifest.clone()).await
+}
+
+async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let Some(text) = args.iter().find(|a| !a.starts_with('-')) else {
+        io.eprintln("\"docker pull\" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
+        return 1;
+    };
+    let Some(reference) = parse_reference(text, io, false) else { return 1 };
+    if reference.tag.is_none() && reference.digest.is_none() {
+        io.println("Using default tag: latest");
+    }
+    let reference = reference.with_default_tag();
+    let host = reference.host.clone().unwrap_or_else(|| "docker.io".into());
+    if !reachable(session, &host) {
+        io.eprintln(format!("Error response from daemon: {}", unreachable_error(&host)));
+        return 1;
+    }
+    let auth = credentials(session, &host);
+    let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
+    let wanted = reference.digest.clone().unwrap_or_else(|| reference.tag_or_latest().to_owned());
+    let url = format!("{}://{host}/v2/{}/manifests/{wanted}", scheme(&host), reference.path);
+    let daemon = |io: &mut Io, message: String| {
+        io.eprintln(format!("Error response from daemon: {message}"));
+        1
+    };
+    if let Err(error) = session.registry.ping(&target).await {
+        return daemon(io, format!("Head \"{url}\": {error}"));
+    }
+    let (manifest, _) = match session.registry.get_manifest(&target, &wanted).await {
+        Ok(found) => found,
+        Err(RegistryError::Coded { code, message }) if code == "NAME_UNKNOWN" => {
+            return daemon(io, format!("repository {} not found: name unknown: {message}", reference.repository()));
+        }
+        Err(RegistryError::Coded { code, message }) if code == "MANIFEST_UNKNOWN" => {
+            let shown = if reference.digest.is_some() { format!("{}@{wanted}", reference.repository()) } else { format!("{}:{wanted}", reference.repository()) };
+            return daemon(io, format!("manifest for {shown} not found: manifest unknown: {message}"));
+        }
+        Err(error) => return daemon(io, format!("Head \"{url}\": {error}")),
+    };
+    let digest = Digest::sha256_of(&manifest);
+    let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap_or_default();
+    let Some(layers) = doc["layers"].as_array() else {
+        return daemon(io, "the lab's docker pulls single-platform images only (this is an index or an artifact)".into());
+    };
+    io.println(format!("{}: Pulling from {}", reference.digest.as_deref().unwrap_or(reference.tag_or_latest()), reference.path));
+    let already = session.images.resolve(&reference).ok().flatten() == Some(digest.clone());
+    let mut descriptors: Vec<Digest> = layers.iter().filter_map(|l| l["digest"].as_str()).filter_map(|d| Digest::parse(d).ok()).collect();
+    if let Some(config) = doc["config"]["digest"].as_str().and_then(|d| Digest::parse(d).ok()) {
+        descriptors.push(config);
+    }
+    let layer_count = layers.len();
+    for (n, blob) in descriptors.iter().enumerate() {
+        let is_layer = n < layer_count;
+        let id = short(blob.as_str()).to_owned();
+        if session.images.has_blob(blob) {
+            if is_layer {
+                io.println(format!("{id}: Already exists"));
+            }
+            continue;
+        }
+        if is_layer {
+            io.println(format!("{id}: Pulling fs layer"));
+        }
+        let bytes = match session.registry.get_blob(&target, blob).await {
+            Ok(bytes) => bytes,
+            Err(error) => return daemon(io, error.to_string()),
+        };
+        if Digest::sha256_of(&bytes) != *blob {
+            return daemon(io, format!("filesystem layer verification failed for digest {blob}"));
+        }
+        if let Err(e) = session.images.put_blob(&bytes) {
+            return daemon(io, e.to_string());
+        }
+        if is_layer {
+            io.println(format!("{id}: Verifying Checksum"));
+            io.println(format!("{id}: Download complete"));
+            io.println(format!("{id}: Pull complete"));
+        }
+    }
+    if let Err(e) = session.images.put_blob(&manifest).and_then(|_| session.images.set(&reference, &digest)) {
+        return daemon(io, e.to_string());
+    }
+    io.println(format!("Digest: {digest}"));
+    let status = if already { "Image is up to date for" } else { "Downloaded newer image for" };
+    io.println(format!("Status: {status} {reference}"));
+    io.println(reference.to_string());
+    0
+}
+
+/// go-units' HumanDuration, as `docker images` prints CREATED.
+fn human_duration(seconds: i64) -> String {
+    let hours = ((seconds as f64) / 3600.0 + 0.5) as i64;
+    let minutes = seconds / 60;
+    let text = match seconds {
+        s if s < 1 => "Less than a second".to_owned(),
+        1 => "1 second".to_owned(),
+        s if s < 60 => format!("{s} seconds"),
+        _ if minutes == 1 => "About a minute".to_owned(),
+        _ if minutes < 60 => format!("{minutes} minutes"),
+        _ if hours == 1 => "About an hour".to_owned(),
+        _ if hours < 48 => format!("{hours} hours"),
+        _ if hours < 24 * 7 * 2 => format!("{} days", hours / 24),
+        _ if hours < 24 * 30 * 2 => format!("{} weeks", hours / 24 / 7),
+        _ if hours < 24 * 365 * 2 => format!("{} months", hours / 24 / 30),
+        _ => format!("{} years", seconds / 3600 / 24 / 365),
+    };
+    format!("{text} ago")
+}
+
+/// go-units' HumanSizeWithPrecision(size, 3): decimal units, three significant digits.
+fn human_size(size: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut value = size as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let decimals = if value >= 100.0 { 0 } else if value >= 10.0 { 1 } else { 2 };
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+    }
+    format!("{text}{}", UNITS[unit])
+}
+
+/// Seconds since an RFC 3339 UTC time such as `2025-09-03T00:00:00Z`.
+fn age_seconds(created: &str) -> i64 {
+    let digits: String = created.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
+    let compact = format!("{}T{}Z", &digits.get(..8).unwrap_or("19700101"), &digits.get(8..14).unwrap_or("000000"));
+    let then = mock_registry::sigv4::parse_amz_date(&compact).unwrap_or(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    now - then
+}
+
+fn images(session: &mut Session, io: &mut Io) -> i32 {
+    let entries = match session.images.list() {
+        Ok(entries) => entries,
+        Err(e) => {
+            io.eprintln(format!("Error response from daemon: {e}"));
+            return 1;
+        }
+    };
+    let mut rows = vec![["REPOSITORY".to_owned(), "TAG".into(), "IMAGE ID".into(), "CREATED".into(), "SIZE".into()]];
+    for (name, digest) in entries {
+        let Ok(reference) = Reference::parse(&name) else { continue };
+        let Ok(image) = session.images.image(&digest) else { continue };
+        rows.push([
+            reference.repository(),
+            reference.tag.clone().unwrap_or_else(|| "<none>".into()),
+            short(image.config_digest.as_str()).to_owned(),
+            human_duration(age_seconds(&image.created)),
+            human_size(image.unpacked_size),
+        ]);
+    }
+    // docker's tabwriter: cells at least 10 wide, 3 spaces of padding, the last column unpadded.
+    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(10)).collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c < 4 {
+                line.push_str(&format!("{cell:<width$}", width = widths[c]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        io.println(line.trim_end());
+    }
+    0
+}
+
+fn rmi(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let names: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if names.is_empty() {
+        io.eprintln("\"docker rmi\" requires at least 1 argument.\nSee 'docker rmi --help'.\n\nUsage:  docker rmi [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images");
+        return 1;
+    }
+    let mut status = 0;
+    for name in names {
+        let removed = Reference::parse(name).ok().and_then(|r| session.images.remove(&r).ok().flatten());
+        match removed {
+            Some((digest, still_used)) => {
+                io.println(format!("Untagged: {}", Reference::parse(name).map(|r| r.with_default_tag().to_string()).unwrap_or_default()));
+                if !still_used && let Ok(image) = session.images.image(&digest) {
+                    io.println(format!("Deleted: {}", image.config_digest));
+                }
+            }
+            None => {
+                io.eprintln(format!("Error response from daemon: No such image: {name}"));
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
+fn inspect(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let mut found = Vec::new();
+    let mut status = 0;
+    for name in args.iter().filter(|a| !a.starts_with('-')) {
+        let resolved = Reference::parse(name).ok().and_then(|r| session.images.resolve(&r).ok().flatten());
+        let Some(image) = resolved.and_then(|d| session.images.image(&d).ok()) else {
+            io.eprintln(format!("Error: No such object: {name}"));
+            status = 1;
+            continue;
+        };
+        let config: serde_json::Value = serde_json::from_slice(&image.config).unwrap_or_default();
+        let tags: Vec<String> = session
+            .images
+            .list()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, d)| *d == image.manifest_digest)
+            .map(|(n, _)| n)
+            .collect();
+        found.push(super::aws_json::object([
+            ("Id", Some(image.config_digest.as_str().into())),
+            ("RepoTags", Some(tags.into())),
+            ("Created", Some(image.created.clone().into())),
+            ("Config", Some(config["config"].clone())),
+            ("Architecture", Some(config["architecture"].clone())),
+            ("Os", Some(config["os"].clone())),
+            ("Size", Some(image.unpacked_size.into())),
+            ("RootFS", Some(serde_json::json!({ "Type": "layers", "Layers": image.diff_ids }))),
+        ]));
+    }
+    io.println(super::aws_json::pretty(&serde_json::Value::Array(found)));
+    status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_units() {
+        assert_eq!(human_size(2865), "2.87kB");
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(100_000_000), "100MB");
+        assert_eq!(human_size(1_500_000), "1.5MB");
+        assert_eq!(human_duration(30), "30 seconds ago");
+        assert_eq!(human_duration(3 * 3600), "3 hours ago");
+        assert_eq!(human_duration(449 * 86_400), "14 months ago");
+    }
+}

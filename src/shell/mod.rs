@@ -1,0 +1,356 @@
+//! The lab shell: the guide's commands (`aws ecr ...`, `docker ...`) built in, with pipes, variables
+//! and `$?`, talking over HTTP to the mock (its own, in-process, or a running `ecr-lab serve`).
+//! Interactive with line editing and history on a terminal; otherwise it reads commands line by line,
+//! echoing each after a prompt, and exits with the last command's status.
+
+mod aws;
+mod aws_json;
+mod docker;
+pub mod parse;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use mock_registry::Lab;
+
+use crate::images::ImageStore;
+use crate::registry_client::RegistryClient;
+use parse::{Join, Piece, SimpleCommand, Word};
+
+pub const PROMPT: &str = "lab$ ";
+
+/// What a command reads and writes.
+pub struct Io {
+    pub stdin: Vec<u8>,
+    pub out: Vec<u8>,
+    pub err: Vec<u8>,
+}
+
+impl Io {
+    pub fn println(&mut self, line: impl AsRef<str>) {
+        self.out.extend_from_slice(line.as_ref().as_bytes());
+        self.out.push(b'\n');
+    }
+    pub fn eprintln(&mut self, line: impl AsRef<str>) {
+        self.err.extend_from_slice(line.as_ref().as_bytes());
+        self.err.push(b'\n');
+    }
+}
+
+/// One shell: its variables, its lab files, and the mock it talks to.
+pub struct Session {
+    /// `http://127.0.0.1:PORT` of the mock.
+    pub endpoint: String,
+    /// Where this shell keeps docker's config, the aws profile and local images.
+    pub home: PathBuf,
+    pub vars: BTreeMap<String, String>,
+    pub last_status: i32,
+    pub images: ImageStore,
+    pub registry: RegistryClient,
+    /// Set by `exit`.
+    pub exit: Option<i32>,
+    /// The in-process mock, when this shell runs its own.
+    _mock: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Session {
+    /// A shell on `data_dir`, talking to `endpoint`, or to a mock of its own kept in `data_dir/mock`.
+    pub async fn start(data_dir: &Path, endpoint: Option<String>) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let (endpoint, mock) = match endpoint {
+            Some(url) => (url, None),
+            None => {
+                let lab = Lab::open(&data_dir.join("mock"))
+                    .with_context(|| format!("opening the lab's mock in {}", data_dir.join("mock").display()))?;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let url = format!("http://{}", listener.local_addr()?);
+                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+                tokio::spawn(async move {
+                    let _ = mock_registry::serve(listener, lab, async {
+                        let _ = stopped.await;
+                    })
+                    .await;
+                });
+                (url, Some(stop))
+            }
+        };
+        let images = ImageStore::open(&data_dir.join("images")).context("opening the local image store")?;
+        let mut vars = BTreeMap::new();
+        vars.insert("HOME".to_owned(), data_dir.display().to_string());
+        vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.clone());
+        Ok(Self {
+            registry: RegistryClient::new(&endpoint),
+            endpoint,
+            home: data_dir.to_path_buf(),
+            vars,
+            last_status: 0,
+            images,
+            exit: None,
+            _mock: mock,
+        })
+    }
+
+    /// Runs one input line; returns its status (also kept as `$?`).
+    pub async fn run_line(&mut self, line: &str, stdout: &mut dyn std::io::Write, stderr: &mut dyn std::io::Write) -> i32 {
+        let pipelines = match parse::parse(line) {
+            Ok(pipelines) => pipelines,
+            Err(error) => {
+                let _ = writeln!(stderr, "lab: {}", error.0);
+                self.last_status = 2;
+                return 2;
+            }
+        };
+        let mut status = self.last_status;
+        let mut run_next = true;
+        for pipeline in pipelines {
+            if run_next {
+                status = self.run_pipeline(&pipeline.commands, stdout, stderr).await;
+                self.last_status = status;
+                if self.exit.is_some() {
+                    break;
+                }
+            }
+            run_next = match pipeline.then {
+                Join::Always => true,
+                Join::And => status == 0,
+                Join::Or => status != 0,
+            };
+        }
+        status
+    }
+
+    async fn run_pipeline(
+        &mut self,
+        commands: &[SimpleCommand],
+        stdout: &mut dyn std::io::Write,
+        stderr: &mut dyn std::io::Write,
+    ) -> i32 {
+        let mut input = Vec::new();
+        let mut status = 0;
+        for (n, command) in commands.iter().enumerate() {
+            let mut io = Io { stdin: std::mem::take(&mut input), out: Vec::new(), err: Vec::new() };
+            status = self.run_command(command, &mut io).await;
+            let _ = stderr.write_all(&io.err);
+            if n + 1 == commands.len() {
+                let _ = stdout.write_all(&io.out);
+            } else {
+                input = io.out;
+            }
+        }
+        let _ = stdout.flush();
+        let _ = stderr.flush();
+        status
+    }
+
+    async fn expand(&mut self, word: &Word) -> String {
+        let mut text = String::new();
+        for piece in word {
+            match piece {
+                Piece::Text(t) => text.push_str(t),
+                Piece::Var(name) if name == "?" => text.push_str(&self.last_status.to_string()),
+                Piece::Var(name) => text.push_str(self.vars.get(name).map(String::as_str).unwrap_or_default()),
+                Piece::Command(line) => {
+                    let (mut out, mut err) = (Vec::new(), Vec::new());
+                    let saved = self.last_status;
+                    Box::pin(self.run_line(line, &mut out, &mut err)).await;
+                    self.last_status = saved;
+                    let _ = std::io::stderr().write_all(&err);
+                    text.push_str(String::from_utf8_lossy(&out).trim_end_matches('\n'));
+                }
+            }
+        }
+        text
+    }
+
+    async fn run_command(&mut self, command: &SimpleCommand, io: &mut Io) -> i32 {
+        let mut args = Vec::with_capacity(command.words.len());
+        for word in &command.words {
+            args.push(self.expand(word).await);
+        }
+        let mut assignments = Vec::new();
+        for (name, value) in &command.assignments {
+            assignments.push((name.clone(), self.expand(value).await));
+        }
+        if args.is_empty() {
+            // `NAME=value` alone sets a shell variable.
+            self.vars.extend(assignments);
+            return 0;
+        }
+        // `NAME=value command` applies to that command only.
+        let saved: Vec<(String, Option<String>)> =
+            assignments.iter().map(|(n, _)| (n.clone(), self.vars.get(n).cloned())).collect();
+        self.vars.extend(assignments);
+        let status = self.dispatch(&args, io).await;
+        for (name, value) in saved {
+            match value {
+                Some(v) => self.vars.insert(name, v),
+                None => self.vars.remove(&name),
+            };
+        }
+        status
+    }
+
+    async fn dispatch(&mut self, args: &[String], io: &mut Io) -> i32 {
+        match args[0].as_str() {
+            "aws" => aws::run(self, &args[1..], io).await,
+            "docker" => docker::run(self, &args[1..], io).await,
+            "echo" => {
+                let (newline, words) = match args.get(1).map(String::as_str) {
+                    Some("-n") => (false, &args[2..]),
+                    _ => (true, &args[1..]),
+                };
+                io.out.extend_from_slice(words.join(" ").as_bytes());
+                if newline {
+                    io.out.push(b'\n');
+                }
+                0
+            }
+            "cat" if args.len() == 1 => {
+                io.out = std::mem::take(&mut io.stdin);
+                0
+            }
+            "export" => {
+                for arg in &args[1..] {
+                    match arg.split_once('=') {
+                        Some((name, value)) => self.vars.insert(name.to_owned(), value.to_owned()),
+                        None => continue,
+                    };
+                }
+                0
+            }
+            "unset" => {
+                for arg in &args[1..] {
+                    self.vars.remove(arg);
+                }
+                0
+            }
+            "true" => 0,
+            "false" => 1,
+            "clear" => {
+                io.out.extend_from_slice(b"\x1b[H\x1b[2J");
+                0
+            }
+            "exit" => {
+                let code = match args.get(1) {
+                    Some(code) => code.parse().unwrap_or(2),
+                    None => self.last_status,
+                };
+                self.exit = Some(code);
+                code
+            }
+            "help" => {
+                io.out.extend_from_slice(HELP.as_bytes());
+                0
+            }
+            other => {
+                io.eprintln(format!("lab: {other}: command not found (try `help`)"));
+                127
+            }
+        }
+    }
+
+    /// An exported variable, else the process environment (for AWS_* settings).
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars.get(name).cloned().filter(|v| !v.is_empty())
+    }
+}
+
+pub const HELP: &str = "\
+The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
+
+  aws ecr <operation> [--options]    every ECR operation the mock supports, e.g.
+                                     aws ecr create-repository --repository-name test --region ap-south-1
+  aws ecr get-login-password         the registry password (pipe it into docker login)
+  aws sts get-caller-identity        who you are
+  aws configure [set|list]           the lab profile: access key, secret, region
+  docker login|logout|tag|push|pull|images|image ls|rmi|inspect
+  echo, export NAME=value, unset, $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
+
+The guide's registry host 920736617090.dkr.ecr.ap-south-1.amazonaws.com reaches the mock here.
+The sample image sohelqt8797/ec2-neon-pulse:v1 is already in `docker images`.
+";
+
+/// Runs the shell: a prompt on a terminal, or line by line from a pipe or file.
+pub async fn run(data_dir: &Path, endpoint: Option<String>) -> Result<i32> {
+    let mut session = Session::start(data_dir, endpoint).await?;
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        interactive(&mut session).await
+    } else {
+        scripted(&mut session).await
+    }
+}
+
+async fn scripted(session: &mut Session) -> Result<i32> {
+    use std::io::BufRead as _;
+    let stdin = std::io::stdin();
+    let mut status = 0;
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "{PROMPT}{line}")?;
+        stdout.flush()?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        status = session.run_line(&line, &mut std::io::stdout(), &mut std::io::stderr()).await;
+        if let Some(code) = session.exit {
+            return Ok(code);
+        }
+    }
+    Ok(status)
+}
+
+async fn interactive(session: &mut Session) -> Result<i32> {
+    let history = session.home.join("history");
+    let mut editor = rustyline::Editor::<Completer, rustyline::history::DefaultHistory>::new()?;
+    editor.set_helper(Some(Completer));
+    let _ = editor.load_history(&history);
+    println!("ecr-lab shell: the guide's aws and docker commands, against the lab's mock at {}", session.endpoint);
+    println!("Type `help` for what works here, `exit` to leave.");
+    loop {
+        let line = match editor.readline(PROMPT) {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted) => continue,
+            Err(rustyline::error::ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(line.as_str());
+        session.run_line(&line, &mut std::io::stdout(), &mut std::io::stderr()).await;
+        if let Some(code) = session.exit {
+            let _ = editor.save_history(&history);
+            return Ok(code);
+        }
+    }
+    let _ = editor.save_history(&history);
+    Ok(session.last_status)
+}
+
+/// Completes commands, `aws ecr` operations and their flags, and docker subcommands.
+#[derive(rustyline::Helper, rustyline::Hinter, rustyline::Highlighter, rustyline::Validator)]
+struct Completer;
+
+impl rustyline::completion::Completer for Completer {
+    type Candidate = String;
+
+    fn complete(&self, line: &str, pos: usize, _: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+        let before = &line[..pos];
+        let start = before.rfind(' ').map_or(0, |i| i + 1);
+        let partial = &before[start..];
+        let words: Vec<&str> = before[..start].split_whitespace().collect();
+        let choices: Vec<String> = match words.as_slice() {
+            [] => ["aws", "docker", "echo", "export", "help", "clear", "exit"].iter().map(|s| s.to_string()).collect(),
+            ["aws"] => ["ecr", "sts", "configure", "--version"].iter().map(|s| s.to_string()).collect(),
+            ["aws", "ecr"] => aws::operation_names().map(str::to_owned).collect(),
+            ["aws", "sts"] => vec!["get-caller-identity".to_owned()],
+            ["aws", "ecr", operation, ..] => aws::flags_of(operation).map(str::to_owned).collect(),
+            ["docker"] => docker::SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
+            _ => Vec::new(),
+        };
+        Ok((start, choices.into_iter().filter(|c| c.starts_with(partial)).collect()))
+    }
+}

@@ -1,0 +1,301 @@
+//! The lab shell's grammar: a small, bash-compatible subset. Words with '…' and "…" quoting and `\`
+//! escapes, `$VAR`, `${VAR}`, `$?` and `$(…)`, pipelines joined by `|`, lists joined by `&&`, `||`
+//! and `;`, `#` comments, and `NAME=value` words before a command.
+
+/// One piece of a word, before expansion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Text(String),
+    /// `$NAME`, `${NAME}` or `$?`.
+    Var(String),
+    /// `$(command line)`.
+    Command(String),
+}
+
+/// A word: pieces that expand and join into one argument.
+pub type Word = Vec<Piece>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimpleCommand {
+    /// `NAME=value` words before the command.
+    pub assignments: Vec<(String, Word)>,
+    pub words: Vec<Word>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// `;` or end of line: run the next regardless.
+    Always,
+    /// `&&`: run the next if this succeeded.
+    And,
+    /// `||`: run the next if this failed.
+    Or,
+}
+
+/// A pipeline and how the next one depends on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pipeline {
+    pub commands: Vec<SimpleCommand>,
+    pub then: Join,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+#[derive(Debug, PartialEq, Eq)]
+enum Token {
+    Word(Word),
+    Pipe,
+    And,
+    Or,
+    Semi,
+}
+
+/// Parses one input line.
+pub fn parse(line: &str) -> Result<Vec<Pipeline>, ParseError> {
+    let tokens = tokenize(line)?;
+    let mut pipelines = Vec::new();
+    let mut commands = Vec::new();
+    let mut current = SimpleCommand { assignments: Vec::new(), words: Vec::new() };
+    let syntax = |near: &str| ParseError(format!("syntax error near unexpected token `{near}'"));
+    for token in tokens {
+        match token {
+            Token::Word(word) => {
+                if current.words.is_empty()
+                    && let Some((name, value)) = assignment(&word)
+                {
+                    current.assignments.push((name, value));
+                } else {
+                    current.words.push(word);
+                }
+            }
+            Token::Pipe | Token::And | Token::Or | Token::Semi => {
+                let symbol = match token {
+                    Token::Pipe => "|",
+                    Token::And => "&&",
+                    Token::Or => "||",
+                    _ => ";",
+                };
+                if current.words.is_empty() && current.assignments.is_empty() {
+                    return Err(syntax(symbol));
+                }
+                commands.push(std::mem::replace(&mut current, SimpleCommand { assignments: Vec::new(), words: Vec::new() }));
+                let then = match token {
+                    Token::Pipe => continue,
+                    Token::And => Join::And,
+                    Token::Or => Join::Or,
+                    _ => Join::Always,
+                };
+                pipelines.push(Pipeline { commands: std::mem::take(&mut commands), then });
+            }
+        }
+    }
+    if !current.words.is_empty() || !current.assignments.is_empty() {
+        commands.push(current);
+    } else if !commands.is_empty() {
+        return Err(ParseError("syntax error: unexpected end of line after `|'".into()));
+    }
+    if !commands.is_empty() {
+        pipelines.push(Pipeline { commands, then: Join::Always });
+    }
+    if let Some(last) = pipelines.last()
+        && last.then != Join::Always
+    {
+        return Err(ParseError("syntax error: unexpected end of line".into()));
+    }
+    Ok(pipelines)
+}
+
+/// `NAME=value` as the first word(s) of a command.
+fn assignment(word: &Word) -> Option<(String, Word)> {
+    let Some(Piece::Text(first)) = word.first() else { return None };
+    let (name, rest) = first.split_once('=')?;
+    let valid = !name.is_empty()
+        && name.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+        return None;
+    }
+    let mut value = vec![Piece::Text(rest.to_owned())];
+    value.extend(word[1..].iter().cloned());
+    Some((name.to_owned(), value))
+}
+
+fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut tokens = Vec::new();
+    let mut word: Word = Vec::new();
+    let mut in_word = false;
+    let mut i = 0;
+    let push_text = |word: &mut Word, c: char| match word.last_mut() {
+        Some(Piece::Text(text)) => text.push(c),
+        _ => word.push(Piece::Text(c.to_string())),
+    };
+    macro_rules! end_word {
+        () => {
+            if in_word {
+                tokens.push(Token::Word(std::mem::take(&mut word)));
+                in_word = false;
+            }
+        };
+    }
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' => {
+                end_word!();
+                i += 1;
+            }
+            '#' if !in_word => break,
+            '|' | '&' | ';' => {
+                end_word!();
+                let double = chars.get(i + 1) == Some(&c);
+                tokens.push(match (c, double) {
+                    ('|', true) => Token::Or,
+                    ('|', false) => Token::Pipe,
+                    ('&', true) => Token::And,
+                    ('&', false) => return Err(ParseError("background jobs (`&`) are not supported in the lab shell".into())),
+                    _ => Token::Semi,
+                });
+                i += if double && c != ';' { 2 } else { 1 };
+            }
+            '\'' => {
+                in_word = true;
+                let end = chars[i + 1..].iter().position(|&c| c == '\'').ok_or_else(|| ParseError("unexpected end of line while looking for matching `''".into()))?;
+                let text: String = chars[i + 1..i + 1 + end].iter().collect();
+                word.push(Piece::Text(text));
+                i += end + 2;
+            }
+            '"' => {
+                in_word = true;
+                word.push(Piece::Text(String::new()));
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(ParseError("unexpected end of line while looking for matching `\"'".into())),
+                        Some('"') => {
+                            i += 1;
+                            break;
+                        }
+                        Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
+                            push_text(&mut word, chars[i + 1]);
+                            i += 2;
+                        }
+                        Some('$') => i = dollar(&chars, i, &mut word)?,
+                        Some(&c) => {
+                            push_text(&mut word, c);
+                            i += 1;
+                        }
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(&next) = chars.get(i + 1) {
+                    push_text(&mut word, next);
+                }
+                i += 2;
+            }
+            '$' => {
+                in_word = true;
+                i = dollar(&chars, i, &mut word)?;
+            }
+            _ => {
+                in_word = true;
+                push_text(&mut word, c);
+                i += 1;
+            }
+        }
+    }
+    if in_word {
+        tokens.push(Token::Word(word));
+    }
+    Ok(tokens)
+}
+
+/// Reads a `$…` expansion at `i`; returns the index after it.
+fn dollar(chars: &[char], i: usize, word: &mut Word) -> Result<usize, ParseError> {
+    match chars.get(i + 1) {
+        Some('?') => {
+            word.push(Piece::Var("?".into()));
+            Ok(i + 2)
+        }
+        Some('{') => {
+            let end = chars[i + 2..].iter().position(|&c| c == '}').ok_or_else(|| ParseError("bad substitution: missing `}'".into()))?;
+            word.push(Piece::Var(chars[i + 2..i + 2 + end].iter().collect()));
+            Ok(i + 3 + end)
+        }
+        Some('(') => {
+            let mut depth = 0;
+            let mut j = i + 1;
+            let mut quote: Option<char> = None;
+            while j < chars.len() {
+                match (chars[j], quote) {
+                    ('\'' | '"', None) => quote = Some(chars[j]),
+                    (c, Some(q)) if c == q => quote = None,
+                    ('(', None) => depth += 1,
+                    (')', None) => {
+                        depth -= 1;
+                        if depth == 0 {
+                            word.push(Piece::Command(chars[i + 2..j].iter().collect()));
+                            return Ok(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            Err(ParseError("unexpected end of line while looking for matching `)'".into()))
+        }
+        Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
+            let len = chars[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == '_').count();
+            word.push(Piece::Var(chars[i + 1..i + 1 + len].iter().collect()));
+            Ok(i + 1 + len)
+        }
+        _ => {
+            match word.last_mut() {
+                Some(Piece::Text(text)) => text.push('$'),
+                _ => word.push(Piece::Text("$".into())),
+            }
+            Ok(i + 1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Word {
+        vec![Piece::Text(s.into())]
+    }
+
+    #[test]
+    fn the_login_pipe() {
+        let parsed = parse(
+            "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin 920736617090.dkr.ecr.ap-south-1.amazonaws.com",
+        )
+        .unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].commands.len(), 2);
+        assert_eq!(parsed[0].commands[1].words[0], text("docker"));
+    }
+
+    #[test]
+    fn quoting_variables_and_lists() {
+        let parsed = parse(r#"export REPO="my repo" && echo '$HOME' "$REPO:${TAG}" $? # comment"#).unwrap();
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed[0].then, Join::And);
+        let echo = &parsed[1].commands[0].words;
+        assert_eq!(echo[1], text("$HOME"));
+        assert_eq!(echo[2], vec![Piece::Text(String::new()), Piece::Var("REPO".into()), Piece::Text(":".into()), Piece::Var("TAG".into())]);
+        assert_eq!(echo[3], vec![Piece::Var("?".into())]);
+        let creds = parse("skopeo --creds AWS:$(aws ecr get-login-password)").unwrap();
+        assert_eq!(creds[0].commands[0].words[2], vec![Piece::Text("AWS:".into()), Piece::Command("aws ecr get-login-password".into())]);
+        let assign = parse("A=1 B=x env").unwrap();
+        assert_eq!(assign[0].commands[0].assignments.len(), 2);
+        assert!(parse("echo 'unterminated").is_err());
+        assert!(parse("| docker").is_err());
+        assert!(parse("echo a &&").is_err());
+    }
+}
