@@ -220,7 +220,8 @@ fn files_size(layer: &[u8]) -> u64 {
         if header.iter().all(|&b| b == 0) {
             break;
         }
-        let size_field = std::str::from_utf8(&header[124..136]).unwrap_or("0").trim_matches(|c: char| c == '\0' || c == ' ');
+        let size_field =
+            std::str::from_utf8(&header[124..136]).unwrap_or("0").trim_matches(|c: char| c == '\0' || c == ' ');
         let size = u64::from_str_radix(size_field, 8).unwrap_or(0);
         if matches!(header[156], b'0' | 0) {
             total += size;

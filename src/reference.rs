@@ -56,14 +56,18 @@ impl Reference {
         }
         let mut components: Vec<&str> = name.split('/').collect();
         let host = match components.first() {
-            Some(first) if components.len() > 1 && (first.contains('.') || first.contains(':') || *first == "localhost") => {
+            Some(first)
+                if components.len() > 1 && (first.contains('.') || first.contains(':') || *first == "localhost") =>
+            {
                 Some(components.remove(0).to_owned())
             }
             _ => None,
         };
         let path = components.join("/");
         if path.bytes().any(|b| b.is_ascii_uppercase()) {
-            return Err(ReferenceError(format!("invalid reference format: repository name ({path}) must be lowercase")));
+            return Err(ReferenceError(format!(
+                "invalid reference format: repository name ({path}) must be lowercase"
+            )));
         }
         if components.is_empty() || !components.iter().all(|c| component_ok(c)) {
             return Err(invalid());

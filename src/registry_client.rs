@@ -58,7 +58,10 @@ pub struct Reply {
 
 impl RegistryClient {
     pub fn new(endpoint: &str) -> Self {
-        Self { http: Client::builder(TokioExecutor::new()).build_http(), endpoint: endpoint.trim_end_matches('/').to_owned() }
+        Self {
+            http: Client::builder(TokioExecutor::new()).build_http(),
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        }
     }
 
     async fn send(
@@ -66,19 +69,16 @@ impl RegistryClient {
         target: &Target<'_>,
         method: Method,
         path: &str,
-        content_type: Option<&str>,
-        accept: Option<&str>,
+        headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Reply, RegistryError> {
-        let mut request = Request::builder().method(method).uri(format!("{}{path}", self.endpoint)).header("host", target.host);
+        let mut request =
+            Request::builder().method(method).uri(format!("{}{path}", self.endpoint)).header("host", target.host);
         if let Some(auth) = target.auth {
             request = request.header("authorization", auth);
         }
-        if let Some(content_type) = content_type {
-            request = request.header("content-type", content_type);
-        }
-        if let Some(accept) = accept {
-            request = request.header("accept", accept);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request.body(Full::new(body)).map_err(|e| RegistryError::Unreachable(e.to_string()))?;
         let response = self.http.request(request).await.map_err(|e| {
@@ -95,12 +95,11 @@ impl RegistryClient {
         target: &Target<'_>,
         method: Method,
         path: &str,
-        content_type: Option<&str>,
-        accept: Option<&str>,
+        headers: &[(&str, &str)],
         body: Bytes,
         ok: &[StatusCode],
     ) -> Result<Reply, RegistryError> {
-        let reply = self.send(target, method, path, content_type, accept, body).await?;
+        let reply = self.send(target, method, path, headers, body).await?;
         if ok.contains(&reply.status) {
             return Ok(reply);
         }
@@ -109,12 +108,12 @@ impl RegistryClient {
 
     /// `GET /v2/`: what docker does first; without credentials a 401 means `no basic auth credentials`.
     pub async fn ping(&self, target: &Target<'_>) -> Result<(), RegistryError> {
-        self.expect(target, Method::GET, "/v2/", None, None, Bytes::new(), &[StatusCode::OK]).await.map(|_| ())
+        self.expect(target, Method::GET, "/v2/", &[], Bytes::new(), &[StatusCode::OK]).await.map(|_| ())
     }
 
     pub async fn blob_exists(&self, target: &Target<'_>, digest: &Digest) -> Result<bool, RegistryError> {
         let path = format!("/v2/{}/blobs/{digest}", target.repository);
-        let reply = self.send(target, Method::HEAD, &path, None, None, Bytes::new()).await?;
+        let reply = self.send(target, Method::HEAD, &path, &[], Bytes::new()).await?;
         match reply.status {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -125,7 +124,7 @@ impl RegistryClient {
     /// Starts an upload (where a missing repository is first noticed), then sends the bytes.
     pub async fn upload_blob(&self, target: &Target<'_>, digest: &Digest, bytes: Vec<u8>) -> Result<(), RegistryError> {
         let start = format!("/v2/{}/blobs/uploads/", target.repository);
-        let reply = self.expect(target, Method::POST, &start, None, None, Bytes::new(), &[StatusCode::ACCEPTED]).await?;
+        let reply = self.expect(target, Method::POST, &start, &[], Bytes::new(), &[StatusCode::ACCEPTED]).await?;
         let location = reply.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let separator = if location.contains('?') { '&' } else { '?' };
         let finish = format!("{location}{separator}digest={}", digest.as_str().replace(':', "%3A"));
@@ -133,8 +132,7 @@ impl RegistryClient {
             target,
             Method::PUT,
             &finish,
-            Some("application/octet-stream"),
-            None,
+            &[("content-type", "application/octet-stream")],
             Bytes::from(bytes),
             &[StatusCode::CREATED],
         )
@@ -150,9 +148,16 @@ impl RegistryClient {
         manifest: Vec<u8>,
     ) -> Result<(), RegistryError> {
         let path = format!("/v2/{}/manifests/{reference}", target.repository);
-        self.expect(target, Method::PUT, &path, Some(media_type), None, Bytes::from(manifest), &[StatusCode::CREATED])
-            .await
-            .map(|_| ())
+        self.expect(
+            target,
+            Method::PUT,
+            &path,
+            &[("content-type", media_type)],
+            Bytes::from(manifest),
+            &[StatusCode::CREATED],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The manifest a tag or digest names: bytes, media type.
@@ -160,14 +165,15 @@ impl RegistryClient {
         let path = format!("/v2/{}/manifests/{reference}", target.repository);
         let accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, \
                       application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json";
-        let reply = self.expect(target, Method::GET, &path, None, Some(accept), Bytes::new(), &[StatusCode::OK]).await?;
+        let reply =
+            self.expect(target, Method::GET, &path, &[("accept", accept)], Bytes::new(), &[StatusCode::OK]).await?;
         let media_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         Ok((reply.body.to_vec(), media_type))
     }
 
     pub async fn get_blob(&self, target: &Target<'_>, digest: &Digest) -> Result<Vec<u8>, RegistryError> {
         let path = format!("/v2/{}/blobs/{digest}", target.repository);
-        let reply = self.expect(target, Method::GET, &path, None, None, Bytes::new(), &[StatusCode::OK]).await?;
+        let reply = self.expect(target, Method::GET, &path, &[], Bytes::new(), &[StatusCode::OK]).await?;
         Ok(reply.body.to_vec())
     }
 }
@@ -176,10 +182,11 @@ fn error_of(reply: &Reply) -> RegistryError {
     if reply.status == StatusCode::UNAUTHORIZED {
         return RegistryError::NoCredentials;
     }
-    let parsed: Option<(String, String)> = serde_json::from_slice::<serde_json::Value>(&reply.body).ok().and_then(|v| {
-        let first = &v["errors"][0];
-        Some((first["code"].as_str()?.to_owned(), first["message"].as_str().unwrap_or_default().to_owned()))
-    });
+    let parsed: Option<(String, String)> =
+        serde_json::from_slice::<serde_json::Value>(&reply.body).ok().and_then(|v| {
+            let first = &v["errors"][0];
+            Some((first["code"].as_str()?.to_owned(), first["message"].as_str().unwrap_or_default().to_owned()))
+        });
     match parsed {
         Some((code, message)) => RegistryError::Coded { code, message },
         None => RegistryError::Status(reply.status),

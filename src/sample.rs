@@ -120,7 +120,11 @@ pub fn build() -> SampleImage {
     let manifest = serde_json::to_vec(&Manifest {
         schema_version: 2,
         media_type: MANIFEST_MEDIA_TYPE,
-        config: Descriptor { media_type: CONFIG_MEDIA_TYPE, size: config.len(), digest: Digest::sha256_of(&config).to_string() },
+        config: Descriptor {
+            media_type: CONFIG_MEDIA_TYPE,
+            size: config.len(),
+            digest: Digest::sha256_of(&config).to_string(),
+        },
         layers: layers
             .iter()
             .map(|l| Descriptor { media_type: LAYER_MEDIA_TYPE, size: l.gzip.len(), digest: l.digest.to_string() })

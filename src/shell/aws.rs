@@ -12,7 +12,7 @@ use super::aws_json as out;
 use super::{Io, Session};
 
 const VERSION: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
-const USAGE: &str = "usage: Note: AWS CLI version 2, the latest major version of the AWS CLI, is now stable and recommended for general use. For more information, see the AWS CLI version 2 installation instructions at: https://docs.aws.amazon.com/cli/latest/userguide/install-cliv2.html
+const USAGE: &str = "usage: \rNote: AWS CLI version 2, the latest major version of the AWS CLI, is now stable and recommended for general use. For more information, see the AWS CLI version 2 installation instructions at: https://docs.aws.amazon.com/cli/latest/userguide/install-cliv2.html
 
 usage: aws [options] <command> <subcommand> [<subcommand> ...] [parameters]
 To see help text, you can run:
@@ -30,31 +30,140 @@ enum Arity {
     Switch,
 }
 
-/// The supported ECR operations: CLI name, API name, flags (name, arity, required).
-const OPERATIONS: &[(&str, &str, &[(&str, Arity, bool)])] = {
+/// A flag: its name, how it takes values, whether it is required.
+type Flag = (&'static str, Arity, bool);
+
+/// The supported ECR operations: CLI name, API name, flags.
+const OPERATIONS: &[(&str, &str, &[Flag])] = {
     use Arity::*;
     &[
-        ("batch-check-layer-availability", "BatchCheckLayerAvailability", &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digests", Many, true)]),
-        ("batch-delete-image", "BatchDeleteImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, true)]),
-        ("batch-get-image", "BatchGetImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, true), ("--accepted-media-types", Many, false)]),
-        ("complete-layer-upload", "CompleteLayerUpload", &[("--registry-id", One, false), ("--repository-name", One, true), ("--upload-id", One, true), ("--layer-digests", Many, true)]),
-        ("create-repository", "CreateRepository", &[("--registry-id", One, false), ("--repository-name", One, true), ("--tags", Many, false), ("--image-tag-mutability", One, false), ("--image-tag-mutability-exclusion-filters", Many, false), ("--image-scanning-configuration", One, false), ("--encryption-configuration", One, false)]),
-        ("delete-repository", "DeleteRepository", &[("--registry-id", One, false), ("--repository-name", One, true), ("--force", Switch, false)]),
-        ("describe-images", "DescribeImages", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, false), ("--filter", One, false)]),
+        (
+            "batch-check-layer-availability",
+            "BatchCheckLayerAvailability",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digests", Many, true)],
+        ),
+        (
+            "batch-delete-image",
+            "BatchDeleteImage",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, true)],
+        ),
+        (
+            "batch-get-image",
+            "BatchGetImage",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--image-ids", Many, true),
+                ("--accepted-media-types", Many, false),
+            ],
+        ),
+        (
+            "complete-layer-upload",
+            "CompleteLayerUpload",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--upload-id", One, true),
+                ("--layer-digests", Many, true),
+            ],
+        ),
+        (
+            "create-repository",
+            "CreateRepository",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--tags", Many, false),
+                ("--image-tag-mutability", One, false),
+                ("--image-tag-mutability-exclusion-filters", Many, false),
+                ("--image-scanning-configuration", One, false),
+                ("--encryption-configuration", One, false),
+            ],
+        ),
+        (
+            "delete-repository",
+            "DeleteRepository",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--force", Switch, false)],
+        ),
+        (
+            "describe-images",
+            "DescribeImages",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--image-ids", Many, false),
+                ("--filter", One, false),
+            ],
+        ),
         ("describe-registry", "DescribeRegistry", &[]),
-        ("describe-repositories", "DescribeRepositories", &[("--registry-id", One, false), ("--repository-names", Many, false)]),
+        (
+            "describe-repositories",
+            "DescribeRepositories",
+            &[("--registry-id", One, false), ("--repository-names", Many, false)],
+        ),
         ("get-authorization-token", "GetAuthorizationToken", &[("--registry-ids", Many, false)]),
-        ("get-download-url-for-layer", "GetDownloadUrlForLayer", &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digest", One, true)]),
+        (
+            "get-download-url-for-layer",
+            "GetDownloadUrlForLayer",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--layer-digest", One, true)],
+        ),
         ("get-login-password", "GetAuthorizationToken", &[]),
-        ("initiate-layer-upload", "InitiateLayerUpload", &[("--registry-id", One, false), ("--repository-name", One, true)]),
-        ("list-images", "ListImages", &[("--registry-id", One, false), ("--repository-name", One, true), ("--filter", One, false)]),
+        (
+            "initiate-layer-upload",
+            "InitiateLayerUpload",
+            &[("--registry-id", One, false), ("--repository-name", One, true)],
+        ),
+        (
+            "list-images",
+            "ListImages",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--filter", One, false)],
+        ),
         ("list-tags-for-resource", "ListTagsForResource", &[("--resource-arn", One, true)]),
-        ("put-image", "PutImage", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-manifest", One, true), ("--image-manifest-media-type", One, false), ("--image-tag", One, false), ("--image-digest", One, false)]),
-        ("put-image-scanning-configuration", "PutImageScanningConfiguration", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-scanning-configuration", One, true)]),
-        ("put-image-tag-mutability", "PutImageTagMutability", &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-tag-mutability", One, true), ("--image-tag-mutability-exclusion-filters", Many, false)]),
+        (
+            "put-image",
+            "PutImage",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--image-manifest", One, true),
+                ("--image-manifest-media-type", One, false),
+                ("--image-tag", One, false),
+                ("--image-digest", One, false),
+            ],
+        ),
+        (
+            "put-image-scanning-configuration",
+            "PutImageScanningConfiguration",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--image-scanning-configuration", One, true),
+            ],
+        ),
+        (
+            "put-image-tag-mutability",
+            "PutImageTagMutability",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--image-tag-mutability", One, true),
+                ("--image-tag-mutability-exclusion-filters", Many, false),
+            ],
+        ),
         ("tag-resource", "TagResource", &[("--resource-arn", One, true), ("--tags", Many, true)]),
         ("untag-resource", "UntagResource", &[("--resource-arn", One, true), ("--tag-keys", Many, true)]),
-        ("upload-layer-part", "UploadLayerPart", &[("--registry-id", One, false), ("--repository-name", One, true), ("--upload-id", One, true), ("--part-first-byte", One, true), ("--part-last-byte", One, true), ("--layer-part-blob", One, true)]),
+        (
+            "upload-layer-part",
+            "UploadLayerPart",
+            &[
+                ("--registry-id", One, false),
+                ("--repository-name", One, true),
+                ("--upload-id", One, true),
+                ("--part-first-byte", One, true),
+                ("--part-last-byte", One, true),
+                ("--layer-part-blob", One, true),
+            ],
+        ),
     ]
 };
 
@@ -63,7 +172,10 @@ pub fn operation_names() -> impl Iterator<Item = &'static str> {
 }
 
 pub fn flags_of(operation: &str) -> impl Iterator<Item = &'static str> {
-    OPERATIONS.iter().filter(move |(name, ..)| *name == operation).flat_map(|(_, _, flags)| flags.iter().map(|(f, ..)| *f))
+    OPERATIONS
+        .iter()
+        .filter(move |(name, ..)| *name == operation)
+        .flat_map(|(_, _, flags)| flags.iter().map(|(f, ..)| *f))
 }
 
 /// How a command ends, as the CLI reports it.
@@ -95,7 +207,9 @@ fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
     let mut i = 0;
     while i < args.len() {
         let value = |i: usize| {
-            args.get(i + 1).cloned().ok_or_else(|| Failure::Usage(format!("argument {}: expected one argument", args[i])))
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| Failure::Usage(format!("argument {}: expected one argument", args[i])))
         };
         match args[i].as_str() {
             "--region" => invocation.region = Some(value(i)?),
@@ -191,8 +305,14 @@ fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
     let (key, secret, token) = match (session.var("AWS_ACCESS_KEY_ID"), session.var("AWS_SECRET_ACCESS_KEY")) {
         (Some(key), Some(secret)) => (key, secret, session.var("AWS_SESSION_TOKEN")),
         _ => (
-            profile.get("aws_access_key_id").cloned().unwrap_or_else(|| mock_registry::state::DEFAULT_ACCESS_KEY_ID.into()),
-            profile.get("aws_secret_access_key").cloned().unwrap_or_else(|| mock_registry::state::DEFAULT_SECRET_ACCESS_KEY.into()),
+            profile
+                .get("aws_access_key_id")
+                .cloned()
+                .unwrap_or_else(|| mock_registry::state::DEFAULT_ACCESS_KEY_ID.into()),
+            profile
+                .get("aws_secret_access_key")
+                .cloned()
+                .unwrap_or_else(|| mock_registry::state::DEFAULT_SECRET_ACCESS_KEY.into()),
             profile.get("aws_session_token").cloned(),
         ),
     };
@@ -221,7 +341,8 @@ fn read_profile(session: &Session) -> BTreeMap<String, String> {
 fn write_profile(session: &Session, values: &BTreeMap<String, String>) -> std::io::Result<()> {
     let path = profile_path(session);
     std::fs::create_dir_all(path.parent().expect("aws dir"))?;
-    let text: String = std::iter::once("[default]\n".to_owned()).chain(values.iter().map(|(k, v)| format!("{k} = {v}\n"))).collect();
+    let text: String =
+        std::iter::once("[default]\n".to_owned()).chain(values.iter().map(|(k, v)| format!("{k} = {v}\n"))).collect();
     std::fs::write(path, text)
 }
 
@@ -229,7 +350,8 @@ fn client(session: &Session, invocation: &Invocation) -> aws_sdk_ecr::Client {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let resolved = resolve(session, invocation);
     let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let credentials = aws_credential_types::Credentials::new(resolved.key, resolved.secret, resolved.token, None, "ecr-lab-shell");
+    let credentials =
+        aws_credential_types::Credentials::new(resolved.key, resolved.secret, resolved.token, None, "ecr-lab-shell");
     let config = aws_sdk_ecr::Config::builder()
         .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
         .region(aws_sdk_ecr::config::Region::new(resolved.region))
@@ -247,7 +369,7 @@ struct Flags {
 }
 
 impl Flags {
-    fn parse(args: &[String], spec: &'static [(&'static str, Arity, bool)]) -> Result<Self, Failure> {
+    fn parse(args: &[String], spec: &'static [Flag]) -> Result<Self, Failure> {
         let mut values: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         let mut unknown = Vec::new();
         let mut i = 0;
@@ -287,7 +409,8 @@ impl Flags {
         if !unknown.is_empty() {
             return Err(Failure::UnknownOptions(unknown.join(", ")));
         }
-        let missing: Vec<&str> = spec.iter().filter(|(f, _, required)| *required && !values.contains_key(f)).map(|(f, ..)| *f).collect();
+        let missing: Vec<&str> =
+            spec.iter().filter(|(f, _, required)| *required && !values.contains_key(f)).map(|(f, ..)| *f).collect();
         if !missing.is_empty() {
             return Err(Failure::Usage(format!("the following arguments are required: {}", missing.join(", "))));
         }
@@ -311,31 +434,39 @@ impl Flags {
 fn load_value(value: &str) -> Result<Vec<u8>, Failure> {
     let path = value.strip_prefix("fileb://").or_else(|| value.strip_prefix("file://"));
     match path {
-        Some(path) => std::fs::read(path).map_err(|e| Failure::Other(format!("Error parsing parameter: Unable to load paramfile {value}: {e}"))),
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Failure::Other(format!("Error parsing parameter: Unable to load paramfile {value}: {e}"))),
         None => Ok(value.as_bytes().to_vec()),
     }
 }
 
 fn text_value(value: &str) -> Result<String, Failure> {
-    String::from_utf8(load_value(value)?).map_err(|_| Failure::Other(format!("Error parsing parameter: {value} is not UTF-8 text")))
+    String::from_utf8(load_value(value)?)
+        .map_err(|_| Failure::Other(format!("Error parsing parameter: {value} is not UTF-8 text")))
 }
 
 /// Shorthand `a=1,b=x` (or JSON) into key/value pairs.
 fn shorthand(flag: &str, value: &str) -> Result<BTreeMap<String, Value>, Failure> {
     let value = text_value(value)?;
     if value.trim_start().starts_with('{') {
-        return serde_json::from_str(&value)
-            .map_err(|e| Failure::Other(format!("Error parsing parameter '{}': Invalid JSON: {e}\nJSON received: {value}", flag.trim_start_matches("--"))));
+        return serde_json::from_str(&value).map_err(|e| {
+            Failure::Other(format!(
+                "Error parsing parameter '{}': Invalid JSON: {e}\nJSON received: {value}",
+                flag.trim_start_matches("--")
+            ))
+        });
     }
     value
         .split(',')
         .map(|pair| {
-            pair.split_once('=').map(|(k, v)| (k.trim().to_owned(), Value::String(v.trim().to_owned()))).ok_or_else(|| {
-                Failure::Other(format!(
-                    "Error parsing parameter '{}': Expected: '=', received: 'EOF' for input:\n{value}",
-                    flag.trim_start_matches("--")
-                ))
-            })
+            pair.split_once('=').map(|(k, v)| (k.trim().to_owned(), Value::String(v.trim().to_owned()))).ok_or_else(
+                || {
+                    Failure::Other(format!(
+                        "Error parsing parameter '{}': Expected: '=', received: 'EOF' for input:\n{value}",
+                        flag.trim_start_matches("--")
+                    ))
+                },
+            )
         })
         .collect()
 }
@@ -422,7 +553,10 @@ fn exclusion_filters(flags: &Flags) -> Result<Option<Vec<t::ImageTagMutabilityEx
                 .map(|v| {
                     let map = shorthand("--image-tag-mutability-exclusion-filters", v)?;
                     t::ImageTagMutabilityExclusionFilter::builder()
-                        .set_filter_type(str_member(&map, "filterType").map(|s| t::ImageTagMutabilityExclusionFilterType::from(s.as_str())))
+                        .set_filter_type(
+                            str_member(&map, "filterType")
+                                .map(|s| t::ImageTagMutabilityExclusionFilterType::from(s.as_str())),
+                        )
                         .set_filter(str_member(&map, "filter"))
                         .build()
                         .map_err(|e| Failure::Validation(e.to_string()))
@@ -486,7 +620,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .set_registry_id(registry_id)
                 .set_repository_name(repository_name(&flags)?)
                 .set_tags(resource_tags(&flags)?)
-                .set_image_tag_mutability(flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())))
+                .set_image_tag_mutability(
+                    flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())),
+                )
                 .set_image_tag_mutability_exclusion_filters(exclusion_filters(&flags)?)
                 .set_image_scanning_configuration(scanning(&flags)?)
                 .set_encryption_configuration(
@@ -495,10 +631,17 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                         .map(|v| -> Result<_, Failure> {
                             let map = shorthand("--encryption-configuration", &v)?;
                             t::EncryptionConfiguration::builder()
-                                .set_encryption_type(str_member(&map, "encryptionType").map(|e| t::EncryptionType::from(e.as_str())))
+                                .set_encryption_type(
+                                    str_member(&map, "encryptionType").map(|e| t::EncryptionType::from(e.as_str())),
+                                )
                                 .set_kms_key(str_member(&map, "kmsKey"))
                                 .build()
-                                .map_err(|_| Failure::Validation("Missing required parameter in encryptionConfiguration: \"encryptionType\"".into()))
+                                .map_err(|_| {
+                                    Failure::Validation(
+                                        "Missing required parameter in encryptionConfiguration: \"encryptionType\""
+                                            .into(),
+                                    )
+                                })
                         })
                         .transpose()?,
                 )
@@ -518,7 +661,12 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .await;
             let mut repositories = Vec::new();
             for page in pages {
-                repositories.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.repositories().iter().map(out::repository));
+                repositories.extend(
+                    page.map_err(|e| service_error(operation, e, &endpoint))?
+                        .repositories()
+                        .iter()
+                        .map(out::repository),
+                );
             }
             json!({ "repositories": repositories })
         }
@@ -540,7 +688,8 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
             json!({ "authorizationData": result.authorization_data().iter().map(out::authorization_data).collect::<Vec<_>>() })
         }
         "get-login-password" => {
-            let result = ecr.get_authorization_token().send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            let result =
+                ecr.get_authorization_token().send().await.map_err(|e| service_error(operation, e, &endpoint))?;
             let token = result.authorization_data().first().and_then(|d| d.authorization_token()).unwrap_or_default();
             let decoded = base64::engine::general_purpose::STANDARD.decode(token).unwrap_or_default();
             let text = String::from_utf8_lossy(&decoded);
@@ -552,7 +701,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .one("--filter")
                 .map(|v| -> Result<_, Failure> {
                     let map = shorthand("--filter", &v)?;
-                    Ok(t::DescribeImagesFilter::builder().set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str()))).build())
+                    Ok(t::DescribeImagesFilter::builder()
+                        .set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str())))
+                        .build())
                 })
                 .transpose()?;
             let pages = ecr
@@ -567,7 +718,12 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .await;
             let mut details = Vec::new();
             for page in pages {
-                details.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.image_details().iter().map(out::image_detail));
+                details.extend(
+                    page.map_err(|e| service_error(operation, e, &endpoint))?
+                        .image_details()
+                        .iter()
+                        .map(out::image_detail),
+                );
             }
             json!({ "imageDetails": details })
         }
@@ -576,7 +732,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .one("--filter")
                 .map(|v| -> Result<_, Failure> {
                     let map = shorthand("--filter", &v)?;
-                    Ok(t::ListImagesFilter::builder().set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str()))).build())
+                    Ok(t::ListImagesFilter::builder()
+                        .set_tag_status(str_member(&map, "tagStatus").map(|s| t::TagStatus::from(s.as_str())))
+                        .build())
                 })
                 .transpose()?;
             let pages = ecr
@@ -590,7 +748,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .await;
             let mut ids = Vec::new();
             for page in pages {
-                ids.extend(page.map_err(|e| service_error(operation, e, &endpoint))?.image_ids().iter().map(out::image_id));
+                ids.extend(
+                    page.map_err(|e| service_error(operation, e, &endpoint))?.image_ids().iter().map(out::image_id),
+                );
             }
             json!({ "imageIds": ids })
         }
@@ -643,7 +803,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .put_image_tag_mutability()
                 .set_registry_id(registry_id)
                 .set_repository_name(repository_name(&flags)?)
-                .set_image_tag_mutability(flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())))
+                .set_image_tag_mutability(
+                    flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())),
+                )
                 .set_image_tag_mutability_exclusion_filters(exclusion_filters(&flags)?)
                 .send()
                 .await
@@ -654,7 +816,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 ("imageTagMutability", result.image_tag_mutability().map(|m| Value::from(m.as_str()))),
                 (
                     "imageTagMutabilityExclusionFilters",
-                    out::non_empty(result.image_tag_mutability_exclusion_filters().iter().map(out::exclusion_filter).collect()),
+                    out::non_empty(
+                        result.image_tag_mutability_exclusion_filters().iter().map(out::exclusion_filter).collect(),
+                    ),
                 ),
             ])
         }
@@ -674,22 +838,42 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
             ])
         }
         "tag-resource" => {
-            ecr.tag_resource().set_resource_arn(flags.one("--resource-arn")).set_tags(resource_tags(&flags)?).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            ecr.tag_resource()
+                .set_resource_arn(flags.one("--resource-arn"))
+                .set_tags(resource_tags(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
             return Ok(None);
         }
         "untag-resource" => {
-            ecr.untag_resource().set_resource_arn(flags.one("--resource-arn")).set_tag_keys(flags.many("--tag-keys")).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            ecr.untag_resource()
+                .set_resource_arn(flags.one("--resource-arn"))
+                .set_tag_keys(flags.many("--tag-keys"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
             return Ok(None);
         }
         "list-tags-for-resource" => {
-            let result = ecr.list_tags_for_resource().set_resource_arn(flags.one("--resource-arn")).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
+            let result = ecr
+                .list_tags_for_resource()
+                .set_resource_arn(flags.one("--resource-arn"))
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
             json!({ "tags": result.tags().iter().map(out::tag).collect::<Vec<_>>() })
         }
         "describe-registry" => {
             let result = ecr.describe_registry().send().await.map_err(|e| service_error(operation, e, &endpoint))?;
             out::object([
                 ("registryId", result.registry_id().map(Value::from)),
-                ("replicationConfiguration", result.replication_configuration().map(|c| json!({ "rules": c.rules().iter().map(|_| json!({})).collect::<Vec<_>>() }))),
+                (
+                    "replicationConfiguration",
+                    result
+                        .replication_configuration()
+                        .map(|c| json!({ "rules": c.rules().iter().map(|_| json!({})).collect::<Vec<_>>() })),
+                ),
             ])
         }
         "batch-check-layer-availability" => {
@@ -707,8 +891,17 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
             })
         }
         "initiate-layer-upload" => {
-            let result = ecr.initiate_layer_upload().set_registry_id(registry_id).set_repository_name(repository_name(&flags)?).send().await.map_err(|e| service_error(operation, e, &endpoint))?;
-            out::object([("uploadId", result.upload_id().map(Value::from)), ("partSize", result.part_size().map(Value::from))])
+            let result = ecr
+                .initiate_layer_upload()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("uploadId", result.upload_id().map(Value::from)),
+                ("partSize", result.part_size().map(Value::from)),
+            ])
         }
         "upload-layer-part" => {
             let integer = |flag: &str, member: &str| -> Result<Option<i64>, Failure> {
@@ -762,7 +955,10 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 .send()
                 .await
                 .map_err(|e| service_error(operation, e, &endpoint))?;
-            out::object([("downloadUrl", result.download_url().map(Value::from)), ("layerDigest", result.layer_digest().map(Value::from))])
+            out::object([
+                ("downloadUrl", result.download_url().map(Value::from)),
+                ("layerDigest", result.layer_digest().map(Value::from)),
+            ])
         }
         other => unreachable!("{other} is in OPERATIONS but not handled"),
     };
@@ -796,7 +992,8 @@ async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) ->
     let mut headers = hyper::HeaderMap::new();
     headers.insert("host", host.parse().map_err(|_| Failure::Other(format!("Invalid endpoint: {endpoint}")))?);
     headers.insert("content-type", "application/x-www-form-urlencoded; charset=utf-8".parse().expect("ascii"));
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     mock_registry::sigv4::Signer {
         access_key_id: &resolved.key,
         secret_access_key: &resolved.secret,
@@ -811,11 +1008,22 @@ async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) ->
         .body(http_body_util::Full::new(bytes::Bytes::from(body)))
         .map_err(|e| Failure::Other(e.to_string()))?;
     *request.headers_mut() = headers;
-    let response = client.request(request).await.map_err(|_| Failure::Other(format!("Could not connect to the endpoint URL: \"{endpoint}/\"")))?;
+    let response = client
+        .request(request)
+        .await
+        .map_err(|_| Failure::Other(format!("Could not connect to the endpoint URL: \"{endpoint}/\"")))?;
     let status = response.status();
-    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.map_err(|e| Failure::Other(e.to_string()))?.to_bytes();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))?
+        .to_bytes();
     let xml = String::from_utf8_lossy(&bytes);
-    let field = |name: &str| xml.split(&format!("<{name}>")).nth(1).and_then(|rest| rest.split(&format!("</{name}>")).next()).map(xml_unescape);
+    let field = |name: &str| {
+        xml.split(&format!("<{name}>"))
+            .nth(1)
+            .and_then(|rest| rest.split(&format!("</{name}>")).next())
+            .map(xml_unescape)
+    };
     if !status.is_success() {
         return Err(Failure::Service {
             code: field("Code").unwrap_or_else(|| status.as_u16().to_string()),
@@ -858,7 +1066,8 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
                         v.clone()
                     }
                 });
-                io.out.extend_from_slice(format!("{label} [{}]: ", current.unwrap_or_else(|| "None".into())).as_bytes());
+                io.out
+                    .extend_from_slice(format!("{label} [{}]: ", current.unwrap_or_else(|| "None".into())).as_bytes());
                 if let Some(answer) = answers.next().map(str::trim).filter(|a| !a.is_empty()) {
                     profile.insert(key.to_owned(), answer.to_owned());
                 }
@@ -883,7 +1092,8 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
             None => Err(Failure::Other(String::new())),
         },
         Some("list") => {
-            let resolved = resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
+            let resolved =
+                resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
             let source = if session.var("AWS_ACCESS_KEY_ID").is_some() {
                 "env"
             } else if profile.contains_key("aws_access_key_id") {
@@ -897,7 +1107,11 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
             io.println("   profile                <not set>             None    None");
             io.println(format!("access_key     {:>20} {:>16}    ", masked(&resolved.key), source));
             io.println(format!("secret_key     {:>20} {:>16}    ", masked(&resolved.secret), source));
-            io.println(format!("    region     {:>20} {:>16}    ", resolved.region, if profile.contains_key("region") { "config-file" } else { "ecr-lab" }));
+            io.println(format!(
+                "    region     {:>20} {:>16}    ",
+                resolved.region,
+                if profile.contains_key("region") { "config-file" } else { "ecr-lab" }
+            ));
             Ok(None)
         }
         Some(other) => Err(Failure::Usage(format!("argument operation: Invalid choice: '{other}' (set, get, list)"))),

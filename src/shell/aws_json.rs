@@ -36,12 +36,18 @@ pub fn repository(r: &t::Repository) -> Value {
         ("repositoryUri", opt_str(r.repository_uri())),
         ("createdAt", time(r.created_at())),
         ("imageTagMutability", r.image_tag_mutability().map(|m| Value::from(m.as_str()))),
-        ("imageTagMutabilityExclusionFilters", non_empty(r.image_tag_mutability_exclusion_filters().iter().map(exclusion_filter).collect())),
+        (
+            "imageTagMutabilityExclusionFilters",
+            non_empty(r.image_tag_mutability_exclusion_filters().iter().map(exclusion_filter).collect()),
+        ),
         ("imageScanningConfiguration", r.image_scanning_configuration().map(scanning)),
         (
             "encryptionConfiguration",
             r.encryption_configuration().map(|e| {
-                object([("encryptionType", Some(Value::from(e.encryption_type().as_str()))), ("kmsKey", opt_str(e.kms_key()))])
+                object([
+                    ("encryptionType", Some(Value::from(e.encryption_type().as_str()))),
+                    ("kmsKey", opt_str(e.kms_key())),
+                ])
             }),
         ),
     ])
@@ -123,7 +129,8 @@ pub fn layer_failure(f: &t::LayerFailure) -> Value {
 /// JSON as the CLI prints it: four-space indent, `key: value`, UTF-8 as is.
 pub fn pretty(value: &Value) -> String {
     let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(b"    "));
     value.serialize(&mut serializer).expect("JSON values serialize");
     String::from_utf8(out).expect("JSON is UTF-8")
 }
@@ -197,7 +204,8 @@ mod tests {
 
     #[test]
     fn pretty_matches_python_json_dumps_indent_4() {
-        let value = object([("imageDetails", Some(json!([]))), ("n", Some(json!(1795719199.0))), ("f", Some(json!(1.5)))]);
+        let value =
+            object([("imageDetails", Some(json!([]))), ("n", Some(json!(1795719199.0))), ("f", Some(json!(1.5)))]);
         assert_eq!(pretty(&value), "{\n    \"imageDetails\": [],\n    \"n\": 1795719199.0,\n    \"f\": 1.5\n}");
     }
 

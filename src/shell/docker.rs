@@ -13,7 +13,8 @@ use crate::images::LocalImage;
 use crate::reference::Reference;
 use crate::registry_client::{RegistryError, Target};
 
-pub const SUBCOMMANDS: &[&str] = &["login", "logout", "tag", "push", "pull", "images", "image", "rmi", "inspect", "--version"];
+pub const SUBCOMMANDS: &[&str] =
+    &["login", "logout", "tag", "push", "pull", "images", "image", "rmi", "inspect", "--version"];
 const VERSION: &str = "Docker version 28.2.2, build ecr-lab";
 
 pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
@@ -43,7 +44,10 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             Some("push") => push(session, &rest[1..], io).await,
             Some("pull") => pull(session, &rest[1..], io).await,
             other => {
-                io.eprintln(format!("docker: unknown command: docker image {}\n\nRun 'docker image --help' for more information", other.unwrap_or_default()));
+                io.eprintln(format!(
+                    "docker: unknown command: docker image {}\n\nRun 'docker image --help' for more information",
+                    other.unwrap_or_default()
+                ));
                 1
             }
         },
@@ -82,7 +86,8 @@ fn credentials(session: &Session, host: &str) -> Option<String> {
 fn reachable(session: &Session, host: &str) -> bool {
     let own = session.endpoint.trim_start_matches("http://");
     let port = own.rsplit(':').next().unwrap_or_default();
-    let is_ecr = host.split('.').nth(1) == Some("dkr") && host.split('.').next().is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let is_ecr = host.split('.').nth(1) == Some("dkr")
+        && host.split('.').next().is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
     is_ecr || host == own || host == format!("localhost:{port}")
 }
 
@@ -94,7 +99,9 @@ fn scheme(host: &str) -> &'static str {
 fn unreachable_error(host: &str) -> String {
     let host = if host == "docker.io" { "registry-1.docker.io" } else { host };
     let name = host.split(':').next().unwrap_or(host);
-    format!("Get \"https://{host}/v2/\": dial tcp: lookup {name}: no such host (the lab has no internet; push to the lab's registry, e.g. 920736617090.dkr.ecr.ap-south-1.amazonaws.com)")
+    format!(
+        "Get \"https://{host}/v2/\": dial tcp: lookup {name}: no such host (the lab has no internet; push to the lab's registry, e.g. 920736617090.dkr.ecr.ap-south-1.amazonaws.com)"
+    )
 }
 
 async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
@@ -118,7 +125,11 @@ async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
                 io.eprintln(format!("unknown flag: {flag}\nSee 'docker login --help'."));
                 return 125;
             }
-            host => server = Some(host.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned()),
+            host => {
+                server = Some(
+                    host.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned(),
+                )
+            }
         }
         i += 1;
     }
@@ -162,7 +173,10 @@ async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
                 RegistryError::Coded { code, .. } if code == "DENIED" => "403 Forbidden".to_owned(),
                 _ => "400 Bad Request".to_owned(),
             };
-            io.eprintln(format!("Error response from daemon: login attempt to {}://{host}/v2/ failed with status: {status}", scheme(&host)));
+            io.eprintln(format!(
+                "Error response from daemon: login attempt to {}://{host}/v2/ failed with status: {status}",
+                scheme(&host)
+            ));
             return 1;
         }
     }
@@ -175,14 +189,17 @@ async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     io.println("Login Succeeded");
     io.eprintln("");
     io.eprintln(format!(
-        "WARNING! Your credentials are stored unencrypted in '{}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/",
+        "WARNING! Your credentials are stored unencrypted in '{}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n",
         config_dir(session).join("config.json").display()
     ));
     0
 }
 
 fn logout(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
-    let host = args.first().map(|h| h.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned()).unwrap_or_else(|| "docker.io".into());
+    let host = args
+        .first()
+        .map(|h| h.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_owned())
+        .unwrap_or_else(|| "docker.io".into());
     let mut config = read_config(session);
     let removed = config["auths"].as_object_mut().and_then(|auths| auths.remove(&host)).is_some();
     if removed && let Err(e) = write_config(session, &config) {
@@ -279,6 +296,7 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     let tag = reference.tag.as_deref().unwrap_or("latest");
     match push_image(session, &target, &image, &ids, tag, io).await {
         Ok(()) => {
+            remember_repo_digest(session, &reference, &image.manifest_digest);
             io.println(format!("{tag}: digest: {} size: {}", image.manifest_digest, image.manifest.len()));
             0
         }
@@ -346,7 +364,11 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             return daemon(io, format!("repository {} not found: name unknown: {message}", reference.repository()));
         }
         Err(RegistryError::Coded { code, message }) if code == "MANIFEST_UNKNOWN" => {
-            let shown = if reference.digest.is_some() { format!("{}@{wanted}", reference.repository()) } else { format!("{}:{wanted}", reference.repository()) };
+            let shown = if reference.digest.is_some() {
+                format!("{}@{wanted}", reference.repository())
+            } else {
+                format!("{}:{wanted}", reference.repository())
+            };
             return daemon(io, format!("manifest for {shown} not found: manifest unknown: {message}"));
         }
         Err(error) => return daemon(io, format!("Head \"{url}\": {error}")),
@@ -354,11 +376,24 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     let digest = Digest::sha256_of(&manifest);
     let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap_or_default();
     let Some(layers) = doc["layers"].as_array() else {
-        return daemon(io, "the lab's docker pulls single-platform images only (this is an index or an artifact)".into());
+        return daemon(
+            io,
+            "the lab's docker pulls single-platform images only (this is an index or an artifact)".into(),
+        );
     };
-    io.println(format!("{}: Pulling from {}", reference.digest.as_deref().unwrap_or(reference.tag_or_latest()), reference.path));
+    io.println(format!(
+        "{}: Pulling from {}",
+        reference.digest.as_deref().unwrap_or(reference.tag_or_latest()),
+        reference.path
+    ));
     let already = session.images.resolve(&reference).ok().flatten() == Some(digest.clone());
-    let mut descriptors: Vec<Digest> = layers.iter().filter_map(|l| l["digest"].as_str()).filter_map(|d| Digest::parse(d).ok()).collect();
+    // With the image's config already here, docker has the image and prints no layer lines.
+    let config_present = doc["config"]["digest"]
+        .as_str()
+        .and_then(|d| Digest::parse(d).ok())
+        .is_some_and(|d| session.images.has_blob(&d));
+    let mut descriptors: Vec<Digest> =
+        layers.iter().filter_map(|l| l["digest"].as_str()).filter_map(|d| Digest::parse(d).ok()).collect();
     if let Some(config) = doc["config"]["digest"].as_str().and_then(|d| Digest::parse(d).ok()) {
         descriptors.push(config);
     }
@@ -367,7 +402,7 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         let is_layer = n < layer_count;
         let id = short(blob.as_str()).to_owned();
         if session.images.has_blob(blob) {
-            if is_layer {
+            if is_layer && !config_present {
                 io.println(format!("{id}: Already exists"));
             }
             continue;
@@ -394,11 +429,18 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     if let Err(e) = session.images.put_blob(&manifest).and_then(|_| session.images.set(&reference, &digest)) {
         return daemon(io, e.to_string());
     }
+    remember_repo_digest(session, &reference, &digest);
     io.println(format!("Digest: {digest}"));
     let status = if already { "Image is up to date for" } else { "Downloaded newer image for" };
     io.println(format!("Status: {status} {reference}"));
     io.println(reference.to_string());
     0
+}
+
+/// docker keeps `REPOSITORY@DIGEST` for what it pushed or pulled (its RepoDigests).
+fn remember_repo_digest(session: &Session, reference: &Reference, digest: &Digest) {
+    let by_digest = Reference { tag: None, digest: Some(digest.to_string()), ..reference.clone() };
+    let _ = session.images.set(&by_digest, digest);
 }
 
 /// go-units' HumanDuration, as `docker images` prints CREATED.
@@ -430,7 +472,13 @@ fn human_size(size: u64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    let decimals = if value >= 100.0 { 0 } else if value >= 10.0 { 1 } else { 2 };
+    let decimals = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
     let mut text = format!("{value:.decimals$}");
     if text.contains('.') {
         text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
@@ -443,7 +491,8 @@ fn age_seconds(created: &str) -> i64 {
     let digits: String = created.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
     let compact = format!("{}T{}Z", &digits.get(..8).unwrap_or("19700101"), &digits.get(8..14).unwrap_or("000000"));
     let then = mock_registry::sigv4::parse_amz_date(&compact).unwrap_or(0);
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     now - then
 }
 
@@ -456,7 +505,7 @@ fn images(session: &mut Session, io: &mut Io) -> i32 {
         }
     };
     let mut rows = vec![["REPOSITORY".to_owned(), "TAG".into(), "IMAGE ID".into(), "CREATED".into(), "SIZE".into()]];
-    for (name, digest) in entries {
+    for (name, digest) in entries.into_iter().filter(|(name, _)| !name.contains('@')) {
         let Ok(reference) = Reference::parse(&name) else { continue };
         let Ok(image) = session.images.image(&digest) else { continue };
         rows.push([
@@ -468,7 +517,8 @@ fn images(session: &mut Session, io: &mut Io) -> i32 {
         ]);
     }
     // docker's tabwriter: cells at least 10 wide, 3 spaces of padding, the last column unpadded.
-    let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(10)).collect();
+    let widths: Vec<usize> =
+        (0..4).map(|c| rows.iter().map(|r| r[c].chars().count() + 3).max().unwrap_or(0).max(10)).collect();
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
@@ -491,18 +541,27 @@ fn rmi(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     }
     let mut status = 0;
     for name in names {
-        let removed = Reference::parse(name).ok().and_then(|r| session.images.remove(&r).ok().flatten());
-        match removed {
-            Some((digest, still_used)) => {
-                io.println(format!("Untagged: {}", Reference::parse(name).map(|r| r.with_default_tag().to_string()).unwrap_or_default()));
-                if !still_used && let Ok(image) = session.images.image(&digest) {
-                    io.println(format!("Deleted: {}", image.config_digest));
-                }
+        let reference = Reference::parse(name).ok().map(|r| r.with_default_tag());
+        let removed = reference.as_ref().and_then(|r| session.images.remove(r).ok().flatten());
+        let (Some(reference), Some((digest, _))) = (reference, removed) else {
+            io.eprintln(format!("Error response from daemon: No such image: {name}"));
+            status = 1;
+            continue;
+        };
+        io.println(format!("Untagged: {reference}"));
+        // The repository's digest reference goes with its last tag for this image.
+        let remaining = session.images.list().unwrap_or_default();
+        let repository = reference.repository();
+        let same_repository = |n: &str| Reference::parse(n).is_ok_and(|r| r.repository() == repository);
+        if !remaining.iter().any(|(n, d)| *d == digest && !n.contains('@') && same_repository(n)) {
+            let by_digest = Reference { tag: None, digest: Some(digest.to_string()), ..reference.clone() };
+            if let Ok(Some(_)) = session.images.remove(&by_digest) {
+                io.println(format!("Untagged: {by_digest}"));
             }
-            None => {
-                io.eprintln(format!("Error response from daemon: No such image: {name}"));
-                status = 1;
-            }
+        }
+        let still_named = session.images.list().unwrap_or_default().iter().any(|(_, d)| *d == digest);
+        if !still_named && let Ok(image) = session.images.image(&digest) {
+            io.println(format!("Deleted: {}", image.config_digest));
         }
     }
     status
@@ -519,17 +578,18 @@ fn inspect(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             continue;
         };
         let config: serde_json::Value = serde_json::from_slice(&image.config).unwrap_or_default();
-        let tags: Vec<String> = session
+        let (digests, tags): (Vec<String>, Vec<String>) = session
             .images
             .list()
             .unwrap_or_default()
             .into_iter()
             .filter(|(_, d)| *d == image.manifest_digest)
             .map(|(n, _)| n)
-            .collect();
+            .partition(|n| n.contains('@'));
         found.push(super::aws_json::object([
             ("Id", Some(image.config_digest.as_str().into())),
             ("RepoTags", Some(tags.into())),
+            ("RepoDigests", Some(digests.into())),
             ("Created", Some(image.created.clone().into())),
             ("Config", Some(config["config"].clone())),
             ("Architecture", Some(config["architecture"].clone())),

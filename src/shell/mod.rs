@@ -93,7 +93,12 @@ impl Session {
     }
 
     /// Runs one input line; returns its status (also kept as `$?`).
-    pub async fn run_line(&mut self, line: &str, stdout: &mut dyn std::io::Write, stderr: &mut dyn std::io::Write) -> i32 {
+    pub async fn run_line(
+        &mut self,
+        line: &str,
+        stdout: &mut dyn std::io::Write,
+        stderr: &mut dyn std::io::Write,
+    ) -> i32 {
         let pipelines = match parse::parse(line) {
             Ok(pipelines) => pipelines,
             Err(error) => {
@@ -226,6 +231,7 @@ impl Session {
                 }
                 0
             }
+            "ecr-lab" => self.lab_command(&args[1..], io).await,
             "true" => 0,
             "false" => 1,
             "clear" => {
@@ -251,7 +257,34 @@ impl Session {
         }
     }
 
-    /// An exported variable, else the process environment (for AWS_* settings).
+    /// `ecr-lab clock advance DURATION` / `ecr-lab clock show` on this shell's mock.
+    async fn lab_command(&mut self, args: &[String], io: &mut Io) -> i32 {
+        let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = match words.as_slice() {
+            ["clock", "advance", duration] => crate::control_client::advance_clock(&self.endpoint, duration)
+                .await
+                .map(|c| format!("lab clock is now {c}")),
+            ["clock", "show"] => {
+                crate::control_client::clock(&self.endpoint).await.map(|c| format!("lab clock is {c}"))
+            }
+            _ => {
+                io.eprintln("lab: inside the shell, `ecr-lab` knows `clock advance DURATION` and `clock show`");
+                return 2;
+            }
+        };
+        match result {
+            Ok(line) => {
+                io.println(line);
+                0
+            }
+            Err(error) => {
+                io.eprintln(format!("ecr-lab: {error:#}"));
+                1
+            }
+        }
+    }
+
+    /// A shell variable, if set and not empty.
     pub fn var(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned().filter(|v| !v.is_empty())
     }
@@ -266,6 +299,7 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   aws sts get-caller-identity        who you are
   aws configure [set|list]           the lab profile: access key, secret, region
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
+  ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
   echo, export NAME=value, unset, $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
 
 The guide's registry host 920736617090.dkr.ecr.ap-south-1.amazonaws.com reaches the mock here.

@@ -79,7 +79,10 @@ pub fn parse(line: &str) -> Result<Vec<Pipeline>, ParseError> {
                 if current.words.is_empty() && current.assignments.is_empty() {
                     return Err(syntax(symbol));
                 }
-                commands.push(std::mem::replace(&mut current, SimpleCommand { assignments: Vec::new(), words: Vec::new() }));
+                commands.push(std::mem::replace(
+                    &mut current,
+                    SimpleCommand { assignments: Vec::new(), words: Vec::new() },
+                ));
                 let then = match token {
                     Token::Pipe => continue,
                     Token::And => Join::And,
@@ -154,14 +157,19 @@ fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
                     ('|', true) => Token::Or,
                     ('|', false) => Token::Pipe,
                     ('&', true) => Token::And,
-                    ('&', false) => return Err(ParseError("background jobs (`&`) are not supported in the lab shell".into())),
+                    ('&', false) => {
+                        return Err(ParseError("background jobs (`&`) are not supported in the lab shell".into()));
+                    }
                     _ => Token::Semi,
                 });
                 i += if double && c != ';' { 2 } else { 1 };
             }
             '\'' => {
                 in_word = true;
-                let end = chars[i + 1..].iter().position(|&c| c == '\'').ok_or_else(|| ParseError("unexpected end of line while looking for matching `''".into()))?;
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&c| c == '\'')
+                    .ok_or_else(|| ParseError("unexpected end of line while looking for matching `''".into()))?;
                 let text: String = chars[i + 1..i + 1 + end].iter().collect();
                 word.push(Piece::Text(text));
                 i += end + 2;
@@ -172,7 +180,9 @@ fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(ParseError("unexpected end of line while looking for matching `\"'".into())),
+                        None => {
+                            return Err(ParseError("unexpected end of line while looking for matching `\"'".into()));
+                        }
                         Some('"') => {
                             i += 1;
                             break;
@@ -221,7 +231,10 @@ fn dollar(chars: &[char], i: usize, word: &mut Word) -> Result<usize, ParseError
             Ok(i + 2)
         }
         Some('{') => {
-            let end = chars[i + 2..].iter().position(|&c| c == '}').ok_or_else(|| ParseError("bad substitution: missing `}'".into()))?;
+            let end = chars[i + 2..]
+                .iter()
+                .position(|&c| c == '}')
+                .ok_or_else(|| ParseError("bad substitution: missing `}'".into()))?;
             word.push(Piece::Var(chars[i + 2..i + 2 + end].iter().collect()));
             Ok(i + 3 + end)
         }
@@ -288,10 +301,21 @@ mod tests {
         assert_eq!(parsed[0].then, Join::And);
         let echo = &parsed[1].commands[0].words;
         assert_eq!(echo[1], text("$HOME"));
-        assert_eq!(echo[2], vec![Piece::Text(String::new()), Piece::Var("REPO".into()), Piece::Text(":".into()), Piece::Var("TAG".into())]);
+        assert_eq!(
+            echo[2],
+            vec![
+                Piece::Text(String::new()),
+                Piece::Var("REPO".into()),
+                Piece::Text(":".into()),
+                Piece::Var("TAG".into())
+            ]
+        );
         assert_eq!(echo[3], vec![Piece::Var("?".into())]);
         let creds = parse("skopeo --creds AWS:$(aws ecr get-login-password)").unwrap();
-        assert_eq!(creds[0].commands[0].words[2], vec![Piece::Text("AWS:".into()), Piece::Command("aws ecr get-login-password".into())]);
+        assert_eq!(
+            creds[0].commands[0].words[2],
+            vec![Piece::Text("AWS:".into()), Piece::Command("aws ecr get-login-password".into())]
+        );
         let assign = parse("A=1 B=x env").unwrap();
         assert_eq!(assign[0].commands[0].assignments.len(), 2);
         assert!(parse("echo 'unterminated").is_err());

@@ -8,4 +8,5 @@ mod durability;
 mod real_clients;
 pub mod registry;
 mod sdk;
+mod shell;
 mod wire;

@@ -1,0 +1,315 @@
+//! The lab shell, scripted: the guide's cheat sheet verbatim, every documented error with its exact
+//! text, and a side-by-side run of one script through the built-in tools and through the real aws
+//! CLI and a real Docker engine, compared line for line after masking what must differ.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::common::{Ran, Served, aws_cli_available, bash, require_tool};
+
+const REGISTRY: &str = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
+
+/// Pipes `script` into `ecr-lab shell` (its own mock unless `endpoint`), in `data_dir`.
+fn shell(data_dir: &Path, endpoint: Option<&str>, script: &str) -> Ran {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.arg("shell").arg("--data-dir").arg(data_dir);
+    if let Some(endpoint) = endpoint {
+        command.arg("--endpoint").arg(endpoint);
+    }
+    let mut child = command
+        .env("ECR_LAB_HOME", data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecr-lab shell");
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn the_cheat_sheet_runs_verbatim() {
+    let data = tempfile::tempdir().unwrap();
+    let script = format!(
+        "aws sts get-caller-identity --region ap-south-1
+aws ecr create-repository --repository-name test --region ap-south-1 --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE
+aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin {REGISTRY}
+docker images
+docker tag sohelqt8797/ec2-neon-pulse:v1 {REGISTRY}/test:v1
+docker push {REGISTRY}/test:v1
+aws ecr describe-images --repository-name test --region ap-south-1
+docker rmi {REGISTRY}/test:v1
+docker pull {REGISTRY}/test:v1
+echo status $?
+"
+    );
+    let ran = shell(data.path(), None, &script);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let out = &ran.stdout;
+    // Each command is echoed after the prompt.
+    assert!(out.starts_with("lab$ aws sts get-caller-identity --region ap-south-1\n{\n    \"UserId\": \"AIDAECRLABLEARNER0001\",\n    \"Account\": \"920736617090\",\n    \"Arn\": \"arn:aws:iam::920736617090:user/lab-learner\"\n}\n"), "{out}");
+    assert!(
+        out.contains(
+            "\"repositoryUri\": \"920736617090.dkr.ecr.ap-south-1.amazonaws.com/test\",\n        \"createdAt\": "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("\"imageTagMutability\": \"IMMUTABLE\",\n        \"imageScanningConfiguration\": {\n            \"scanOnPush\": true\n        },"), "{out}");
+    assert!(out.contains(&format!("--password-stdin {REGISTRY}\nLogin Succeeded\n")), "{out}");
+    assert!(out.contains("REPOSITORY                   TAG       IMAGE ID       CREATED         SIZE\nsohelqt8797/ec2-neon-pulse   v1        "), "{out}");
+    let push = format!(
+        "The push refers to repository [{REGISTRY}/test]\n8e737de9e262: Preparing\n9e22aa68ef2a: Preparing\n8e737de9e262: Pushed\n9e22aa68ef2a: Pushed\nv1: digest: sha256:091e1c9b9448b2fa264aa532a6a1cec8e9fa8d77ec2d77c623184a03c1ccddfa size: "
+    );
+    assert!(out.contains(&push), "{out}");
+    assert!(out.contains("\"imageDigest\": \"sha256:091e1c9b9448b2fa264aa532a6a1cec8e9fa8d77ec2d77c623184a03c1ccddfa\",\n            \"imageTags\": [\n                \"v1\"\n            ],"), "{out}");
+    assert!(out.contains(&format!("Untagged: {REGISTRY}/test:v1\nUntagged: {REGISTRY}/test@sha256:091e1c9b")), "{out}");
+    assert!(out.contains(&format!("v1: Pulling from test\nDigest: sha256:091e1c9b9448b2fa264aa532a6a1cec8e9fa8d77ec2d77c623184a03c1ccddfa\nStatus: Downloaded newer image for {REGISTRY}/test:v1\n{REGISTRY}/test:v1\n")), "{out}");
+    assert!(out.ends_with("lab$ echo status $?\nstatus 0\n"), "{out}");
+    assert!(ran.stderr.starts_with("\nWARNING! Your credentials are stored unencrypted in '"), "{}", ran.stderr);
+}
+
+#[test]
+fn every_documented_error_with_its_exact_text() {
+    let data = tempfile::tempdir().unwrap();
+    // One command per run, so each error's stderr and status are its own; the data dir carries state.
+    let run = |line: &str| shell(data.path(), None, &format!("{line}\n"));
+    let fails = |line: &str, stderr: &str, code: i32| {
+        let ran = run(line);
+        assert_eq!(ran.stderr, stderr, "{line}");
+        assert_eq!(ran.code, code, "{line}");
+        ran
+    };
+    run("aws ecr create-repository --repository-name test");
+    run(&format!("docker tag sohelqt8797/ec2-neon-pulse:v1 {REGISTRY}/test:v1"));
+
+    // missing-login
+    let ran = fails(&format!("docker push {REGISTRY}/test:v1"), "no basic auth credentials\n", 1);
+    assert!(ran.stdout.ends_with("8e737de9e262: Preparing\n9e22aa68ef2a: Preparing\n"), "{}", ran.stdout);
+    run(&format!("aws ecr get-login-password | docker login --username AWS --password-stdin {REGISTRY}"));
+    // untagged-image
+    fails(
+        &format!("docker push {REGISTRY}/test:v2"),
+        &format!("An image does not exist locally with the tag: {REGISTRY}/test\n"),
+        1,
+    );
+    // missing-repo
+    run(&format!("docker tag sohelqt8797/ec2-neon-pulse:v1 {REGISTRY}/nope:v1"));
+    fails(
+        &format!("docker push {REGISTRY}/nope:v1"),
+        "name unknown: The repository with name 'nope' does not exist in the registry with id '920736617090'\n",
+        1,
+    );
+    fails(
+        "aws ecr describe-images --repository-name nope",
+        "\nAn error occurred (RepositoryNotFoundException) when calling the DescribeImages operation: The repository with name 'nope' does not exist in the registry with id '920736617090'\n",
+        255,
+    );
+    // immutable-overwrite
+    run("aws ecr create-repository --repository-name frozen --image-tag-mutability IMMUTABLE");
+    run(&format!("docker tag sohelqt8797/ec2-neon-pulse:v1 {REGISTRY}/frozen:v1 && docker push {REGISTRY}/frozen:v1"));
+    fails(
+        "aws ecr put-image --repository-name frozen --image-tag v1 --image-manifest '{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"size\":2},\"layers\":[]}'",
+        "\nAn error occurred (LayersNotFoundException) when calling the PutImage operation: Layers with digests '[sha256:0000000000000000000000000000000000000000000000000000000000000000]' required for pushing image into repository with name 'frozen' in the registry with id '920736617090' do not exist\n",
+        255,
+    );
+    // expired-credentials
+    fails(
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x aws ecr get-login-password --region ap-south-1",
+        "\nAn error occurred (UnrecognizedClientException) when calling the GetAuthorizationToken operation: The security token included in the request is invalid.\n",
+        255,
+    );
+    // and the fix: aws configure with the lab's key
+    let configured = run(
+        "printf 'AKIAECRLABDEFAULT001\\necrlab/Mock+Secret+Key+Only+For+The+Lab00\\nap-south-1\\njson\\n' | aws configure",
+    );
+    assert_eq!(configured.code, 0, "{}", configured.stderr);
+    // expired-login
+    run("ecr-lab clock advance 13h");
+    fails(
+        &format!("docker push {REGISTRY}/test:v1"),
+        "denied: Your authorization token has expired. Reauthenticate and try again.\n",
+        1,
+    );
+    // wrong-region: a token for ap-south-1 is refused by the us-east-1 registry.
+    let ran = fails(
+        "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin 920736617090.dkr.ecr.us-east-1.amazonaws.com",
+        "Error response from daemon: login attempt to https://920736617090.dkr.ecr.us-east-1.amazonaws.com/v2/ failed with status: 400 Bad Request\n",
+        1,
+    );
+    assert!(!ran.stdout.contains("Login Succeeded"));
+    // Usage errors are the tools' own, not a panic.
+    let ran = run("aws ecr describe-images");
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr.ends_with("aws: error: the following arguments are required: --repository-name\n"),
+        "{}",
+        ran.stderr
+    );
+    let ran = run("aws ecr describe-repositories --bogus");
+    assert_eq!((ran.code, ran.stderr.ends_with("\nUnknown options: --bogus\n")), (255, true), "{}", ran.stderr);
+    fails(
+        "docker frobnicate",
+        "docker: unknown command: docker frobnicate\n\nRun 'docker --help' for more information\n",
+        1,
+    );
+    fails("docker tag nothere:v1 x:v1", "Error response from daemon: No such image: nothere:v1\n", 1);
+    fails("frobnicate", "lab: frobnicate: command not found (try `help`)\n", 127);
+}
+
+/// The side-by-side fidelity test: one script, built-in tools vs the real aws CLI and docker engine,
+/// each against its own fresh mock; outputs must match after masking times, digests, sizes, hosts.
+#[test]
+fn built_in_tools_match_the_real_ones_line_for_line() {
+    let docker = || {
+        Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !aws_cli_available() || !require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", docker) {
+        return;
+    }
+    let script = [
+        "aws ecr create-repository --repository-name test --region ap-south-1",
+        "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin $HOST",
+        "docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/test:v1",
+        "docker push $HOST/test:v1",
+        "aws ecr describe-repositories --region ap-south-1",
+        "aws ecr list-images --repository-name test --region ap-south-1",
+        "docker push $HOST/missing:v1",
+        "docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/nope:v1",
+        "docker push $HOST/nope:v1",
+        "aws ecr describe-images --repository-name nope --region ap-south-1",
+        "aws ecr create-repository --repository-name Bad_Name",
+        "aws ecr create-repository --repository-name test",
+        "docker rmi $HOST/test:v1",
+        "docker pull $HOST/test:v1",
+        "docker pull $HOST/test:nope",
+        "docker logout $HOST",
+        "docker push $HOST/test:v1",
+        "aws ecr describe-images --repository-name",
+    ];
+
+    // The real tools, in bash, against `ecr-lab serve`.
+    let real_home = tempfile::tempdir().unwrap();
+    let real_server = Served::start(real_home.path(), &["--ephemeral"]);
+    let real_host = real_server.url.trim_start_matches("http://").to_owned();
+    let docker_config = real_home.path().join("docker-config");
+    std::fs::create_dir_all(&docker_config).unwrap();
+    let prelude = format!(
+        "eval \"$(ecr-lab env --endpoint {})\"\nexport DOCKER_CONFIG={}\nHOST={real_host}\n",
+        real_server.url,
+        docker_config.display()
+    );
+    let loaded = bash(&format!("{prelude}ecr-lab sample-image --load"), real_home.path());
+    assert_eq!(loaded.code, 0, "{}", loaded.stderr);
+
+    // The built-in tools, in `ecr-lab shell` against another `ecr-lab serve`.
+    let lab_home = tempfile::tempdir().unwrap();
+    let lab_server = Served::start(lab_home.path(), &["--ephemeral"]);
+    let lab_host = lab_server.url.trim_start_matches("http://").to_owned();
+    let shell_data = lab_home.path().join("shell");
+
+    let mut differences = Vec::new();
+    for line in script {
+        let real = bash(&format!("{prelude}{line}"), real_home.path());
+        let built_in = shell(&shell_data, Some(&lab_server.url), &format!("HOST={lab_host}\n{line}\n"));
+        let built_in_out = built_in.stdout.lines().skip(2).map(|l| format!("{l}\n")).collect::<String>();
+        let pairs = [
+            ("stdout", mask(&real.stdout, &real_host), mask(&built_in_out, &lab_host)),
+            ("stderr", mask(&real.stderr, &real_host), mask(&built_in.stderr, &lab_host)),
+            ("status", real.code.to_string(), built_in.code.to_string()),
+        ];
+        for (what, expected, got) in pairs {
+            if expected != got {
+                differences.push(format!("`{line}` {what}:\n--- real\n{expected:?}\n--- built-in\n{got:?}"));
+            }
+        }
+    }
+    let _ = bash(&format!("{prelude}docker rmi -f $HOST/test:v1 $HOST/nope:v1 > /dev/null 2>&1"), real_home.path());
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// What must differ between two runs: times, digests and sizes of re-compressed layers, the
+/// registry's port, the docker config path.
+fn mask(text: &str, host: &str) -> String {
+    let mut masked = text.replace(host, "<HOST>");
+    masked = replace_after(&masked, "sha256:", 64, "<DIGEST>");
+    for key in ["\"createdAt\": ", "\"imagePushedAt\": ", "\"expiresAt\": ", "\"imageSizeInBytes\": ", " size: "] {
+        masked = replace_number_after(&masked, key);
+    }
+    masked = replace_quoted_after(&masked, "stored unencrypted in '");
+    sort_layer_statuses(&masked)
+}
+
+/// docker pushes layers concurrently, so the order of their `Pushed` lines varies from run to run:
+/// sort each run of such lines.
+fn sort_layer_statuses(text: &str) -> String {
+    let is_status = |line: &str| {
+        line.len() > 14
+            && line.as_bytes()[12] == b':'
+            && line[..12].bytes().all(|b| b.is_ascii_hexdigit())
+            && !line.ends_with(": Preparing")
+    };
+    let mut lines: Vec<&str> = text.lines().collect();
+    let mut start = 0;
+    while start < lines.len() {
+        let end = start + lines[start..].iter().take_while(|l| is_status(l)).count();
+        lines[start..end].sort_unstable();
+        start = end.max(start + 1);
+    }
+    let mut out = lines.join("\n");
+    if text.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+fn replace_after(text: &str, marker: &str, length: usize, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        let tail = &rest[i + marker.len()..];
+        let hex = tail.chars().take(length).take_while(|c| c.is_ascii_hexdigit()).count();
+        if hex == length {
+            out.push_str(with);
+            rest = &tail[length..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_number_after(text: &str, marker: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        let tail = &rest[i + marker.len()..];
+        let digits = tail.chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
+        out.push_str(if digits > 0 { "<N>" } else { "" });
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn replace_quoted_after(text: &str, marker: &str) -> String {
+    match text.find(marker) {
+        Some(i) => {
+            let tail = &text[i + marker.len()..];
+            let end = tail.find('\'').unwrap_or(tail.len());
+            format!("{}{marker}<PATH>{}", &text[..i], &tail[end..])
+        }
+        None => text.to_owned(),
+    }
+}
