@@ -1050,6 +1050,8 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
     };
     match args.first().map(String::as_str) {
         None => {
+            // Answers come from a pipe, or, at the interactive prompt, from the terminal.
+            let ask_terminal = io.stdin.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stdin());
             let input = String::from_utf8_lossy(&io.stdin).into_owned();
             let mut answers = input.lines();
             let prompts = [
@@ -1066,13 +1068,25 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
                         v.clone()
                     }
                 });
-                io.out
-                    .extend_from_slice(format!("{label} [{}]: ", current.unwrap_or_else(|| "None".into())).as_bytes());
-                if let Some(answer) = answers.next().map(str::trim).filter(|a| !a.is_empty()) {
-                    profile.insert(key.to_owned(), answer.to_owned());
+                let prompt = format!("{label} [{}]: ", current.unwrap_or_else(|| "None".into()));
+                let answer = if ask_terminal {
+                    use std::io::Write as _;
+                    print!("{prompt}");
+                    let _ = std::io::stdout().flush();
+                    let mut line = String::new();
+                    let _ = std::io::stdin().read_line(&mut line);
+                    line
+                } else {
+                    io.out.extend_from_slice(prompt.as_bytes());
+                    answers.next().unwrap_or_default().to_owned()
+                };
+                if !answer.trim().is_empty() {
+                    profile.insert(key.to_owned(), answer.trim().to_owned());
                 }
             }
-            io.out.push(b'\n');
+            if !ask_terminal {
+                io.out.push(b'\n');
+            }
             save(&profile)?;
             Ok(None)
         }

@@ -17,7 +17,7 @@ use mock_registry::Lab;
 
 use crate::images::ImageStore;
 use crate::registry_client::RegistryClient;
-use parse::{Join, Piece, SimpleCommand, Word};
+use parse::{Join, Piece, Redirect, SimpleCommand, Word};
 
 pub const PROMPT: &str = "lab$ ";
 
@@ -137,6 +137,10 @@ impl Session {
         for (n, command) in commands.iter().enumerate() {
             let mut io = Io { stdin: std::mem::take(&mut input), out: Vec::new(), err: Vec::new() };
             status = self.run_command(command, &mut io).await;
+            if let Err(message) = self.redirect(command, &mut io).await {
+                io.err.extend_from_slice(message.as_bytes());
+                status = 1;
+            }
             let _ = stderr.write_all(&io.err);
             if n + 1 == commands.len() {
                 let _ = stdout.write_all(&io.out);
@@ -147,6 +151,45 @@ impl Session {
         let _ = stdout.flush();
         let _ = stderr.flush();
         status
+    }
+
+    /// Applies a command's redirections to what it wrote.
+    async fn redirect(&mut self, command: &SimpleCommand, io: &mut Io) -> Result<(), String> {
+        for (kind, target) in &command.redirects {
+            let path = match target {
+                Some(word) => Some(self.expand(word).await),
+                None => None,
+            };
+            let (data, append) = match kind {
+                Redirect::ErrToOut => {
+                    let err = std::mem::take(&mut io.err);
+                    io.out.extend_from_slice(&err);
+                    continue;
+                }
+                Redirect::Out => (std::mem::take(&mut io.out), false),
+                Redirect::Append => (std::mem::take(&mut io.out), true),
+                Redirect::Err => (std::mem::take(&mut io.err), false),
+                Redirect::ErrAppend => (std::mem::take(&mut io.err), true),
+                Redirect::Both => {
+                    let mut both = std::mem::take(&mut io.out);
+                    both.extend_from_slice(&std::mem::take(&mut io.err));
+                    (both, false)
+                }
+            };
+            let path = path.unwrap_or_default();
+            if path == "/dev/null" {
+                continue;
+            }
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(&path)
+                .and_then(|mut file| file.write_all(&data));
+            written.map_err(|e| format!("lab: {path}: {e}\n"))?;
+        }
+        Ok(())
     }
 
     async fn expand(&mut self, word: &Word) -> String {

@@ -1,6 +1,7 @@
 //! The lab shell's grammar: a small, bash-compatible subset. Words with '…' and "…" quoting and `\`
 //! escapes, `$VAR`, `${VAR}`, `$?` and `$(…)`, pipelines joined by `|`, lists joined by `&&`, `||`
-//! and `;`, `#` comments, and `NAME=value` words before a command.
+//! and `;`, `#` comments, `NAME=value` words before a command, and output redirections
+//! (`>`, `>>`, `2>`, `2>>`, `&>`, `2>&1`).
 
 /// One piece of a word, before expansion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,11 +16,29 @@ pub enum Piece {
 /// A word: pieces that expand and join into one argument.
 pub type Word = Vec<Piece>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redirect {
+    /// `> FILE`
+    Out,
+    /// `>> FILE`
+    Append,
+    /// `2> FILE`
+    Err,
+    /// `2>> FILE`
+    ErrAppend,
+    /// `&> FILE`
+    Both,
+    /// `2>&1`
+    ErrToOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SimpleCommand {
     /// `NAME=value` words before the command.
     pub assignments: Vec<(String, Word)>,
     pub words: Vec<Word>,
+    /// In order; the word is the target file (none for `2>&1`).
+    pub redirects: Vec<(Redirect, Option<Word>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +68,7 @@ enum Token {
     And,
     Or,
     Semi,
+    Redirect(Redirect),
 }
 
 /// Parses one input line.
@@ -56,10 +76,16 @@ pub fn parse(line: &str) -> Result<Vec<Pipeline>, ParseError> {
     let tokens = tokenize(line)?;
     let mut pipelines = Vec::new();
     let mut commands = Vec::new();
-    let mut current = SimpleCommand { assignments: Vec::new(), words: Vec::new() };
+    let mut current = SimpleCommand::default();
     let syntax = |near: &str| ParseError(format!("syntax error near unexpected token `{near}'"));
-    for token in tokens {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
         match token {
+            Token::Redirect(Redirect::ErrToOut) => current.redirects.push((Redirect::ErrToOut, None)),
+            Token::Redirect(kind) => match tokens.next() {
+                Some(Token::Word(target)) => current.redirects.push((kind, Some(target))),
+                _ => return Err(syntax("newline")),
+            },
             Token::Word(word) => {
                 if current.words.is_empty()
                     && let Some((name, value)) = assignment(&word)
@@ -79,10 +105,7 @@ pub fn parse(line: &str) -> Result<Vec<Pipeline>, ParseError> {
                 if current.words.is_empty() && current.assignments.is_empty() {
                     return Err(syntax(symbol));
                 }
-                commands.push(std::mem::replace(
-                    &mut current,
-                    SimpleCommand { assignments: Vec::new(), words: Vec::new() },
-                ));
+                commands.push(std::mem::take(&mut current));
                 let then = match token {
                     Token::Pipe => continue,
                     Token::And => Join::And,
@@ -150,6 +173,29 @@ fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
                 i += 1;
             }
             '#' if !in_word => break,
+            '>' => {
+                end_word!();
+                let append = chars.get(i + 1) == Some(&'>');
+                tokens.push(Token::Redirect(if append { Redirect::Append } else { Redirect::Out }));
+                i += if append { 2 } else { 1 };
+            }
+            '2' if !in_word && chars.get(i + 1) == Some(&'>') => {
+                let rest: String = chars[i..].iter().take(4).collect();
+                let (kind, len) = if rest.starts_with("2>&1") {
+                    (Redirect::ErrToOut, 4)
+                } else if rest.starts_with("2>>") {
+                    (Redirect::ErrAppend, 3)
+                } else {
+                    (Redirect::Err, 2)
+                };
+                tokens.push(Token::Redirect(kind));
+                i += len;
+            }
+            '&' if chars.get(i + 1) == Some(&'>') => {
+                end_word!();
+                tokens.push(Token::Redirect(Redirect::Both));
+                i += 2;
+            }
             '|' | '&' | ';' => {
                 end_word!();
                 let double = chars.get(i + 1) == Some(&c);
@@ -321,5 +367,10 @@ mod tests {
         assert!(parse("echo 'unterminated").is_err());
         assert!(parse("| docker").is_err());
         assert!(parse("echo a &&").is_err());
+        let redirected = parse("aws ecr create-repository --repository-name test > /dev/null 2>&1").unwrap();
+        let command = &redirected[0].commands[0];
+        assert_eq!(command.words.len(), 5);
+        assert_eq!(command.redirects, vec![(Redirect::Out, Some(text("/dev/null"))), (Redirect::ErrToOut, None)]);
+        assert!(parse("echo >").is_err());
     }
 }
