@@ -250,6 +250,32 @@ fn tag(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     }
 }
 
+/// docker's per-layer lines: on a terminal each layer has one line, rewritten in place as its state
+/// changes; otherwise every state is a new line.
+struct Progress {
+    ids: Vec<String>,
+}
+
+impl Progress {
+    fn start(ids: Vec<String>, first: &str, io: &mut Io) -> Self {
+        for id in &ids {
+            io.println(format!("{id}: {first}"));
+        }
+        Self { ids }
+    }
+
+    fn update(&self, id: &str, status: &str, io: &mut Io) {
+        let line = format!("{id}: {status}");
+        match self.ids.iter().position(|i| i == id) {
+            Some(index) if io.tty => {
+                let up = self.ids.len() - index;
+                io.out.extend_from_slice(format!("\x1b[{up}A\r\x1b[2K{line}\x1b[{up}B\r").as_bytes());
+            }
+            _ => io.println(line),
+        }
+    }
+}
+
 fn short(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
@@ -284,9 +310,7 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     };
     // docker names layers by their diff id, top layer first.
     let ids: Vec<String> = image.diff_ids.iter().rev().map(|d| short(d).to_owned()).collect();
-    for id in &ids {
-        io.println(format!("{id}: Preparing"));
-    }
+    let progress = Progress::start(ids.clone(), "Preparing", io);
     if !reachable(session, &host) {
         io.eprintln(unreachable_error(&host));
         return 1;
@@ -294,7 +318,7 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     let auth = credentials(session, &host);
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
     let tag = reference.tag.as_deref().unwrap_or("latest");
-    match push_image(session, &target, &image, &ids, tag, io).await {
+    match push_image(session, &target, &image, &progress, tag, io).await {
         Ok(()) => {
             remember_repo_digest(session, &reference, &image.manifest_digest);
             io.println(format!("{tag}: digest: {} size: {}", image.manifest_digest, image.manifest.len()));
@@ -311,20 +335,20 @@ async fn push_image(
     session: &Session,
     target: &Target<'_>,
     image: &LocalImage,
-    ids: &[String],
+    progress: &Progress,
     tag: &str,
     io: &mut Io,
 ) -> Result<(), RegistryError> {
     session.registry.ping(target).await?;
     // Layers in the order their ids were printed (top first), then the config, then the manifest.
-    for ((digest, _, _), id) in image.layers.iter().rev().zip(ids) {
+    for ((digest, _, _), id) in image.layers.iter().rev().zip(&progress.ids) {
         if session.registry.blob_exists(target, digest).await? {
-            io.println(format!("{id}: Layer already exists"));
+            progress.update(id, "Layer already exists", io);
             continue;
         }
         let bytes = session.images.blob(digest).map_err(|e| RegistryError::Unreachable(e.to_string()))?;
         session.registry.upload_blob(target, digest, bytes).await?;
-        io.println(format!("{id}: Pushed"));
+        progress.update(id, "Pushed", io);
     }
     if !session.registry.blob_exists(target, &image.config_digest).await? {
         session.registry.upload_blob(target, &image.config_digest, image.config.clone()).await?;
@@ -398,17 +422,26 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         descriptors.push(config);
     }
     let layer_count = layers.len();
-    for (n, blob) in descriptors.iter().enumerate() {
-        let is_layer = n < layer_count;
-        let id = short(blob.as_str()).to_owned();
-        if session.images.has_blob(blob) {
-            if is_layer && !config_present {
+    // docker's order: every layer's first line, then downloads, then extraction in order.
+    let ids: Vec<String> = descriptors[..layer_count].iter().map(|d| short(d.as_str()).to_owned()).collect();
+    let mut progress = None;
+    if !config_present {
+        let fetch: Vec<String> = ids
+            .iter()
+            .zip(&descriptors)
+            .filter(|(_, d)| !session.images.has_blob(d))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for (id, blob) in ids.iter().zip(&descriptors) {
+            if session.images.has_blob(blob) {
                 io.println(format!("{id}: Already exists"));
             }
-            continue;
         }
-        if is_layer {
-            io.println(format!("{id}: Pulling fs layer"));
+        progress = Some(Progress::start(fetch, "Pulling fs layer", io));
+    }
+    for (n, blob) in descriptors.iter().enumerate() {
+        if session.images.has_blob(blob) {
+            continue;
         }
         let bytes = match session.registry.get_blob(&target, blob).await {
             Ok(bytes) => bytes,
@@ -420,10 +453,14 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         if let Err(e) = session.images.put_blob(&bytes) {
             return daemon(io, e.to_string());
         }
-        if is_layer {
-            io.println(format!("{id}: Verifying Checksum"));
-            io.println(format!("{id}: Download complete"));
-            io.println(format!("{id}: Pull complete"));
+        if let (Some(progress), true) = (&progress, n < layer_count) {
+            progress.update(&ids[n], "Verifying Checksum", io);
+            progress.update(&ids[n], "Download complete", io);
+        }
+    }
+    if let Some(progress) = &progress {
+        for id in &progress.ids {
+            progress.update(id, "Pull complete", io);
         }
     }
     if let Err(e) = session.images.put_blob(&manifest).and_then(|_| session.images.set(&reference, &digest)) {

@@ -26,6 +26,8 @@ pub struct Io {
     pub stdin: Vec<u8>,
     pub out: Vec<u8>,
     pub err: Vec<u8>,
+    /// Whether what the command writes goes to a terminal (docker then updates progress lines in place).
+    pub tty: bool,
 }
 
 impl Io {
@@ -51,6 +53,8 @@ pub struct Session {
     pub registry: RegistryClient,
     /// Set by `exit`.
     pub exit: Option<i32>,
+    /// Whether the shell's own output is a terminal.
+    pub stdout_is_terminal: bool,
     /// The in-process mock, when this shell runs its own.
     _mock: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -88,6 +92,7 @@ impl Session {
             last_status: 0,
             images,
             exit: None,
+            stdout_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             _mock: mock,
         })
     }
@@ -135,7 +140,11 @@ impl Session {
         let mut input = Vec::new();
         let mut status = 0;
         for (n, command) in commands.iter().enumerate() {
-            let mut io = Io { stdin: std::mem::take(&mut input), out: Vec::new(), err: Vec::new() };
+            let last = n + 1 == commands.len();
+            let redirected =
+                command.redirects.iter().any(|(kind, _)| !matches!(kind, Redirect::Err | Redirect::ErrAppend));
+            let tty = last && !redirected && self.stdout_is_terminal;
+            let mut io = Io { stdin: std::mem::take(&mut input), out: Vec::new(), err: Vec::new(), tty };
             status = self.run_command(command, &mut io).await;
             if let Err(message) = self.redirect(command, &mut io).await {
                 io.err.extend_from_slice(message.as_bytes());
