@@ -56,6 +56,50 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Run a lesson interactively (resumes where you left off).
+    ///
+    /// Each stage shows its goal and commands, then opens the lab shell; the stage's checks run after
+    /// every command and the stage advances by itself when they pass. Type `?` for hints, the
+    /// solution, skipping and quitting.
+    Start {
+        /// A lesson id or file name (default: the first unfinished lesson).
+        lesson: Option<String>,
+        /// Run lessons from this folder instead of the bundled course.
+        #[arg(long)]
+        lessons: Option<PathBuf>,
+        /// Start the lesson over.
+        #[arg(long)]
+        restart: bool,
+        /// Use a running `ecr-lab serve` instead of the lab's own mock.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Where the lab keeps its state [default: the user's data directory, ecr-lab/shell].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// List the lessons with your progress.
+    List {
+        #[arg(long)]
+        lessons: Option<PathBuf>,
+    },
+    /// Check lesson files: every problem as `path:line:col: LABnnn message`, exit 1 if any.
+    Lint {
+        /// Lesson files or folders [default: the bundled course].
+        paths: Vec<PathBuf>,
+    },
+    /// Self-test lessons: checks fail before each solution and pass after it, faults meet their
+    /// documented errors. Exit 1 on any failure.
+    Verify {
+        /// `mock` (the only backend so far).
+        #[arg(long, default_value = "mock")]
+        backend: String,
+        #[arg(long)]
+        lessons: Option<PathBuf>,
+        /// Lesson ids or files [default: all].
+        names: Vec<String>,
+    },
+    /// Show a transcript of a lesson run (from the transcripts folder of the lab's data directory).
+    Replay { file: PathBuf },
     /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock.
     ///
     /// With no options it runs a mock of its own (state in the data directory). On a terminal it

@@ -46,3 +46,15 @@ pub async fn advance_clock(endpoint: &str, duration: &str) -> Result<String> {
 pub async fn clock(endpoint: &str) -> Result<String> {
     Ok(describe(&call(hyper::Method::GET, format!("{endpoint}/_lab/clock"), None).await?))
 }
+
+/// The mock's request log after sequence number `since`.
+pub async fn requests(endpoint: &str, since: u64) -> Result<Vec<serde_json::Value>> {
+    let value = call(hyper::Method::GET, format!("{endpoint}/_lab/requests?since={since}"), None).await?;
+    Ok(value.as_array().cloned().unwrap_or_default())
+}
+
+/// The lab clock, epoch seconds.
+pub async fn clock_seconds(endpoint: &str) -> Result<f64> {
+    let value = call(hyper::Method::GET, format!("{endpoint}/_lab/clock"), None).await?;
+    Ok(value.get("now").and_then(|n| n.as_f64()).unwrap_or(0.0))
+}

@@ -1,6 +1,6 @@
 //! The built-in docker's local images: an OCI image layout in the lab's data directory
 //! (`blobs/sha256/<hex>`, `index.json` naming each reference in `org.opencontainers.image.ref.name`),
-//! preloaded with the guide's sample image the first time it is opened.
+//! preloaded with the guide's sample image (and its v2) the first time it is opened.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -59,13 +59,15 @@ impl ImageStore {
         if !root.join("index.json").exists() {
             std::fs::write(root.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#)?;
             store.write_index(&[])?;
-            let image = sample::build();
-            store.put_blob(&image.config)?;
-            for layer in &image.layers {
-                store.put_blob(&layer.gzip)?;
+            for (version, reference) in [("v2", sample::REFERENCE_V2), ("v1", sample::REFERENCE)] {
+                let image = sample::build_version(version);
+                store.put_blob(&image.config)?;
+                for layer in &image.layers {
+                    store.put_blob(&layer.gzip)?;
+                }
+                let digest = store.put_blob(&image.manifest)?;
+                store.set(&Reference::parse(reference).expect("the sample references parse"), &digest)?;
             }
-            let digest = store.put_blob(&image.manifest)?;
-            store.set(&Reference::parse(sample::REFERENCE).expect("the sample reference parses"), &digest)?;
         }
         Ok(store)
     }
@@ -247,7 +249,7 @@ mod tests {
         assert_eq!(image.unpacked_size, 2865, "docker images shows 2.87kB for the sample");
         let tagged = Reference::parse("127.0.0.1:5000/test:v1").unwrap();
         store.set(&tagged, &digest).unwrap();
-        assert_eq!(store.list().unwrap().len(), 2);
+        assert_eq!(store.list().unwrap().len(), 3, "v1, v2 and the new tag");
         assert_eq!(store.remove(&tagged).unwrap(), Some((digest, true)));
     }
 }

@@ -3,11 +3,14 @@
 mod cli;
 mod control_client;
 mod images;
+mod lesson;
 mod paths;
 mod reference;
 mod registry_client;
+mod runner;
 mod sample;
 mod shell;
+mod ui;
 
 use std::io::Write;
 
@@ -47,6 +50,52 @@ async fn run(cli: cli::Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
+        Some(Command::Lint { paths }) => lint(&paths),
+        Some(Command::Verify { backend, lessons, names }) => {
+            if backend != "mock" {
+                anyhow::bail!("--backend {backend}: only the mock backend exists so far (real AWS is being built)");
+            }
+            let lessons = runner::load(lessons.as_deref(), &names)?;
+            let work = tempfile::Builder::new().prefix("ecr-lab-verify-").tempdir()?;
+            let problems = runner::verify(&lessons, work.path()).await?;
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            if !problems.is_empty() {
+                anyhow::bail!("{} problem(s) in the lessons", problems.len());
+            }
+            Ok(())
+        }
+        Some(Command::List { lessons }) => {
+            let lessons = runner::load(lessons.as_deref(), &[])?;
+            let progress = runner::Progress::load(&runner::progress_path(&paths::home()?));
+            runner::list(&lessons, &progress);
+            Ok(())
+        }
+        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir }) => {
+            let all = runner::load(lessons.as_deref(), &[])?;
+            let progress_path = runner::progress_path(&paths::home()?);
+            let mut progress = runner::Progress::load(&progress_path);
+            let chosen = match lesson {
+                Some(name) => runner::load(lessons.as_deref(), &[name])?.remove(0),
+                None => all
+                    .iter()
+                    .find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id())))
+                    .or(all.first())
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("there are no lessons"))?,
+            };
+            if restart {
+                progress.reset(&chosen.id());
+            }
+            let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+            let data_dir = match data_dir {
+                Some(dir) => dir,
+                None => paths::home()?.join("shell"),
+            };
+            runner::start(&chosen, &data_dir, endpoint, &mut progress, &progress_path).await
+        }
+        Some(Command::Replay { file }) => runner::transcript::replay(&file, &mut std::io::stdout()),
         Some(Command::Shell { endpoint, data_dir }) => {
             let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
             let data_dir = match data_dir {
@@ -148,6 +197,36 @@ fn sample_image(load: bool, output: Option<std::path::PathBuf>) -> Result<()> {
             println!("layer:  {} ({} bytes compressed)", layer.digest, layer.gzip.len());
         }
     }
+    Ok(())
+}
+
+fn lint(paths: &[std::path::PathBuf]) -> Result<()> {
+    let sources = if paths.is_empty() {
+        lesson::sources(None)?
+    } else {
+        let mut sources = Vec::new();
+        for path in paths {
+            if path.is_dir() {
+                sources.extend(lesson::sources(Some(path)).with_context(|| format!("reading {}", path.display()))?);
+            } else {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                sources.push(lesson::Source { path: path.clone(), text });
+            }
+        }
+        sources
+    };
+    let mut count = 0;
+    for source in &sources {
+        let lesson = lesson::parse(source);
+        for problem in lesson::lint::lint(&lesson) {
+            println!("{}", lesson::lint::format(&source.path, &problem));
+            count += 1;
+        }
+    }
+    if count > 0 {
+        anyhow::bail!("{count} problem(s) in {} lesson file(s)", sources.len());
+    }
+    println!("{} lesson file(s), no problems", sources.len());
     Ok(())
 }
 

@@ -10,6 +10,8 @@ use mock_registry::types::Digest;
 use serde::Serialize;
 
 pub const REFERENCE: &str = "sohelqt8797/ec2-neon-pulse:v1";
+/// A second version of the page (a different image), for lessons that push a change.
+pub const REFERENCE_V2: &str = "sohelqt8797/ec2-neon-pulse:v2";
 pub const REPOSITORY: &str = "sohelqt8797/ec2-neon-pulse";
 pub const TAG: &str = "v1";
 
@@ -72,6 +74,11 @@ impl SampleImage {
 
 /// Builds the sample image.
 pub fn build() -> SampleImage {
+    build_version("v1")
+}
+
+/// Builds `v1` (the guide's image) or `v2` (the same page, marked version 2).
+pub fn build_version(version: &str) -> SampleImage {
     let base = layer(&[
         Entry::dir("etc"),
         Entry::file("etc/os-release", OS_RELEASE.into()),
@@ -89,7 +96,7 @@ pub fn build() -> SampleImage {
         Entry::dir("usr/share"),
         Entry::dir("usr/share/nginx"),
         Entry::dir("usr/share/nginx/html"),
-        Entry::file("usr/share/nginx/html/index.html", INDEX_HTML.into()),
+        Entry::file("usr/share/nginx/html/index.html", index_html(version).into_bytes()),
     ]);
     let layers = vec![base, site];
     let config = serde_json::to_vec(&ImageConfig {
@@ -104,7 +111,7 @@ pub fn build() -> SampleImage {
             labels: [
                 ("org.opencontainers.image.title", "ec2-neon-pulse"),
                 ("org.opencontainers.image.description", "The ECR seminar guide's sample web page, built by ecr-lab"),
-                ("org.opencontainers.image.version", "v1"),
+                ("org.opencontainers.image.version", if version == "v1" { "v1" } else { "v2" }),
                 ("org.opencontainers.image.created", CREATED),
             ]
             .into_iter()
@@ -276,6 +283,13 @@ fn dpkg_status() -> String {
 }
 
 const NGINX_CONF: &str = "server {\n    listen 80;\n    root /usr/share/nginx/html;\n    index index.html;\n}\n";
+
+fn index_html(version: &str) -> String {
+    match version {
+        "v1" => INDEX_HTML.to_owned(),
+        other => INDEX_HTML.replace("<h1>EC2 Neon Pulse</h1>", &format!("<h1>EC2 Neon Pulse {other}</h1>")),
+    }
+}
 
 const INDEX_HTML: &str = r#"<!doctype html>
 <html lang="en">

@@ -347,16 +347,29 @@ fn write_profile(session: &Session, values: &BTreeMap<String, String>) -> std::i
 }
 
 fn client(session: &Session, invocation: &Invocation) -> aws_sdk_ecr::Client {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     let resolved = resolve(session, invocation);
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
     let credentials =
         aws_credential_types::Credentials::new(resolved.key, resolved.secret, resolved.token, None, "ecr-lab-shell");
+    build_client(&endpoint, &resolved.region, credentials)
+}
+
+/// A client with the lab's default key.
+pub fn lab_client(endpoint: &str, region: &str) -> aws_sdk_ecr::Client {
+    use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+    let credentials =
+        aws_credential_types::Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "ecr-lab");
+    build_client(endpoint, region, credentials)
+}
+
+fn build_client(endpoint: &str, region: &str, credentials: aws_credential_types::Credentials) -> aws_sdk_ecr::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let config = aws_sdk_ecr::Config::builder()
         .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(resolved.region))
+        .region(aws_sdk_ecr::config::Region::new(region.to_owned()))
         .credentials_provider(credentials)
-        .endpoint_url(invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone()))
+        .endpoint_url(endpoint)
         .http_client(http)
         .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
         .build();

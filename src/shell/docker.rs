@@ -78,7 +78,7 @@ fn write_config(session: &Session, config: &serde_json::Value) -> std::io::Resul
 }
 
 /// The `Basic ...` header docker would send to `host`, if logged in there.
-fn credentials(session: &Session, host: &str) -> Option<String> {
+pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
     read_config(session)["auths"][host]["auth"].as_str().map(|auth| format!("Basic {auth}"))
 }
 

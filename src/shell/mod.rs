@@ -336,10 +336,21 @@ impl Session {
         }
     }
 
+    /// Whether the shell's docker holds a login for `host`.
+    pub fn docker_logged_in(&self, host: &str) -> bool {
+        docker::credentials(self, host).is_some()
+    }
+
     /// A shell variable, if set and not empty.
     pub fn var(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned().filter(|v| !v.is_empty())
     }
+}
+
+/// An ECR client with the lab's own key (for checks: they judge the lab, whatever the learner's
+/// credentials are).
+pub fn lab_ecr_client(session: &Session, region: Option<String>) -> aws_sdk_ecr::Client {
+    aws::lab_client(&session.endpoint, region.as_deref().unwrap_or(mock_registry::state::DEFAULT_REGION))
 }
 
 pub const HELP: &str = "\

@@ -1,0 +1,309 @@
+//! Typed check assertions (`lab:check` blocks) and how they are judged against the lab: the
+//! registry through the ECR API, the shell's docker config and local images, the commands the
+//! learner ran in this stage, and the mock's request log.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::fill;
+
+#[allow(dead_code)] // `Findings` is parsed, not judged yet
+#[derive(Debug, Clone, Deserialize)]
+pub enum Assertion {
+    #[serde(rename = "ecr.repository")]
+    Repository(RepositoryCheck),
+    #[serde(rename = "ecr.image")]
+    Image(ImageCheck),
+    #[serde(rename = "docker.credentials")]
+    Credentials(CredentialsCheck),
+    #[serde(rename = "local.image")]
+    LocalImage(LocalImageCheck),
+    #[serde(rename = "output")]
+    Output(OutputCheck),
+    #[serde(rename = "exit")]
+    Exit(ExitCheck),
+    #[serde(rename = "mock.requests")]
+    Requests(RequestsCheck),
+    #[serde(rename = "scan.findings")]
+    Findings(FindingsCheck),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryCheck {
+    pub name: String,
+    pub exists: Option<bool>,
+    pub scan_on_push: Option<bool>,
+    pub tag_mutability: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageCheck {
+    pub repo: String,
+    pub tag: Option<String>,
+    pub exists: Option<bool>,
+    /// `stage_start`: pushed since the stage began.
+    pub pushed_after: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsCheck {
+    pub registry: String,
+    pub present: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalImageCheck {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub exists: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputCheck {
+    /// `last` (default), or the start of a command (`docker push`): its most recent run in the stage.
+    pub of: Option<String>,
+    pub contains: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExitCheck {
+    pub of: Option<String>,
+    pub code: i32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsCheck {
+    /// `registry`, `ecr:<Operation>`, `sts`, or `METHOD /path` with `*` wildcards.
+    pub route: String,
+    pub status: Option<u16>,
+    /// `stage_start` (default): only requests since the stage began.
+    pub since: Option<String>,
+}
+
+/// Parsed now so lessons can name it; judged once the mock scans images (the scanning issue).
+#[allow(dead_code)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsCheck {
+    pub repo: String,
+    pub tag: Option<String>,
+    pub min_severity: Option<String>,
+}
+
+/// A command the learner ran in this stage, and how it ended.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub command: String,
+    pub output: String,
+    pub status: i32,
+}
+
+/// What a check can look at.
+pub struct Context<'a> {
+    pub session: &'a crate::shell::Session,
+    pub vars: &'a BTreeMap<String, String>,
+    pub history: &'a [Ran],
+    /// The mock's request-log sequence number when the stage began.
+    pub log_seq_at_start: u64,
+    /// Epoch seconds (lab clock) when the stage began.
+    pub started_at: f64,
+}
+
+/// Line offsets (0-based, within the block body) of each top-level `- ` item.
+pub fn item_lines(body: &str) -> Vec<usize> {
+    body.lines().enumerate().filter(|(_, l)| l.starts_with("- ")).map(|(n, _)| n).collect()
+}
+
+impl Assertion {
+    /// One line a learner understands: what this check wants.
+    pub fn describe(&self, vars: &BTreeMap<String, String>) -> String {
+        let f = |s: &str| fill(s, vars);
+        match self {
+            Self::Repository(c) if c.exists == Some(false) => format!("repository {} does not exist", f(&c.name)),
+            Self::Repository(c) => {
+                let mut parts = vec![format!("repository {} exists", f(&c.name))];
+                if let Some(scan) = c.scan_on_push {
+                    parts.push(format!("scan on push {}", if scan { "on" } else { "off" }));
+                }
+                if let Some(m) = &c.tag_mutability {
+                    parts.push(format!("tags {}", m.to_lowercase()));
+                }
+                parts.join(", ")
+            }
+            Self::Image(c) => format!(
+                "image {}:{} {}",
+                f(&c.repo),
+                c.tag.as_deref().map(f).unwrap_or_else(|| "*".into()),
+                if c.exists == Some(false) { "is not in the registry" } else { "is in the registry" }
+            ),
+            Self::Credentials(c) => format!(
+                "docker {} logged in to {}",
+                if c.present == Some(false) { "is not" } else { "is" },
+                f(&c.registry)
+            ),
+            Self::LocalImage(c) => format!(
+                "local image {} {}",
+                f(&c.reference),
+                if c.exists == Some(false) { "is absent" } else { "exists" }
+            ),
+            Self::Output(c) => format!(
+                "the output of `{}` contains \"{}\"",
+                c.of.as_deref().unwrap_or("the last command"),
+                f(&c.contains)
+            ),
+            Self::Exit(c) => format!("`{}` exits with {}", c.of.as_deref().unwrap_or("the last command"), c.code),
+            Self::Requests(c) => {
+                format!("the mock saw {} {}", c.route, c.status.map(|s| format!("answered {s}")).unwrap_or_default())
+            }
+            Self::Findings(c) => format!("scan findings for {}", f(&c.repo)),
+        }
+    }
+
+    /// Judges the assertion; `Err` says what is not so yet.
+    pub async fn evaluate(&self, cx: &Context<'_>) -> Result<(), String> {
+        let f = |s: &str| fill(s, cx.vars);
+        match self {
+            Self::Repository(c) => {
+                let ecr = crate::shell::lab_ecr_client(cx.session, c.region.clone());
+                let found = ecr.describe_repositories().repository_names(f(&c.name)).send().await;
+                let repository = found.ok().and_then(|r| r.repositories().first().cloned());
+                match (repository, c.exists.unwrap_or(true)) {
+                    (None, true) => Err(format!("repository {} does not exist yet", f(&c.name))),
+                    (Some(_), false) => Err(format!("repository {} still exists", f(&c.name))),
+                    (None, false) => Ok(()),
+                    (Some(r), true) => {
+                        if let Some(want) = c.scan_on_push {
+                            let has = r.image_scanning_configuration().is_some_and(|s| s.scan_on_push());
+                            if has != want {
+                                return Err(format!(
+                                    "scan on push is {} on {}",
+                                    if has { "on" } else { "off" },
+                                    f(&c.name)
+                                ));
+                            }
+                        }
+                        if let Some(want) = &c.tag_mutability {
+                            let has = r.image_tag_mutability().map(|m| m.as_str().to_owned()).unwrap_or_default();
+                            if !has.eq_ignore_ascii_case(want) {
+                                return Err(format!("tag mutability of {} is {has}, not {want}", f(&c.name)));
+                            }
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            Self::Image(c) => {
+                let ecr = crate::shell::lab_ecr_client(cx.session, c.region.clone());
+                let mut request = ecr.describe_images().repository_name(f(&c.repo));
+                if let Some(tag) = &c.tag {
+                    request =
+                        request.image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(f(tag)).build());
+                }
+                let detail = request.send().await.ok().and_then(|r| r.image_details().first().cloned());
+                let what = format!("{}:{}", f(&c.repo), c.tag.as_deref().map(f).unwrap_or_else(|| "*".into()));
+                match (detail, c.exists.unwrap_or(true)) {
+                    (None, true) => Err(format!("image {what} is not in the registry yet")),
+                    (Some(_), false) => Err(format!("image {what} is still in the registry")),
+                    (None, false) => Ok(()),
+                    (Some(d), true) => {
+                        let pushed = d
+                            .image_pushed_at()
+                            .map(|t| t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9)
+                            .unwrap_or(0.0);
+                        if c.pushed_after.as_deref() == Some("stage_start") && pushed + 0.001 < cx.started_at {
+                            return Err(format!("image {what} was pushed before this stage began; push it again"));
+                        }
+                        Ok(())
+                    }
+                }
+            }
+            Self::Credentials(c) => {
+                let present = cx.session.docker_logged_in(&f(&c.registry));
+                match (present, c.present.unwrap_or(true)) {
+                    (true, true) | (false, false) => Ok(()),
+                    (false, true) => Err(format!("docker has no login for {}", f(&c.registry))),
+                    (true, false) => Err(format!("docker is still logged in to {}", f(&c.registry))),
+                }
+            }
+            Self::LocalImage(c) => {
+                let reference = crate::reference::Reference::parse(&f(&c.reference)).map_err(|e| e.to_string())?;
+                let present = cx.session.images.resolve(&reference).ok().flatten().is_some();
+                match (present, c.exists.unwrap_or(true)) {
+                    (true, true) | (false, false) => Ok(()),
+                    (false, true) => Err(format!("there is no local image {}", f(&c.reference))),
+                    (true, false) => Err(format!("the local image {} is still there", f(&c.reference))),
+                }
+            }
+            Self::Output(c) => {
+                let ran = find(cx.history, c.of.as_deref())?;
+                let want = f(&c.contains);
+                if ran.output.contains(&want) {
+                    Ok(())
+                } else {
+                    Err(format!("`{}` did not print \"{want}\"", ran.command))
+                }
+            }
+            Self::Exit(c) => {
+                let ran = find(cx.history, c.of.as_deref())?;
+                if ran.status == c.code {
+                    Ok(())
+                } else {
+                    Err(format!("`{}` exited with {}, not {}", ran.command, ran.status, c.code))
+                }
+            }
+            Self::Requests(c) => {
+                let since = if c.since.as_deref() == Some("all") { 0 } else { cx.log_seq_at_start };
+                let log =
+                    crate::control_client::requests(&cx.session.endpoint, since).await.map_err(|e| e.to_string())?;
+                let seen = log.iter().any(|r| {
+                    route_matches(&c.route, r) && c.status.is_none_or(|s| r["status"].as_u64() == Some(u64::from(s)))
+                });
+                if seen {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the mock has not seen {} {}",
+                        c.route,
+                        c.status.map(|s| format!("answered {s}")).unwrap_or_default()
+                    ))
+                }
+            }
+            Self::Findings(_) => Err("scan findings are not in the mock yet (the scanning issue adds them)".into()),
+        }
+    }
+}
+
+fn find<'a>(history: &'a [Ran], of: Option<&str>) -> Result<&'a Ran, String> {
+    let found = match of {
+        None | Some("last") => history.last(),
+        Some(prefix) => history.iter().rev().find(|r| r.command.trim_start().starts_with(prefix)),
+    };
+    found.ok_or_else(|| format!("`{}` has not been run in this stage", of.unwrap_or("a command")))
+}
+
+fn route_matches(route: &str, entry: &serde_json::Value) -> bool {
+    let api = entry["api"].as_str().unwrap_or_default();
+    if route == api {
+        return true;
+    }
+    match route.split_once(' ') {
+        Some((method, path)) => {
+            entry["method"].as_str() == Some(method)
+                && mock_registry::types::wildcard_match(
+                    path.as_bytes(),
+                    entry["path"].as_str().unwrap_or_default().as_bytes(),
+                )
+        }
+        None => false,
+    }
+}

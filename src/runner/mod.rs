@@ -1,0 +1,370 @@
+//! Walking lessons: `ecr-lab start` (interactive, with the lab shell embedded and checks re-evaluated
+//! after every command, rustlings-style), `verify` (every check fails before its solution and passes
+//! after it, every fault meets its documented error), `list` with progress, and transcripts.
+
+mod progress;
+pub mod transcript;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::lesson::check::{Context, Ran};
+use crate::lesson::{self, Lesson, Stage, StageKind, fault, fill};
+use crate::shell::Session;
+pub use progress::Progress;
+
+/// Failed checks before the solution is offered.
+const ATTEMPTS_BEFORE_SOLUTION: usize = 3;
+
+/// Loads and parses lessons: the bundled ones or those in `dir`, filtered by id or file name.
+pub fn load(dir: Option<&Path>, wanted: &[String]) -> Result<Vec<Lesson>> {
+    let sources = lesson::sources(dir).context("reading the lessons")?;
+    let lessons: Vec<Lesson> = sources.iter().map(lesson::parse).collect();
+    if wanted.is_empty() {
+        return Ok(lessons);
+    }
+    let mut chosen = Vec::new();
+    for want in wanted {
+        let found = lessons.iter().find(|l| {
+            l.id() == *want || l.path.file_stem().is_some_and(|s| s.to_string_lossy() == want.trim_end_matches(".md"))
+        });
+        match found {
+            Some(lesson) => chosen.push(lesson.clone()),
+            None => {
+                let path = Path::new(want);
+                if path.is_file() {
+                    let text = std::fs::read_to_string(path)?;
+                    chosen.push(lesson::parse(&lesson::Source { path: path.to_path_buf(), text }));
+                } else {
+                    let ids: Vec<String> = lessons.iter().map(Lesson::id).collect();
+                    bail!("no lesson `{want}`; the lessons are: {}", ids.join(", "));
+                }
+            }
+        }
+    }
+    Ok(chosen)
+}
+
+/// The mock's current request-log position and lab-clock time.
+async fn stage_marks(session: &Session) -> (u64, f64) {
+    let seq = crate::control_client::requests(&session.endpoint, 0)
+        .await
+        .ok()
+        .and_then(|log| log.last().and_then(|r| r["seq"].as_u64()))
+        .unwrap_or(0);
+    let now = crate::control_client::clock_seconds(&session.endpoint).await.unwrap_or(0.0);
+    (seq, now)
+}
+
+/// Evaluates a stage's checks; the failures, with the check's position.
+async fn failing(stage: &Stage, cx: &Context<'_>) -> Vec<(usize, String)> {
+    let mut failures = Vec::new();
+    for (assertion, pos) in &stage.checks {
+        if let Err(why) = assertion.evaluate(cx).await {
+            failures.push((pos.line, why));
+        }
+    }
+    failures
+}
+
+/// Runs one line in the session, capturing what it printed.
+async fn run_captured(session: &mut Session, line: &str) -> Ran {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = session.run_line(line, &mut out, &mut err).await;
+    let mut output = String::from_utf8_lossy(&out).into_owned();
+    output.push_str(&String::from_utf8_lossy(&err));
+    Ran { command: line.to_owned(), output, status }
+}
+
+// ---- verify ----
+
+/// `ecr-lab verify`: returns the problems found, as `path:line: message`.
+pub async fn verify(lessons: &[Lesson], work: &Path) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (n, lesson) in lessons.iter().enumerate() {
+        let lint = lesson::lint::lint(lesson);
+        if !lint.is_empty() {
+            for p in lint {
+                problems.push(format!(
+                    "{}:{}:{}: {} {}",
+                    lesson.path.display(),
+                    p.pos.line,
+                    p.pos.col,
+                    p.code,
+                    p.message
+                ));
+            }
+            continue;
+        }
+        let data = work.join(format!("lesson-{n}"));
+        let mut session = Session::start(&data, None).await?;
+        let vars = lesson::variables(lesson);
+        let before = problems.len();
+        for stage in &lesson.stages {
+            verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
+        }
+        let checks: usize = lesson.stages.iter().map(|s| s.checks.len()).sum();
+        if problems.len() == before {
+            println!("ok    {} ({} stages, {checks} checks)", lesson.path.display(), lesson.stages.len());
+        } else {
+            println!("FAIL  {}", lesson.path.display());
+        }
+    }
+    Ok(problems)
+}
+
+async fn verify_stage(
+    lesson: &Lesson,
+    stage: &Stage,
+    session: &mut Session,
+    vars: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) {
+    let at =
+        |line: usize, message: String| format!("{}:{line}: stage `{}`: {message}", lesson.path.display(), stage.id());
+    let (seq, started) = stage_marks(session).await;
+    for (block, pos) in &stage.faults {
+        if let Err(why) = fault::arrange(session, &block.id, block.mock.as_deref(), vars).await {
+            problems.push(at(pos.line, format!("arranging fault `{}` failed: {why}", block.id)));
+            return;
+        }
+        if let Some(spec) = fault::spec(&block.id) {
+            let ran = run_captured(session, &fill(spec.trigger, vars)).await;
+            let expected = fill(spec.error, vars);
+            if !ran.output.contains(&expected) {
+                problems.push(at(
+                    pos.line,
+                    format!(
+                        "fault `{}` should make `{}` print \"{expected}\", but it printed:\n{}",
+                        block.id, ran.command, ran.output
+                    ),
+                ));
+            }
+        }
+    }
+    let mut history = Vec::new();
+    if !stage.checks.is_empty() {
+        let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+        if failing(stage, &cx).await.is_empty() && stage.kind() != StageKind::Cleanup {
+            problems.push(at(
+                stage.checks[0].1.line,
+                "the checks already pass before the solution ran: they do not test the stage".into(),
+            ));
+        }
+    }
+    if let Some(solution) = &stage.solution {
+        for line in solution.body.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+            history.push(run_captured(session, &fill(line, vars)).await);
+        }
+    }
+    let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+    for (line, why) in failing(stage, &cx).await {
+        problems.push(at(line, format!("after the solution this check still fails: {why}")));
+    }
+    for (block, _) in &stage.faults {
+        if block.revert.unwrap_or(true) {
+            fault::revert(session, &block.id, vars).await;
+        }
+    }
+}
+
+// ---- list ----
+
+pub fn list(lessons: &[Lesson], progress: &Progress) {
+    for lesson in lessons {
+        let done = lesson.stages.iter().filter(|s| progress.is_done(&lesson.id(), &s.id())).count();
+        let mark = if done == lesson.stages.len() {
+            "✓"
+        } else if done > 0 {
+            "…"
+        } else {
+            " "
+        };
+        println!(
+            "{mark} {:<28} {:<44} {done}/{} stages{}",
+            lesson.id(),
+            lesson.title(),
+            lesson.stages.len(),
+            lesson.front.duration.as_deref().map(|d| format!(", {d}")).unwrap_or_default()
+        );
+    }
+}
+
+// ---- start (interactive) ----
+
+/// What the learner can type besides shell commands while a stage is open.
+const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
+  check      run the stage's checks now
+  hint       the next hint (after a failed check)
+  solution   the reference answer (after 3 failed checks)
+  skip       go on without finishing this stage
+  quit       leave; your progress is kept
+Anything else runs in the lab shell: aws ..., docker ..., echo, export, help.";
+
+pub async fn start(
+    lesson: &Lesson,
+    data_dir: &Path,
+    endpoint: Option<String>,
+    progress: &mut Progress,
+    progress_path: &Path,
+) -> Result<()> {
+    let problems = lesson::lint::lint(lesson);
+    if let Some(first) = problems.first() {
+        bail!(
+            "{} has problems (run `ecr-lab lint`): {}",
+            lesson.path.display(),
+            lesson::lint::format(&lesson.path, first)
+        );
+    }
+    let mut session = Session::start(data_dir, endpoint).await?;
+    let vars = lesson::variables(lesson);
+    let mut transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
+    let ui = crate::ui::Ui::new();
+    ui.lesson_header(lesson);
+    let history_path = data_dir.join("history");
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let _ = editor.load_history(&history_path);
+    let total = lesson.stages.len();
+    for (n, stage) in lesson.stages.iter().enumerate() {
+        if progress.is_done(&lesson.id(), &stage.id()) {
+            continue;
+        }
+        ui.stage(n + 1, total, stage, &vars);
+        for (block, _) in &stage.faults {
+            if let Err(why) = fault::arrange(&mut session, &block.id, block.mock.as_deref(), &vars).await {
+                ui.warn(&format!("the lab could not arrange this stage's condition: {why}"));
+            }
+        }
+        let outcome = run_stage(&ui, &mut editor, &mut session, stage, &vars, &mut transcript).await?;
+        for (block, _) in &stage.faults {
+            if block.revert.unwrap_or(true) {
+                fault::revert(&mut session, &block.id, &vars).await;
+            }
+        }
+        match outcome {
+            StageOutcome::Quit => {
+                let _ = editor.save_history(&history_path);
+                ui.say("Progress saved. `ecr-lab start` resumes here.");
+                return Ok(());
+            }
+            StageOutcome::Done | StageOutcome::Skipped => {
+                if matches!(outcome, StageOutcome::Done) {
+                    for (quiz, _) in &stage.quizzes {
+                        ui.quiz(quiz, &vars);
+                    }
+                }
+                progress.mark(&lesson.id(), &stage.id(), matches!(outcome, StageOutcome::Done));
+                progress.save(progress_path)?;
+            }
+        }
+    }
+    let _ = editor.save_history(&history_path);
+    ui.say(&format!("Lesson complete: {}. Transcript: {}", lesson.title(), transcript.path().display()));
+    Ok(())
+}
+
+enum StageOutcome {
+    Done,
+    Skipped,
+    Quit,
+}
+
+async fn run_stage(
+    ui: &crate::ui::Ui,
+    editor: &mut rustyline::DefaultEditor,
+    session: &mut Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    transcript: &mut transcript::Writer,
+) -> Result<StageOutcome> {
+    let (seq, started) = stage_marks(session).await;
+    let mut history: Vec<Ran> = Vec::new();
+    let mut failed_checks = 0;
+    let mut hints_shown = 0;
+    let interactive_checks = !stage.checks.is_empty();
+    if !interactive_checks {
+        ui.say("(Press Enter, or type `next`, to go on.)");
+    }
+    loop {
+        let line = match editor.readline(crate::shell::PROMPT) {
+            Ok(line) => line,
+            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => {
+                return Ok(StageOutcome::Quit);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let command = line.trim();
+        let _ = editor.add_history_entry(command);
+        match command {
+            "" | "next" if !interactive_checks => return Ok(StageOutcome::Done),
+            "" => continue,
+            "quit" | "exit" => return Ok(StageOutcome::Quit),
+            "skip" => return Ok(StageOutcome::Skipped),
+            "lab-help" | "?" => {
+                ui.say(STAGE_HELP);
+                continue;
+            }
+            "hint" => {
+                let unlocked = failed_checks.max(1);
+                match stage.hints.iter().filter(|(level, ..)| *level <= unlocked).nth(hints_shown) {
+                    Some((level, text, _)) => {
+                        ui.hint(*level, &fill(text, vars));
+                        hints_shown += 1;
+                    }
+                    None if stage.hints.len() > hints_shown => {
+                        ui.say("The next hint unlocks after another failed `check`.")
+                    }
+                    None => ui.say("No more hints for this stage."),
+                }
+                continue;
+            }
+            "solution" => {
+                match (&stage.solution, failed_checks >= ATTEMPTS_BEFORE_SOLUTION) {
+                    (Some(solution), true) => ui.solution(&fill(&solution.body, vars)),
+                    (Some(_), false) => ui.say(&format!(
+                        "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far). Try `hint`."
+                    )),
+                    (None, _) => ui.say("This stage has no reference solution."),
+                }
+                continue;
+            }
+            "check" => {}
+            _ => {
+                let (mut out, mut err) = (Vec::new(), Vec::new());
+                let status = session.run_line(command, &mut out, &mut err).await;
+                let _ = std::io::stdout().write_all(&out);
+                let _ = std::io::stderr().write_all(&err);
+                let _ = std::io::stdout().flush();
+                let mut output = String::from_utf8_lossy(&out).into_owned();
+                output.push_str(&String::from_utf8_lossy(&err));
+                transcript.record(&stage.id(), command, &output, status, None)?;
+                history.push(Ran { command: command.to_owned(), output, status });
+                if session.exit.take().is_some() {
+                    return Ok(StageOutcome::Quit);
+                }
+                if !interactive_checks {
+                    continue;
+                }
+            }
+        }
+        let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+        let failures = failing(stage, &cx).await;
+        transcript.record(&stage.id(), "check", "", 0, Some(failures.iter().map(|(_, w)| w.clone()).collect()))?;
+        if failures.is_empty() {
+            ui.done(stage);
+            return Ok(StageOutcome::Done);
+        }
+        if command == "check" {
+            failed_checks += 1;
+            ui.not_yet(&failures.iter().map(|(_, w)| w.clone()).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// Where progress is kept.
+pub fn progress_path(home: &Path) -> PathBuf {
+    home.join("progress.json")
+}
