@@ -250,6 +250,11 @@ fn problem(pos: Pos, code: &'static str, message: impl Into<String>, hint: &'sta
 fn yaml_problem(block: &Block, error: &serde_norway::Error) -> Problem {
     let (line, col) = error.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
     let message = error.to_string();
+    // The position is in the report already.
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
     let pos = Pos { line: block.body_line() + line.saturating_sub(1), col };
     if message.contains("unknown field") || message.contains("unknown variant") {
         problem(

@@ -138,8 +138,8 @@ async fn verify_stage(
                 problems.push(at(
                     pos.line,
                     format!(
-                        "fault `{}` should make `{}` print \"{expected}\", but it printed:\n{}",
-                        block.id, ran.command, ran.output
+                        "fault `{}` ({}) should make `{}` print \"{expected}\", but it printed:\n{}",
+                        block.id, spec.summary, ran.command, ran.output
                     ),
                 ));
             }

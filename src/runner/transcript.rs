@@ -34,7 +34,9 @@ fn now() -> u64 {
 impl Writer {
     pub fn create(dir: &Path, lesson: &str) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join(format!("{lesson}-{}.jsonl", now()));
+        let millis =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let path = dir.join(format!("{lesson}-{millis}-{}.jsonl", std::process::id()));
         let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         Ok(Self { file, path })
     }

@@ -5,6 +5,7 @@ mod aws_cli;
 mod builtin_client;
 pub mod common;
 mod durability;
+mod lessons;
 mod real_clients;
 pub mod registry;
 mod sdk;

@@ -1,0 +1,125 @@
+//! Lessons: the bundled course lints clean and verifies on the mock; each broken fixture yields its
+//! rule code at the right place (snapshots); a lesson played in a real terminal advances, quits and
+//! resumes.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn ecr_lab(home: &Path, args: &[&str]) -> crate::common::Ran {
+    let output = Command::new(env!("CARGO_BIN_EXE_ecr-lab")).args(args).env("ECR_LAB_HOME", home).output().unwrap();
+    crate::common::Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn the_bundled_lessons_lint_clean_and_verify_on_the_mock() {
+    let home = tempfile::tempdir().unwrap();
+    let lint = ecr_lab(home.path(), &["lint", concat!(env!("CARGO_MANIFEST_DIR"), "/lessons")]);
+    assert_eq!(lint.code, 0, "{}{}", lint.stdout, lint.stderr);
+    let started = std::time::Instant::now();
+    let verify = ecr_lab(home.path(), &["verify", "--backend", "mock"]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+    assert!(verify.stdout.contains("ok    lessons/01-push-your-first-image.md"), "{}", verify.stdout);
+    assert!(verify.stdout.contains("ok    lessons/02-troubleshooting.md"), "{}", verify.stdout);
+    assert!(started.elapsed() < Duration::from_secs(30), "verify should take seconds, took {:?}", started.elapsed());
+}
+
+#[test]
+fn each_broken_fixture_yields_its_rule_at_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    fixtures.sort();
+    assert_eq!(fixtures.len(), 13, "one fixture per rule, LAB001..LAB013");
+    for fixture in fixtures {
+        let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
+        let code = &name[..6];
+        let ran = ecr_lab(home.path(), &["lint", fixture.to_str().unwrap()]);
+        assert_eq!(ran.code, 1, "{name}: lint must fail");
+        let got = ran.stdout.replace(fixture.to_str().unwrap(), "FILE");
+        let expected = std::fs::read_to_string(fixture.with_extension("expected")).unwrap();
+        assert_eq!(got, expected, "{name}: the snapshot changed");
+        assert!(
+            got.lines().next().unwrap_or_default().contains(&format!(" {code} ")),
+            "{name}: the first problem is {code}:\n{got}"
+        );
+    }
+}
+
+#[test]
+fn a_verify_failure_names_the_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The check can never pass: the solution creates another repository.
+    std::fs::write(
+        dir.path().join("broken.md"),
+        "---\nid: broken\ntitle: Broken\n---\n\n## Create\n\n```lab:stage\nid: create\nkind: task\n```\n\n```lab:check\n- ecr.repository: { name: \"{{repo}}\" }\n```\n\n```lab:solution\naws ecr create-repository --repository-name other\n```\n",
+    )
+    .unwrap();
+    let ran = ecr_lab(home.path(), &["verify", "--lessons", dir.path().to_str().unwrap()]);
+    assert_eq!(ran.code, 1);
+    let file = dir.path().join("broken.md");
+    assert!(
+        ran.stderr.contains(&format!(
+            "{}:14: stage `create`: after the solution this check still fails: repository test does not exist yet",
+            file.display()
+        )),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// Plays the first lesson in a pseudo-terminal: a reading stage, then a task typed into the embedded
+/// shell, a quiz answered with the arrow keys, quit, and a restart that resumes at the next stage.
+#[test]
+fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("lab");
+    let spawn = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+        command
+            .args(["start", "push-first-image", "--data-dir", data.to_str().unwrap()])
+            .env("ECR_LAB_HOME", home.path())
+            .env("TERM", "xterm");
+        let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+        session.set_expect_timeout(Some(Duration::from_secs(30)));
+        session
+    };
+    let mut lab = spawn();
+    lab.expect("Stage 1/6").unwrap();
+    lab.expect("(Press Enter, or type `next`, to go on.)").unwrap();
+    lab.send_line("").unwrap();
+    lab.expect("Stage 2/6").unwrap();
+    lab.expect("Done when:").unwrap();
+    lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE > /dev/null").unwrap();
+    lab.expect("Stage complete:").unwrap();
+    lab.expect("Create the repository").unwrap();
+    // The quiz: move down to the right answer and choose it.
+    lab.expect("With tag immutability on").unwrap();
+    lab.send("\x1b[B").unwrap();
+    lab.send("\r").unwrap();
+    lab.expect("Right.").unwrap();
+    lab.expect("Stage 3/6").unwrap();
+    lab.send_line("quit").unwrap();
+    lab.expect("Progress saved").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+
+    let mut again = spawn();
+    again.expect("Stage 3/6").unwrap();
+    again.send_line("check").unwrap();
+    again.expect("Not yet:").unwrap();
+    again.send_line("quit").unwrap();
+    again.expect(expectrl::Eof).unwrap();
+
+    let transcripts = std::fs::read_dir(data.join("transcripts")).unwrap().count();
+    assert_eq!(transcripts, 2, "one transcript per run");
+}
