@@ -39,10 +39,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: cli::Cli) -> Result<()> {
     match cli.command {
-        None => {
-            cli::Cli::command().print_help()?;
-            Ok(())
-        }
+        None => home().await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
         Some(Command::Env { endpoint }) => {
             let endpoint = paths::endpoint(endpoint)?;
@@ -198,6 +195,41 @@ fn sample_image(load: bool, output: Option<std::path::PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `ecr-lab` alone: on a terminal, a menu (continue, pick a lesson, the lab shell); otherwise the help.
+async fn home() -> Result<()> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        cli::Cli::command().print_help()?;
+        return Ok(());
+    }
+    let lessons = runner::load(None, &[])?;
+    let progress_path = runner::progress_path(&paths::home()?);
+    let mut progress = runner::Progress::load(&progress_path);
+    let next = lessons.iter().find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id()))).cloned();
+    let mut choices = Vec::new();
+    if let Some(lesson) = &next {
+        choices.push(format!("Continue: {}", lesson.title()));
+    }
+    choices.extend(["Pick a lesson".to_owned(), "Open the lab shell".to_owned(), "Quit".to_owned()]);
+    let choice = inquire::Select::new("ecr-lab: a hands-on lab for Amazon ECR", choices).prompt()?;
+    let data_dir = paths::home()?.join("shell");
+    let lesson = if choice.starts_with("Continue") {
+        next
+    } else if choice == "Pick a lesson" {
+        let titles: Vec<String> = lessons.iter().map(|l| l.title()).collect();
+        let title = inquire::Select::new("Which lesson?", titles).prompt()?;
+        lessons.iter().find(|l| l.title() == title).cloned()
+    } else if choice == "Open the lab shell" {
+        let status = shell::run(&data_dir, None).await?;
+        std::process::exit(status);
+    } else {
+        None
+    };
+    match lesson {
+        Some(lesson) => runner::start(&lesson, &data_dir, None, &mut progress, &progress_path).await,
+        None => Ok(()),
+    }
 }
 
 fn lint(paths: &[std::path::PathBuf]) -> Result<()> {
