@@ -76,6 +76,10 @@ pub enum Command {
         /// Where the lab keeps its state [default: the user's data directory, ecr-lab/shell].
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// `builtin`: work in the lab shell; `real`: work in your own terminal with the real aws and
+        /// docker against `ecr-lab serve` while this window watches the checks.
+        #[arg(long, default_value = "builtin", value_parser = ["builtin", "real"])]
+        tools: String,
     },
     /// List the lessons with your progress.
     List {

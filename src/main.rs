@@ -69,7 +69,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
             runner::list(&lessons, &progress);
             Ok(())
         }
-        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir }) => {
+        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools }) => {
             let all = runner::load(lessons.as_deref(), &[])?;
             let progress_path = runner::progress_path(&paths::home()?);
             let mut progress = runner::Progress::load(&progress_path);
@@ -90,7 +90,8 @@ async fn run(cli: cli::Cli) -> Result<()> {
                 Some(dir) => dir,
                 None => paths::home()?.join("shell"),
             };
-            runner::start(&chosen, &data_dir, endpoint, &mut progress, &progress_path).await
+            let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
+            runner::start(&chosen, &data_dir, endpoint, tools, &mut progress, &progress_path).await
         }
         Some(Command::Replay { file }) => runner::transcript::replay(&file, &mut std::io::stdout()),
         Some(Command::Shell { endpoint, data_dir }) => {
@@ -227,7 +228,9 @@ async fn home() -> Result<()> {
         None
     };
     match lesson {
-        Some(lesson) => runner::start(&lesson, &data_dir, None, &mut progress, &progress_path).await,
+        Some(lesson) => {
+            runner::start(&lesson, &data_dir, None, runner::ToolsChoice::Builtin, &mut progress, &progress_path).await
+        }
         None => Ok(()),
     }
 }

@@ -23,15 +23,15 @@ impl Ui {
         eprintln!("{} {text}", style("!").yellow().bold());
     }
 
-    pub fn lesson_header(&self, lesson: &Lesson) {
+    pub fn lesson_header(&self, lesson: &Lesson, vars: &BTreeMap<String, String>) {
         let level = lesson.front.level.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
         println!("{}{}", style(lesson.title()).bold().underlined(), style(level).dim());
         for objective in &lesson.front.objectives {
             println!("  • {objective}");
         }
-        let intro = lesson.intro.trim();
+        let intro = fill(lesson.intro.trim(), vars);
         if !intro.is_empty() {
-            println!("\n{}", render_markdown(intro));
+            println!("\n{}", render_markdown(&intro));
         }
         println!("\n{}", style("Type `?` for what you can do in a stage.").dim());
     }
@@ -92,19 +92,30 @@ impl Ui {
         }
     }
 
-    /// Asks a quiz; on a terminal with a menu, otherwise reading the choice's number.
-    pub fn quiz(&self, quiz: &Quiz, vars: &BTreeMap<String, String>) {
+    /// Asks a quiz: a menu on a terminal, otherwise the choice's number (from `typed` when the
+    /// runner is already reading stdin).
+    pub fn quiz(
+        &self,
+        quiz: &Quiz,
+        vars: &BTreeMap<String, String>,
+        typed: Option<&std::sync::mpsc::Receiver<String>>,
+    ) {
         let prompt = fill(&quiz.prompt, vars);
         let choices: Vec<String> = quiz.choices.iter().map(|c| fill(c, vars)).collect();
-        let picked = if self.interactive {
+        let picked = if self.interactive && typed.is_none() {
             inquire::Select::new(&prompt, choices.clone()).with_vim_mode(false).raw_prompt().ok().map(|c| c.index + 1)
         } else {
             println!("{} {prompt}", style("Quiz:").bold());
             for (n, choice) in choices.iter().enumerate() {
                 println!("  {}. {choice}", n + 1);
             }
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
+            match typed {
+                Some(lines) => lines.recv().ok().and_then(|l| l.trim().parse().ok()),
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
+                }
+            }
         };
         match picked {
             Some(answer) if answer == quiz.answer => println!(

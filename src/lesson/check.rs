@@ -108,9 +108,52 @@ pub struct Ran {
     pub status: i32,
 }
 
+/// Where the learner works: the lab shell's built-in tools, or their own aws and docker.
+pub enum Tools<'a> {
+    Builtin(&'a crate::shell::Session),
+    /// Their own tools against the mock at `endpoint`; docker's config is read from `docker_config`.
+    Real {
+        endpoint: String,
+        docker_config: std::path::PathBuf,
+    },
+}
+
+impl Tools<'_> {
+    pub fn endpoint(&self) -> &str {
+        match self {
+            Self::Builtin(session) => &session.endpoint,
+            Self::Real { endpoint, .. } => endpoint,
+        }
+    }
+
+    fn docker_logged_in(&self, host: &str) -> bool {
+        match self {
+            Self::Builtin(session) => session.docker_logged_in(host),
+            Self::Real { docker_config, .. } => std::fs::read(docker_config.join("config.json"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+                .is_some_and(|config| config["auths"].get(host).is_some() || config["credHelpers"].get(host).is_some()),
+        }
+    }
+
+    fn local_image(&self, reference: &str) -> Result<bool, String> {
+        match self {
+            Self::Builtin(session) => {
+                let parsed = crate::reference::Reference::parse(reference).map_err(|e| e.to_string())?;
+                Ok(session.images.resolve(&parsed).ok().flatten().is_some())
+            }
+            Self::Real { .. } => std::process::Command::new("docker")
+                .args(["image", "inspect", reference])
+                .output()
+                .map(|o| o.status.success())
+                .map_err(|e| format!("cannot run docker: {e}")),
+        }
+    }
+}
+
 /// What a check can look at.
 pub struct Context<'a> {
-    pub session: &'a crate::shell::Session,
+    pub tools: Tools<'a>,
     pub vars: &'a BTreeMap<String, String>,
     pub history: &'a [Ran],
     /// The mock's request-log sequence number when the stage began.
@@ -174,7 +217,7 @@ impl Assertion {
         let f = |s: &str| fill(s, cx.vars);
         match self {
             Self::Repository(c) => {
-                let ecr = crate::shell::lab_ecr_client(cx.session, c.region.clone());
+                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), c.region.clone());
                 let found = ecr.describe_repositories().repository_names(f(&c.name)).send().await;
                 let repository = found.ok().and_then(|r| r.repositories().first().cloned());
                 match (repository, c.exists.unwrap_or(true)) {
@@ -203,7 +246,7 @@ impl Assertion {
                 }
             }
             Self::Image(c) => {
-                let ecr = crate::shell::lab_ecr_client(cx.session, c.region.clone());
+                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), c.region.clone());
                 let mut request = ecr.describe_images().repository_name(f(&c.repo));
                 if let Some(tag) = &c.tag {
                     request =
@@ -228,7 +271,7 @@ impl Assertion {
                 }
             }
             Self::Credentials(c) => {
-                let present = cx.session.docker_logged_in(&f(&c.registry));
+                let present = cx.tools.docker_logged_in(&f(&c.registry));
                 match (present, c.present.unwrap_or(true)) {
                     (true, true) | (false, false) => Ok(()),
                     (false, true) => Err(format!("docker has no login for {}", f(&c.registry))),
@@ -236,14 +279,15 @@ impl Assertion {
                 }
             }
             Self::LocalImage(c) => {
-                let reference = crate::reference::Reference::parse(&f(&c.reference)).map_err(|e| e.to_string())?;
-                let present = cx.session.images.resolve(&reference).ok().flatten().is_some();
+                let present = cx.tools.local_image(&f(&c.reference))?;
                 match (present, c.exists.unwrap_or(true)) {
                     (true, true) | (false, false) => Ok(()),
                     (false, true) => Err(format!("there is no local image {}", f(&c.reference))),
                     (true, false) => Err(format!("the local image {} is still there", f(&c.reference))),
                 }
             }
+            // The learner's own terminal is not visible to the lab.
+            Self::Output(_) | Self::Exit(_) if matches!(cx.tools, Tools::Real { .. }) => Ok(()),
             Self::Output(c) => {
                 let ran = find(cx.history, c.of.as_deref())?;
                 let want = f(&c.contains);
@@ -264,7 +308,7 @@ impl Assertion {
             Self::Requests(c) => {
                 let since = if c.since.as_deref() == Some("all") { 0 } else { cx.log_seq_at_start };
                 let log =
-                    crate::control_client::requests(&cx.session.endpoint, since).await.map_err(|e| e.to_string())?;
+                    crate::control_client::requests(cx.tools.endpoint(), since).await.map_err(|e| e.to_string())?;
                 let seen = log.iter().any(|r| {
                     route_matches(&c.route, r) && c.status.is_none_or(|s| r["status"].as_u64() == Some(u64::from(s)))
                 });

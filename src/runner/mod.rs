@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::lesson::check::{Context, Ran};
+use crate::lesson::check::{Context, Ran, Tools};
 use crate::lesson::{self, Lesson, Stage, StageKind, fault, fill};
 use crate::shell::Session;
 pub use progress::Progress;
@@ -147,7 +147,13 @@ async fn verify_stage(
     }
     let mut history = Vec::new();
     if !stage.checks.is_empty() {
-        let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+        let cx = Context {
+            tools: Tools::Builtin(session),
+            vars,
+            history: &history,
+            log_seq_at_start: seq,
+            started_at: started,
+        };
         if failing(stage, &cx).await.is_empty() && stage.kind() != StageKind::Cleanup {
             problems.push(at(
                 stage.checks[0].1.line,
@@ -160,7 +166,8 @@ async fn verify_stage(
             history.push(run_captured(session, &fill(line, vars)).await);
         }
     }
-    let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+    let cx =
+        Context { tools: Tools::Builtin(session), vars, history: &history, log_seq_at_start: seq, started_at: started };
     for (line, why) in failing(stage, &cx).await {
         problems.push(at(line, format!("after the solution this check still fails: {why}")));
     }
@@ -204,10 +211,20 @@ const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
   quit       leave; your progress is kept
 Anything else runs in the lab shell: aws ..., docker ..., echo, export, help.";
 
+/// How the learner works through a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolsChoice {
+    /// In the lab shell the runner opens, with the built-in aws and docker.
+    Builtin,
+    /// In their own terminal with the real aws and docker, pointed at `ecr-lab serve`.
+    Real,
+}
+
 pub async fn start(
     lesson: &Lesson,
     data_dir: &Path,
     endpoint: Option<String>,
+    tools: ToolsChoice,
     progress: &mut Progress,
     progress_path: &Path,
 ) -> Result<()> {
@@ -219,11 +236,37 @@ pub async fn start(
             lesson::lint::format(&lesson.path, first)
         );
     }
+    let real = tools == ToolsChoice::Real;
+    let endpoint = match (real, endpoint) {
+        (true, None) => Some(crate::paths::endpoint(None).context(
+            "--tools real needs the mock running for your own tools: start `ecr-lab serve`, and run `eval \"$(ecr-lab env)\"` in your terminal",
+        )?),
+        (_, endpoint) => endpoint,
+    };
     let mut session = Session::start(data_dir, endpoint).await?;
-    let vars = lesson::variables(lesson);
+    let mut vars = lesson::variables(lesson);
+    if real {
+        // Real docker reaches the mock's registry at its loopback address, not the ECR host name.
+        vars.insert("registry".into(), session.endpoint.trim_start_matches("http://").to_owned());
+    }
     let mut transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
     let ui = crate::ui::Ui::new();
-    ui.lesson_header(lesson);
+    ui.lesson_header(lesson, &vars);
+    // With real tools the runner reads its own commands while it watches: one reader for the run.
+    let typed = real.then(|| {
+        let (lines, input) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            let stdin = std::io::stdin();
+            let mut line = String::new();
+            while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if lines.send(line.trim().to_owned()).is_err() {
+                    break;
+                }
+                line.clear();
+            }
+        });
+        input
+    });
     let history_path = data_dir.join("history");
     let mut editor = rustyline::DefaultEditor::new()?;
     let _ = editor.load_history(&history_path);
@@ -238,7 +281,12 @@ pub async fn start(
                 ui.warn(&format!("the lab could not arrange this stage's condition: {why}"));
             }
         }
-        let outcome = run_stage(&ui, &mut editor, &mut session, stage, &vars, &mut transcript).await?;
+        let outcome = if real {
+            watch_stage(&ui, typed.as_ref().expect("a reader in real mode"), &session, stage, &vars, &mut transcript)
+                .await?
+        } else {
+            run_stage(&ui, &mut editor, &mut session, stage, &vars, &mut transcript).await?
+        };
         for (block, _) in &stage.faults {
             if block.revert.unwrap_or(true) {
                 fault::revert(&mut session, &block.id, &vars).await;
@@ -253,7 +301,7 @@ pub async fn start(
             StageOutcome::Done | StageOutcome::Skipped => {
                 if matches!(outcome, StageOutcome::Done) {
                     for (quiz, _) in &stage.quizzes {
-                        ui.quiz(quiz, &vars);
+                        ui.quiz(quiz, &vars, typed.as_ref());
                     }
                 }
                 progress.mark(&lesson.id(), &stage.id(), matches!(outcome, StageOutcome::Done));
@@ -350,7 +398,13 @@ async fn run_stage(
                 }
             }
         }
-        let cx = Context { session, vars, history: &history, log_seq_at_start: seq, started_at: started };
+        let cx = Context {
+            tools: Tools::Builtin(session),
+            vars,
+            history: &history,
+            log_seq_at_start: seq,
+            started_at: started,
+        };
         let failures = failing(stage, &cx).await;
         transcript.record(&stage.id(), "check", "", 0, Some(failures.iter().map(|(_, w)| w.clone()).collect()))?;
         if failures.is_empty() {
@@ -359,6 +413,76 @@ async fn run_stage(
         }
         if command == "check" {
             failed_checks += 1;
+            ui.not_yet(&failures.iter().map(|(_, w)| w.clone()).collect::<Vec<_>>());
+        }
+    }
+}
+
+/// `--tools real`: the learner works in their own terminal; the checks run every second here, and
+/// the stage advances by itself when they pass. Typed here: `check`, `hint`, `solution`, `skip`, `quit`.
+async fn watch_stage(
+    ui: &crate::ui::Ui,
+    input: &std::sync::mpsc::Receiver<String>,
+    session: &Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    transcript: &mut transcript::Writer,
+) -> Result<StageOutcome> {
+    let (seq, started) = stage_marks(session).await;
+    let docker_config = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".docker")))
+        .unwrap_or_default();
+    ui.say(&format!(
+        "Work in your own terminal (after `eval \"$(ecr-lab env --endpoint {})\"`); this stage completes by itself. Here: check, hint, solution, skip, quit.",
+        session.endpoint
+    ));
+    let mut failed_checks = 0;
+    let mut hints_shown = 0;
+    loop {
+        let typed = input.recv_timeout(std::time::Duration::from_secs(1)).ok();
+        match typed.as_deref() {
+            Some("quit" | "exit") => return Ok(StageOutcome::Quit),
+            Some("skip") => return Ok(StageOutcome::Skipped),
+            Some("" | "next") if stage.checks.is_empty() => return Ok(StageOutcome::Done),
+            Some("hint") => {
+                match stage.hints.iter().filter(|(level, ..)| *level <= failed_checks.max(1)).nth(hints_shown) {
+                    Some((level, text, _)) => {
+                        ui.hint(*level, &fill(text, vars));
+                        hints_shown += 1;
+                    }
+                    None => ui.say("No hint unlocked yet: try `check` first."),
+                }
+                continue;
+            }
+            Some("solution") if failed_checks >= ATTEMPTS_BEFORE_SOLUTION => {
+                if let Some(solution) = &stage.solution {
+                    ui.solution(&fill(&solution.body, vars));
+                }
+                continue;
+            }
+            Some("solution") => {
+                ui.say(&format!(
+                    "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far)."
+                ));
+                continue;
+            }
+            _ => {}
+        }
+        if stage.checks.is_empty() {
+            continue;
+        }
+        let tools = Tools::Real { endpoint: session.endpoint.clone(), docker_config: docker_config.clone() };
+        let cx = Context { tools, vars, history: &[], log_seq_at_start: seq, started_at: started };
+        let failures = failing(stage, &cx).await;
+        if failures.is_empty() {
+            transcript.record(&stage.id(), "check", "", 0, Some(Vec::new()))?;
+            ui.done(stage);
+            return Ok(StageOutcome::Done);
+        }
+        if typed.as_deref() == Some("check") {
+            failed_checks += 1;
+            transcript.record(&stage.id(), "check", "", 0, Some(failures.iter().map(|(_, w)| w.clone()).collect()))?;
             ui.not_yet(&failures.iter().map(|(_, w)| w.clone()).collect::<Vec<_>>());
         }
     }

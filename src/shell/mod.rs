@@ -349,8 +349,8 @@ impl Session {
 
 /// An ECR client with the lab's own key (for checks: they judge the lab, whatever the learner's
 /// credentials are).
-pub fn lab_ecr_client(session: &Session, region: Option<String>) -> aws_sdk_ecr::Client {
-    aws::lab_client(&session.endpoint, region.as_deref().unwrap_or(mock_registry::state::DEFAULT_REGION))
+pub fn lab_ecr_client(endpoint: &str, region: Option<String>) -> aws_sdk_ecr::Client {
+    aws::lab_client(endpoint, region.as_deref().unwrap_or(mock_registry::state::DEFAULT_REGION))
 }
 
 pub const HELP: &str = "\

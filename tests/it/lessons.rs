@@ -123,3 +123,47 @@ fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
     let transcripts = std::fs::read_dir(data.join("transcripts")).unwrap().count();
     assert_eq!(transcripts, 2, "one transcript per run");
 }
+
+/// `--tools real`: the learner works with the real aws CLI in their own terminal; the runner watches
+/// the checks and advances by itself.
+#[test]
+fn with_real_tools_the_runner_watches_and_advances() {
+    use std::io::Write as _;
+    if !crate::common::aws_cli_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let server = crate::common::Served::start(home.path(), &["--ephemeral"]);
+    let mut runner = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["start", "push-first-image", "--tools", "real", "--endpoint", &server.url, "--data-dir"])
+        .arg(home.path().join("lab"))
+        .env("ECR_LAB_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = runner.stdin.take().unwrap();
+    stdin.write_all(b"\n").unwrap(); // the reading stage
+    std::thread::sleep(Duration::from_millis(1500));
+    let created = crate::common::bash(
+        &format!(
+            "eval \"$(ecr-lab env --endpoint {})\"\naws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE",
+            server.url
+        ),
+        home.path(),
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    std::thread::sleep(Duration::from_millis(2500));
+    stdin.write_all(b"2\nquit\n").unwrap(); // the quiz, then leave
+    drop(stdin);
+    let output = runner.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Stage complete:"), "{stdout}");
+    assert!(stdout.contains("Right."), "{stdout}");
+    let registry = server.url.trim_start_matches("http://");
+    assert!(
+        stdout.contains(&format!("The lab's registry is\n{registry}")),
+        "the registry is the mock's address: {stdout}"
+    );
+}
