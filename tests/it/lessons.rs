@@ -120,8 +120,21 @@ fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
     again.send_line("quit").unwrap();
     again.expect(expectrl::Eof).unwrap();
 
-    let transcripts = std::fs::read_dir(data.join("transcripts")).unwrap().count();
-    assert_eq!(transcripts, 2, "one transcript per run");
+    let mut transcripts: Vec<_> =
+        std::fs::read_dir(data.join("transcripts")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(transcripts.len(), 2, "one transcript per run");
+    transcripts.sort();
+    let first = transcripts.iter().find(|p| std::fs::read_to_string(p).unwrap().contains("create-repository")).unwrap();
+    let replayed = ecr_lab(home.path(), &["replay", first.to_str().unwrap()]);
+    assert_eq!(replayed.code, 0, "{}", replayed.stderr);
+    assert!(
+        replayed
+            .stdout
+            .starts_with("── stage create-repository ──\nlab$ aws ecr create-repository --repository-name test"),
+        "{}",
+        replayed.stdout
+    );
+    assert!(replayed.stdout.contains("   ✓ checks pass"), "{}", replayed.stdout);
 }
 
 /// `--tools real`: the learner works with the real aws CLI in their own terminal; the runner watches
