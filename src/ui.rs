@@ -15,6 +15,27 @@ impl Ui {
         Self { interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()) }
     }
 
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// The stage's menu; the answer as the command it stands for.
+    pub fn stage_menu(&self) -> &'static str {
+        const CHOICES: [(&str, &str); 6] = [
+            ("Work in the lab shell", "shell"),
+            ("Check my work", "check"),
+            ("Show a hint", "hint"),
+            ("Show the solution", "solution"),
+            ("Skip this stage", "skip"),
+            ("Quit (progress is kept)", "quit"),
+        ];
+        let labels: Vec<&str> = CHOICES.iter().map(|(label, _)| *label).collect();
+        match inquire::Select::new("What next?", labels).raw_prompt() {
+            Ok(choice) => CHOICES[choice.index].1,
+            Err(_) => "quit",
+        }
+    }
+
     pub fn say(&self, text: &str) {
         println!("{text}");
     }

@@ -204,6 +204,7 @@ pub fn list(lessons: &[Lesson], progress: &Progress) {
 
 /// What the learner can type besides shell commands while a stage is open.
 const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
+  menu       the stage's menu (shell, check, hint, solution, skip, quit)
   check      run the stage's checks now
   hint       the next hint (after a failed check)
   solution   the reference answer (after 3 failed checks)
@@ -336,17 +337,33 @@ async fn run_stage(
     if !interactive_checks {
         ui.say("(Press Enter, or type `next`, to go on.)");
     }
+    // A stage with checks opens with the menu; `menu` in the shell brings it back.
+    let mut menu_open = interactive_checks && ui.is_interactive();
     loop {
-        let line = match editor.readline(crate::shell::PROMPT) {
-            Ok(line) => line,
-            Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => {
-                return Ok(StageOutcome::Quit);
+        let line = if menu_open {
+            let choice = ui.stage_menu();
+            menu_open = !matches!(choice, "shell" | "skip" | "quit");
+            if choice == "shell" {
+                ui.say("Type the stage's commands; `check`, `hint`, `solution`, `menu`, `?` work here too.");
+                continue;
             }
-            Err(e) => return Err(e.into()),
+            choice.to_owned()
+        } else {
+            match editor.readline(crate::shell::PROMPT) {
+                Ok(line) => line,
+                Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => {
+                    return Ok(StageOutcome::Quit);
+                }
+                Err(e) => return Err(e.into()),
+            }
         };
         let command = line.trim();
         let _ = editor.add_history_entry(command);
         match command {
+            "menu" => {
+                menu_open = true;
+                continue;
+            }
             "" | "next" if !interactive_checks => return Ok(StageOutcome::Done),
             "" => continue,
             "quit" | "exit" => return Ok(StageOutcome::Quit),

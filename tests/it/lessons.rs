@@ -77,8 +77,9 @@ fn a_verify_failure_names_the_file_and_line() {
     );
 }
 
-/// Plays the first lesson in a pseudo-terminal: a reading stage, then a task typed into the embedded
-/// shell, a quiz answered with the arrow keys, quit, and a restart that resumes at the next stage.
+/// Plays the first lesson in a pseudo-terminal: a reading stage, the stage menu, a task typed into the
+/// embedded shell, a quiz answered with the arrow keys, quit, and a restart that resumes at the next
+/// stage, where the menu checks the work and quits.
 #[test]
 fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
     use expectrl::Expect;
@@ -100,6 +101,10 @@ fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
     lab.send_line("").unwrap();
     lab.expect("Stage 2/6").unwrap();
     lab.expect("Done when:").unwrap();
+    // The stage's menu: the first choice opens the lab shell.
+    lab.expect("What next?").unwrap();
+    lab.send("\r").unwrap();
+    lab.expect("Type the stage's commands").unwrap();
     lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE > /dev/null").unwrap();
     lab.expect("Stage complete:").unwrap();
     lab.expect("Create the repository").unwrap();
@@ -115,9 +120,14 @@ fn a_lesson_played_in_a_terminal_advances_quits_and_resumes() {
 
     let mut again = spawn();
     again.expect("Stage 3/6").unwrap();
-    again.send_line("check").unwrap();
+    again.expect("What next?").unwrap();
+    again.send("Check").unwrap(); // type to filter the menu
+    again.send("\r").unwrap();
     again.expect("Not yet:").unwrap();
-    again.send_line("quit").unwrap();
+    again.expect("What next?").unwrap();
+    again.send("Quit").unwrap();
+    again.send("\r").unwrap();
+    again.expect("Progress saved").unwrap();
     again.expect(expectrl::Eof).unwrap();
 
     let mut transcripts: Vec<_> =
