@@ -281,16 +281,23 @@ fn short(id: &str) -> &str {
     &hex[..hex.len().min(12)]
 }
 
-async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+/// The image argument of push and pull: docker's usage error without one, and `latest` (said so)
+/// when it names no tag.
+fn image_argument(args: &[String], usage: &str, io: &mut Io) -> Option<Reference> {
     let Some(text) = args.iter().find(|a| !a.starts_with('-')) else {
-        io.eprintln("\"docker push\" requires exactly 1 argument.\nSee 'docker push --help'.\n\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry");
-        return 1;
+        io.eprintln(usage);
+        return None;
     };
-    let Some(reference) = parse_reference(text, io, false) else { return 1 };
+    let reference = parse_reference(text, io, false)?;
     if reference.tag.is_none() && reference.digest.is_none() {
         io.println("Using default tag: latest");
     }
-    let reference = reference.with_default_tag();
+    Some(reference.with_default_tag())
+}
+
+async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let usage = "\"docker push\" requires exactly 1 argument.\nSee 'docker push --help'.\n\nUsage:  docker push [OPTIONS] NAME[:TAG]\n\nUpload an image to a registry";
+    let Some(reference) = image_argument(args, usage, io) else { return 1 };
     let host = reference.host.clone().unwrap_or_else(|| "docker.io".into());
     let shown = if reference.host.is_some() { reference.repository() } else { format!("docker.io/{}", reference.path) };
     io.println(format!("The push refers to repository [{shown}]"));
@@ -357,15 +364,8 @@ async fn push_image(
 }
 
 async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
-    let Some(text) = args.iter().find(|a| !a.starts_with('-')) else {
-        io.eprintln("\"docker pull\" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry");
-        return 1;
-    };
-    let Some(reference) = parse_reference(text, io, false) else { return 1 };
-    if reference.tag.is_none() && reference.digest.is_none() {
-        io.println("Using default tag: latest");
-    }
-    let reference = reference.with_default_tag();
+    let usage = "\"docker pull\" requires exactly 1 argument.\nSee 'docker pull --help'.\n\nUsage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry";
+    let Some(reference) = image_argument(args, usage, io) else { return 1 };
     let host = reference.host.clone().unwrap_or_else(|| "docker.io".into());
     if !reachable(session, &host) {
         io.eprintln(format!("Error response from daemon: {}", unreachable_error(&host)));
