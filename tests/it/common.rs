@@ -105,6 +105,10 @@ pub async fn ecr_client_with(
         .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(credentials)
         .retry_config(aws_config::retry::RetryConfig::disabled())
+        // A server killed mid-call must fail the call, never hang the test.
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder().operation_timeout(std::time::Duration::from_secs(30)).build(),
+        )
         .load()
         .await;
     aws_sdk_ecr::Client::new(&config)

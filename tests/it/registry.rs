@@ -85,11 +85,17 @@ impl Registry {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response =
-            self.client.request(request.body(Full::new(body.into())).unwrap()).await.map_err(|e| e.to_string())?;
-        let (parts, body) = response.into_parts();
-        let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
-        Ok(Reply { status: parts.status, headers: parts.headers, body })
+        // A server killed mid-request must fail the request, never hang the test.
+        let exchange = async {
+            let response =
+                self.client.request(request.body(Full::new(body.into())).unwrap()).await.map_err(|e| e.to_string())?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            Ok(Reply { status: parts.status, headers: parts.headers, body })
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(30), exchange)
+            .await
+            .unwrap_or_else(|_| Err("no answer within 30 s".to_owned()))
     }
 
     pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
