@@ -3,6 +3,7 @@
 
 mod aws_cli;
 mod builtin_client;
+mod console;
 pub mod common;
 mod durability;
 mod real_clients;
