@@ -74,10 +74,9 @@ async fn a_form_post_with_the_api_member_names_creates_the_repository() {
     let described = ecr.describe_repositories().repository_names("project-a/web").send().await.unwrap();
     let repository = &described.repositories()[0];
     assert_eq!(repository.image_tag_mutability().unwrap().as_str(), "IMMUTABLE_WITH_EXCLUSION");
-    let filters: Vec<&str> =
-        repository.image_tag_mutability_exclusion_filters().iter().map(|f| f.filter()).collect();
+    let filters: Vec<&str> = repository.image_tag_mutability_exclusion_filters().iter().map(|f| f.filter()).collect();
     assert_eq!(filters, ["latest", "dev-*"]);
-    assert_eq!(repository.image_scanning_configuration().unwrap().scan_on_push(), true);
+    assert!(repository.image_scanning_configuration().unwrap().scan_on_push());
     assert_eq!(repository.encryption_configuration().unwrap().encryption_type().as_str(), "AES256");
 
     // The page it redirects to shows it, and the list shows its URI.
@@ -134,7 +133,9 @@ async fn refusals_carry_the_api_messages_and_create_nothing() {
     let again = post(&create, "repositoryName=test").await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST);
     assert!(again.text.contains("RepositoryAlreadyExistsException"));
-    assert!(again.text.contains("The repository with name 'test' already exists in the registry with id '920736617090'"));
+    assert!(
+        again.text.contains("The repository with name 'test' already exists in the registry with id '920736617090'")
+    );
 }
 
 #[tokio::test]
@@ -174,8 +175,9 @@ async fn the_images_tab_settings_and_deletes() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     let described = ecr.describe_repositories().repository_names("test").send().await.unwrap();
     assert_eq!(described.repositories()[0].image_tag_mutability().unwrap().as_str(), "IMMUTABLE");
-    assert_eq!(described.repositories()[0].image_scanning_configuration().unwrap().scan_on_push(), true);
-    let refused = post(&format!("{repo}/_/edit"), "imageTagMutability=MUTABLE&imageTagMutabilityExclusionFilters=x").await;
+    assert!(described.repositories()[0].image_scanning_configuration().unwrap().scan_on_push());
+    let refused =
+        post(&format!("{repo}/_/edit"), "imageTagMutability=MUTABLE&imageTagMutabilityExclusionFilters=x").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.text.contains("ImageTagMutabilityExclusionFilters can only be set when imageTagMutability"));
 
@@ -195,7 +197,9 @@ async fn the_images_tab_settings_and_deletes() {
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
     assert!(repository_names(&mock.url, "ap-south-1").await.is_empty());
     let missing = get(&repo).await;
-    assert!(missing.text.contains("The repository with name 'test' does not exist in the registry with id '920736617090'"));
+    assert!(
+        missing.text.contains("The repository with name 'test' does not exist in the registry with id '920736617090'")
+    );
 }
 
 #[tokio::test]
@@ -231,7 +235,8 @@ async fn the_aws_cli_lists_a_repository_made_with_the_form() {
     }
     let home = tempfile::tempdir().unwrap();
     let served = Served::start(home.path(), &["--ephemeral"]);
-    let created = post(&format!("{}/console/create-repository", served.url), "repositoryName=test&scanOnPush=true").await;
+    let created =
+        post(&format!("{}/console/create-repository", served.url), "repositoryName=test&scanOnPush=true").await;
     assert_eq!(created.status, StatusCode::SEE_OTHER);
     let ran = bash(
         &format!(
@@ -282,11 +287,11 @@ async fn push_with_builtin_client(url: &str, repository: &str) -> String {
 async fn in_a_real_browser() {
     let script = workspace().join("tests/browser/console.mjs");
     let modules = workspace().join("tests/browser/node_modules/playwright-core");
-    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || {
-        chromium().exists()
-    }) || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
-        modules.exists() && std::process::Command::new("node").arg("--version").output().is_ok()
-    }) {
+    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || chromium().exists())
+        || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
+            modules.exists() && std::process::Command::new("node").arg("--version").output().is_ok()
+        })
+    {
         return;
     }
     let artifacts = workspace().join("target/test-artifacts/console");

@@ -3,8 +3,8 @@
 
 mod aws_cli;
 mod builtin_client;
-mod console;
 pub mod common;
+mod console;
 mod durability;
 mod real_clients;
 pub mod registry;

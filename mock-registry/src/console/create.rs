@@ -33,16 +33,13 @@ pub(super) async fn submit(State(lab): State<Lab>, ctx: Ctx, body: String) -> Re
     };
     let form = FormData::parse(&body);
     let created = match ecr_api::new_repository(&caller, request_from(&form)) {
-        Ok((registry, new)) => {
-            lab.write(|state| state.create_repository(&registry, new)).await.map_err(EcrError::from)
-        }
+        Ok((registry, new)) => lab.write(|state| state.create_repository(&registry, new)).await.map_err(EcrError::from),
         Err(error) => Err(error),
     };
     match created {
-        Ok(repository) => see_other(&ctx.href_with(
-            &super::Ctx::repository_path(&repository.name, ""),
-            &[("notice", "created")],
-        )),
+        Ok(repository) => {
+            see_other(&ctx.href_with(&super::Ctx::repository_path(&repository.name, ""), &[("notice", "created")]))
+        }
         Err(error) => render(&ctx, &form, Some(&error)),
     }
 }

@@ -17,9 +17,9 @@ use crate::types::{Digest, RepositoryName};
 pub(super) fn images_confirm(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Response {
     let chosen: Vec<Digest> = ctx.query.all("imageDigest").filter_map(|d| Digest::parse(d).ok()).collect();
     let found = lab.read(|state| {
-        state.repository(&ctx.registry, name).map(|r| {
-            chosen.iter().filter_map(|d| r.images.get(d)).cloned().collect::<Vec<_>>()
-        })
+        state
+            .repository(&ctx.registry, name)
+            .map(|r| chosen.iter().filter_map(|d| r.images.get(d)).cloned().collect::<Vec<_>>())
     });
     let images = match found {
         Ok(images) => images,
@@ -74,21 +74,16 @@ pub(super) async fn images_submit(lab: &Lab, ctx: &Ctx, name: &RepositoryName, f
     match lab.write(|state| state.delete_images(&ctx.registry, name, &ids)).await {
         Ok((deleted, failures)) => {
             if let Some((id, failure)) = failures.first() {
-                let message = format!(
-                    "{} ({}): {}",
-                    failure.code,
-                    id.digest.as_deref().unwrap_or_default(),
-                    failure.reason
-                );
+                let message =
+                    format!("{} ({}): {}", failure.code, id.digest.as_deref().unwrap_or_default(), failure.reason);
                 let error = EcrError::new(EcrErrorCode::ImageNotFoundException, message);
                 return Page::error("Delete images", ctx, &error).render(ctx);
             }
             let digests: std::collections::BTreeSet<_> = deleted.iter().map(|id| &id.digest).collect();
             let count = digests.len().to_string();
-            see_other(&ctx.href_with(
-                &Ctx::repository_path(name, ""),
-                &[("notice", "images-deleted"), ("count", &count)],
-            ))
+            see_other(
+                &ctx.href_with(&Ctx::repository_path(name, ""), &[("notice", "images-deleted"), ("count", &count)]),
+            )
         }
         Err(error) => Page::error("Delete images", ctx, &error.into()).render(ctx),
     }
@@ -137,9 +132,7 @@ pub(super) async fn repository_submit(lab: &Lab, ctx: &Ctx, name: &RepositoryNam
     if form.get("confirm").map(str::trim) != Some(CONFIRM_WORD) {
         let repository = lab.read(|state| state.repository(&ctx.registry, name).cloned());
         return match repository {
-            Ok(repository) => {
-                repository_confirm(ctx, &repository, Some(&format!("Type {CONFIRM_WORD} to confirm.")))
-            }
+            Ok(repository) => repository_confirm(ctx, &repository, Some(&format!("Type {CONFIRM_WORD} to confirm."))),
             Err(error) => Page::error("Delete repository", ctx, &error.into()).render(ctx),
         };
     }

@@ -53,7 +53,7 @@ pub(super) fn grouped(bytes: u64) -> String {
     let digits = bytes.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -74,7 +74,8 @@ pub(super) fn tag_mutability(setting: &TagMutabilitySetting) -> String {
     };
     let mut out = format!(r#"{word} <code class="api">{}</code>"#, setting.mode.wire());
     if !setting.filters.is_empty() {
-        let filters: Vec<String> = setting.filters.iter().map(|f| format!("<code>{}</code>", esc(f.as_str()))).collect();
+        let filters: Vec<String> =
+            setting.filters.iter().map(|f| format!("<code>{}</code>", esc(f.as_str()))).collect();
         out.push_str(&format!(r#"<br><span class="muted">except tags matching {}</span>"#, filters.join(", ")));
     }
     out

@@ -75,7 +75,13 @@ pub(super) struct Page {
 
 impl Page {
     pub fn new(title: impl Into<String>) -> Self {
-        Self { title: title.into(), crumbs: Vec::new(), flashes: Vec::new(), body: String::new(), status: StatusCode::OK }
+        Self {
+            title: title.into(),
+            crumbs: Vec::new(),
+            flashes: Vec::new(),
+            body: String::new(),
+            status: StatusCode::OK,
+        }
     }
 
     pub fn crumb(mut self, label: impl Into<String>, href: Option<String>) -> Self {
@@ -100,10 +106,8 @@ impl Page {
 
     /// The page for an ECR error instead of data (a revoked key, a missing repository).
     pub fn error(title: impl Into<String>, ctx: &Ctx, error: &EcrError) -> Self {
-        let back = format!(
-            r#"<p><a href="{}">Back to private repositories</a></p>"#,
-            esc(&ctx.href("/console/repositories"))
-        );
+        let back =
+            format!(r#"<p><a href="{}">Back to private repositories</a></p>"#, esc(&ctx.href("/console/repositories")));
         Self::new(title).flash(Flash::ecr(error)).body(back).status(error.code.status())
     }
 

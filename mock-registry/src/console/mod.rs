@@ -78,12 +78,7 @@ impl FromRequestParts<Lab> for Ctx {
                 Err(e) => (default, Some(e.0)),
             },
         };
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1:5000")
-            .to_owned();
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:5000").to_owned();
         let (principal, user) = lab.read(|state| principal(state, &region));
         let registry = match &principal {
             Ok(caller) => RegistryKey::new(caller.account.clone(), region.clone()),

@@ -240,7 +240,8 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
             links.join(", ")
         };
         let tag_list: Vec<&str> = image.tags.iter().map(|t| t.as_str()).collect();
-        let label = if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
+        let label =
+            if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
         out.push_str(&format!(
             r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{i}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>Not scanned</td><td><span aria-hidden="true">—</span><span class="visually-hidden">no findings</span> <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
             digest = esc(image.digest.as_str()),
@@ -276,7 +277,9 @@ fn image_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, finding
     });
     let (uri, image) = match found {
         Ok(found) => found,
-        Err(error) => return repository_crumbs(Page::error("Image", ctx, &error.into()), ctx, name, Some("Image")).render(ctx),
+        Err(error) => {
+            return repository_crumbs(Page::error("Image", ctx, &error.into()), ctx, name, Some("Image")).render(ctx);
+        }
     };
     let label = image.tags.first().map(|t| t.to_string()).unwrap_or_else(|| image.digest.to_string());
     if findings {
@@ -374,7 +377,9 @@ fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
         images = esc(&ctx.repository_href(name, "")),
         lifecycle = esc(&ctx.repository_href(name, "lifecycle")),
     );
-    repository_crumbs(Page::new(format!("{name}: lifecycle policy")), ctx, name, Some("Lifecycle policy")).body(body).render(ctx)
+    repository_crumbs(Page::new(format!("{name}: lifecycle policy")), ctx, name, Some("Lifecycle policy"))
+        .body(body)
+        .render(ctx)
 }
 
 const EDIT_TITLE: &str = "Edit repository";
