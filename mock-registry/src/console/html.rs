@@ -110,6 +110,63 @@ pub(super) fn copy_button(text: &str, what: &str) -> String {
     )
 }
 
+/// A manifest for reading: as stored when it already has line breaks; a compact one indented, its
+/// members kept in the order they were pushed (re-serialising would sort them).
+pub(super) fn readable_json(text: &str) -> String {
+    if text.contains('\n') {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut depth = 0usize;
+    let (mut in_string, mut escaped) = (false, false);
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let close = if c == '{' { '}' } else { ']' };
+                if chars.peek() == Some(&close) {
+                    out.push(chars.next().expect("peeked"));
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +174,19 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn compact_json_is_indented_in_its_own_order() {
+        let compact = r#"{"z":1,"a":{"s":"x, {\"y\": [","e":[],"l":[1,2]}}"#;
+        let indented = readable_json(compact);
+        let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        assert_eq!(parse(&indented), parse(compact));
+        assert!(indented.find(r#""z""#).unwrap() < indented.find(r#""a""#).unwrap(), "{indented}");
+        assert!(indented.contains(r#""s": "x, {\"y\": [","#), "{indented}");
+        assert!(indented.contains("\"e\": [],"), "{indented}");
+        assert!(indented.contains("\n    \"l\": [\n      1,\n      2\n    ]\n  }\n}"), "{indented}");
+        assert_eq!(readable_json("{\n \"a\": 1\n}"), "{\n \"a\": 1\n}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::create::{exclusion_filters, mutability_fields};
 use super::form::FormData;
-use super::html::{copy_button, enabled, esc, size, time};
+use super::html::{copy_button, enabled, esc, readable_json, size, time};
 use super::layout::{Flash, Page};
 use super::{Ctx, delete, live, push_commands, repository_crumbs, see_other};
 use crate::Lab;
@@ -230,7 +230,7 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
     let mut images: Vec<&Image> = repository.images.values().collect();
     images.sort_by(|a, b| b.pushed_at.cmp(&a.pushed_at).then_with(|| a.digest.cmp(&b.digest)));
     let mut out = String::new();
-    for (i, image) in images.iter().enumerate() {
+    for image in &images {
         let details = ctx.repository_href(name, &format!("image/{}", image.digest));
         let tags = if image.tags.is_empty() {
             format!(r#"<a href="{}"><em>&lt;untagged&gt;</em></a>"#, esc(&details))
@@ -243,7 +243,7 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
         let label =
             if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
         out.push_str(&format!(
-            r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{i}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>Not scanned</td><td><span aria-hidden="true">—</span><span class="visually-hidden">no findings</span> <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
+            r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{digest}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>Not scanned</td><td><span aria-hidden="true">—</span><span class="visually-hidden">no findings</span> <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
             digest = esc(image.digest.as_str()),
             tags_key = esc(&tag_list.join(",")),
             label = esc(&label),
@@ -294,10 +294,7 @@ fn image_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, finding
         Some(tag) => format!("docker pull {uri}:{tag}"),
         None => format!("docker pull {uri}@{}", image.digest),
     };
-    let manifest = serde_json::from_str::<serde_json::Value>(&image.manifest)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| image.manifest.clone());
+    let manifest = readable_json(&image.manifest);
     let body = format!(
         r#"<h1>{name}:{label}</h1>
 <section class="panel" aria-labelledby="image-h">
@@ -317,7 +314,7 @@ fn image_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, finding
 </section>
 <section class="panel" aria-labelledby="manifest-h">
 <h2 id="manifest-h">Manifest</h2>
-<p class="hint">Stored byte for byte as pushed; the digest is the sha256 of those bytes (shown here indented).</p>
+<p class="hint">Stored byte for byte as pushed: the digest is the sha256 of those bytes (a compact manifest is shown indented).</p>
 <pre class="manifest" tabindex="0" aria-label="Image manifest"><code>{manifest}</code></pre>
 </section>"#,
         name = esc(name.as_str()),
