@@ -92,8 +92,18 @@ if (filter) {
 }
 
 // Live tables: poll the JSON beside the page every 2 s; swap the rows when their fingerprint
-// changes, keep ticked boxes, mark and announce new rows. An error (a revoked key, a deleted
+// changes, keep ticked boxes and focus, mark and announce new rows. An error (a revoked key, a deleted
 // repository) reloads the page, which then shows the service's message.
+// A selector that finds the same control again in re-rendered rows (keyboard focus survives an update).
+const refind = (element) => {
+  if (element.id) return `#${CSS.escape(element.id)}`;
+  for (const name of ['href', 'data-copy']) {
+    const value = element.getAttribute(name);
+    if (value) return `${element.localName}[${name}="${CSS.escape(value)}"]`;
+  }
+  return null;
+};
+
 document.querySelectorAll('tbody[data-live]').forEach((tbody) => {
   let fingerprint = tbody.dataset.fingerprint;
   const status = document.getElementById('live-status');
@@ -109,7 +119,9 @@ document.querySelectorAll('tbody[data-live]').forEach((tbody) => {
         const keys = (body) => [...body.querySelectorAll('tr[data-key]')].map((row) => row.dataset.key);
         const before = new Set(keys(tbody));
         const ticked = new Set([...tbody.querySelectorAll('input[type="checkbox"]:checked')].map((box) => box.value));
+        const focused = tbody.contains(document.activeElement) ? refind(document.activeElement) : null;
         tbody.innerHTML = data.rows;
+        if (focused) tbody.querySelector(focused)?.focus();
         fingerprint = data.fingerprint;
         tbody.dataset.fingerprint = fingerprint;
         tbody.querySelectorAll('input[type="checkbox"]').forEach((box) => { box.checked = ticked.has(box.value); });
