@@ -98,16 +98,31 @@ try {
 
   step('an image pushed meanwhile appears in the Images tab without a reload');
   await page.evaluate(() => { window.stillTheSamePage = true; });
-  console.log(`PUSH ${REPOSITORY}`);
-  const { value: digest } = await stdinLines.next();
-  assert.match(digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the test sends the pushed digest');
-  const row = page.locator('#images-body tr', { has: page.locator('code.digest', { hasText: digest }) });
-  await row.waitFor({ timeout: 20000 });
+  const pushed = async (tag) => {
+    console.log(`PUSH ${REPOSITORY} ${tag}`);
+    const { value: digest } = await stdinLines.next();
+    assert.match(digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the test sends the pushed digest');
+    const row = page.locator('#images-body tr', { has: page.locator('code.digest', { hasText: digest }) });
+    await row.waitFor({ timeout: 20000 });
+    return { digest, row };
+  };
+  const { digest, row } = await pushed('v1');
   assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
   assert.match(await row.innerText(), /v1/);
   assert.match(await row.innerText(), /Not scanned/);
   assert.equal(await page.locator('[data-live-count="images"]').innerText(), '(1)');
   await shot('images-live-1280');
+
+  step('a ticked, focused checkbox stays ticked and focused when the next push arrives');
+  const box = row.locator('input[type="checkbox"]');
+  await box.focus();
+  await page.keyboard.press('Space');
+  await pushed('v2');
+  assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
+  assert.equal(await page.locator('[data-live-count="images"]').innerText(), '(2)');
+  assert.equal(await box.isChecked(), true);
+  assert.equal(await box.evaluate((element) => element === document.activeElement), true);
+  await box.uncheck();
 
   step('View push commands');
   await page.getByRole('link', { name: 'View push commands' }).first().click();

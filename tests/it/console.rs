@@ -260,9 +260,9 @@ fn chromium() -> PathBuf {
     std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-/// Pushes a small image to `repository` as `v1` with the built-in registry client (oci-client),
-/// and returns its digest as DescribeImages reports it.
-async fn push_with_builtin_client(url: &str, repository: &str) -> String {
+/// Pushes a small image to `repository:tag` with the built-in registry client (oci-client), and
+/// returns its digest as DescribeImages reports it.
+async fn push_with_builtin_client(url: &str, repository: &str, tag: &str) -> String {
     use base64::Engine as _;
     use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -275,11 +275,12 @@ async fn push_with_builtin_client(url: &str, repository: &str) -> String {
     let auth = oci_client::secrets::RegistryAuth::Basic("AWS".into(), password);
     let client = oci_client::Client::new(ClientConfig { protocol: ClientProtocol::Http, ..Default::default() });
     let reference: oci_client::Reference =
-        format!("{}/{repository}:v1", url.trim_start_matches("http://")).parse().unwrap();
-    let layer = ImageLayer::oci_v1_gzip(b"the console test's layer".repeat(1000), None);
+        format!("{}/{repository}:{tag}", url.trim_start_matches("http://")).parse().unwrap();
+    let layer = ImageLayer::oci_v1_gzip(format!("the console test's layer for {tag}").repeat(1000).into_bytes(), None);
     let config = Config::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
     client.push(&reference, &[layer], config, &auth, None).await.unwrap();
-    let described = ecr.describe_images().repository_name(repository).send().await.unwrap();
+    let id = aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(tag).build();
+    let described = ecr.describe_images().repository_name(repository).image_ids(id).send().await.unwrap();
     described.image_details()[0].image_digest().unwrap().to_owned()
 }
 
@@ -309,21 +310,21 @@ async fn in_a_real_browser() {
         .expect("start node");
     let mut stdin = node.stdin.take().unwrap();
     let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
-    let mut pushed = None;
+    let mut pushed = Vec::new();
     let run = async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(repository) = line.strip_prefix("PUSH ") {
-                let digest = push_with_builtin_client(&mock.url, repository).await;
+            if let Some((repository, tag)) = line.strip_prefix("PUSH ").and_then(|rest| rest.split_once(' ')) {
+                let digest = push_with_builtin_client(&mock.url, repository, tag).await;
                 stdin.write_all(format!("{digest}\n").as_bytes()).await.unwrap();
                 stdin.flush().await.unwrap();
-                pushed = Some(digest);
+                pushed.push(digest);
             }
         }
         node.wait().await.unwrap()
     };
     let status = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("the browser test ends");
     assert!(status.success(), "the browser script failed ({status}); its log is above");
-    assert!(pushed.is_some(), "the script asked for a push");
+    assert_eq!(pushed.len(), 2, "the script asked for two pushes");
     for shot in ["create-invalid-name-1280", "images-live-1280", "push-commands-1280", "repository-1024"] {
         assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
     }
