@@ -85,6 +85,11 @@ async fn a_form_post_with_the_api_member_names_creates_the_repository() {
     assert!(page.text.contains("Successfully created private repository project-a/web."));
     let list = get(&format!("{}/console/repositories", mock.url)).await;
     assert!(list.text.contains("920736617090.dkr.ecr.ap-south-1.amazonaws.com/project-a/web"));
+    let live = get(&format!("{}/console/repositories.json?region=ap-south-1&search=web", mock.url)).await;
+    let live: serde_json::Value = serde_json::from_str(&live.text).unwrap();
+    assert_eq!(live["count"], 1);
+    // The console's polling stays out of the request log that lessons read.
+    assert!(mock.lab.log().since(0).iter().all(|r| !r.path.starts_with("/console")));
 
     // Another region keeps its own repositories.
     let other = post(&format!("{}/console/create-repository?region=us-east-1", mock.url), "repositoryName=east").await;
