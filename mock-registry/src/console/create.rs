@@ -53,9 +53,7 @@ fn request_from(form: &FormData) -> CreateRepositoryRequest {
         .into_iter()
         .map(|filter| ExclusionFilter { filter_type: Some("WILDCARD".into()), filter: Some(filter) })
         .collect();
-    let scan_on_push = form
-        .first_of(&["scanOnPush", "imageScanningConfiguration.scanOnPush"])
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on"));
+    let scan_on_push = scan_on_push(form);
     let encryption_type = text(&["encryptionType", "encryptionConfiguration.encryptionType"]);
     let kms_key = text(&["kmsKey", "encryptionConfiguration.kmsKey"]);
     CreateRepositoryRequest {
@@ -81,6 +79,12 @@ pub(super) fn exclusion_filters(form: &FormData) -> Vec<String> {
         .collect()
 }
 
+/// `scanOnPush` (or `imageScanningConfiguration.scanOnPush`): a ticked checkbox sends `true`.
+pub(super) fn scan_on_push(form: &FormData) -> bool {
+    form.first_of(&["scanOnPush", "imageScanningConfiguration.scanOnPush"])
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on"))
+}
+
 /// The messages the API gives for a bad `repositoryName`, made by the same parser, for the script
 /// that checks the name as it is typed: too short, too long, not the pattern.
 fn name_messages() -> [String; 3] {
@@ -104,7 +108,7 @@ fn render(ctx: &Ctx, form: &FormData, error: Option<&EcrError>) -> Response {
     let mode = form.get("imageTagMutability").unwrap_or(TagMutability::Mutable.wire());
     let encryption = form.first_of(&["encryptionType", "encryptionConfiguration.encryptionType"]);
     let encryption = encryption.unwrap_or(EncryptionType::Aes256.wire());
-    let scan_on_push = form.first_of(&["scanOnPush", "imageScanningConfiguration.scanOnPush"]).is_some();
+    let scan_on_push = scan_on_push(form);
     let body = format!(
         r#"<h1>{TITLE}</h1>
 <form method="post" action="{action}" id="create-repository" class="stack" novalidate>

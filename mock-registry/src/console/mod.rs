@@ -9,11 +9,13 @@ mod create;
 mod delete;
 mod form;
 mod html;
+mod image;
 mod layout;
 mod live;
 mod push_commands;
 mod repositories;
 mod repository;
+mod settings;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -25,7 +27,7 @@ use axum::routing::get;
 use crate::Lab;
 use crate::ecr_api::EcrError;
 use crate::sigv4::AuthError;
-use crate::state::{Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, RegistryKey, State};
+use crate::state::{Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, RegistryKey, Repository, State};
 use crate::types::{Region, RepositoryName};
 
 use form::{FormData, encode};
@@ -159,6 +161,20 @@ fn repository_crumbs(page: Page, ctx: &Ctx, name: &RepositoryName, current: Opti
     match current {
         None => page.crumb(name.as_str(), None),
         Some(label) => page.crumb(name.as_str(), Some(ctx.repository_href(name, ""))).crumb(label, None),
+    }
+}
+
+/// Renders `page` for the repository, or ECR's RepositoryNotFound banner.
+fn with_repository(
+    lab: &Lab,
+    ctx: &Ctx,
+    name: &RepositoryName,
+    page: impl FnOnce(&Ctx, &Repository) -> Response,
+) -> Response {
+    let repository = lab.read(|state| state.repository(&ctx.registry, name).cloned());
+    match repository {
+        Ok(repository) => page(ctx, &repository),
+        Err(error) => Page::error(name.as_str(), ctx, &error.into()).crumb(name.as_str(), None).render(ctx),
     }
 }
 

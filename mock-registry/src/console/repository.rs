@@ -1,20 +1,19 @@
 //! `/console/repositories/{name}` and its sub-pages (after `/_/`, which no repository name can
-//! contain): the Images tab (live), image details with the manifest, editing tag mutability and scan
-//! on push, and the findings and lifecycle pages, ready for the scanning and lifecycle work.
+//! contain): which page a path names, the repository page with its Images tab (live), and the
+//! lifecycle tab, ready for the lifecycle work.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::create::{exclusion_filters, mutability_fields};
 use super::form::FormData;
-use super::html::{copy_button, enabled, esc, readable_json, size, time};
+use super::html::{copy_button, enabled, esc, size, time};
 use super::layout::{Flash, Page};
-use super::{Ctx, delete, live, push_commands, repository_crumbs, see_other};
+use super::{Ctx, delete, image, live, push_commands, repository_crumbs, settings, with_repository};
 use crate::Lab;
-use crate::ecr_api::{self, EcrError};
-use crate::state::{Image, ImageRef, Repository, RepositoryUpdate, StateError};
-use crate::types::{Digest, RepositoryName, WireEnum};
+use crate::ecr_api::EcrError;
+use crate::state::{Image, Repository, StateError};
+use crate::types::RepositoryName;
 
 /// What a console path under a repository names.
 enum Sub<'a> {
@@ -68,12 +67,12 @@ pub(super) async fn get(State(lab): State<Lab>, ctx: Ctx, Path(rest): Path<Strin
         (_, Err(error)) => Page::error(name.as_str(), &ctx, error).crumb(name.as_str(), None).render(&ctx),
         (Sub::Images, Ok(_)) => images_page(&lab, &ctx, &name),
         (Sub::PushCommands, Ok(_)) => with_repository(&lab, &ctx, &name, push_commands::page),
-        (Sub::Edit, Ok(_)) => with_repository(&lab, &ctx, &name, |ctx, r| edit_page(ctx, r, None, None)),
+        (Sub::Edit, Ok(_)) => with_repository(&lab, &ctx, &name, |ctx, r| settings::edit_page(ctx, r, None, None)),
         (Sub::DeleteImages, Ok(_)) => delete::images_confirm(&lab, &ctx, &name),
         (Sub::Delete, Ok(_)) => with_repository(&lab, &ctx, &name, |ctx, r| delete::repository_confirm(ctx, r, None)),
         (Sub::Lifecycle, Ok(_)) => with_repository(&lab, &ctx, &name, lifecycle_page),
-        (Sub::Image(digest), Ok(_)) => image_page(&lab, &ctx, &name, digest, false),
-        (Sub::Findings(digest), Ok(_)) => image_page(&lab, &ctx, &name, digest, true),
+        (Sub::Image(digest), Ok(_)) => image::page(&lab, &ctx, &name, digest, false),
+        (Sub::Findings(digest), Ok(_)) => image::page(&lab, &ctx, &name, digest, true),
     }
 }
 
@@ -88,7 +87,7 @@ pub(super) async fn post(State(lab): State<Lab>, ctx: Ctx, Path(rest): Path<Stri
     }
     let form = FormData::parse(&body);
     match sub {
-        Some(Sub::Edit) => edit_submit(&lab, &ctx, &name, &form).await,
+        Some(Sub::Edit) => settings::submit(&lab, &ctx, &name, &form).await,
         Some(Sub::DeleteImages) => delete::images_submit(&lab, &ctx, &name, &form).await,
         Some(Sub::Delete) => delete::repository_submit(&lab, &ctx, &name, &form).await,
         _ => not_found(&ctx),
@@ -102,20 +101,6 @@ fn not_found(ctx: &Ctx) -> Response {
         esc(&ctx.href("/console/repositories"))
     );
     Page::new("Page not found").body(body).status(StatusCode::NOT_FOUND).render(ctx)
-}
-
-/// Renders `page` for the repository, or ECR's RepositoryNotFound banner.
-fn with_repository(
-    lab: &Lab,
-    ctx: &Ctx,
-    name: &RepositoryName,
-    page: impl FnOnce(&Ctx, &Repository) -> Response,
-) -> Response {
-    let repository = lab.read(|state| state.repository(&ctx.registry, name).cloned());
-    match repository {
-        Ok(repository) => page(ctx, &repository),
-        Err(error) => Page::error(name.as_str(), ctx, &error.into()).crumb(name.as_str(), None).render(ctx),
-    }
 }
 
 fn notice(ctx: &Ctx, name: &RepositoryName) -> Option<Flash> {
@@ -211,19 +196,6 @@ fn images_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Response {
     page.render(ctx)
 }
 
-/// `Image`, `Image Index`, or an artifact's type, from the manifest's media type.
-fn kind(image: &Image) -> String {
-    match image.media_type.as_str() {
-        "application/vnd.oci.image.index.v1+json" | "application/vnd.docker.distribution.manifest.list.v2+json" => {
-            "Image Index".into()
-        }
-        _ => match &image.artifact_type {
-            Some(artifact) if image.subject.is_some() => artifact.clone(),
-            _ => "Image".into(),
-        },
-    }
-}
-
 /// The Images tab's rows, newest first (as the page and the live updates show them), and their count.
 pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) {
     let name = &repository.name;
@@ -248,7 +220,7 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
             tags_key = esc(&tag_list.join(",")),
             label = esc(&label),
             label_short = esc(&format!("{label} ({})", &image.digest.as_str()[..19.min(image.digest.as_str().len())])),
-            kind = esc(&kind(image)),
+            kind = esc(&image::kind(image)),
             pushed = time(image.pushed_at),
             size = size(image.size),
             copy = copy_button(image.digest.as_str(), &format!("digest of {label}")),
@@ -262,102 +234,6 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
         );
     }
     (out, images.len())
-}
-
-/// An image's details and manifest, or (with `findings`) its scan findings.
-fn image_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, findings: bool) -> Response {
-    let found = lab.read(|state| {
-        let repository = state.repository(&ctx.registry, name)?;
-        let image = Digest::parse(digest).ok().and_then(|d| repository.images.get(&d).cloned());
-        image.map(|image| (repository.uri(&ctx.registry), image)).ok_or_else(|| StateError::ImageNotFound {
-            image: ImageRef { digest: Some(digest.to_owned()), tag: None },
-            name: name.clone(),
-            registry: ctx.registry.account.clone(),
-        })
-    });
-    let (uri, image) = match found {
-        Ok(found) => found,
-        Err(error) => {
-            return repository_crumbs(Page::error("Image", ctx, &error.into()), ctx, name, Some("Image")).render(ctx);
-        }
-    };
-    let label = image.tags.first().map(|t| t.to_string()).unwrap_or_else(|| image.digest.to_string());
-    if findings {
-        return findings_page(ctx, name, &image, &label);
-    }
-    let tags = if image.tags.is_empty() {
-        "<em>&lt;untagged&gt;</em>".to_owned()
-    } else {
-        image.tags.iter().map(|t| format!("<code>{}</code>", esc(t.as_str()))).collect::<Vec<_>>().join(", ")
-    };
-    let pull = match image.tags.first() {
-        Some(tag) => format!("docker pull {uri}:{tag}"),
-        None => format!("docker pull {uri}@{}", image.digest),
-    };
-    let manifest = readable_json(&image.manifest);
-    let body = format!(
-        r#"<h1>{name}:{label}</h1>
-<section class="panel" aria-labelledby="image-h">
-<h2 id="image-h">Details</h2>
-<dl class="details">
-<div><dt>Image tags</dt><dd>{tags}</dd></div>
-<div><dt>Image digest</dt><dd><code class="digest">{digest}</code> {copy_digest}</dd></div>
-<div><dt>URI</dt><dd><code class="wrap">{uri_digest}</code> {copy_uri}</dd></div>
-<div><dt>Pushed at</dt><dd>{pushed}</dd></div>
-<div><dt>Size</dt><dd>{size}</dd></div>
-<div><dt>Type</dt><dd>{kind}</dd></div>
-<div><dt>Manifest media type</dt><dd><code class="wrap">{media_type}</code></dd></div>
-<div><dt>Artifact media type</dt><dd><code class="wrap">{artifact}</code></dd></div>
-<div><dt>Scan status</dt><dd>Not scanned <a href="{findings}">Findings</a></dd></div>
-</dl>
-<p><span class="muted">Pull it:</span> <code class="wrap">{pull}</code> {copy_pull}</p>
-</section>
-<section class="panel" aria-labelledby="manifest-h">
-<h2 id="manifest-h">Manifest</h2>
-<p class="hint">Stored byte for byte as pushed: the digest is the sha256 of those bytes (a compact manifest is shown indented).</p>
-<pre class="manifest" tabindex="0" aria-label="Image manifest"><code>{manifest}</code></pre>
-</section>"#,
-        name = esc(name.as_str()),
-        label = esc(&label),
-        digest = esc(image.digest.as_str()),
-        copy_digest = copy_button(image.digest.as_str(), "image digest"),
-        uri_digest = esc(&format!("{uri}@{}", image.digest)),
-        copy_uri = copy_button(&format!("{uri}@{}", image.digest), "image URI"),
-        pushed = time(image.pushed_at),
-        size = size(image.size),
-        kind = esc(&kind(&image)),
-        media_type = esc(&image.media_type),
-        artifact = esc(image.artifact_media_type.as_deref().unwrap_or("—")),
-        findings = esc(&ctx.repository_href(name, &format!("image/{}/findings", image.digest))),
-        pull = esc(&pull),
-        copy_pull = copy_button(&pull, "pull command"),
-        manifest = esc(&manifest),
-    );
-    repository_crumbs(Page::new(format!("{name}:{label}")), ctx, name, Some(&label)).body(body).render(ctx)
-}
-
-/// Scan findings of an image. The lab does not scan yet, so this says so; the link is in place.
-fn findings_page(ctx: &Ctx, name: &RepositoryName, image: &Image, label: &str) -> Response {
-    let body = format!(
-        r#"<h1>Vulnerabilities: {name}:{label}</h1>
-<section class="panel" aria-labelledby="scan-h">
-<h2 id="scan-h">Scan status</h2>
-<dl class="details">
-<div><dt>Image digest</dt><dd><code class="digest">{digest}</code></dd></div>
-<div><dt>Scan status</dt><dd>Not scanned</dd></div>
-<div><dt>Findings</dt><dd><span class="severity">Critical —</span> <span class="severity">High —</span> <span class="severity">Medium —</span> <span class="severity">Low —</span> <span class="severity">Informational —</span></dd></div>
-</dl>
-<p>This lab does not scan images yet. Once image scanning is part of the lab, the findings of each scan appear here, by severity.</p>
-<p><a href="{back}">Back to the image</a></p>
-</section>"#,
-        name = esc(name.as_str()),
-        label = esc(label),
-        digest = esc(image.digest.as_str()),
-        back = esc(&ctx.repository_href(name, &format!("image/{}", image.digest))),
-    );
-    repository_crumbs(Page::new(format!("Vulnerabilities: {name}:{label}")), ctx, name, Some("Vulnerabilities"))
-        .body(body)
-        .render(ctx)
 }
 
 /// The lifecycle policy tab. Lifecycle policies are not in the lab yet; the page is in place.
@@ -377,81 +253,4 @@ fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
     repository_crumbs(Page::new(format!("{name}: lifecycle policy")), ctx, name, Some("Lifecycle policy"))
         .body(body)
         .render(ctx)
-}
-
-const EDIT_TITLE: &str = "Edit repository";
-
-/// The edit form: tag mutability (with exclusion filters) and scan on push. `form` refills it after
-/// a refusal.
-fn edit_page(ctx: &Ctx, repository: &Repository, form: Option<&FormData>, error: Option<&EcrError>) -> Response {
-    let name = &repository.name;
-    let current_filters: Vec<&str> = repository.tag_mutability.filters.iter().map(|f| f.as_str()).collect();
-    let (mode, filters, scan) = match form {
-        Some(form) => (
-            form.get("imageTagMutability").unwrap_or_default().to_owned(),
-            exclusion_filters(form).join("\n"),
-            scan_on_push(form),
-        ),
-        None => (repository.tag_mutability.mode.wire().to_owned(), current_filters.join("\n"), repository.scan_on_push),
-    };
-    let body = format!(
-        r#"<h1>{EDIT_TITLE}: {name_text}</h1>
-<form method="post" action="{action}" class="stack">
-{mutability}
-<section class="panel" aria-labelledby="scan-h">
-<h2 id="scan-h">Image scan settings</h2>
-<div class="check"><input type="checkbox" id="scanOnPush" name="scanOnPush" value="true"{checked}><label for="scanOnPush">Scan on push</label></div>
-</section>
-<section class="panel" aria-labelledby="encryption-h">
-<h2 id="encryption-h">Encryption settings</h2>
-<p>{encryption}</p>
-<p class="hint">Encryption is chosen when the repository is created and cannot be changed.</p>
-</section>
-<div class="form-actions"><a class="button" href="{cancel}">Cancel</a> <button type="submit" class="primary">Save</button></div>
-</form>"#,
-        name_text = esc(name.as_str()),
-        action = esc(&ctx.repository_href(name, "edit")),
-        mutability = mutability_fields(&mode, &filters),
-        checked = if scan { " checked" } else { "" },
-        encryption = super::html::encryption(&repository.encryption),
-        cancel = esc(&ctx.repository_href(name, "")),
-    );
-    let mut page = repository_crumbs(Page::new(format!("{EDIT_TITLE}: {name}")), ctx, name, Some("Edit")).body(body);
-    if let Some(error) = error {
-        page = page.flash(Flash::ecr(error)).status(StatusCode::BAD_REQUEST);
-    }
-    page.render(ctx)
-}
-
-fn scan_on_push(form: &FormData) -> bool {
-    form.first_of(&["scanOnPush", "imageScanningConfiguration.scanOnPush"])
-        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on"))
-}
-
-/// PutImageTagMutability and PutImageScanningConfiguration in one save, with the API's checks.
-async fn edit_submit(lab: &Lab, ctx: &Ctx, name: &RepositoryName, form: &FormData) -> Response {
-    let filters: Vec<ecr_api::wire::ExclusionFilter> = exclusion_filters(form)
-        .into_iter()
-        .map(|f| ecr_api::wire::ExclusionFilter { filter_type: Some("WILDCARD".into()), filter: Some(f) })
-        .collect();
-    let setting = match form.get("imageTagMutability").filter(|m| !m.is_empty()) {
-        Some(mode) => ecr_api::tag_mutability(Some(mode.to_owned()), (!filters.is_empty()).then_some(filters)),
-        None => Err(EcrError::invalid_parameter("imageTagMutability", "must not be null")),
-    };
-    let scan = scan_on_push(form);
-    let saved = match setting {
-        Ok(setting) => lab
-            .write(|state| {
-                state.update_repository(&ctx.registry, name, RepositoryUpdate::TagMutability(setting))?;
-                state.update_repository(&ctx.registry, name, RepositoryUpdate::ScanOnPush(scan))?;
-                Ok(())
-            })
-            .await
-            .map_err(EcrError::from),
-        Err(error) => Err(error),
-    };
-    match saved {
-        Ok(()) => see_other(&ctx.href_with(&Ctx::repository_path(name, ""), &[("notice", "updated")])),
-        Err(error) => with_repository(lab, ctx, name, |ctx, r| edit_page(ctx, r, Some(form), Some(&error))),
-    }
 }
