@@ -141,6 +141,7 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
     let mut out = std::io::stdout().lock();
     writeln!(out, "ecr-lab mock listening on {url}")?;
     writeln!(out, "state: {where_}")?;
+    writeln!(out, "web console: {url}/console/")?;
     writeln!(out, "point the aws CLI and SDKs at it with:")?;
     writeln!(out, "  eval \"$(ecr-lab env --endpoint {url})\"")?;
     writeln!(out, "press Ctrl-C to stop")?;

@@ -1,6 +1,7 @@
 //! A mock of Amazon ECR for teaching: the ECR JSON API, STS GetCallerIdentity, the Docker/OCI
 //! registry and the lab control API on one port, with AWS's identity rules, error texts and durability. Knows nothing of lessons.
 
+pub mod console;
 pub mod control;
 pub mod ecr_api;
 pub mod lab;

@@ -18,7 +18,7 @@ use crate::ecr_api::{self, EcrError, EcrErrorCode, Target};
 use crate::request_log::LoggedRequest;
 use crate::sigv4::{self, SignedRequest};
 use crate::state::Caller;
-use crate::{Lab, control, oci_api, sts_api};
+use crate::{Lab, console, control, oci_api, sts_api};
 
 /// The largest API request body accepted. ECR's largest member is a 20 MiB layer part (base64).
 pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
@@ -28,15 +28,17 @@ pub fn router(lab: Lab) -> Router {
         .route("/", post(aws_api).get(index))
         .merge(oci_api::router())
         .nest("/_lab", control::router())
+        .merge(console::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(lab.clone(), log_request))
         .with_state(lab)
 }
 
-/// Records each request (but the control API's own) in the lab's request log.
+/// Records each request in the lab's request log, but the control API's own and the web console's
+/// (its live pages poll every 2 s, which would bury the requests lessons look for).
 async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/_lab") {
+    if path.starts_with("/_lab") || path.starts_with("/console") {
         return next.run(request).await;
     }
     let method = request.method().to_string();

@@ -4,6 +4,7 @@
 mod aws_cli;
 mod builtin_client;
 pub mod common;
+mod console;
 mod durability;
 mod lessons;
 mod real_clients;

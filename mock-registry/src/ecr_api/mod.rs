@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 pub use error::{EcrError, EcrErrorCode};
+pub(crate) use operations::{new_repository, tag_mutability};
 
 use crate::Lab;
 use crate::state::Caller;

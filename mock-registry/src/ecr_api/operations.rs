@@ -85,7 +85,8 @@ fn wire_enum<E: WireEnum>(value: &str, member: &str) -> Result<E, EcrError> {
         .ok_or_else(|| invalid(member, &format!("Member must satisfy enum value set: {}", E::value_set())))
 }
 
-fn tag_mutability(
+/// `imageTagMutability` and its exclusion filters (CreateRepository, PutImageTagMutability, the console).
+pub(crate) fn tag_mutability(
     mode: Option<String>,
     filters: Option<Vec<ExclusionFilter>>,
 ) -> Result<TagMutabilitySetting, EcrError> {
@@ -225,7 +226,12 @@ impl Page {
 
 // ---- repositories ----
 
-async fn create_repository(lab: &Lab, caller: &Caller, request: CreateRepositoryRequest) -> Result<Response, EcrError> {
+/// CreateRepository's members as typed values, with the API's checks in the API's order and
+/// wording. The web console's create form goes through here too.
+pub(crate) fn new_repository(
+    caller: &Caller,
+    request: CreateRepositoryRequest,
+) -> Result<(RegistryKey, NewRepository), EcrError> {
     let registry = registry(caller, request.registry_id)?;
     let new = NewRepository {
         name: repository_name(request.repository_name)?,
@@ -234,6 +240,11 @@ async fn create_repository(lab: &Lab, caller: &Caller, request: CreateRepository
         encryption: encryption(caller, request.encryption_configuration)?,
         tags: resource_tags(request.tags.unwrap_or_default())?,
     };
+    Ok((registry, new))
+}
+
+async fn create_repository(lab: &Lab, caller: &Caller, request: CreateRepositoryRequest) -> Result<Response, EcrError> {
+    let (registry, new) = new_repository(caller, request)?;
     let created = lab.write(|state| state.create_repository(&registry, new)).await?;
     Ok(json(RepositoryResponse { repository: RepositoryOut::new(&registry, &created) }))
 }

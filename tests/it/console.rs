@@ -1,0 +1,336 @@
+//! The web console: plain HTTP (form posts with the API's member names, the API's messages, a
+//! revoked key) and a real headless browser (Debian's chromium through playwright-core) creating a
+//! repository, watching a push arrive live, and opening the push commands.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use mock_registry::state::DEFAULT_ACCESS_KEY_ID;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::common::{InProcess, Served, aws_cli_available, bash, ecr_client, put_sample, require_tool, sample};
+
+const NAME_PATTERN_MESSAGE: &str = "Invalid parameter at 'repositoryName' failed to satisfy constraint: \
+     'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''";
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    /// The body with the few entities the console writes turned back into text.
+    text: String,
+}
+
+async fn request(method: Method, url: &str, form: Option<&str>) -> Page {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut builder = Request::builder().method(method).uri(url);
+    if form.is_some() {
+        builder = builder.header("content-type", "application/x-www-form-urlencoded");
+    }
+    let body = Full::new(Bytes::from(form.unwrap_or_default().to_owned()));
+    let response = client.request(builder.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(body.to_vec())
+        .unwrap()
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    Page { status, location, text }
+}
+
+async fn get(url: &str) -> Page {
+    request(Method::GET, url, None).await
+}
+
+async fn post(url: &str, form: &str) -> Page {
+    request(Method::POST, url, Some(form)).await
+}
+
+async fn repository_names(url: &str, region: &str) -> Vec<String> {
+    let described = ecr_client(url, region).await.describe_repositories().send().await.unwrap();
+    described.repositories().iter().map(|r| r.repository_name().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn a_form_post_with_the_api_member_names_creates_the_repository() {
+    let mock = InProcess::start().await;
+    let form = "repositoryName=project-a%2Fweb&imageTagMutability=IMMUTABLE_WITH_EXCLUSION\
+                &imageTagMutabilityExclusionFilters=latest&imageTagMutabilityExclusionFilters=dev-*\
+                &scanOnPush=true&encryptionType=AES256";
+    let created = post(&format!("{}/console/create-repository", mock.url), form).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert_eq!(created.location, "/console/repositories/project-a/web?region=ap-south-1&notice=created");
+
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    let described = ecr.describe_repositories().repository_names("project-a/web").send().await.unwrap();
+    let repository = &described.repositories()[0];
+    assert_eq!(repository.image_tag_mutability().unwrap().as_str(), "IMMUTABLE_WITH_EXCLUSION");
+    let filters: Vec<&str> = repository.image_tag_mutability_exclusion_filters().iter().map(|f| f.filter()).collect();
+    assert_eq!(filters, ["latest", "dev-*"]);
+    assert!(repository.image_scanning_configuration().unwrap().scan_on_push());
+    assert_eq!(repository.encryption_configuration().unwrap().encryption_type().as_str(), "AES256");
+
+    // The page it redirects to shows it, and the list shows its URI.
+    let page = get(&format!("{}{}", mock.url, created.location)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("Successfully created private repository project-a/web."));
+    let list = get(&format!("{}/console/repositories", mock.url)).await;
+    assert!(list.text.contains("920736617090.dkr.ecr.ap-south-1.amazonaws.com/project-a/web"));
+    let live = get(&format!("{}/console/repositories.json?region=ap-south-1&search=web", mock.url)).await;
+    let live: serde_json::Value = serde_json::from_str(&live.text).unwrap();
+    assert_eq!(live["count"], 1);
+    // The console's polling stays out of the request log that lessons read.
+    assert!(mock.lab.log().since(0).iter().all(|r| !r.path.starts_with("/console")));
+
+    // Another region keeps its own repositories.
+    let other = post(&format!("{}/console/create-repository?region=us-east-1", mock.url), "repositoryName=east").await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+    assert_eq!(repository_names(&mock.url, "us-east-1").await, ["east"]);
+    assert_eq!(repository_names(&mock.url, "ap-south-1").await, ["project-a/web"]);
+}
+
+#[tokio::test]
+async fn refusals_carry_the_api_messages_and_create_nothing() {
+    let mock = InProcess::start().await;
+    let create = format!("{}/console/create-repository", mock.url);
+    for (form, message) in [
+        ("repositoryName=Test_Repo", NAME_PATTERN_MESSAGE),
+        (
+            "repositoryName=a",
+            "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length greater than or equal to 2'",
+        ),
+        ("scanOnPush=true", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must not be null'"),
+        (
+            "repositoryName=test&imageTagMutability=MUTABLE_WITH_EXCLUSION",
+            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: \
+             'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as MUTABLE_WITH_EXCLUSION'",
+        ),
+        (
+            "repositoryName=test&imageTagMutability=SOMETIMES",
+            "Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value \
+             set: [IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, IMMUTABLE_WITH_EXCLUSION]'",
+        ),
+    ] {
+        let page = post(&create, form).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{form}");
+        assert!(page.text.contains(message), "{form}: no {message:?} in\n{}", page.text);
+    }
+    // The name's message is beside the field too, and what was typed is kept.
+    let page = post(&create, "repositoryName=Test_Repo").await;
+    assert!(page.text.contains(&format!(r#"id="repositoryName-error" aria-live="polite">{NAME_PATTERN_MESSAGE}</p>"#)));
+    assert!(page.text.contains(r#"value="Test_Repo""#));
+    // The script checks with the same three messages.
+    let form = get(&create).await;
+    assert!(form.text.contains(&format!(r#"data-msg-pattern="{NAME_PATTERN_MESSAGE}""#)));
+    assert!(repository_names(&mock.url, "ap-south-1").await.is_empty());
+
+    // A name that exists: the service's RepositoryAlreadyExistsException.
+    assert_eq!(post(&create, "repositoryName=test").await.status, StatusCode::SEE_OTHER);
+    let again = post(&create, "repositoryName=test").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.text.contains("RepositoryAlreadyExistsException"));
+    assert!(
+        again.text.contains("The repository with name 'test' already exists in the registry with id '920736617090'")
+    );
+}
+
+#[tokio::test]
+async fn the_images_tab_settings_and_deletes() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    let pushed = put_sample(&ecr, "test", &sample(1, 3000), "v1").await.unwrap();
+    let digest = pushed.image().unwrap().image_id().unwrap().image_digest().unwrap().to_owned();
+    let repo = format!("{}/console/repositories/test", mock.url);
+
+    let page = get(&repo).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(&digest));
+    assert!(page.text.contains("Not scanned"));
+    assert!(page.text.contains(&format!("/console/repositories/test/_/image/{digest}/findings?region=ap-south-1")));
+    assert!(page.text.contains("/console/repositories/test/_/lifecycle?region=ap-south-1"));
+    let host = mock.url.trim_start_matches("http://");
+    assert!(page.text.contains(&format!("docker push {host}/test:v1")));
+    assert!(page.text.contains(
+        "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin \
+         920736617090.dkr.ecr.ap-south-1.amazonaws.com"
+    ));
+
+    // The live endpoint the Images tab polls.
+    let live = get(&format!("{repo}/_/images.json?region=ap-south-1")).await;
+    let live: serde_json::Value = serde_json::from_str(&live.text).unwrap();
+    assert_eq!(live["count"], 1);
+    assert!(live["rows"].as_str().unwrap().contains(&digest));
+
+    let details = get(&format!("{repo}/_/image/{digest}")).await;
+    assert!(details.text.contains("application/vnd.docker.distribution.manifest.v2+json"));
+    assert!(details.text.contains("\"schemaVersion\": 2"));
+
+    // Settings: PutImageTagMutability and PutImageScanningConfiguration.
+    let saved = post(&format!("{repo}/_/edit"), "imageTagMutability=IMMUTABLE&scanOnPush=true").await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let described = ecr.describe_repositories().repository_names("test").send().await.unwrap();
+    assert_eq!(described.repositories()[0].image_tag_mutability().unwrap().as_str(), "IMMUTABLE");
+    assert!(described.repositories()[0].image_scanning_configuration().unwrap().scan_on_push());
+    let refused =
+        post(&format!("{repo}/_/edit"), "imageTagMutability=MUTABLE&imageTagMutabilityExclusionFilters=x").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text.contains("ImageTagMutabilityExclusionFilters can only be set when imageTagMutability"));
+
+    // Deleting an image asks first, then goes.
+    let confirm = get(&format!("{repo}/_/delete-images?region=ap-south-1&imageDigest={digest}")).await;
+    assert!(confirm.text.contains("Delete 1 image from test?"));
+    let deleted = post(&format!("{repo}/_/delete-images"), &format!("imageDigest={digest}")).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let images = ecr.list_images().repository_name("test").send().await.unwrap();
+    assert!(images.image_ids().is_empty());
+
+    // Deleting the repository wants the word typed.
+    let not_yet = post(&format!("{repo}/_/delete"), "confirm=yes").await;
+    assert_eq!(not_yet.status, StatusCode::BAD_REQUEST);
+    assert_eq!(repository_names(&mock.url, "ap-south-1").await, ["test"]);
+    let gone = post(&format!("{repo}/_/delete"), "confirm=delete").await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(repository_names(&mock.url, "ap-south-1").await.is_empty());
+    let missing = get(&repo).await;
+    assert!(
+        missing.text.contains("The repository with name 'test' does not exist in the registry with id '920736617090'")
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_key_shows_the_service_error_instead_of_data() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("secret-name").send().await.unwrap();
+    let revoked = post(&format!("{}/_lab/keys/{DEFAULT_ACCESS_KEY_ID}/revoke", mock.url), "").await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+
+    for path in ["/console/repositories", "/console/repositories/secret-name", "/console/create-repository"] {
+        let page = get(&format!("{}{path}", mock.url)).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.text.contains("UnrecognizedClientException"), "{path}");
+        assert!(page.text.contains(INVALID_TOKEN), "{path}");
+        assert!(!page.text.contains("secret-name/") && !page.text.contains("amazonaws.com/secret-name"), "{path}");
+    }
+    let live = get(&format!("{}/console/repositories/secret-name/_/images.json", mock.url)).await;
+    assert!(live.text.contains(INVALID_TOKEN));
+    let refused = post(&format!("{}/console/create-repository", mock.url), "repositoryName=other").await;
+    assert!(refused.text.contains(INVALID_TOKEN));
+    let names = mock.lab.read(|s| {
+        let registry = mock_registry::oci_api::default_registry();
+        s.repositories(&registry).map(|r| r.name.to_string()).collect::<Vec<_>>()
+    });
+    assert_eq!(names, ["secret-name"]);
+}
+
+#[tokio::test]
+async fn the_aws_cli_lists_a_repository_made_with_the_form() {
+    if !aws_cli_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let served = Served::start(home.path(), &["--ephemeral"]);
+    let created =
+        post(&format!("{}/console/create-repository", served.url), "repositoryName=test&scanOnPush=true").await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let ran = bash(
+        &format!(
+            "eval \"$(ecr-lab env --endpoint {})\"\naws ecr describe-repositories --region ap-south-1",
+            served.url
+        ),
+        home.path(),
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let repository = &ran.json()["repositories"][0];
+    assert_eq!(repository["repositoryName"], "test");
+    assert_eq!(repository["repositoryUri"], "920736617090.dkr.ecr.ap-south-1.amazonaws.com/test");
+    assert_eq!(repository["imageScanningConfiguration"]["scanOnPush"], true);
+}
+
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Pushes a small image to `repository:tag` with the built-in registry client (oci-client), and
+/// returns its digest as DescribeImages reports it.
+async fn push_with_builtin_client(url: &str, repository: &str, tag: &str) -> String {
+    use base64::Engine as _;
+    use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ecr = ecr_client(url, "ap-south-1").await;
+    let token = ecr.get_authorization_token().send().await.unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.authorization_data()[0].authorization_token().unwrap())
+        .unwrap();
+    let password = String::from_utf8(decoded).unwrap().strip_prefix("AWS:").unwrap().to_owned();
+    let auth = oci_client::secrets::RegistryAuth::Basic("AWS".into(), password);
+    let client = oci_client::Client::new(ClientConfig { protocol: ClientProtocol::Http, ..Default::default() });
+    let reference: oci_client::Reference =
+        format!("{}/{repository}:{tag}", url.trim_start_matches("http://")).parse().unwrap();
+    let layer = ImageLayer::oci_v1_gzip(format!("the console test's layer for {tag}").repeat(1000).into_bytes(), None);
+    let config = Config::oci_v1(br#"{"architecture":"amd64","os":"linux"}"#.to_vec(), None);
+    client.push(&reference, &[layer], config, &auth, None).await.unwrap();
+    let id = aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(tag).build();
+    let described = ecr.describe_images().repository_name(repository).image_ids(id).send().await.unwrap();
+    described.image_details()[0].image_digest().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn in_a_real_browser() {
+    let script = workspace().join("tests/browser/console.mjs");
+    let modules = workspace().join("tests/browser/node_modules/playwright-core");
+    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || chromium().exists())
+        || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
+            modules.exists() && std::process::Command::new("node").arg("--version").output().is_ok()
+        })
+    {
+        return;
+    }
+    let artifacts = workspace().join("target/test-artifacts/console");
+    let mock = InProcess::start().await;
+    let mut node = tokio::process::Command::new("node")
+        .arg(&script)
+        .arg(&mock.url)
+        .arg(&artifacts)
+        .env("CHROMIUM", chromium())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node");
+    let mut stdin = node.stdin.take().unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut pushed = Vec::new();
+    let run = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some((repository, tag)) = line.strip_prefix("PUSH ").and_then(|rest| rest.split_once(' ')) {
+                let digest = push_with_builtin_client(&mock.url, repository, tag).await;
+                stdin.write_all(format!("{digest}\n").as_bytes()).await.unwrap();
+                stdin.flush().await.unwrap();
+                pushed.push(digest);
+            }
+        }
+        node.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("the browser test ends");
+    assert!(status.success(), "the browser script failed ({status}); its log is above");
+    assert_eq!(pushed.len(), 2, "the script asked for two pushes");
+    for shot in ["create-invalid-name-1280", "images-live-1280", "push-commands-1280", "repository-1024"] {
+        assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
+    }
+}
