@@ -31,6 +31,8 @@ pub enum EcrErrorCode {
     InvalidTagParameterException,
     TooManyTagsException,
     LimitExceededException,
+    LifecyclePolicyNotFoundException,
+    LifecyclePolicyPreviewNotFoundException,
     ServerException,
     SerializationException,
     UnknownOperationException,
@@ -64,6 +66,8 @@ impl EcrErrorCode {
             InvalidTagParameterException => "InvalidTagParameterException",
             TooManyTagsException => "TooManyTagsException",
             LimitExceededException => "LimitExceededException",
+            LifecyclePolicyNotFoundException => "LifecyclePolicyNotFoundException",
+            LifecyclePolicyPreviewNotFoundException => "LifecyclePolicyPreviewNotFoundException",
             ServerException => "ServerException",
             SerializationException => "SerializationException",
             UnknownOperationException => "UnknownOperationException",
@@ -174,6 +178,19 @@ impl From<StateError> for EcrError {
                 C::LayersNotFoundException,
                 format!(
                     "The layer with digest '{digest}' does not exist in the repository with name '{name}' in the registry with id '{registry}'"
+                ),
+            ),
+            StateError::LifecyclePolicyNotFound { name, registry } => Self::new(
+                C::LifecyclePolicyNotFoundException,
+                format!(
+                    "Lifecycle policy does not exist for the repository with name '{name}' in the registry with id '{registry}'"
+                ),
+            ),
+            // Not captured from AWS: worded like the policy's own NotFound.
+            StateError::LifecyclePreviewNotFound { name, registry } => Self::new(
+                C::LifecyclePolicyPreviewNotFoundException,
+                format!(
+                    "There is no lifecycle policy preview for the repository with name '{name}' in the registry with id '{registry}'"
                 ),
             ),
             StateError::LimitExceeded { what } => Self::new(

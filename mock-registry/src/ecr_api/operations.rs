@@ -11,12 +11,12 @@ use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
 use crate::state::{
-    Caller, Encryption, ImageFailure, ImageRef, NewRepository, PutMode, RegistryKey, RepositoryUpdate, ResourceTag,
-    StateError, TagMutabilitySetting,
+    Caller, Encryption, ImageFailure, ImageRef, NewRepository, PreviewResult, PutMode, RegistryKey, RepositoryUpdate,
+    ResourceTag, StateError, TagMutabilitySetting,
 };
 use crate::types::{
-    AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Region, RepositoryName, TagMutability,
-    TagStatus, WireEnum,
+    AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Millis, Region, RepositoryName,
+    TagMutability, TagStatus, WireEnum,
 };
 
 /// Page size when `maxResults` is not given (DescribeRepositories, DescribeImages, ListImages).
@@ -55,6 +55,11 @@ pub(super) async fn dispatch(
         Operation::UploadLayerPart => layers::upload_layer_part(lab, caller, parse(body)?).await,
         Operation::CompleteLayerUpload => layers::complete_layer_upload(lab, caller, parse(body)?).await,
         Operation::GetDownloadUrlForLayer => layers::get_download_url_for_layer(lab, caller, parse(body)?, host),
+        Operation::PutLifecyclePolicy => put_lifecycle_policy(lab, caller, parse(body)?).await,
+        Operation::GetLifecyclePolicy => get_lifecycle_policy(lab, caller, parse(body)?),
+        Operation::DeleteLifecyclePolicy => delete_lifecycle_policy(lab, caller, parse(body)?).await,
+        Operation::StartLifecyclePolicyPreview => start_lifecycle_policy_preview(lab, caller, parse(body)?).await,
+        Operation::GetLifecyclePolicyPreview => get_lifecycle_policy_preview(lab, caller, parse(body)?),
     }
 }
 
@@ -557,5 +562,127 @@ fn list_tags_for_resource(lab: &Lab, caller: &Caller, request: ResourceRequest) 
     lab.read(|state| {
         let repository = state.repository(&registry, &name)?;
         Ok(json(ListTagsForResourceResponse { tags: repository.resource_tags.iter().map(Tag::from).collect() }))
+    })
+}
+
+// ---- lifecycle policies ----
+
+async fn put_lifecycle_policy(
+    lab: &Lab,
+    caller: &Caller,
+    request: LifecyclePolicyRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let text = required(request.lifecycle_policy_text, "lifecyclePolicyText")?;
+    lab.write(|state| state.put_lifecycle_policy(&registry, &name, text.clone()).map(|_| ())).await?;
+    Ok(json(LifecyclePolicyResponse {
+        registry_id: registry.account.to_string(),
+        repository_name: name.to_string(),
+        lifecycle_policy_text: text,
+        last_evaluated_at: None,
+        status: None,
+    }))
+}
+
+fn get_lifecycle_policy(lab: &Lab, caller: &Caller, request: LifecyclePolicyRequest) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    lab.read(|state| {
+        let (text, evaluated) = state.lifecycle_policy(&registry, &name)?;
+        Ok(json(LifecyclePolicyResponse {
+            registry_id: registry.account.to_string(),
+            repository_name: name.to_string(),
+            lifecycle_policy_text: text.to_owned(),
+            last_evaluated_at: evaluated.map(Millis::epoch_seconds),
+            status: None,
+        }))
+    })
+}
+
+async fn delete_lifecycle_policy(
+    lab: &Lab,
+    caller: &Caller,
+    request: LifecyclePolicyRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let (text, evaluated) = lab.write(|state| state.delete_lifecycle_policy(&registry, &name)).await?;
+    Ok(json(LifecyclePolicyResponse {
+        registry_id: registry.account.to_string(),
+        repository_name: name.to_string(),
+        lifecycle_policy_text: text,
+        last_evaluated_at: evaluated.map(Millis::epoch_seconds),
+        status: None,
+    }))
+}
+
+async fn start_lifecycle_policy_preview(
+    lab: &Lab,
+    caller: &Caller,
+    request: LifecyclePolicyRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let text = request.lifecycle_policy_text;
+    let preview = lab.write(|state| state.start_lifecycle_preview(&registry, &name, text)).await?;
+    Ok(json(LifecyclePolicyResponse {
+        registry_id: registry.account.to_string(),
+        repository_name: name.to_string(),
+        lifecycle_policy_text: preview.policy_text,
+        last_evaluated_at: None,
+        // ECR answers before the preview runs; the lab's is complete already.
+        status: Some("IN_PROGRESS"),
+    }))
+}
+
+fn get_lifecycle_policy_preview(
+    lab: &Lab,
+    caller: &Caller,
+    request: LifecyclePolicyRequest,
+) -> Result<Response, EcrError> {
+    let registry = registry(caller, request.registry_id)?;
+    let name = repository_name(request.repository_name)?;
+    let status = tag_status(request.filter.as_ref())?;
+    let ids = request.image_ids.map(|ids| image_refs(Some(ids))).transpose()?;
+    if let Some(n) = request.max_results
+        && !(1..=100).contains(&n)
+    {
+        let bound = if n < 1 { "greater than or equal to 1" } else { "less than or equal to 100" };
+        return Err(invalid("maxResults", &format!("Member must have value {bound}")));
+    }
+    let page = page(request.max_results, request.next_token)?;
+    lab.read(|state| {
+        let preview = state.lifecycle_preview(&registry, &name)?;
+        let wanted = |r: &PreviewResult| {
+            let by_id = ids.as_ref().is_none_or(|ids| {
+                ids.iter().any(|id| {
+                    id.digest.as_deref().is_none_or(|d| d == r.digest.as_str())
+                        && id.tag.as_ref().is_none_or(|t| r.tags.contains(t))
+                })
+            });
+            by_id && status_allows(status, !r.tags.is_empty())
+        };
+        let selected = preview.results.iter().filter(|r| wanted(r)).enumerate();
+        // Results keep rule order, so the page key is the position.
+        let (rows, next_token) = page.take(selected, |(i, _)| format!("{i:08}"));
+        Ok(json(GetLifecyclePolicyPreviewResponse {
+            registry_id: registry.account.to_string(),
+            repository_name: name.to_string(),
+            lifecycle_policy_text: preview.policy_text.clone(),
+            status: "COMPLETE",
+            next_token,
+            preview_results: rows
+                .into_iter()
+                .map(|(_, r)| PreviewResultOut {
+                    image_tags: r.tags.clone(),
+                    image_digest: r.digest.to_string(),
+                    image_pushed_at: r.pushed_at.epoch_seconds(),
+                    action: PreviewAction { kind: "EXPIRE" },
+                    applied_rule_priority: r.rule_priority,
+                })
+                .collect(),
+            summary: PreviewSummary { expiring_image_total_count: preview.results.len() },
+        }))
     })
 }

@@ -348,3 +348,69 @@ pub struct DescribeRegistryResponse {
 pub struct ReplicationConfiguration {
     pub rules: Vec<serde_json::Value>,
 }
+
+// ---- lifecycle policies ----
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecyclePolicyRequest {
+    pub registry_id: Option<String>,
+    pub repository_name: Option<String>,
+    /// PutLifecyclePolicy, StartLifecyclePolicyPreview.
+    pub lifecycle_policy_text: Option<String>,
+    /// GetLifecyclePolicyPreview.
+    pub image_ids: Option<Vec<ImageIdentifier>>,
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+    pub filter: Option<ImageFilter>,
+}
+
+/// PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy and StartLifecyclePolicyPreview
+/// (the last three add `lastEvaluatedAt` or `status`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LifecyclePolicyResponse {
+    pub registry_id: String,
+    pub repository_name: String,
+    pub lifecycle_policy_text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_evaluated_at: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetLifecyclePolicyPreviewResponse {
+    pub registry_id: String,
+    pub repository_name: String,
+    pub lifecycle_policy_text: String,
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    pub preview_results: Vec<PreviewResultOut>,
+    pub summary: PreviewSummary,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewResultOut {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub image_tags: Vec<String>,
+    pub image_digest: String,
+    pub image_pushed_at: f64,
+    pub action: PreviewAction,
+    pub applied_rule_priority: u32,
+}
+
+#[derive(Serialize)]
+pub struct PreviewAction {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewSummary {
+    pub expiring_image_total_count: usize,
+}

@@ -147,7 +147,9 @@ impl From<StateError> for OciError {
             | StateError::ImageAlreadyExists { .. }
             | StateError::InvalidTagParameter(_)
             | StateError::TooManyTags(_)
-            | StateError::LimitExceeded { .. }) => Self::new(C::Denied, other.to_string()),
+            | StateError::LimitExceeded { .. }
+            | StateError::LifecyclePolicyNotFound { .. }
+            | StateError::LifecyclePreviewNotFound { .. }) => Self::new(C::Denied, other.to_string()),
         }
     }
 }

@@ -35,6 +35,10 @@ pub enum StateError {
     ReferencesNotFound { kind: Referenced, digests: Vec<Digest>, name: RepositoryName, registry: AccountId },
     #[error("blob {digest} is {actual} bytes, not {declared}")]
     BlobSizeMismatch { digest: Digest, declared: u64, actual: u64 },
+    #[error("repository {name} in registry {registry} has no lifecycle policy")]
+    LifecyclePolicyNotFound { name: RepositoryName, registry: AccountId },
+    #[error("repository {name} in registry {registry} has no lifecycle policy preview")]
+    LifecyclePreviewNotFound { name: RepositoryName, registry: AccountId },
     #[error("blob {digest} is not in {name}")]
     BlobNotFound { digest: Digest, name: RepositoryName, registry: AccountId },
 }

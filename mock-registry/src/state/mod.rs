@@ -8,6 +8,7 @@
 mod error;
 mod identity;
 pub mod journal;
+pub mod lifecycle;
 pub mod manifest;
 mod repository;
 pub mod token;
@@ -22,8 +23,8 @@ pub use identity::{
     AccessKey, Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use repository::{
-    Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, ListedImage, NewRepository, PutImageOutcome,
-    PutMode, Repository, ResourceTag, TagMutabilitySetting,
+    Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, LifecyclePreview, ListedImage, NewRepository,
+    PreviewResult, PutImageOutcome, PutMode, Repository, ResourceTag, TagMutabilitySetting,
 };
 
 use crate::types::{AccountId, Digest, Millis, Region, RepositoryName};
@@ -105,6 +106,12 @@ pub enum RepositoryUpdate {
     ScanOnPush(bool),
     TagsSet(Vec<ResourceTag>),
     TagsRemoved(Vec<String>),
+    /// PutLifecyclePolicy: the validated policy text.
+    LifecyclePolicySet(String),
+    LifecyclePolicyDeleted,
+    /// The lab clock ran the lifecycle policy at this time (`lastEvaluatedAt`).
+    LifecycleEvaluated(Millis),
+    LifecyclePreviewed(Box<LifecyclePreview>),
 }
 
 /// All of the mock's state. Lives behind one lock in [`crate::Lab`].
@@ -164,7 +171,110 @@ impl State {
             });
         }
         self.record(Event::ClockAdvanced { seconds });
+        self.apply_lifecycle_policies();
         Ok(self.now())
+    }
+
+    /// Runs every repository's lifecycle policy on the lab clock: expires (deletes) what it selects
+    /// and sets `lastEvaluatedAt`. ECR does this within 24 hours; the lab does it when its clock moves.
+    fn apply_lifecycle_policies(&mut self) {
+        let now = self.now();
+        let mut updates = Vec::new();
+        for (registry, r) in &self.registries {
+            for repository in r.repositories.values() {
+                let Some(text) = &repository.lifecycle_policy else { continue };
+                // A stored policy was validated when it was put; a failure here leaves the images alone.
+                let Ok(preview) = repository.lifecycle_preview_of(text, now) else { continue };
+                let ids: Vec<ImageRef> = preview
+                    .results
+                    .iter()
+                    .map(|e| ImageRef { digest: Some(e.digest.to_string()), tag: None })
+                    .collect();
+                let (update, _, _) = repository.plan_delete(&ids);
+                updates.push((registry.clone(), repository.name.clone(), update));
+            }
+        }
+        for (registry, name, update) in updates {
+            if !update.is_empty() {
+                self.record(Event::ImageChanged {
+                    registry: registry.clone(),
+                    name: name.clone(),
+                    update: Box::new(update),
+                });
+            }
+            let evaluated = RepositoryUpdate::LifecycleEvaluated(now);
+            self.record(Event::RepositoryUpdated { registry, name, update: evaluated });
+        }
+    }
+
+    /// PutLifecyclePolicy: validates and stores the policy text.
+    pub fn put_lifecycle_policy(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        text: String,
+    ) -> Result<&Repository, StateError> {
+        self.update_repository(registry, name, RepositoryUpdate::LifecyclePolicySet(text))
+    }
+
+    /// GetLifecyclePolicy: the policy text and `lastEvaluatedAt`, or LifecyclePolicyNotFound.
+    pub fn lifecycle_policy(
+        &self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+    ) -> Result<(&str, Option<Millis>), StateError> {
+        let repository = self.repository(registry, name)?;
+        match &repository.lifecycle_policy {
+            Some(text) => Ok((text, repository.lifecycle_evaluated_at)),
+            None => Err(StateError::LifecyclePolicyNotFound { name: name.clone(), registry: registry.account.clone() }),
+        }
+    }
+
+    /// DeleteLifecyclePolicy: returns what was deleted (text and `lastEvaluatedAt`).
+    pub fn delete_lifecycle_policy(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+    ) -> Result<(String, Option<Millis>), StateError> {
+        let (text, evaluated) = self.lifecycle_policy(registry, name).map(|(t, e)| (t.to_owned(), e))?;
+        self.record(Event::RepositoryUpdated {
+            registry: registry.clone(),
+            name: name.clone(),
+            update: RepositoryUpdate::LifecyclePolicyDeleted,
+        });
+        Ok((text, evaluated))
+    }
+
+    /// StartLifecyclePolicyPreview: evaluates `text` (or the stored policy) now; the result is
+    /// complete at once.
+    pub fn start_lifecycle_preview(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        text: Option<String>,
+    ) -> Result<LifecyclePreview, StateError> {
+        let text = match text {
+            Some(text) => text,
+            None => self.lifecycle_policy(registry, name)?.0.to_owned(),
+        };
+        let preview = self.repository(registry, name)?.lifecycle_preview_of(&text, self.now())?;
+        self.record(Event::RepositoryUpdated {
+            registry: registry.clone(),
+            name: name.clone(),
+            update: RepositoryUpdate::LifecyclePreviewed(Box::new(preview.clone())),
+        });
+        Ok(preview)
+    }
+
+    /// GetLifecyclePolicyPreview: the last preview, or LifecyclePolicyPreviewNotFound.
+    pub fn lifecycle_preview(
+        &self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+    ) -> Result<&LifecyclePreview, StateError> {
+        self.repository(registry, name)?.lifecycle_preview.as_ref().ok_or_else(|| {
+            StateError::LifecyclePreviewNotFound { name: name.clone(), registry: registry.account.clone() }
+        })
     }
 
     pub(crate) fn token_secret(&self) -> &[u8] {

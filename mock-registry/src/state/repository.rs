@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::lifecycle::{Candidate, LifecyclePolicy, evaluate};
 use super::{Referenced, RegistryKey, RepositoryUpdate, StateError};
 use crate::types::{
     Digest, EncryptionType, ExclusionFilter, ImageTag, Millis, RepositoryName, TagMutability, WireEnum,
@@ -105,6 +106,28 @@ pub(crate) fn check_tag_key(key: &str) -> Result<(), StateError> {
         return Err(StateError::InvalidTagParameter(format!("Tag key '{key}' uses the reserved prefix 'aws:'")));
     }
     Ok(())
+}
+
+/// A lifecycle policy preview: the policy it ran and what that would expire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecyclePreview {
+    /// `lifecyclePolicyText`.
+    pub policy_text: String,
+    /// `previewResults`, in rule order, oldest first within a rule.
+    pub results: Vec<PreviewResult>,
+}
+
+/// One `previewResults` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewResult {
+    /// `imageDigest`.
+    pub digest: Digest,
+    /// `imageTags`.
+    pub tags: Vec<String>,
+    /// `imagePushedAt`.
+    pub pushed_at: Millis,
+    /// `appliedRulePriority`.
+    pub rule_priority: u32,
 }
 
 /// What CreateRepository asks for, already parsed.
@@ -230,6 +253,15 @@ pub struct Repository {
     pub encryption: Encryption,
     /// Resource tags (ListTagsForResource), in the order they were first set.
     pub resource_tags: Vec<ResourceTag>,
+    /// `lifecyclePolicyText`, validated when it was put.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_policy: Option<String>,
+    /// `lastEvaluatedAt`: when the lab clock last ran the lifecycle policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_evaluated_at: Option<Millis>,
+    /// The last StartLifecyclePolicyPreview's outcome (GetLifecyclePolicyPreview).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_preview: Option<LifecyclePreview>,
     /// Images by digest. Journaled as image events, never inside the repository record.
     #[serde(skip)]
     pub images: BTreeMap<Digest, Image>,
@@ -255,6 +287,9 @@ impl Repository {
             scan_on_push: new.scan_on_push,
             encryption: new.encryption,
             resource_tags,
+            lifecycle_policy: None,
+            lifecycle_evaluated_at: None,
+            lifecycle_preview: None,
             images: BTreeMap::new(),
             tag_index: HashMap::new(),
             blobs: BTreeMap::new(),
@@ -475,7 +510,12 @@ impl Repository {
                 Ok(())
             }
             RepositoryUpdate::TagsRemoved(keys) => keys.iter().try_for_each(|k| check_tag_key(k)),
-            RepositoryUpdate::TagMutability(_) | RepositoryUpdate::ScanOnPush(_) => Ok(()),
+            RepositoryUpdate::LifecyclePolicySet(text) => LifecyclePolicy::parse(text).map(|_| ()),
+            RepositoryUpdate::TagMutability(_)
+            | RepositoryUpdate::ScanOnPush(_)
+            | RepositoryUpdate::LifecyclePolicyDeleted
+            | RepositoryUpdate::LifecycleEvaluated(_)
+            | RepositoryUpdate::LifecyclePreviewed(_) => Ok(()),
         }
     }
 
@@ -485,7 +525,41 @@ impl Repository {
             RepositoryUpdate::ScanOnPush(on) => self.scan_on_push = *on,
             RepositoryUpdate::TagsSet(tags) => merge_tags(&mut self.resource_tags, tags.clone()),
             RepositoryUpdate::TagsRemoved(keys) => self.resource_tags.retain(|t| !keys.contains(&t.key)),
+            RepositoryUpdate::LifecyclePolicySet(text) => self.lifecycle_policy = Some(text.clone()),
+            RepositoryUpdate::LifecyclePolicyDeleted => self.lifecycle_policy = None,
+            RepositoryUpdate::LifecycleEvaluated(at) => self.lifecycle_evaluated_at = Some(*at),
+            RepositoryUpdate::LifecyclePreviewed(preview) => self.lifecycle_preview = Some((**preview).clone()),
         }
+    }
+
+    /// What lifecycle evaluation needs to know about each image.
+    pub fn lifecycle_candidates(&self) -> Vec<Candidate> {
+        self.images
+            .values()
+            .map(|i| Candidate {
+                digest: i.digest.clone(),
+                tags: i.tags.iter().map(|t| t.to_string()).collect(),
+                pushed_at: i.pushed_at,
+            })
+            .collect()
+    }
+
+    /// What `policy` would expire at `now`, with each image's tags and push time.
+    pub(crate) fn lifecycle_preview_of(&self, policy_text: &str, now: Millis) -> Result<LifecyclePreview, StateError> {
+        let policy = LifecyclePolicy::parse(policy_text)?;
+        let results = evaluate(&policy, &self.lifecycle_candidates(), now)
+            .into_iter()
+            .filter_map(|e| {
+                let image = self.images.get(&e.digest)?;
+                Some(PreviewResult {
+                    digest: e.digest,
+                    tags: image.tags.iter().map(|t| t.to_string()).collect(),
+                    pushed_at: image.pushed_at,
+                    rule_priority: e.rule_priority,
+                })
+            })
+            .collect();
+        Ok(LifecyclePreview { policy_text: policy_text.to_owned(), results })
     }
 
     pub(crate) fn apply_blob(&mut self, digest: &Digest, size: Option<u64>) {
