@@ -179,11 +179,11 @@ fn the_documented_errors_word_for_word() {
         "GetCallerIdentity",
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
-    let unsupported = lab.sh("aws ecr get-lifecycle-policy --repository-name test");
+    let unsupported = lab.sh("aws ecr get-repository-policy --repository-name test");
     assert_eq!(unsupported.code, 255);
     assert!(
         unsupported.stderr.starts_with(
-            "\nAn error occurred (UnsupportedOperationException) when calling the GetLifecyclePolicy operation: The ECR operation GetLifecyclePolicy is not supported by the ecr-lab mock."
+            "\nAn error occurred (UnsupportedOperationException) when calling the GetRepositoryPolicy operation: The ECR operation GetRepositoryPolicy is not supported by the ecr-lab mock."
         ),
         "{}",
         unsupported.stderr
@@ -354,6 +354,95 @@ fn every_operation_through_the_cli() {
     let deleted = lab.ok("aws ecr delete-repository --repository-name project-a/nginx-web-app --force");
     assert_eq!(deleted["repository"]["repositoryName"], "project-a/nginx-web-app");
     assert_eq!(lab.ok("aws ecr describe-repositories"), serde_json::json!({ "repositories": [] }));
+}
+
+#[test]
+fn a_lifecycle_policy_previews_then_expires_on_the_lab_clock() {
+    if !aws_cli_available() {
+        return;
+    }
+    let lab = Lab::start();
+    lab.ok("aws ecr create-repository --repository-name keep-two");
+    lab.fails(
+        "aws ecr get-lifecycle-policy --repository-name keep-two",
+        "LifecyclePolicyNotFoundException",
+        "GetLifecyclePolicy",
+        "Lifecycle policy does not exist for the repository with name 'keep-two' in the registry with id '920736617090'",
+    );
+    // Same layer size, so the four samples share one layer blob.
+    let samples: Vec<_> = (1..=4).map(|n| sample(n, 512)).collect();
+    lab.upload_layer("keep-two", &samples[0].blobs[1]);
+    let mut digests = Vec::new();
+    for (n, s) in samples.iter().enumerate() {
+        lab.upload_layer("keep-two", &s.blobs[0]);
+        let file = lab.home().join(format!("m{n}.json"));
+        std::fs::write(&file, &s.manifest).unwrap();
+        let put = lab.ok(&format!(
+            "aws ecr put-image --repository-name keep-two --image-tag v{} --image-manifest file://{}",
+            n + 1,
+            file.display()
+        ));
+        digests.push(put["image"]["imageId"]["imageDigest"].as_str().unwrap().to_owned());
+    }
+    lab.fails(
+        "aws ecr get-lifecycle-policy-preview --repository-name keep-two",
+        "LifecyclePolicyPreviewNotFoundException",
+        "GetLifecyclePolicyPreview",
+        "There is no lifecycle policy preview for the repository with name 'keep-two' in the registry with id '920736617090'",
+    );
+    let policy = r#"{"rules":[{"rulePriority":1,"description":"Keep last 2 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":2},"action":{"type":"expire"}}]}"#;
+    let policy_file = lab.home().join("policy.json");
+    std::fs::write(&policy_file, policy).unwrap();
+    let put = lab.ok(&format!(
+        "aws ecr put-lifecycle-policy --repository-name keep-two --lifecycle-policy-text file://{}",
+        policy_file.display()
+    ));
+    assert_eq!(put["lifecyclePolicyText"], policy);
+    assert_eq!(put["repositoryName"], "keep-two");
+    assert_eq!(put["registryId"], "920736617090");
+
+    let started = lab.ok("aws ecr start-lifecycle-policy-preview --repository-name keep-two");
+    assert_eq!(started["status"], "IN_PROGRESS");
+    assert_eq!(started["lifecyclePolicyText"], policy);
+    let preview = lab.ok("aws ecr get-lifecycle-policy-preview --repository-name keep-two");
+    assert_eq!(preview["status"], "COMPLETE");
+    assert_eq!(preview["summary"]["expiringImageTotalCount"], 2);
+    let results = preview["previewResults"].as_array().unwrap();
+    let expiring: Vec<&str> = results.iter().map(|r| r["imageDigest"].as_str().unwrap()).collect();
+    assert_eq!(expiring, [digests[0].as_str(), digests[1].as_str()]);
+    assert_eq!(results[0]["imageTags"], serde_json::json!(["v1"]));
+    assert_eq!(results[0]["action"]["type"], "EXPIRE");
+    assert_eq!(results[0]["appliedRulePriority"], 1);
+    assert!(results[0]["imagePushedAt"].is_f64());
+    // Nothing expires before the lab clock moves.
+    let before = lab.ok("aws ecr describe-images --repository-name keep-two");
+    assert_eq!(before["imageDetails"].as_array().unwrap().len(), 4);
+
+    let advanced = lab.sh("ecr-lab clock advance 1d");
+    assert_eq!(advanced.code, 0, "{}", advanced.stderr);
+    let after = lab.ok("aws ecr describe-images --repository-name keep-two");
+    let mut left: Vec<&str> =
+        after["imageDetails"].as_array().unwrap().iter().map(|d| d["imageTags"][0].as_str().unwrap()).collect();
+    left.sort();
+    assert_eq!(left, ["v3", "v4"]);
+    let got = lab.ok("aws ecr get-lifecycle-policy --repository-name keep-two");
+    assert_eq!(got["lifecyclePolicyText"], policy);
+    assert!(got["lastEvaluatedAt"].is_f64(), "{got}");
+
+    lab.fails(
+        "aws ecr put-lifecycle-policy --repository-name keep-two --lifecycle-policy-text '{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"tagged\",\"countType\":\"imageCountMoreThan\",\"countNumber\":1},\"action\":{\"type\":\"expire\"}}]}'",
+        "InvalidParameterException",
+        "PutLifecyclePolicy",
+        "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: instance failed to match exactly one schema (matched 0 out of 4)\n'",
+    );
+    let deleted = lab.ok("aws ecr delete-lifecycle-policy --repository-name keep-two");
+    assert_eq!(deleted["lifecyclePolicyText"], policy);
+    lab.fails(
+        "aws ecr delete-lifecycle-policy --repository-name keep-two",
+        "LifecyclePolicyNotFoundException",
+        "DeleteLifecyclePolicy",
+        "Lifecycle policy does not exist for the repository with name 'keep-two' in the registry with id '920736617090'",
+    );
 }
 
 #[test]

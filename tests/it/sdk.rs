@@ -418,3 +418,102 @@ fn base64_decode(text: &str) -> String {
     use base64::Engine as _;
     String::from_utf8(base64::engine::general_purpose::STANDARD.decode(text).unwrap()).unwrap()
 }
+
+fn padded(policy: &str) -> String {
+    format!("{policy:<100}")
+}
+
+#[tokio::test]
+async fn lifecycle_policies_preview_page_and_expire_on_the_lab_clock() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("app").send().await.unwrap();
+    for (n, tag) in ["prod-1", "prod-2", "prod-3", "dev"].iter().enumerate() {
+        put_sample(&ecr, "app", &sample(n + 1, 300), tag).await.unwrap();
+    }
+    // Re-pointing dev leaves sample 4 untagged.
+    put_sample(&ecr, "app", &sample(5, 300), "dev").await.unwrap();
+
+    let policy = r#"{"rules":[
+        {"rulePriority":1,"description":"keep one prod","selection":{"tagStatus":"tagged","tagPrefixList":["prod"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}},
+        {"rulePriority":2,"description":"untagged after a week","selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":7},"action":{"type":"expire"}}]}"#;
+    ecr.put_lifecycle_policy().repository_name("app").lifecycle_policy_text(policy).send().await.unwrap();
+    let got = ecr.get_lifecycle_policy().repository_name("app").send().await.unwrap();
+    assert_eq!(got.lifecycle_policy_text(), Some(policy));
+    assert!(got.last_evaluated_at().is_none());
+
+    ecr.start_lifecycle_policy_preview().repository_name("app").send().await.unwrap();
+    let first = ecr.get_lifecycle_policy_preview().repository_name("app").max_results(1).send().await.unwrap();
+    assert_eq!(first.summary().unwrap().expiring_image_total_count(), Some(2));
+    assert_eq!(first.preview_results().len(), 1);
+    assert_eq!(first.preview_results()[0].image_tags(), ["prod-1"]);
+    assert_eq!(first.preview_results()[0].applied_rule_priority(), Some(1));
+    let token = first.next_token().unwrap();
+    let second = ecr
+        .get_lifecycle_policy_preview()
+        .repository_name("app")
+        .max_results(1)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.preview_results()[0].image_tags(), ["prod-2"]);
+    assert!(second.next_token().is_none());
+
+    // A day on: the prod rule runs; the untagged image is too young.
+    mock.lab.write(|s| s.advance_clock(86_400).map(|_: Millis| ())).await.unwrap();
+    let left = ecr.describe_images().repository_name("app").send().await.unwrap();
+    assert_eq!(left.image_details().len(), 3);
+    assert!(ecr.get_lifecycle_policy().repository_name("app").send().await.unwrap().last_evaluated_at().is_some());
+    // A week on: the untagged image goes too.
+    mock.lab.write(|s| s.advance_clock(7 * 86_400).map(|_: Millis| ())).await.unwrap();
+    let left = ecr.describe_images().repository_name("app").send().await.unwrap();
+    let mut tags: Vec<&str> = left.image_details().iter().flat_map(|d| d.image_tags()).map(String::as_str).collect();
+    tags.sort();
+    assert_eq!(tags, ["dev", "prod-3"]);
+
+    ecr.delete_lifecycle_policy().repository_name("app").send().await.unwrap();
+    let (code, message) = failure(ecr.get_lifecycle_policy().repository_name("app").send().await);
+    assert_eq!(code, "LifecyclePolicyNotFoundException");
+    assert_eq!(
+        message,
+        "Lifecycle policy does not exist for the repository with name 'app' in the registry with id '920736617090'"
+    );
+}
+
+#[tokio::test]
+async fn malformed_lifecycle_policies_are_invalid_parameters() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("app").send().await.unwrap();
+    let v = |detail: &str| {
+        format!(
+            "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Lifecycle policy validation failure: {detail}'"
+        )
+    };
+    let cases = [
+        (padded("{"), v("Could not map policyString into LifecyclePolicy.")),
+        (padded(r#"{"policy":1}"#), v(r#"object has missing required properties (["rules"])"#)),
+        (
+            padded(r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":null}}]}"#),
+            v("instance failed to match exactly one schema (matched 0 out of 4)\n"),
+        ),
+        (
+            padded(r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"all","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#),
+            v(r#"instance value ("all") not found in enum (possible values: ["tagged","untagged","any"])"#),
+        ),
+        (
+            "{\"rules\":[]}".to_owned(),
+            "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: 'Member must have length greater than or equal to 100'".to_owned(),
+        ),
+    ];
+    for (text, expected) in cases {
+        let (code, message) =
+            failure(ecr.put_lifecycle_policy().repository_name("app").lifecycle_policy_text(&text).send().await);
+        assert_eq!((code.as_str(), message.as_str()), ("InvalidParameterException", expected.as_str()), "{text}");
+    }
+    let (code, _) = failure(ecr.get_lifecycle_policy_preview().repository_name("app").send().await);
+    assert_eq!(code, "LifecyclePolicyPreviewNotFoundException");
+    let (code, _) = failure(ecr.start_lifecycle_policy_preview().repository_name("app").send().await);
+    assert_eq!(code, "LifecyclePolicyNotFoundException");
+}
