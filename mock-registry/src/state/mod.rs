@@ -508,3 +508,81 @@ impl State {
         self.keys.values()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{EncryptionType, ImageTag};
+
+    fn image(n: u8, at: Millis) -> Image {
+        let manifest = format!("{{\"n\":{n}}}");
+        Image {
+            digest: Digest::sha256_of(manifest.as_bytes()),
+            manifest,
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            artifact_media_type: None,
+            size: 1,
+            pushed_at: at,
+            tags: vec![],
+            blobs: vec![],
+            children: vec![],
+            subject: None,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn lifecycle_expiry_is_journaled_and_replays_the_same() {
+        let registry =
+            RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("ap-south-1").unwrap());
+        let name = RepositoryName::parse("app").unwrap();
+        let mut state = State::new(b"secret".to_vec());
+        state
+            .create_repository(
+                &registry,
+                NewRepository {
+                    name: name.clone(),
+                    tag_mutability: TagMutabilitySetting::mutable(),
+                    scan_on_push: false,
+                    encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+                    tags: vec![],
+                },
+            )
+            .unwrap();
+        for n in 1..=4u8 {
+            let at = Millis(state.now().0 - i64::from(10 - n) * 1000);
+            let tag = ImageTag::parse(&format!("v{n}")).unwrap();
+            state.put_image(&registry, &name, image(n, at), Some(tag), PutMode::Api).unwrap();
+        }
+        let policy = format!(
+            "{:<100}",
+            r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":2},"action":{"type":"expire"}}]}"#
+        );
+        state.put_lifecycle_policy(&registry, &name, policy.clone()).unwrap();
+        let preview = state.start_lifecycle_preview(&registry, &name, None).unwrap();
+        assert_eq!(preview.results.iter().map(|r| r.tags.join(",")).collect::<Vec<_>>(), ["v1", "v2"]);
+        assert_eq!(state.repository(&registry, &name).unwrap().images.len(), 4, "a preview deletes nothing");
+
+        state.advance_clock(60).unwrap();
+        let kept = |s: &State| {
+            let mut tags: Vec<String> = s
+                .repository(&registry, &name)
+                .unwrap()
+                .images
+                .values()
+                .flat_map(|i| i.tags.iter().map(|t| t.to_string()))
+                .collect();
+            tags.sort();
+            tags
+        };
+        assert_eq!(kept(&state), ["v3", "v4"]);
+        let evaluated = state.lifecycle_policy(&registry, &name).unwrap().1;
+        assert!(evaluated.is_some());
+
+        let replayed = State::replay(state.take_outbox());
+        assert_eq!(kept(&replayed), ["v3", "v4"]);
+        assert_eq!(replayed.lifecycle_policy(&registry, &name).unwrap(), (policy.as_str(), evaluated));
+        assert_eq!(replayed.lifecycle_preview(&registry, &name).unwrap(), &preview);
+    }
+}
