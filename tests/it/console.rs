@@ -158,6 +158,12 @@ async fn the_images_tab_settings_and_deletes() {
     assert!(page.text.contains("Not scanned"));
     assert!(page.text.contains(&format!("/console/repositories/test/_/image/{digest}/findings?region=ap-south-1")));
     assert!(page.text.contains("/console/repositories/test/_/lifecycle?region=ap-south-1"));
+    let lifecycle = format!("{repo}/_/lifecycle?region=ap-south-1");
+    assert!(get(&lifecycle).await.text.contains("No lifecycle policy."));
+    let policy = r#"{"rules":[{"rulePriority":1,"description":"keep-ten","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":10},"action":{"type":"expire"}}]}"#;
+    ecr.put_lifecycle_policy().repository_name("test").lifecycle_policy_text(policy).send().await.unwrap();
+    let shown = get(&lifecycle).await.text;
+    assert!(shown.contains("keep-ten") && shown.contains("Not evaluated yet"), "{shown}");
     let host = mock.url.trim_start_matches("http://");
     assert!(page.text.contains(&format!("docker push {host}/test:v1")));
     assert!(page.text.contains(

@@ -1,6 +1,6 @@
 //! `/console/repositories/{name}` and its sub-pages (after `/_/`, which no repository name can
 //! contain): which page a path names, the repository page with its Images tab (live), and the
-//! lifecycle tab, ready for the lifecycle work.
+//! lifecycle tab (the stored policy, read-only).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -236,15 +236,33 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
     (out, images.len())
 }
 
-/// The lifecycle policy tab. Lifecycle policies are not in the lab yet; the page is in place.
+/// The lifecycle policy tab: the stored policy and when the lab clock last ran it (read-only; no
+/// editor or preview here yet).
 fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
     let name = &repository.name;
+    let policy = match &repository.lifecycle_policy {
+        Some(text) => {
+            let pretty = serde_json::from_str::<serde_json::Value>(text)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or_else(|_| text.clone());
+            let evaluated = match repository.lifecycle_evaluated_at {
+                Some(at) => format!("Last evaluated {}.", time(at)),
+                None => "Not evaluated yet: the lab runs it when its clock advances.".to_owned(),
+            };
+            format!(
+                r#"<p>{evaluated}</p>
+<pre class="manifest" tabindex="0" aria-label="Lifecycle policy"><code>{}</code></pre>"#,
+                esc(&pretty)
+            )
+        }
+        None => "<p>No lifecycle policy. Put one with <code>aws ecr put-lifecycle-policy</code>; the lab runs it when its clock advances.</p>".to_owned(),
+    };
     let body = format!(
         r#"<h1>{name}</h1>
 <nav class="tabs" aria-label="Repository sections"><a href="{images}">Images</a> <a href="{lifecycle}" aria-current="page">Lifecycle policy</a></nav>
 <section class="panel" aria-labelledby="lifecycle-h">
 <h2 id="lifecycle-h">Lifecycle policy</h2>
-<p>No lifecycle policy. This lab does not evaluate lifecycle policies yet; once it does, their rules, a preview and an editor appear here.</p>
+{policy}
 </section>"#,
         name = esc(name.as_str()),
         images = esc(&ctx.repository_href(name, "")),
