@@ -92,21 +92,55 @@ async fn call_in(client: &HttpClient, url: &str, region: &'static str, operation
     (status, response.into_body().collect().await.unwrap().to_bytes())
 }
 
-fn manifest(n: usize) -> String {
-    format!(
-        concat!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","#,
-            r#""config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1469,"digest":"sha256:{:064x}"}},"#,
-            r#""layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":3000,"digest":"sha256:{:064x}"}}]}}"#
-        ),
-        n,
-        n + 1_000_000
-    )
+/// The config and layer every bench image shares (the mock needs them uploaded, as ECR does).
+fn blobs() -> [Vec<u8>; 2] {
+    [br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#.to_vec(), vec![7u8; 3000]]
 }
 
-async fn seed(client: &HttpClient, url: &str) {
+fn digest(bytes: &[u8]) -> String {
+    mock_registry::types::Digest::sha256_of(bytes).to_string()
+}
+
+/// Image `n`: the shared blobs, and an annotation that makes its manifest (and digest) its own.
+fn manifest(n: usize) -> String {
+    let [config, layer] = blobs();
+    serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": { "mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": digest(&config) },
+        "layers": [{ "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": layer.len(), "digest": digest(&layer) }],
+        "annotations": { "n": n.to_string() }
+    })
+    .to_string()
+}
+
+/// Uploads the shared blobs with ECR's layer API (moto stubs that API and does not check layers).
+async fn upload_blobs(client: &HttpClient, url: &str) {
+    use base64::Engine as _;
+    for blob in blobs() {
+        let (status, reply) = call(client, url, "InitiateLayerUpload", r#"{"repositoryName":"bench"}"#.into()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
+        let upload: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+        let id = upload["uploadId"].as_str().unwrap().to_owned();
+        let part = serde_json::json!({
+            "repositoryName": "bench", "uploadId": id, "partFirstByte": 0, "partLastByte": blob.len() - 1,
+            "layerPartBlob": base64::engine::general_purpose::STANDARD.encode(&blob)
+        });
+        let (status, reply) = call(client, url, "UploadLayerPart", part.to_string()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
+        let complete =
+            serde_json::json!({ "repositoryName": "bench", "uploadId": id, "layerDigests": [digest(&blob)] });
+        let (status, reply) = call(client, url, "CompleteLayerUpload", complete.to_string()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&reply));
+    }
+}
+
+async fn seed(client: &HttpClient, url: &str, layer_api: bool) {
     let (status, body) = call(client, url, "CreateRepository", r#"{"repositoryName":"bench"}"#.into()).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    if layer_api {
+        upload_blobs(client, url).await;
+    }
     for n in 0..IMAGES {
         let body =
             serde_json::json!({ "repositoryName": "bench", "imageManifest": manifest(n), "imageTag": format!("v{n}") });
@@ -183,7 +217,7 @@ async fn main() {
     for start in starts {
         let server = start();
         eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
-        seed(&client, &server.url).await;
+        seed(&client, &server.url, server.name != "moto_server").await;
         let describe = load(&client, &server.url, "DescribeImages", describe_images).await;
         let create = load(&client, &server.url, "CreateRepository", create_repository).await;
         eprintln!("{}: DescribeImages {describe:.1}/s, CreateRepository {create:.1}/s", server.name);
