@@ -107,13 +107,7 @@ pub fn authenticate<'k>(
         return Err(AuthError::ExpiredToken);
     }
     let region = Region::parse(credential.region).map_err(|e| AuthError::Malformed(e.0))?;
-    Ok(Caller {
-        account: key.account.clone(),
-        region,
-        access_key_id: key.access_key_id.clone(),
-        user_id: key.user_id.clone(),
-        arn: key.arn(),
-    })
+    Ok(key.caller(region))
 }
 
 fn parse_credential(text: &str) -> Result<Credential<'_>, AuthError> {

@@ -103,13 +103,7 @@ fn principal(state: &State, region: &Region) -> (Result<Caller, EcrError>, Strin
     if key.expires_at.is_some_and(|at| state.now() >= at) {
         return (Err(AuthError::ExpiredToken.into()), user);
     }
-    let caller = Caller {
-        account: key.account.clone(),
-        region: region.clone(),
-        access_key_id: key.access_key_id.clone(),
-        user_id: key.user_id.clone(),
-        arn: key.arn(),
-    };
+    let caller = key.caller(region.clone());
     (Ok(caller), user)
 }
 

@@ -64,6 +64,17 @@ impl AccessKey {
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{}:user/{}", self.account, self.user_name)
     }
+
+    /// This key's principal, calling in `region`.
+    pub fn caller(&self, region: Region) -> Caller {
+        Caller {
+            account: self.account.clone(),
+            region,
+            access_key_id: self.access_key_id.clone(),
+            user_id: self.user_id.clone(),
+            arn: self.arn(),
+        }
+    }
 }
 
 /// An authenticated request's principal: the key's account, and the region of its credential scope.

@@ -138,13 +138,7 @@ mod tests {
     fn tokens_look_like_ecr_and_verify_for_their_registry_only() {
         let key = AccessKey::lab_default();
         let region = Region::parse("ap-south-1").unwrap();
-        let caller = Caller {
-            account: key.account.clone(),
-            region: region.clone(),
-            access_key_id: key.access_key_id.clone(),
-            user_id: key.user_id.clone(),
-            arn: key.arn(),
-        };
+        let caller = key.caller(region.clone());
         let registry = RegistryKey::new(key.account.clone(), region);
         let token = issue(b"secret", &caller, registry.clone(), Millis(1_000_000));
         assert!(
