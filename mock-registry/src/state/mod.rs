@@ -514,23 +514,7 @@ mod tests {
     use super::*;
     use crate::types::{EncryptionType, ImageTag};
 
-    fn image(n: u8, at: Millis) -> Image {
-        let manifest = format!("{{\"n\":{n}}}");
-        Image {
-            digest: Digest::sha256_of(manifest.as_bytes()),
-            manifest,
-            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-            artifact_media_type: None,
-            size: 1,
-            pushed_at: at,
-            tags: vec![],
-            blobs: vec![],
-            children: vec![],
-            subject: None,
-            artifact_type: None,
-            annotations: BTreeMap::new(),
-        }
-    }
+    use super::repository::tests::image_at as image;
 
     #[test]
     fn lifecycle_expiry_is_journaled_and_replays_the_same() {

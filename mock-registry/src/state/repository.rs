@@ -618,7 +618,7 @@ fn merge_tags(into: &mut Vec<ResourceTag>, tags: Vec<ResourceTag>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::types::{AccountId, Region};
 
@@ -635,7 +635,8 @@ mod tests {
         (key, Repository::create(new, Millis(0)).unwrap())
     }
 
-    fn image(n: u8) -> Image {
+    /// A tiny image whose manifest (and digest) is its own by `n`, pushed at `at`.
+    pub(crate) fn image_at(n: u8, at: Millis) -> Image {
         let manifest = format!("{{\"n\":{n}}}");
         Image {
             digest: Digest::sha256_of(manifest.as_bytes()),
@@ -643,7 +644,7 @@ mod tests {
             media_type: "application/vnd.oci.image.manifest.v1+json".into(),
             artifact_media_type: None,
             size: 1,
-            pushed_at: Millis(n as i64),
+            pushed_at: at,
             tags: vec![],
             blobs: vec![],
             children: vec![],
@@ -651,6 +652,10 @@ mod tests {
             artifact_type: None,
             annotations: BTreeMap::new(),
         }
+    }
+
+    fn image(n: u8) -> Image {
+        image_at(n, Millis(n as i64))
     }
 
     fn put(repo: &mut Repository, key: &RegistryKey, n: u8, tag: &str) -> Result<(), StateError> {
