@@ -97,6 +97,41 @@ const OPERATIONS: &[(&str, &str, &[Flag])] = {
         ),
         ("describe-registry", "DescribeRegistry", &[]),
         (
+            "delete-lifecycle-policy",
+            "DeleteLifecyclePolicy",
+            &[("--registry-id", One, false), ("--repository-name", One, true)],
+        ),
+        (
+            "describe-image-scan-findings",
+            "DescribeImageScanFindings",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-id", One, true)],
+        ),
+        (
+            "get-lifecycle-policy",
+            "GetLifecyclePolicy",
+            &[("--registry-id", One, false), ("--repository-name", One, true)],
+        ),
+        (
+            "get-lifecycle-policy-preview",
+            "GetLifecyclePolicyPreview",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-ids", Many, false)],
+        ),
+        (
+            "put-lifecycle-policy",
+            "PutLifecyclePolicy",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--lifecycle-policy-text", One, true)],
+        ),
+        (
+            "start-image-scan",
+            "StartImageScan",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--image-id", One, true)],
+        ),
+        (
+            "start-lifecycle-policy-preview",
+            "StartLifecyclePolicyPreview",
+            &[("--registry-id", One, false), ("--repository-name", One, true), ("--lifecycle-policy-text", One, false)],
+        ),
+        (
             "describe-repositories",
             "DescribeRepositories",
             &[("--registry-id", One, false), ("--repository-names", Many, false)],
@@ -538,6 +573,20 @@ fn image_ids(flags: &Flags, flag: &str) -> Result<Option<Vec<t::ImageIdentifier>
         .transpose()
 }
 
+/// `--image-id imageTag=v1` (or `imageDigest=...`): one image.
+fn image_id(flags: &Flags) -> Result<Option<t::ImageIdentifier>, Failure> {
+    flags
+        .one("--image-id")
+        .map(|v| {
+            let map = shorthand("--image-id", &v)?;
+            Ok(t::ImageIdentifier::builder()
+                .set_image_digest(str_member(&map, "imageDigest"))
+                .set_image_tag(str_member(&map, "imageTag"))
+                .build())
+        })
+        .transpose()
+}
+
 fn resource_tags(flags: &Flags) -> Result<Option<Vec<t::Tag>>, Failure> {
     flags
         .many("--tags")
@@ -614,6 +663,9 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
     let Some(name) = args.first() else {
         return Err(Failure::Usage("the following arguments are required: operation".into()));
     };
+    if name == "wait" {
+        return wait(session, invocation, &args[1..]).await;
+    }
     let Some((_, operation, spec)) = OPERATIONS.iter().find(|(n, ..)| n == name) else {
         let choices: Vec<&str> = operation_names().collect();
         return Err(Failure::Usage(format!(
@@ -973,6 +1025,145 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
                 ("layerDigest", result.layer_digest().map(Value::from)),
             ])
         }
+        "put-lifecycle-policy" => {
+            let result = ecr
+                .put_lifecycle_policy()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_lifecycle_policy_text(flags.one("--lifecycle-policy-text").map(|v| text_value(&v)).transpose()?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("lifecyclePolicyText", result.lifecycle_policy_text().map(Value::from)),
+            ])
+        }
+        "get-lifecycle-policy" => {
+            let result = ecr
+                .get_lifecycle_policy()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("lifecyclePolicyText", result.lifecycle_policy_text().map(Value::from)),
+                ("lastEvaluatedAt", out::time(result.last_evaluated_at())),
+            ])
+        }
+        "delete-lifecycle-policy" => {
+            let result = ecr
+                .delete_lifecycle_policy()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("lifecyclePolicyText", result.lifecycle_policy_text().map(Value::from)),
+                ("lastEvaluatedAt", out::time(result.last_evaluated_at())),
+            ])
+        }
+        "start-lifecycle-policy-preview" => {
+            let result = ecr
+                .start_lifecycle_policy_preview()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_lifecycle_policy_text(flags.one("--lifecycle-policy-text").map(|v| text_value(&v)).transpose()?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("lifecyclePolicyText", result.lifecycle_policy_text().map(Value::from)),
+                ("status", result.status().map(|s| Value::from(s.as_str()))),
+            ])
+        }
+        "get-lifecycle-policy-preview" => {
+            let pages = ecr
+                .get_lifecycle_policy_preview()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_ids(image_ids(&flags, "--image-ids")?)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            let mut first = None;
+            let mut results = Vec::new();
+            for page in pages {
+                let page = page.map_err(|e| service_error(operation, e, &endpoint))?;
+                results.extend(page.preview_results().iter().map(out::preview_result));
+                first.get_or_insert(page);
+            }
+            let first = first.unwrap_or_else(|| {
+                aws_sdk_ecr::operation::get_lifecycle_policy_preview::GetLifecyclePolicyPreviewOutput::builder().build()
+            });
+            out::object([
+                ("registryId", first.registry_id().map(Value::from)),
+                ("repositoryName", first.repository_name().map(Value::from)),
+                ("lifecyclePolicyText", first.lifecycle_policy_text().map(Value::from)),
+                ("status", first.status().map(|s| Value::from(s.as_str()))),
+                ("previewResults", Some(Value::Array(results))),
+                (
+                    "summary",
+                    first.summary().map(|s| json!({ "expiringImageTotalCount": s.expiring_image_total_count() })),
+                ),
+            ])
+        }
+        "start-image-scan" => {
+            let result = ecr
+                .start_image_scan()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_id(image_id(&flags)?)
+                .send()
+                .await
+                .map_err(|e| service_error(operation, e, &endpoint))?;
+            out::object([
+                ("registryId", result.registry_id().map(Value::from)),
+                ("repositoryName", result.repository_name().map(Value::from)),
+                ("imageId", result.image_id().map(out::image_id)),
+                ("imageScanStatus", result.image_scan_status().map(out::scan_status)),
+            ])
+        }
+        "describe-image-scan-findings" => {
+            let pages = ecr
+                .describe_image_scan_findings()
+                .set_registry_id(registry_id)
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_id(image_id(&flags)?)
+                .into_paginator()
+                .send()
+                .collect::<Vec<_>>()
+                .await;
+            let mut first = None;
+            let mut findings = Vec::new();
+            for page in pages {
+                let page = page.map_err(|e| service_error(operation, e, &endpoint))?;
+                if let Some(f) = page.image_scan_findings() {
+                    findings.extend(f.findings().iter().map(out::finding));
+                }
+                first.get_or_insert(page);
+            }
+            let first = first.unwrap_or_else(|| {
+                aws_sdk_ecr::operation::describe_image_scan_findings::DescribeImageScanFindingsOutput::builder().build()
+            });
+            out::object([
+                ("registryId", first.registry_id().map(Value::from)),
+                ("repositoryName", first.repository_name().map(Value::from)),
+                ("imageId", first.image_id().map(out::image_id)),
+                ("imageScanStatus", first.image_scan_status().map(out::scan_status)),
+                ("imageScanFindings", first.image_scan_findings().map(|f| out::scan_findings(f, findings))),
+            ])
+        }
         other => unreachable!("{other} is in OPERATIONS but not handled"),
     };
     match invocation.output.as_str() {
@@ -985,6 +1176,73 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
             "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{other}' is not built in)"
         ))),
     }
+}
+
+/// The CLI's waiters for what a lesson waits on: `aws ecr wait image-scan-complete` and
+/// `aws ecr wait lifecycle-policy-preview-complete`. botocore's definitions: poll the describe call,
+/// succeed on COMPLETE, fail on FAILED, 60 attempts. The lab polls every second (botocore every 5).
+async fn wait(session: &mut Session, invocation: &Invocation, args: &[String]) -> Outcome {
+    const WAITERS: &str = "image-scan-complete | lifecycle-policy-preview-complete";
+    let Some(waiter) = args.first().map(String::as_str) else {
+        return Err(Failure::Usage("the following arguments are required: waiter_name".into()));
+    };
+    let (name, path, spec): (&str, &str, &[Flag]) = match waiter {
+        "image-scan-complete" => (
+            "ImageScanComplete",
+            "imageScanStatus.status",
+            &[
+                ("--registry-id", Arity::One, false),
+                ("--repository-name", Arity::One, true),
+                ("--image-id", Arity::One, true),
+            ],
+        ),
+        "lifecycle-policy-preview-complete" => (
+            "LifecyclePolicyPreviewComplete",
+            "status",
+            &[("--registry-id", Arity::One, false), ("--repository-name", Arity::One, true)],
+        ),
+        other => {
+            return Err(Failure::Usage(format!(
+                "argument waiter_name: Invalid choice, valid choices are:\n\n{WAITERS}\n(got '{other}')"
+            )));
+        }
+    };
+    let flags = Flags::parse(&args[1..], spec)?;
+    let ecr = client(session, invocation);
+    for _ in 0..60 {
+        let status = if waiter == "image-scan-complete" {
+            ecr.describe_image_scan_findings()
+                .set_registry_id(flags.one("--registry-id"))
+                .set_repository_name(repository_name(&flags)?)
+                .set_image_id(image_id(&flags)?)
+                .send()
+                .await
+                .map(|r| r.image_scan_status().and_then(|s| s.status()).map(|s| s.as_str().to_owned()))
+                .map_err(|e| (e.code().unwrap_or("Unknown").to_owned(), e.message().unwrap_or_default().to_owned()))
+        } else {
+            ecr.get_lifecycle_policy_preview()
+                .set_registry_id(flags.one("--registry-id"))
+                .set_repository_name(repository_name(&flags)?)
+                .send()
+                .await
+                .map(|r| r.status().map(|s| s.as_str().to_owned()))
+                .map_err(|e| (e.code().unwrap_or("Unknown").to_owned(), e.message().unwrap_or_default().to_owned()))
+        };
+        match status {
+            Ok(Some(s)) if s == "COMPLETE" => return Ok(None),
+            Ok(Some(s)) if s == "FAILED" => {
+                return Err(Failure::Other(format!(
+                    "Waiter {name} failed: Waiter encountered a terminal failure state: For expression \"{path}\" we matched expected path: \"FAILED\""
+                )));
+            }
+            Ok(_) => {}
+            Err((code, message)) => {
+                return Err(Failure::Other(format!("Waiter {name} failed: An error occurred ({code}): {message}")));
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    Err(Failure::Other(format!("Waiter {name} failed: Max attempts exceeded")))
 }
 
 async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) -> Outcome {

@@ -20,7 +20,7 @@ pub fn non_empty(items: Vec<Value>) -> Option<Value> {
     (!items.is_empty()).then_some(Value::Array(items))
 }
 
-fn time(value: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<Value> {
+pub fn time(value: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<Value> {
     value.map(|t| json!(t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9))
 }
 
@@ -69,9 +69,74 @@ pub fn image_detail(d: &t::ImageDetail) -> Value {
         ("imageTags", non_empty(d.image_tags().iter().map(|t| Value::from(t.as_str())).collect())),
         ("imageSizeInBytes", d.image_size_in_bytes().map(Value::from)),
         ("imagePushedAt", time(d.image_pushed_at())),
+        ("imageScanStatus", d.image_scan_status().map(scan_status)),
+        ("imageScanFindingsSummary", d.image_scan_findings_summary().map(findings_summary)),
         ("imageManifestMediaType", opt_str(d.image_manifest_media_type())),
         ("artifactMediaType", opt_str(d.artifact_media_type())),
         ("imageStatus", d.image_status().map(|s| Value::from(s.as_str()))),
+    ])
+}
+
+pub fn scan_status(s: &t::ImageScanStatus) -> Value {
+    object([("status", s.status().map(|s| Value::from(s.as_str()))), ("description", opt_str(s.description()))])
+}
+
+fn severity_counts(counts: Option<&std::collections::HashMap<t::FindingSeverity, i32>>) -> Option<Value> {
+    // The service sends the map in severity order; keep a stable order from most to least severe.
+    const ORDER: [&str; 6] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED"];
+    counts.map(|counts| {
+        let mut map = Map::new();
+        for name in ORDER {
+            if let Some(n) = counts.get(&t::FindingSeverity::from(name)) {
+                map.insert(name.to_owned(), Value::from(*n));
+            }
+        }
+        Value::Object(map)
+    })
+}
+
+pub fn findings_summary(s: &t::ImageScanFindingsSummary) -> Value {
+    object([
+        ("imageScanCompletedAt", time(s.image_scan_completed_at())),
+        ("vulnerabilitySourceUpdatedAt", time(s.vulnerability_source_updated_at())),
+        ("findingSeverityCounts", severity_counts(s.finding_severity_counts())),
+    ])
+}
+
+pub fn finding(f: &t::ImageScanFinding) -> Value {
+    object([
+        ("name", opt_str(f.name())),
+        ("description", opt_str(f.description())),
+        ("uri", opt_str(f.uri())),
+        ("severity", f.severity().map(|s| Value::from(s.as_str()))),
+        (
+            "attributes",
+            Some(Value::Array(
+                f.attributes()
+                    .iter()
+                    .map(|a| object([("key", Some(Value::from(a.key()))), ("value", opt_str(a.value()))]))
+                    .collect(),
+            )),
+        ),
+    ])
+}
+
+pub fn scan_findings(f: &t::ImageScanFindings, findings: Vec<Value>) -> Value {
+    object([
+        ("imageScanCompletedAt", time(f.image_scan_completed_at())),
+        ("vulnerabilitySourceUpdatedAt", time(f.vulnerability_source_updated_at())),
+        ("findingSeverityCounts", severity_counts(f.finding_severity_counts())),
+        ("findings", Some(Value::Array(findings))),
+    ])
+}
+
+pub fn preview_result(r: &t::LifecyclePolicyPreviewResult) -> Value {
+    object([
+        ("imageTags", Some(Value::Array(r.image_tags().iter().map(|t| Value::from(t.as_str())).collect()))),
+        ("imageDigest", opt_str(r.image_digest())),
+        ("imagePushedAt", time(r.image_pushed_at())),
+        ("action", r.action().map(|a| object([("type", a.r#type().map(|t| Value::from(t.as_str())))]))),
+        ("appliedRulePriority", r.applied_rule_priority().map(Value::from)),
     ])
 }
 

@@ -283,6 +283,8 @@ impl Session {
                 }
                 0
             }
+            "sha256sum" => sha256sum(&args[1..], io),
+            "base64" => base64_command(&args[1..], io),
             "ecr-lab" => self.lab_command(&args[1..], io).await,
             "true" => 0,
             "false" => 1,
@@ -353,6 +355,76 @@ pub fn lab_ecr_client(endpoint: &str, region: Option<String>) -> aws_sdk_ecr::Cl
     aws::lab_client(endpoint, region.as_deref().unwrap_or(mock_registry::state::DEFAULT_REGION))
 }
 
+/// `sha256sum [FILE...]`: coreutils' output, `HASH  NAME` (`-` for standard input).
+fn sha256sum(args: &[String], io: &mut Io) -> i32 {
+    if args.iter().any(|a| a.starts_with('-') && a != "-") {
+        io.eprintln("lab: sha256sum: the lab's sha256sum takes files or standard input, no options");
+        return 1;
+    }
+    if args.is_empty() || args == ["-"] {
+        io.println(format!("{}  -", hex(&io.stdin)));
+        return 0;
+    }
+    let mut status = 0;
+    for path in args {
+        match std::fs::read(path) {
+            Ok(bytes) => io.println(format!("{}  {path}", hex(&bytes))),
+            Err(e) => {
+                io.eprintln(format!("sha256sum: {path}: {}", io_error_text(&e)));
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
+/// The sha256 of the bytes in hex.
+fn hex(bytes: &[u8]) -> String {
+    let digest = mock_registry::types::Digest::sha256_of(bytes).to_string();
+    digest.trim_start_matches("sha256:").to_owned()
+}
+
+fn io_error_text(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory",
+        std::io::ErrorKind::PermissionDenied => "Permission denied",
+        _ => "Input/output error",
+    }
+}
+
+/// `base64 [-d]` of standard input, as coreutils prints it (76-column lines when encoding).
+fn base64_command(args: &[String], io: &mut Io) -> i32 {
+    use base64::Engine as _;
+    let engine = base64::engine::general_purpose::STANDARD;
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["-d"] | ["--decode"] => {
+            let text: Vec<u8> = io.stdin.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            match engine.decode(&text) {
+                Ok(bytes) => {
+                    io.out.extend_from_slice(&bytes);
+                    0
+                }
+                Err(_) => {
+                    io.eprintln("base64: invalid input");
+                    1
+                }
+            }
+        }
+        [] => {
+            let encoded = engine.encode(&io.stdin);
+            for chunk in encoded.as_bytes().chunks(76) {
+                io.out.extend_from_slice(chunk);
+                io.out.push(b'\n');
+            }
+            0
+        }
+        _ => {
+            io.eprintln("lab: base64: the lab's base64 encodes standard input, or decodes it with -d");
+            1
+        }
+    }
+}
+
 pub const HELP: &str = "\
 The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
 
@@ -363,7 +435,7 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   aws configure [set|list]           the lab profile: access key, secret, region
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
-  echo, export NAME=value, unset, $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
+  echo, sha256sum, base64 [-d], export NAME=value, unset, $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
 
 The guide's registry host 920736617090.dkr.ecr.ap-south-1.amazonaws.com reaches the mock here.
 The sample image sohelqt8797/ec2-neon-pulse:v1 is already in `docker images`.
