@@ -289,7 +289,7 @@ impl Assertion {
             // The learner's own terminal is not visible to the lab.
             Self::Output(_) | Self::Exit(_) if matches!(cx.tools, Tools::Real { .. }) => Ok(()),
             Self::Output(c) => {
-                let ran = find(cx.history, c.of.as_deref())?;
+                let ran = find(cx.history, c.of.as_deref().map(f).as_deref())?;
                 let want = f(&c.contains);
                 if ran.output.contains(&want) {
                     Ok(())
@@ -298,7 +298,7 @@ impl Assertion {
                 }
             }
             Self::Exit(c) => {
-                let ran = find(cx.history, c.of.as_deref())?;
+                let ran = find(cx.history, c.of.as_deref().map(f).as_deref())?;
                 if ran.status == c.code {
                     Ok(())
                 } else {

@@ -96,6 +96,10 @@ pub struct FrontMatter {
     pub objectives: Vec<String>,
     #[serde(default)]
     pub faults: Vec<String>,
+    /// Shell lines that bring the lab to the lesson's starting point (run quietly before the first
+    /// stage; they must be safe to run again).
+    #[serde(default)]
+    pub setup: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -389,7 +393,7 @@ fn split_front_matter<'a>(text: &'a str, problems: &mut Vec<Problem>) -> (FrontM
                 Pos { line, col: 1 },
                 code,
                 format!("front matter: {error}"),
-                "front matter keys: id, title, version, duration, level, backends, requires, vars, objectives, faults",
+                "front matter keys: id, title, version, duration, level, backends, requires, vars, objectives, faults, setup",
             ));
             FrontMatter::default()
         }

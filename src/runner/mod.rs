@@ -103,6 +103,9 @@ pub async fn verify(lessons: &[Lesson], work: &Path) -> Result<Vec<String>> {
         let mut session = Session::start(&data, None).await?;
         let vars = lesson::variables(lesson);
         let before = problems.len();
+        if let Err(why) = setup(&mut session, lesson, &vars).await {
+            problems.push(format!("{}: setup: {why}", lesson.path.display()));
+        }
         for stage in &lesson.stages {
             verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
         }
@@ -268,6 +271,12 @@ pub async fn start(
         });
         input
     });
+    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(&lesson.id(), &s.id())) {
+        ui.say("Preparing the lab for this lesson (its starting point: what the earlier lessons built) ...");
+        if let Err(why) = setup(&mut session, lesson, &vars).await {
+            ui.warn(&format!("the lab could not prepare this lesson: {why}"));
+        }
+    }
     let history_path = data_dir.join("history");
     let mut editor = rustyline::DefaultEditor::new()?;
     let _ = editor.load_history(&history_path);
@@ -313,6 +322,12 @@ pub async fn start(
     let _ = editor.save_history(&history_path);
     ui.say(&format!("Lesson complete: {}. Transcript: {}", lesson.title(), transcript.path().display()));
     Ok(())
+}
+
+/// Runs the lesson's `setup:` lines: the state earlier lessons leave behind.
+async fn setup(session: &mut Session, lesson: &Lesson, vars: &BTreeMap<String, String>) -> Result<(), String> {
+    let lines: Vec<String> = lesson.front.setup.iter().map(|l| lesson::fill(l, vars)).collect();
+    fault::run_lines(session, &lines).await
 }
 
 enum StageOutcome {
