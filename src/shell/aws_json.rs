@@ -132,7 +132,7 @@ pub fn scan_findings(f: &t::ImageScanFindings, findings: Vec<Value>) -> Value {
 
 pub fn preview_result(r: &t::LifecyclePolicyPreviewResult) -> Value {
     object([
-        ("imageTags", Some(Value::Array(r.image_tags().iter().map(|t| Value::from(t.as_str())).collect()))),
+        ("imageTags", non_empty(r.image_tags().iter().map(|t| Value::from(t.as_str())).collect())),
         ("imageDigest", opt_str(r.image_digest())),
         ("imagePushedAt", time(r.image_pushed_at())),
         ("action", r.action().map(|a| object([("type", a.r#type().map(|t| Value::from(t.as_str())))]))),

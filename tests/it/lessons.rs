@@ -23,9 +23,45 @@ fn the_bundled_lessons_lint_clean_and_verify_on_the_mock() {
     let started = std::time::Instant::now();
     let verify = ecr_lab(home.path(), &["verify", "--backend", "mock"]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
-    assert!(verify.stdout.contains("ok    lessons/01-push-your-first-image.md"), "{}", verify.stdout);
-    assert!(verify.stdout.contains("ok    lessons/02-troubleshooting.md"), "{}", verify.stdout);
+    // Every lesson file of the course is verified, and says so.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md") && name != "README.md")
+        .collect();
+    files.sort();
+    assert!(files.len() >= 12, "the course has at least 12 lessons: {files:?}");
+    for file in &files {
+        assert!(verify.stdout.contains(&format!("ok    lessons/{file} (")), "{file} not verified:\n{}", verify.stdout);
+    }
     assert!(started.elapsed() < Duration::from_secs(30), "verify should take seconds, took {:?}", started.elapsed());
+}
+
+#[test]
+fn every_fault_of_the_catalogue_is_met_in_some_lesson() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let mut met = String::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        // A fault is met where a `lab:fault` block names it.
+        for block in text.split("```lab:fault\n").skip(1) {
+            met.push_str(block.lines().next().unwrap_or_default());
+            met.push('\n');
+        }
+    }
+    for id in [
+        "missing-repo",
+        "expired-credentials",
+        "missing-login",
+        "untagged-image",
+        "immutable-overwrite",
+        "wrong-region",
+        "wrong-account",
+        "expired-login",
+    ] {
+        assert!(met.lines().any(|l| l == format!("id: {id}")), "no lesson arranges the fault {id}:\n{met}");
+    }
 }
 
 #[test]
