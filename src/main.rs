@@ -148,13 +148,7 @@ async fn present(addr: std::net::SocketAddr, open: bool, deck: Option<&std::path
 }
 
 /// Serves the mock and the deck on `addr` until Ctrl-C; prints the addresses first.
-async fn run_server(
-    addr: std::net::SocketAddr,
-    lab: Lab,
-    where_: &str,
-    deck: &slides::Deck,
-    open: bool,
-) -> Result<()> {
+async fn run_server(addr: std::net::SocketAddr, lab: Lab, where_: &str, deck: &slides::Deck, open: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
@@ -166,7 +160,10 @@ async fn run_server(
     writeln!(out, "ecr-lab mock listening on {url}")?;
     writeln!(out, "state: {where_}")?;
     writeln!(out, "web console: {url}/console/")?;
-    writeln!(out, "slides: {url}/slides/ (presenter view: {url}/slides/presenter, handout: {url}/slides/?print-notes)")?;
+    writeln!(
+        out,
+        "slides: {url}/slides/ (presenter view: {url}/slides/presenter, handout: {url}/slides/?print-notes)"
+    )?;
     writeln!(out, "point the aws CLI and SDKs at it with:")?;
     writeln!(out, "  eval \"$(ecr-lab env --endpoint {url})\"")?;
     writeln!(out, "press Ctrl-C to stop")?;

@@ -195,7 +195,9 @@ fn split(text: &str, errors: &mut Vec<DeckError>) -> Vec<Raw> {
         if let Some(run) = fence_run(line) {
             match fence {
                 None => fence = Some(run),
-                Some((c, n)) if run.0 == c && run.1 >= n && line.trim_start().trim_start_matches(c).trim().is_empty() => {
+                Some((c, n))
+                    if run.0 == c && run.1 >= n && line.trim_start().trim_start_matches(c).trim().is_empty() =>
+                {
                     fence = None
                 }
                 Some(_) => {}
@@ -272,8 +274,9 @@ fn placeholder(name: &str, vars: &BTreeMap<String, String>) -> Result<String, St
             .rsplit_once('.')
             .ok_or_else(|| format!("`{{{{{name}}}}}` names no field: write {{{{fault:ID.FIELD}}}}"))?;
         let known: Vec<&str> = fault::CATALOGUE.iter().map(|f| f.id).collect();
-        let spec = fault::spec(id)
-            .ok_or_else(|| format!("unknown fault `{id}` in `{{{{{name}}}}}` (the catalogue has {})", known.join(", ")))?;
+        let spec = fault::spec(id).ok_or_else(|| {
+            format!("unknown fault `{id}` in `{{{{{name}}}}}` (the catalogue has {})", known.join(", "))
+        })?;
         let text = match field {
             "error" => spec.error,
             "command" => spec.trigger,
@@ -295,12 +298,7 @@ fn placeholder(name: &str, vars: &BTreeMap<String, String>) -> Result<String, St
 }
 
 /// Markdown to HTML, with `live:` blocks as panels; also the first heading's text.
-fn render(
-    text: &str,
-    line: usize,
-    vars: &BTreeMap<String, String>,
-    errors: &mut Vec<DeckError>,
-) -> (String, String) {
+fn render(text: &str, line: usize, vars: &BTreeMap<String, String>, errors: &mut Vec<DeckError>) -> (String, String) {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut events: Vec<Event> = Vec::new();
     let mut live: Option<(String, usize, String)> = None;
@@ -349,9 +347,7 @@ fn render(
                 let at = line + text[..range.start].matches('\n').count();
                 errors.push(DeckError {
                     line: at,
-                    message: format!(
-                        "image `{dest_url}`: the deck must work offline, so images are `data:` URLs only"
-                    ),
+                    message: format!("image `{dest_url}`: the deck must work offline, so images are `data:` URLs only"),
                 });
                 events.push(event);
             }
@@ -416,7 +412,10 @@ mod tests {
         let text = "# Push\n\n`docker push {{registry}}/{{ repo }}:{{tag}}`\n\n\
                     `{{fault:missing-repo.command}}` says `{{fault:missing-repo.error}}` ({{fault:missing-login.summary}})\n";
         let html = &parse(text).unwrap().slides[0].html;
-        assert!(html.contains("<code>docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1</code>"), "{html}");
+        assert!(
+            html.contains("<code>docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1</code>"),
+            "{html}"
+        );
         assert!(
             html.contains(
                 "<code>name unknown: The repository with name 'test' does not exist in the registry with id '920736617090'</code>"
@@ -435,13 +434,17 @@ mod tests {
         let text = "# A\n\n{{registry}}\n\n{{regoin}}\n---\n# B\n\n{{fault:no-such-fault.error}}\n\nNote: {{fault:missing-repo.fix}}\n";
         let errors = errors_of(text);
         assert_eq!(errors.len(), 3, "{errors:?}");
-        assert!(errors[0].starts_with("line 5: unknown placeholder `{{regoin}}` (known: account, region,"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("line 5: unknown placeholder `{{regoin}}` (known: account, region,"),
+            "{errors:?}"
+        );
         assert!(errors[1].starts_with("line 9: unknown fault `no-such-fault` in `{{fault:no-such-fault.error}}`"));
         assert!(errors[1].contains("missing-repo, expired-credentials"), "{errors:?}");
         assert_eq!(errors[2], "line 11: a fault has no field `fix` (use error, command, summary)");
-        assert_eq!(errors_of("# A\n\n{{fault:missing-repo}}\n"), [
-            "line 3: `{{fault:missing-repo}}` names no field: write {{fault:ID.FIELD}}"
-        ]);
+        assert_eq!(
+            errors_of("# A\n\n{{fault:missing-repo}}\n"),
+            ["line 3: `{{fault:missing-repo}}` names no field: write {{fault:ID.FIELD}}"]
+        );
         assert_eq!(errors_of("# A\n\nx {{repo\n"), ["line 3: `{{` without a closing `}}`"]);
     }
 
@@ -449,13 +452,15 @@ mod tests {
     fn empty_untitled_and_unclosed_slides_are_errors() {
         assert_eq!(errors_of("# A\n---\n\n---\n# C\n"), ["line 3: slide 2 has no content"]);
         assert_eq!(errors_of("# A\n---\nNote: only notes\n"), ["line 3: slide 2 has no content"]);
-        assert_eq!(errors_of("# A\n---\nno heading here\n"), [
-            "line 3: slide 2 has no heading (its title in the presenter view and the handout)"
-        ]);
+        assert_eq!(
+            errors_of("# A\n---\nno heading here\n"),
+            ["line 3: slide 2 has no heading (its title in the presenter view and the handout)"]
+        );
         assert_eq!(errors_of("# A\n\n```sh\nls\n"), ["line 4: a fenced code block (```) is never closed"]);
-        assert_eq!(errors_of("# A\nNote: one\nNote: two\n"), [
-            "line 3: a second `Note:` line in one slide (its notes already started)"
-        ]);
+        assert_eq!(
+            errors_of("# A\nNote: one\nNote: two\n"),
+            ["line 3: a second `Note:` line in one slide (its notes already started)"]
+        );
         assert_eq!(errors_of(""), ["line 1: slide 1 has no content"]);
     }
 
@@ -463,33 +468,40 @@ mod tests {
     fn live_blocks_become_panels_that_poll_the_mock() {
         let text = "# Live\n\n```live:repositories\n```\n\n```live:images repository=team/web region=us-east-1\nPushed so far\n```\n";
         let html = &parse(text).unwrap().slides[0].html;
-        assert!(html.contains(r#"data-live="repositories" data-src="/slides/api/repositories?region=ap-south-1""#), "{html}");
-        assert!(html.contains("Repositories in ap-south-1, live from the lab"));
         assert!(
-            html.contains(r#"data-src="/slides/api/images?region=us-east-1&amp;repository=team/web""#),
+            html.contains(r#"data-live="repositories" data-src="/slides/api/repositories?region=ap-south-1""#),
             "{html}"
         );
+        assert!(html.contains("Repositories in ap-south-1, live from the lab"));
+        assert!(html.contains(r#"data-src="/slides/api/images?region=us-east-1&amp;repository=team/web""#), "{html}");
         assert!(html.contains("<span class=\"live-dot\" aria-hidden=\"true\"></span>Pushed so far</figcaption>"));
         assert!(!html.contains("<pre>"), "a live block is not shown as code: {html}");
 
-        assert_eq!(errors_of("# A\n\n```live:tags\n```\n"), [
-            "line 3: unknown live block `live:tags` (known: live:repositories, live:images)"
-        ]);
-        assert_eq!(errors_of("# A\n\n```live:repositories repository=x\n```\n"), [
-            "line 3: live:repositories has no attribute `repository` (it takes region=)"
-        ]);
+        assert_eq!(
+            errors_of("# A\n\n```live:tags\n```\n"),
+            ["line 3: unknown live block `live:tags` (known: live:repositories, live:images)"]
+        );
+        assert_eq!(
+            errors_of("# A\n\n```live:repositories repository=x\n```\n"),
+            ["line 3: live:repositories has no attribute `repository` (it takes region=)"]
+        );
         assert_eq!(errors_of("# A\n\n```live:images repository=Bad_Name\n```\n").len(), 1);
-        assert_eq!(errors_of("# A\n\n```live:images region=mars\n```\n"), [
-            "line 3: live block: 'mars' is not an AWS region"
-        ]);
+        assert_eq!(
+            errors_of("# A\n\n```live:images region=mars\n```\n"),
+            ["line 3: live block: 'mars' is not an AWS region"]
+        );
     }
 
     #[test]
     fn nothing_on_a_slide_reaches_outside() {
-        assert_eq!(errors_of("# A\n\n![logo](https://example.com/logo.png)\n"), [
-            "line 3: image `https://example.com/logo.png`: the deck must work offline, so images are `data:` URLs only"
-        ]);
-        let html = &parse("# A\n\n<img src=\"https://example.com/x.png\">\n\ninline <b>bold</b>\n").unwrap().slides[0].html;
+        assert_eq!(
+            errors_of("# A\n\n![logo](https://example.com/logo.png)\n"),
+            [
+                "line 3: image `https://example.com/logo.png`: the deck must work offline, so images are `data:` URLs only"
+            ]
+        );
+        let html =
+            &parse("# A\n\n<img src=\"https://example.com/x.png\">\n\ninline <b>bold</b>\n").unwrap().slides[0].html;
         assert!(!html.contains("<img") && !html.contains("<b>"), "{html}");
         assert!(html.contains("&lt;img src=\"https://example.com/x.png\"&gt;"), "{html}");
     }

@@ -1,6 +1,7 @@
 //! The JSON the deck's live panels poll: what the lab's mock holds right now, read through the
 //! [`Lab`] handle (never through the wire, so polling leaves the request log alone). A missing
-//! repository is answered with ECR's own error, which is itself worth showing during the demo.
+//! repository is answered with ECR's own error, which is itself worth showing during the demo; only a
+//! malformed query is a 400.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,10 @@ use serde_json::json;
 
 use super::Slides;
 
-pub(super) async fn repositories(State(slides): State<Slides>, Query(query): Query<HashMap<String, String>>) -> Response {
+pub(super) async fn repositories(
+    State(slides): State<Slides>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     let registry = match registry(&query) {
         Ok(registry) => registry,
         Err(response) => return response,
@@ -66,10 +70,11 @@ pub(super) async fn images(State(slides): State<Slides>, Query(query): Query<Has
     });
     match found {
         Ok(images) => Json(json!({ "repositoryName": name.as_str(), "imageDetails": images })).into_response(),
+        // What ECR would answer is the state to show (the panel is not the API), so it comes with 200:
+        // a browser logs every 4xx of a fetch as an error in its console.
         Err(error) => {
             let error = EcrError::from(error);
-            let body = json!({ "error": { "code": error.code.name(), "message": error.message } });
-            (error.code.status(), Json(body)).into_response()
+            Json(json!({ "error": { "code": error.code.name(), "message": error.message } })).into_response()
         }
     }
 }

@@ -106,6 +106,13 @@
   function openPresenter() {
     window.open(`/slides/presenter#${current}`, 'ecr-lab-presenter', 'width=1280,height=800');
   }
+  // The on-screen controls show while the mouse moves, and stay out of the audience's way otherwise.
+  let still;
+  document.addEventListener('mousemove', () => {
+    body.classList.add('pointer');
+    clearTimeout(still);
+    still = setTimeout(() => body.classList.remove('pointer'), 2500);
+  });
   window.addEventListener('hashchange', () => show(fromHash()));
   window.addEventListener('resize', fitAll);
   if (channel) channel.onmessage = (message) => show(Number(message.data.slide), { broadcast: false });
@@ -192,7 +199,7 @@
     try {
       const response = await fetch(src, { cache: 'no-store' });
       const data = await response.json();
-      if (!response.ok) {
+      if (!response.ok || data.error) {
         const e = data.error || {};
         return { ok: false, message: e.code ? `${e.code}: ${e.message}` : String(e.message || response.status) };
       }
