@@ -301,28 +301,38 @@ fn placeholder(name: &str, vars: &BTreeMap<String, String>) -> Result<String, St
 fn render(text: &str, line: usize, vars: &BTreeMap<String, String>, errors: &mut Vec<DeckError>) -> (String, String) {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     let mut events: Vec<Event> = Vec::new();
-    let mut live: Option<(String, usize, String)> = None;
+    // A fenced or indented block being collected: its kind and its text so far.
+    let mut block: Option<(Block, String)> = None;
     let mut title = String::new();
     let mut in_heading = false;
     let mut titled = false;
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(ref info))) if info.trim().starts_with("live:") => {
-                let at = line + text[..range.start].matches('\n').count();
-                live = Some((info.trim().to_owned(), at, String::new()));
+            Event::Start(Tag::CodeBlock(ref kind)) => {
+                let info = match kind {
+                    CodeBlockKind::Fenced(info) => info.trim().to_owned(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                let kind = if info.starts_with("live:") {
+                    Block::Live { info, line: line + text[..range.start].matches('\n').count() }
+                } else {
+                    Block::Code { language: info.split_whitespace().next().unwrap_or_default().to_owned() }
+                };
+                block = Some((kind, String::new()));
             }
-            Event::Text(ref t) if live.is_some() => {
-                if let Some((_, _, body)) = live.as_mut() {
+            Event::Text(ref t) if block.is_some() => {
+                if let Some((_, body)) = block.as_mut() {
                     body.push_str(t);
                 }
             }
-            Event::End(TagEnd::CodeBlock) if live.is_some() => {
-                let (info, at, body) = live.take().expect("in a live block");
-                match Live::parse(&info, vars) {
+            Event::End(TagEnd::CodeBlock) => match block.take() {
+                Some((Block::Live { info, line }, body)) => match Live::parse(&info, vars) {
                     Ok(panel) => events.push(Event::Html(panel.html(body.trim()).into())),
-                    Err(message) => errors.push(DeckError { line: at, message }),
-                }
-            }
+                    Err(message) => errors.push(DeckError { line, message }),
+                },
+                Some((Block::Code { language }, body)) => events.push(Event::Html(code_html(&language, &body).into())),
+                None => {}
+            },
             Event::Start(Tag::Heading { .. }) if !titled => {
                 in_heading = true;
                 events.push(event);
@@ -359,6 +369,41 @@ fn render(text: &str, line: usize, vars: &BTreeMap<String, String>, errors: &mut
     (html, title.trim().to_owned())
 }
 
+/// What a code block in a slide is.
+enum Block {
+    /// A `live:` panel, with the line it starts on.
+    Live {
+        info: String,
+        line: usize,
+    },
+    Code {
+        language: String,
+    },
+}
+
+/// A code block, sized so that its longest line fits the slide when it can (`--cols`); a line too
+/// long even then wraps only at spaces, never inside a flag, with its continuation indented.
+fn code_html(language: &str, body: &str) -> String {
+    let cols = body.lines().map(|l| l.chars().count()).max().unwrap_or(0).max(1);
+    let class = if language.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(language)) };
+    let mut html = format!("<pre style=\"--cols: {cols}\"><code{class}>");
+    for line in body.lines() {
+        html.push_str("<span class=\"line\">");
+        for (index, word) in line.split(' ').enumerate() {
+            if index > 0 {
+                html.push(' ');
+            }
+            if !word.is_empty() {
+                html.push_str(&format!("<span class=\"nw\">{}</span>", escape(word)));
+            }
+        }
+        // The newline stays in the text (copying a command keeps its lines); the line's own box ends it.
+        html.push_str("\n</span>");
+    }
+    html.push_str("</code></pre>\n");
+    html
+}
+
 /// Text made safe inside HTML elements and quoted attributes.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -373,6 +418,22 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// The text a reader sees in `html`: tags dropped, entities turned back (tests compare texts).
+#[cfg(test)]
+pub fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -402,8 +463,9 @@ mod tests {
         let text = "# Code\n\n```yaml\n---\nNote: not a note\n```\n\n~~~~\n```\n---\n~~~~\n";
         let deck = parse(text).unwrap();
         assert_eq!(deck.slides.len(), 1);
-        assert!(deck.slides[0].html.contains("---\nNote: not a note\n"));
-        assert!(deck.slides[0].html.contains("```\n---\n"));
+        let text = text_of(&deck.slides[0].html);
+        assert!(text.contains("---\nNote: not a note\n"), "{text}");
+        assert!(text.contains("```\n---\n"), "{text}");
         assert_eq!(deck.slides[0].notes, "");
     }
 
@@ -490,6 +552,24 @@ mod tests {
             errors_of("# A\n\n```live:images region=mars\n```\n"),
             ["line 3: live block: 'mars' is not an AWS region"]
         );
+    }
+
+    #[test]
+    fn code_wraps_only_at_spaces_and_knows_its_longest_line() {
+        let html = &parse("# Code\n\n```sh\naws ecr get-login-password --region x\n\necho '<a>'  two\n```\n")
+            .unwrap()
+            .slides[0]
+            .html;
+        assert_eq!(
+            html,
+            "<h1>Code</h1>\n<pre style=\"--cols: 37\"><code class=\"language-sh\">\
+             <span class=\"line\"><span class=\"nw\">aws</span> <span class=\"nw\">ecr</span> \
+             <span class=\"nw\">get-login-password</span> <span class=\"nw\">--region</span> <span class=\"nw\">x</span>\n</span>\
+             <span class=\"line\">\n</span>\
+             <span class=\"line\"><span class=\"nw\">echo</span> <span class=\"nw\">&#39;&lt;a&gt;&#39;</span>  <span class=\"nw\">two</span>\n</span>\
+             </code></pre>\n"
+        );
+        assert_eq!(text_of(html), "Code\naws ecr get-login-password --region x\n\necho '<a>'  two\n\n");
     }
 
     #[test]
