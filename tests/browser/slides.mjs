@@ -183,6 +183,9 @@ try {
   });
   assert.match(await presenter.locator('#timer').innerText(), /^00:0[1-9]$/, 'the timer runs');
   await shot(presenter, 'presenter');
+  await presenter.reload();
+  await presenter.locator('#current .slide').waitFor();
+  assert.notEqual(await presenter.locator('#timer').innerText(), '00:00', 'a reload keeps the timer running');
 
   step('the presenter and the audience windows move together');
   await presenter.keyboard.press('ArrowRight');

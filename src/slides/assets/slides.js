@@ -117,10 +117,13 @@
   window.addEventListener('resize', fitAll);
   if (channel) channel.onmessage = (message) => show(Number(message.data.slide), { broadcast: false });
 
-  // ---- Presenter timer ----
-  let started = Date.now();
+  // ---- Presenter timer (kept across a reload of the presenter window) ----
+  const TIMER_KEY = 'ecr-lab-slides-started';
+  let started = Number(sessionStorage.getItem(TIMER_KEY)) || Date.now();
+  if (mode === 'presenter') sessionStorage.setItem(TIMER_KEY, String(started));
   function resetTimer() {
     started = Date.now();
+    sessionStorage.setItem(TIMER_KEY, String(started));
     tick();
   }
   function tick() {
