@@ -108,6 +108,32 @@ fn a_deck_with_mistakes_is_refused_with_its_lines() {
     );
 }
 
+/// The home menu's "Open the slides" in a pseudo-terminal, with no browser opener on PATH: the deck is
+/// served, the address printed instead, and Ctrl-C stops it cleanly.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_home_menu_opens_the_slides_and_says_so_without_a_browser() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let empty_path = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.env("ECR_LAB_HOME", home.path()).env("PATH", empty_path.path()).env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+    session.expect("ecr-lab: a hands-on lab for Amazon ECR").unwrap();
+    session.send("Open the slides").unwrap(); // type to filter the menu
+    session.send("\r").unwrap();
+    let found = session.expect(expectrl::Regex(r"slides: (http://127\.0\.0\.1:[0-9]+)/slides/ ")).unwrap();
+    let url = String::from_utf8(found.get(1).unwrap().to_vec()).unwrap();
+    session.expect(format!("no xdg-open here: open {url}/slides/ in a browser").as_str()).unwrap();
+    let (status, _, page) = get(&format!("{url}/slides/")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Amazon ECR, step by step</h1>"));
+    session.send("\x03").unwrap();
+    session.expect("ecr-lab mock stopped").unwrap();
+    session.expect(expectrl::Eof).unwrap();
+}
+
 fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
