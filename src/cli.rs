@@ -118,6 +118,23 @@ pub enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Present the seminar deck in the browser, with a mock of its own for the demo (memory only).
+    ///
+    /// Serves the deck at /slides/ beside the mock (console, API, registry: the same port as
+    /// `serve`) and opens it in the browser. Keys: Right/Space/PageDown next, Left/PageUp back,
+    /// Home/End, `p` the presenter view (notes, next slide, timer). /slides/?print-notes is the handout
+    /// to print as a PDF. Works with no network.
+    Slides {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Print the address but do not open a browser.
+        #[arg(long)]
+        no_open: bool,
+        /// Present this markdown file instead of the bundled seminar deck (format: slides/README.md).
+        #[arg(long, value_name = "FILE")]
+        deck: Option<PathBuf>,
+    },
     /// Move the lab clock of a running mock (token expiry and other timed behaviour).
     Clock {
         #[command(subcommand)]

@@ -10,6 +10,7 @@ mod registry_client;
 mod runner;
 mod sample;
 mod shell;
+mod slides;
 mod ui;
 
 use std::io::Write;
@@ -41,6 +42,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
     match cli.command {
         None => home().await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
+        Some(Command::Slides { addr, no_open, deck }) => present(addr, !no_open, deck.as_deref()).await,
         Some(Command::Env { endpoint }) => {
             let endpoint = paths::endpoint(endpoint)?;
             print!("{}", env_lines(&endpoint));
@@ -131,6 +133,22 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
         let lab = Lab::open(&dir).with_context(|| format!("opening the mock's data directory {}", dir.display()))?;
         (lab, format!("{} (kept across restarts)", dir.display()))
     };
+    run_server(addr, lab, &where_, &slides::bundled()?, false).await
+}
+
+/// `ecr-lab slides`: the deck, with a mock of its own for the demo.
+async fn present(addr: std::net::SocketAddr, open: bool, deck: Option<&std::path::Path>) -> Result<()> {
+    let deck = match deck {
+        Some(path) => slides::from_file(path)?,
+        None => slides::bundled()?,
+    };
+    let lab = Lab::ephemeral().context("creating a temporary directory for blobs")?;
+    let where_ = "in memory only: nothing is kept when the slides stop";
+    run_server(addr, lab, where_, &deck, open).await
+}
+
+/// Serves the mock and the deck on `addr` until Ctrl-C; prints the addresses first.
+async fn run_server(addr: std::net::SocketAddr, lab: Lab, where_: &str, deck: &slides::Deck, open: bool) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
@@ -142,14 +160,50 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
     writeln!(out, "ecr-lab mock listening on {url}")?;
     writeln!(out, "state: {where_}")?;
     writeln!(out, "web console: {url}/console/")?;
+    writeln!(
+        out,
+        "slides: {url}/slides/ (presenter view: {url}/slides/presenter, handout: {url}/slides/?print-notes)"
+    )?;
     writeln!(out, "point the aws CLI and SDKs at it with:")?;
     writeln!(out, "  eval \"$(ecr-lab env --endpoint {url})\"")?;
     writeln!(out, "press Ctrl-C to stop")?;
     out.flush()?;
     drop(out);
-    mock_registry::serve(listener, lab, shutdown_signal()).await.context("serving")?;
+    if open {
+        open_browser(&format!("{url}/slides/"));
+    }
+    let app = mock_registry::router(lab.clone()).merge(slides::router(lab, deck));
+    mock_registry::serve_app(listener, app, shutdown_signal()).await.context("serving")?;
     println!("ecr-lab mock stopped");
     Ok(())
+}
+
+/// Hands `url` to the desktop's opener; with none (or no desktop), says to open it by hand.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    let spawned = std::process::Command::new(opener)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let by_hand = format!("open {url} in a browser");
+    match spawned {
+        Ok(mut child) => {
+            let url = url.to_owned();
+            std::thread::spawn(move || match child.wait() {
+                Ok(status) if status.success() || cfg!(windows) => println!("opened {url} in your browser"),
+                _ => println!("{opener} could not open a browser: {by_hand}"),
+            });
+        }
+        Err(_) => println!("no {opener} here: {by_hand}"),
+    }
 }
 
 async fn shutdown_signal() {
@@ -213,7 +267,12 @@ async fn home() -> Result<()> {
     if let Some(lesson) = &next {
         choices.push(format!("Continue: {}", lesson.title()));
     }
-    choices.extend(["Pick a lesson".to_owned(), "Open the lab shell".to_owned(), "Quit".to_owned()]);
+    choices.extend([
+        "Pick a lesson".to_owned(),
+        "Open the lab shell".to_owned(),
+        "Open the slides".to_owned(),
+        "Quit".to_owned(),
+    ]);
     let choice = inquire::Select::new("ecr-lab: a hands-on lab for Amazon ECR", choices).prompt()?;
     let data_dir = paths::home()?.join("shell");
     let lesson = if choice.starts_with("Continue") {
@@ -225,6 +284,8 @@ async fn home() -> Result<()> {
     } else if choice == "Open the lab shell" {
         let status = shell::run(&data_dir, None).await?;
         std::process::exit(status);
+    } else if choice == "Open the slides" {
+        return present(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), true, None).await;
     } else {
         None
     };

@@ -15,4 +15,4 @@ pub mod sts_api;
 pub mod types;
 
 pub use lab::{Lab, LabError};
-pub use server::{router, serve};
+pub use server::{router, serve, serve_app};

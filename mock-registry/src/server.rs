@@ -60,8 +60,18 @@ pub async fn serve(
     lab: Lab,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_app(listener, router(lab), shutdown).await
+}
+
+/// [`serve`] for [`router`] with more routes merged in by the program that embeds the mock (the
+/// lab's slides). Routes merged after [`router`] stay out of the request log.
+pub async fn serve_app(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt as _;
-    let app = router(lab).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     // Registry clients send many small requests; answer each without waiting on Nagle.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);

@@ -520,7 +520,17 @@ pub fn variables_in(text: &str) -> Vec<(String, usize)> {
 
 /// The values of the built-in variables, plus a lesson's own.
 pub fn variables(lesson: &Lesson) -> BTreeMap<String, String> {
-    let mut vars: BTreeMap<String, String> = [
+    let mut vars = built_in_variables();
+    for (name, value) in &lesson.front.vars {
+        let value = fill(value, &vars);
+        vars.insert(name.clone(), value);
+    }
+    vars
+}
+
+/// The values of [`BUILT_IN_VARS`]: the guide's defaults, shared by lessons and slides.
+pub fn built_in_variables() -> BTreeMap<String, String> {
+    [
         ("account", mock_registry::state::DEFAULT_ACCOUNT.to_owned()),
         ("region", mock_registry::state::DEFAULT_REGION.to_owned()),
         (
@@ -538,12 +548,7 @@ pub fn variables(lesson: &Lesson) -> BTreeMap<String, String> {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (name, value) in &lesson.front.vars {
-        let value = fill(value, &vars);
-        vars.insert(name.clone(), value);
-    }
-    vars
+    .collect()
 }
 
 #[cfg(test)]

@@ -11,4 +11,5 @@ mod real_clients;
 pub mod registry;
 mod sdk;
 mod shell;
+mod slides;
 mod wire;
