@@ -435,3 +435,98 @@ mod tests {
         assert!(config.matching(ScanFrequency::ScanOnPush, &RepositoryName::parse("dev-web").unwrap()).is_empty());
     }
 }
+
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::state::repository::tests::image_at;
+    use crate::state::{DEFAULT_ACCOUNT, Encryption, NewRepository, PutMode, TagMutabilitySetting};
+    use crate::types::{AccountId, EncryptionType, ImageTag, Region};
+
+    fn lab_state(repositories: &[(&str, bool)]) -> (State, RegistryKey) {
+        let registry =
+            RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("ap-south-1").unwrap());
+        let mut state = State::new(b"secret".to_vec());
+        for (name, scan_on_push) in repositories {
+            let new = NewRepository {
+                name: RepositoryName::parse(name).unwrap(),
+                tag_mutability: TagMutabilitySetting::mutable(),
+                scan_on_push: *scan_on_push,
+                encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+                tags: vec![],
+            };
+            state.create_repository(&registry, new).unwrap();
+        }
+        (state, registry)
+    }
+
+    fn by_tag(tag: &str) -> ImageRef {
+        ImageRef { digest: None, tag: Some(tag.into()) }
+    }
+
+    fn complete() -> ScanResult {
+        ScanResult {
+            status: ScanStatus::Complete,
+            description: "done".into(),
+            findings: vec![],
+            source_updated_at: None,
+        }
+    }
+
+    #[test]
+    fn scan_on_push_the_quota_and_replay() {
+        let (mut state, registry) = lab_state(&[("test", true), ("manual", false)]);
+        let test = RepositoryName::parse("test").unwrap();
+        let manual = RepositoryName::parse("manual").unwrap();
+        let now = state.now();
+        let tag = || Some(ImageTag::parse("v1").unwrap());
+        state.put_image(&registry, &test, image_at(1, now), tag(), PutMode::Api).unwrap();
+        state.put_image(&registry, &manual, image_at(1, now), tag(), PutMode::Api).unwrap();
+
+        let (_, scan) = state.image_scan(&registry, &test, &by_tag("v1")).unwrap();
+        assert_eq!(scan.status(), ScanStatus::InProgress, "IN_PROGRESS until the scanner reports");
+        assert_eq!(state.scans_in_progress().len(), 1);
+        assert!(matches!(state.image_scan(&registry, &manual, &by_tag("v1")), Err(StateError::ScanNotFound { .. })));
+        // The scan on push counts against the once-per-24-hours quota.
+        assert_eq!(state.start_image_scan(&registry, &test, &by_tag("v1")), Err(StateError::ScanQuotaExceeded));
+
+        let digest = image_at(1, now).digest;
+        let started = state.image_scan(&registry, &test, &by_tag("v1")).unwrap().1.started_at;
+        state.finish_image_scan(&registry, &test, &digest, started, complete()).unwrap();
+        assert_eq!(state.image_scan(&registry, &test, &by_tag("v1")).unwrap().1.status(), ScanStatus::Complete);
+        // A stale result (another start time) is not recorded.
+        state.finish_image_scan(&registry, &test, &digest, Millis(0), complete()).unwrap();
+
+        state.start_image_scan(&registry, &manual, &by_tag("v1")).unwrap();
+        state.advance_clock(SCAN_INTERVAL_SECONDS - 60).unwrap();
+        assert_eq!(state.start_image_scan(&registry, &manual, &by_tag("v1")), Err(StateError::ScanQuotaExceeded));
+        state.advance_clock(120).unwrap();
+        state.start_image_scan(&registry, &manual, &by_tag("v1")).unwrap();
+
+        let replayed = State::replay(state.take_outbox());
+        let (_, scan) = replayed.image_scan(&registry, &test, &by_tag("v1")).unwrap();
+        assert_eq!(scan.result, Some(complete()));
+        assert_eq!(replayed.scans_in_progress().len(), 1, "the manual rescan is still running after a restart");
+    }
+
+    #[test]
+    fn registry_rules_scan_matching_repositories_on_push() {
+        let (mut state, registry) = lab_state(&[("prod-web", false), ("dev-web", false)]);
+        let rule = ScanningRule { frequency: ScanFrequency::ScanOnPush, filters: vec!["prod-*".into()] };
+        let config = RegistryScanning::new(ScanType::Basic, vec![rule]).unwrap();
+        state.put_registry_scanning(&registry, config.clone()).unwrap();
+        let now = state.now();
+        for name in ["prod-web", "dev-web"] {
+            let name = RepositoryName::parse(name).unwrap();
+            state.put_image(&registry, &name, image_at(1, now), None, PutMode::Api).unwrap();
+        }
+        let pending: Vec<String> = state.scans_in_progress().iter().map(|(_, n, _, _)| n.to_string()).collect();
+        assert_eq!(pending, ["prod-web"]);
+        let names = [RepositoryName::parse("prod-web").unwrap(), RepositoryName::parse("nope").unwrap()];
+        let (found, missing) = state.repository_scanning(&registry, &names);
+        assert_eq!(found[0].frequency, ScanFrequency::ScanOnPush);
+        assert_eq!(found[0].filters, ["prod-*"]);
+        assert_eq!(missing, [RepositoryName::parse("nope").unwrap()]);
+        assert_eq!(State::replay(state.take_outbox()).registry_scanning(&registry), config);
+    }
+}
