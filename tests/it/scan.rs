@@ -462,3 +462,47 @@ fn aws_cli_waits_for_the_scan_and_lists_the_sample_images_findings() {
     );
     assert_eq!((again.code, again.stdout.as_str()), (0, "COMPLETE\t1\n"), "{}", again.stderr);
 }
+
+/// The console page body at `url`.
+async fn console_page(url: &str) -> String {
+    use http_body_util::BodyExt as _;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let response = client.get(url.parse().unwrap()).await.unwrap();
+    assert_eq!(response.status(), 200, "{url}");
+    String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn the_console_shows_scan_status_and_a_findings_table() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository()
+        .repository_name("test")
+        .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(true).build())
+        .send()
+        .await
+        .unwrap();
+    let pushed = put_sample(&ecr, "test", &debian(5), "v1").await.unwrap();
+    let digest = pushed.image().unwrap().image_id().unwrap().image_digest().unwrap().to_owned();
+    settled(&ecr, "test", "v1").await;
+
+    let tab = console_page(&format!("{}/console/repositories/test", mock.url)).await;
+    assert!(tab.contains("<td>Complete</td>"), "{tab}");
+    assert!(tab.contains(r#"<span class="severity severity-critical">1 Critical</span>, <span class="severity severity-high">2 High</span>, <span class="severity severity-low">1 Low</span>"#));
+
+    let findings = console_page(&format!("{}/console/repositories/test/_/image/{digest}/findings", mock.url)).await;
+    assert!(findings.contains("<dd>Complete</dd>"));
+    assert!(findings.contains("<dd>The scan was completed successfully.</dd>"));
+    assert!(findings.contains(
+        r#"<tr><th scope="row"><a href="https://security-tracker.debian.org/tracker/CVE-2023-38545" rel="noreferrer">CVE-2023-38545</a></th><td><span class="severity severity-critical">Critical</span></td><td><code>curl</code></td><td><code>7.88.1-10</code></td>"#
+    ), "{findings}");
+    assert_eq!(findings.matches("<tr><th scope=\"row\">").count(), 4);
+
+    // An image in a repository without scan on push.
+    ecr.create_repository().repository_name("plain").send().await.unwrap();
+    let pushed = put_sample(&ecr, "plain", &debian(6), "v1").await.unwrap();
+    let digest = pushed.image().unwrap().image_id().unwrap().image_digest().unwrap().to_owned();
+    let findings = console_page(&format!("{}/console/repositories/plain/_/image/{digest}/findings", mock.url)).await;
+    assert!(findings.contains("<dd>Not scanned</dd>") && findings.contains("aws ecr start-image-scan"));
+}
