@@ -506,3 +506,63 @@ async fn the_console_shows_scan_status_and_a_findings_table() {
     let findings = console_page(&format!("{}/console/repositories/plain/_/image/{digest}/findings", mock.url)).await;
     assert!(findings.contains("<dd>Not scanned</dd>") && findings.contains("aws ecr start-image-scan"));
 }
+
+/// A lesson file with one stage whose check is `scan.findings` and whose solution is `solution`.
+fn scan_lesson(check: &str, solution: &str) -> String {
+    format!(
+        "---\nid: scanning\ntitle: Scanning\n---\n\n## Scan\n\n```lab:stage\nid: scan\nkind: task\n```\n\n\
+         ```lab:check\n- {check}\n```\n\n```lab:solution\n{solution}\n```\n"
+    )
+}
+
+const PUSH_SAMPLE: &str = "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}}\n\
+docker tag {{sample}} {{registry}}/{{repo}}:{{tag}}\n\
+docker push {{registry}}/{{repo}}:{{tag}}";
+
+fn verify(lesson: &str) -> crate::common::Ran {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("scanning.md"), lesson).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["verify", "--lessons", dir.path().to_str().unwrap()])
+        .env("ECR_LAB_HOME", home.path())
+        .output()
+        .unwrap();
+    crate::common::Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn the_scan_findings_check_fails_before_and_passes_after_a_scanned_push() {
+    let solution = format!(
+        "aws ecr create-repository --repository-name {{{{repo}}}} --region {{{{region}}}} --image-scanning-configuration scanOnPush=true\n{PUSH_SAMPLE}"
+    );
+    let check = r#"scan.findings: { repo: "{{repo}}", tag: "{{tag}}", min_severity: HIGH }"#;
+    let ran = verify(&scan_lesson(check, &solution));
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("ok    "), "{}", ran.stdout);
+
+    // Without scan on push the image is never scanned, and the check says so.
+    let solution =
+        format!("aws ecr create-repository --repository-name {{{{repo}}}} --region {{{{region}}}}\n{PUSH_SAMPLE}");
+    let ran = verify(&scan_lesson(check, &solution));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "after the solution this check still fails: test:v1 has not been scanned (turn on scan on push and push it, or run aws ecr start-image-scan)"
+        ),
+        "{}",
+        ran.stderr
+    );
+
+    // A severity the scan has no finding at or above is a failure naming it; a bad name is a lesson bug.
+    let ran = verify(&scan_lesson(r#"scan.findings: { repo: "{{repo}}", min_severity: SEVERE }"#, "true"));
+    assert!(
+        ran.stderr.contains("min_severity SEVERE is not one of UNDEFINED, INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL"),
+        "{}",
+        ran.stderr
+    );
+}

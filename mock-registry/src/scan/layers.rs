@@ -168,7 +168,7 @@ pub fn apply_layer(
     let mut blob = BufReader::new(blob);
     let head = blob.fill_buf().map_err(|e| LayerError::Corrupt(format!("reading the layer: {e}")))?.to_vec();
     let limit = limits.max_uncompressed;
-    let result = if head.starts_with(GZIP_MAGIC) {
+    if head.starts_with(GZIP_MAGIC) {
         let inflated = flate2::bufread::MultiGzDecoder::new(blob);
         read_tar(rootfs, index, Budget { inner: inflated, left, limit }, limits, "gzip")
     } else if head.starts_with(ZSTD_MAGIC) {
@@ -176,8 +176,7 @@ pub fn apply_layer(
         read_tar(rootfs, index, Budget { inner: inflated, left, limit }, limits, "zstd")
     } else {
         read_tar(rootfs, index, Budget { inner: blob, left, limit }, limits, "tar")
-    };
-    result
+    }
 }
 
 /// Why a read failed: the budget, or the named stream being broken.
@@ -612,14 +611,14 @@ pub(crate) mod tests {
         let bomb = encoder.finish().unwrap();
         assert!(bomb.len() < 1 << 20, "{}", bomb.len());
         let limits = Limits { max_uncompressed: 8 << 20, ..Limits::default() };
-        assert_eq!(unpack(&[bomb.clone()], limits).unwrap_err(), LayerError::TooLarge(8 << 20));
+        assert_eq!(unpack(std::slice::from_ref(&bomb), limits).unwrap_err(), LayerError::TooLarge(8 << 20));
         // The same as zstd.
         let mut plain = Vec::new();
         flate2::read::GzDecoder::new(&bomb[..]).read_to_end(&mut plain).unwrap();
         assert_eq!(unpack(&[zstd(&plain)], limits).unwrap_err(), LayerError::TooLarge(8 << 20));
         // The budget is shared by the layers: two that fit alone do not fit together.
         let half = gzip(&tar(&[Entry::File("usr/share/a", &vec![0u8; 5 << 20])]));
-        unpack(&[half.clone()], limits).unwrap();
+        unpack(std::slice::from_ref(&half), limits).unwrap();
         assert_eq!(unpack(&[half.clone(), half], limits).unwrap_err(), LayerError::TooLarge(8 << 20));
     }
 
