@@ -529,4 +529,55 @@ mod state_tests {
         assert_eq!(missing, [RepositoryName::parse("nope").unwrap()]);
         assert_eq!(State::replay(state.take_outbox()).registry_scanning(&registry), config);
     }
+
+    #[test]
+    fn only_single_images_are_scannable() {
+        let image = image_at(1, Millis(0));
+        assert!(scannable(&image));
+        let index = Image { children: vec![image.digest.clone()], ..image_at(2, Millis(0)) };
+        assert!(!scannable(&index));
+        let signature = Image { subject: Some(image.digest.clone()), ..image_at(3, Millis(0)) };
+        assert!(!scannable(&signature));
+        let chart = Image {
+            artifact_media_type: Some("application/vnd.cncf.helm.config.v1+json".into()),
+            ..image_at(4, Millis(0))
+        };
+        assert!(!scannable(&chart));
+    }
+
+    #[tokio::test]
+    async fn a_scan_cut_off_by_a_restart_runs_again_when_the_lab_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, registry) = lab_state(&[]);
+        {
+            // A journal whose last scan started and never finished (the server was killed).
+            let (journal, _) = crate::state::journal::Journal::open(dir.path()).unwrap();
+            let (mut state, _) = lab_state(&[("test", false)]);
+            let name = RepositoryName::parse("test").unwrap();
+            let now = state.now();
+            state
+                .put_image(&registry, &name, image_at(1, now), Some(ImageTag::parse("v1").unwrap()), PutMode::Api)
+                .unwrap();
+            state.start_image_scan(&registry, &name, &by_tag("v1")).unwrap();
+            let seq = journal.append(&state.take_outbox());
+            journal.wait_durable(seq).await.unwrap();
+        }
+        let lab = crate::Lab::open(dir.path()).unwrap();
+        let name = RepositoryName::parse("test").unwrap();
+        let mut status = ScanStatus::InProgress;
+        for _ in 0..200 {
+            status =
+                lab.read(|s| s.image_scan(&registry, &name, &by_tag("v1")).map(|(_, scan)| scan.status())).unwrap();
+            if status != ScanStatus::InProgress {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // The test image's manifest is no image manifest at all: the rerun scan fails, as ECR's would.
+        assert_eq!(status, ScanStatus::Failed);
+        let description = lab.read(|s| {
+            s.image_scan(&registry, &name, &by_tag("v1")).unwrap().1.result.as_ref().unwrap().description.clone()
+        });
+        assert_eq!(description, crate::scan::UNSUPPORTED_IMAGE);
+    }
 }
