@@ -7,6 +7,7 @@ pub mod ecr_api;
 pub mod lab;
 pub mod oci_api;
 pub mod request_log;
+pub mod scan;
 pub mod server;
 pub mod sigv4;
 pub mod state;

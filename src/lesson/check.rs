@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::fill;
 
-#[allow(dead_code)] // `Findings` is parsed, not judged yet
 #[derive(Debug, Clone, Deserialize)]
 pub enum Assertion {
     #[serde(rename = "ecr.repository")]
@@ -90,14 +89,25 @@ pub struct RequestsCheck {
     pub since: Option<String>,
 }
 
-/// Parsed now so lessons can name it; judged once the mock scans images (the scanning issue).
-#[allow(dead_code)]
+/// The image's scan is COMPLETE with at least one finding of `min_severity` or higher.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsCheck {
     pub repo: String,
+    /// Default: the lesson's `tag` variable, else `latest`.
     pub tag: Option<String>,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `INFORMATIONAL` or `UNDEFINED` (the default: any finding).
     pub min_severity: Option<String>,
+}
+
+/// ECR's severities, lowest first (UNDEFINED was not rated).
+const SEVERITIES: [&str; 6] = ["UNDEFINED", "INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+/// How long a `scan.findings` check waits for a scan still IN_PROGRESS.
+const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn severity_rank(severity: &str) -> Option<usize> {
+    SEVERITIES.iter().position(|s| s.eq_ignore_ascii_case(severity))
 }
 
 /// A command the learner ran in this stage, and how it ended.
@@ -208,7 +218,12 @@ impl Assertion {
             Self::Requests(c) => {
                 format!("the mock saw {} {}", c.route, c.status.map(|s| format!("answered {s}")).unwrap_or_default())
             }
-            Self::Findings(c) => format!("scan findings for {}", f(&c.repo)),
+            Self::Findings(c) => format!(
+                "the scan of {}:{} found a {} or higher finding",
+                f(&c.repo),
+                c.tag.as_deref().map(f).unwrap_or_else(|| vars.get("tag").cloned().unwrap_or_else(|| "latest".into())),
+                c.min_severity.as_deref().unwrap_or("UNDEFINED").to_uppercase()
+            ),
         }
     }
 
@@ -322,7 +337,70 @@ impl Assertion {
                     ))
                 }
             }
-            Self::Findings(_) => Err("scan findings are not in the mock yet (the scanning issue adds them)".into()),
+            Self::Findings(c) => {
+                let min = c.min_severity.as_deref().unwrap_or("UNDEFINED");
+                let rank = severity_rank(min).ok_or_else(|| {
+                    format!("min_severity {min} is not one of {} (the lesson needs fixing)", SEVERITIES.join(", "))
+                })?;
+                let tag = c
+                    .tag
+                    .as_deref()
+                    .map(f)
+                    .unwrap_or_else(|| cx.vars.get("tag").cloned().unwrap_or_else(|| "latest".into()));
+                let what = format!("{}:{tag}", f(&c.repo));
+                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), None);
+                // A scan takes moments; one still running when the check looks is waited for a little,
+                // as `aws ecr wait image-scan-complete` would.
+                let deadline = std::time::Instant::now() + SCAN_WAIT;
+                let found = loop {
+                    let found = ecr
+                        .describe_image_scan_findings()
+                        .repository_name(f(&c.repo))
+                        .image_id(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(&tag).build())
+                        .send()
+                        .await;
+                    let found = match found {
+                        Ok(found) => found,
+                        Err(e) => {
+                            use aws_sdk_ecr::error::ProvideErrorMetadata as _;
+                            return Err(match e.code() {
+                                Some("ScanNotFoundException") => format!(
+                                    "{what} has not been scanned (turn on scan on push and push it, or run aws ecr start-image-scan)"
+                                ),
+                                Some(code) => {
+                                    format!(
+                                        "the scan of {what} cannot be read: {code}: {}",
+                                        e.message().unwrap_or_default()
+                                    )
+                                }
+                                None => format!("the scan of {what} cannot be read: {e}"),
+                            });
+                        }
+                    };
+                    let status = found.image_scan_status().and_then(|s| s.status()).map(|s| s.as_str().to_owned());
+                    match status.as_deref() {
+                        Some("COMPLETE") => break found,
+                        Some("IN_PROGRESS") | None if std::time::Instant::now() < deadline => {
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                        Some("IN_PROGRESS") | None => return Err(format!("the scan of {what} is still in progress")),
+                        Some(other) => {
+                            let why = found.image_scan_status().and_then(|s| s.description()).unwrap_or_default();
+                            return Err(format!("the scan of {what} is {other}: {why}"));
+                        }
+                    }
+                };
+                let counts = found.image_scan_findings().and_then(|f| f.finding_severity_counts());
+                let enough = counts
+                    .into_iter()
+                    .flatten()
+                    .any(|(severity, n)| *n > 0 && severity_rank(severity.as_str()).is_some_and(|r| r >= rank));
+                if enough {
+                    Ok(())
+                } else {
+                    Err(format!("the scan of {what} found nothing of severity {} or higher", SEVERITIES[rank]))
+                }
+            }
         }
     }
 }

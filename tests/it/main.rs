@@ -9,6 +9,7 @@ mod durability;
 mod lessons;
 mod real_clients;
 pub mod registry;
+mod scan;
 mod sdk;
 mod shell;
 mod slides;

@@ -215,7 +215,7 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
         let label =
             if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
         out.push_str(&format!(
-            r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{digest}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>Not scanned</td><td><span aria-hidden="true">—</span><span class="visually-hidden">no findings</span> <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
+            r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{digest}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>{scan_status}</td><td>{summary} <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
             digest = esc(image.digest.as_str()),
             tags_key = esc(&tag_list.join(",")),
             label = esc(&label),
@@ -225,6 +225,8 @@ pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) 
             size = size(image.size),
             copy = copy_button(image.digest.as_str(), &format!("digest of {label}")),
             findings = esc(&ctx.repository_href(name, &format!("image/{}/findings", image.digest))),
+            scan_status = image::status_text(repository.scans.get(&image.digest)),
+            summary = image::summary(repository.scans.get(&image.digest)),
         ));
     }
     if images.is_empty() {

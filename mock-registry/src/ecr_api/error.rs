@@ -33,6 +33,8 @@ pub enum EcrErrorCode {
     LimitExceededException,
     LifecyclePolicyNotFoundException,
     LifecyclePolicyPreviewNotFoundException,
+    ScanNotFoundException,
+    UnsupportedImageTypeException,
     ServerException,
     SerializationException,
     UnknownOperationException,
@@ -68,6 +70,8 @@ impl EcrErrorCode {
             LimitExceededException => "LimitExceededException",
             LifecyclePolicyNotFoundException => "LifecyclePolicyNotFoundException",
             LifecyclePolicyPreviewNotFoundException => "LifecyclePolicyPreviewNotFoundException",
+            ScanNotFoundException => "ScanNotFoundException",
+            UnsupportedImageTypeException => "UnsupportedImageTypeException",
             ServerException => "ServerException",
             SerializationException => "SerializationException",
             UnknownOperationException => "UnknownOperationException",
@@ -192,6 +196,21 @@ impl From<StateError> for EcrError {
                 format!(
                     "There is no lifecycle policy preview for the repository with name '{name}' in the registry with id '{registry}'"
                 ),
+            ),
+            StateError::ScanNotFound { image, name, registry } => Self::new(
+                C::ScanNotFoundException,
+                format!(
+                    "Image scan does not exist for the image with '{}' in the repository with name '{name}' in the registry with id '{registry}'",
+                    image_id_text(&image)
+                ),
+            ),
+            StateError::ScanQuotaExceeded => {
+                Self::new(C::LimitExceededException, "The scan quota per image has been exceeded. Wait and try again.")
+            }
+            // Not captured from AWS: the model names the code; the wording is the lab's.
+            StateError::UnsupportedImageType { media_type } => Self::new(
+                C::UnsupportedImageTypeException,
+                format!("The image's media type '{media_type}' cannot be scanned: basic scanning scans single images"),
             ),
             StateError::LimitExceeded { what } => Self::new(
                 C::LimitExceededException,

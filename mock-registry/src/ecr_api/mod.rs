@@ -4,6 +4,7 @@
 pub mod error;
 mod layers;
 mod operations;
+mod scanning;
 pub mod wire;
 
 use axum::http::HeaderMap;
@@ -43,12 +44,12 @@ operations! {
         BatchGetImage, BatchDeleteImage, PutImage, PutImageTagMutability, PutImageScanningConfiguration, TagResource,
         UntagResource, ListTagsForResource, DescribeRegistry, BatchCheckLayerAvailability, InitiateLayerUpload,
         UploadLayerPart, CompleteLayerUpload, GetDownloadUrlForLayer, PutLifecyclePolicy, GetLifecyclePolicy,
-        DeleteLifecyclePolicy, StartLifecyclePolicyPreview, GetLifecyclePolicyPreview,
+        DeleteLifecyclePolicy, StartLifecyclePolicyPreview, GetLifecyclePolicyPreview, StartImageScan,
+        DescribeImageScanFindings, GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
+        BatchGetRepositoryScanningConfiguration,
     }
     modeled {
-        BatchGetRepositoryScanningConfiguration,
-        DeleteRepositoryPolicy, DescribeImageScanFindings,
-        GetRegistryScanningConfiguration, GetRepositoryPolicy, PutRegistryScanningConfiguration, SetRepositoryPolicy, StartImageScan,
+        DeleteRepositoryPolicy, GetRepositoryPolicy, SetRepositoryPolicy,
         CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
         DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
         DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,

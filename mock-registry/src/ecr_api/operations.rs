@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, layers, parse};
+use super::{EcrError, Operation, json, layers, parse, scanning};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
@@ -60,6 +60,15 @@ pub(super) async fn dispatch(
         Operation::DeleteLifecyclePolicy => delete_lifecycle_policy(lab, caller, parse(body)?).await,
         Operation::StartLifecyclePolicyPreview => start_lifecycle_policy_preview(lab, caller, parse(body)?).await,
         Operation::GetLifecyclePolicyPreview => get_lifecycle_policy_preview(lab, caller, parse(body)?),
+        Operation::StartImageScan => scanning::start_image_scan(lab, caller, parse(body)?).await,
+        Operation::DescribeImageScanFindings => scanning::describe_image_scan_findings(lab, caller, parse(body)?),
+        Operation::GetRegistryScanningConfiguration => scanning::get_registry_scanning_configuration(lab, caller),
+        Operation::PutRegistryScanningConfiguration => {
+            scanning::put_registry_scanning_configuration(lab, caller, parse(body)?).await
+        }
+        Operation::BatchGetRepositoryScanningConfiguration => {
+            scanning::batch_get_repository_scanning_configuration(lab, caller, parse(body)?)
+        }
     }
 }
 
@@ -186,12 +195,12 @@ fn repository_arn(caller: &Caller, arn: Option<String>) -> Result<(RegistryKey, 
 
 // ---- pagination ----
 
-struct Page {
+pub(super) struct Page {
     size: usize,
     after: Option<String>,
 }
 
-fn page(max_results: Option<i64>, next_token: Option<String>) -> Result<Page, EcrError> {
+pub(super) fn page(max_results: Option<i64>, next_token: Option<String>) -> Result<Page, EcrError> {
     let size = match max_results {
         None => DEFAULT_PAGE,
         Some(n) if n < 1 => {
@@ -218,7 +227,11 @@ fn page(max_results: Option<i64>, next_token: Option<String>) -> Result<Page, Ec
 
 impl Page {
     /// Takes one page of `items`, which are in ascending `key` order. Returns the page and the next token.
-    fn take<T>(&self, items: impl Iterator<Item = T>, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    pub(super) fn take<T>(
+        &self,
+        items: impl Iterator<Item = T>,
+        key: impl Fn(&T) -> String,
+    ) -> (Vec<T>, Option<String>) {
         let mut items = items.filter(|item| self.after.as_ref().is_none_or(|after| key(item) > *after)).peekable();
         let chosen: Vec<T> = items.by_ref().take(self.size).collect();
         let next = match (items.peek(), chosen.last()) {

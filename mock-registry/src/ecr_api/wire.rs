@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::state::scan::{Finding, ImageScan, RegistryScanning, RepositoryScanning, ScanStatus};
 use crate::state::{Image, ImageId, RegistryKey, Repository, ResourceTag};
 use crate::types::WireEnum;
 
@@ -238,6 +239,10 @@ pub struct ImageDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub artifact_media_type: Option<String>,
     pub image_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_scan_status: Option<ScanStatusOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_scan_findings_summary: Option<FindingsSummary>,
 }
 
 impl ImageDetail {
@@ -252,6 +257,12 @@ impl ImageDetail {
             image_manifest_media_type: image.media_type.clone(),
             artifact_media_type: image.artifact_media_type.clone(),
             image_status: "ACTIVE",
+            image_scan_status: repository.scans.get(&image.digest).map(ScanStatusOut::from),
+            image_scan_findings_summary: repository
+                .scans
+                .get(&image.digest)
+                .filter(|s| s.status() == ScanStatus::Complete)
+                .map(FindingsSummary::from),
         }
     }
 }
@@ -413,4 +424,245 @@ pub struct PreviewAction {
 #[serde(rename_all = "camelCase")]
 pub struct PreviewSummary {
     pub expiring_image_total_count: usize,
+}
+
+// ---- scanning ----
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageScanRequest {
+    pub registry_id: Option<String>,
+    pub repository_name: Option<String>,
+    pub image_id: Option<ImageIdentifier>,
+    /// DescribeImageScanFindings.
+    pub next_token: Option<String>,
+    pub max_results: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanStatusOut {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl From<&ImageScan> for ScanStatusOut {
+    fn from(scan: &ImageScan) -> Self {
+        Self { status: scan.status().wire(), description: scan.result.as_ref().map(|r| r.description.clone()) }
+    }
+}
+
+/// `findingSeverityCounts`: severity name → count, only severities that occur.
+fn severity_counts(scan: &ImageScan) -> serde_json::Map<String, serde_json::Value> {
+    scan.severity_counts().into_iter().map(|(s, n)| (s.wire().to_owned(), serde_json::Value::from(n))).collect()
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingsSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_scan_completed_at: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability_source_updated_at: Option<f64>,
+    pub finding_severity_counts: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<&ImageScan> for FindingsSummary {
+    fn from(scan: &ImageScan) -> Self {
+        Self {
+            image_scan_completed_at: scan.completed_at.map(|t| t.epoch_seconds()),
+            vulnerability_source_updated_at: scan
+                .result
+                .as_ref()
+                .and_then(|r| r.source_updated_at)
+                .map(|t| t.epoch_seconds()),
+            finding_severity_counts: severity_counts(scan),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartImageScanResponse {
+    pub registry_id: String,
+    pub repository_name: String,
+    pub image_id: ImageIdentifier,
+    pub image_scan_status: ScanStatusOut,
+}
+
+#[derive(Serialize)]
+pub struct AttributeOut {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingOut {
+    pub name: String,
+    pub description: String,
+    pub uri: String,
+    pub severity: &'static str,
+    pub attributes: Vec<AttributeOut>,
+}
+
+impl From<&Finding> for FindingOut {
+    fn from(finding: &Finding) -> Self {
+        Self {
+            name: finding.name.clone(),
+            description: finding.description.clone(),
+            uri: finding.uri.clone(),
+            severity: finding.severity.wire(),
+            attributes: finding
+                .attributes
+                .iter()
+                .map(|(key, value)| AttributeOut { key: key.clone(), value: value.clone() })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageScanFindingsOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_scan_completed_at: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vulnerability_source_updated_at: Option<f64>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub finding_severity_counts: serde_json::Map<String, serde_json::Value>,
+    pub findings: Vec<FindingOut>,
+}
+
+impl ImageScanFindingsOut {
+    /// The scan's summary with one page of its findings.
+    pub fn new(scan: &ImageScan, findings: Vec<FindingOut>) -> Self {
+        let summary = FindingsSummary::from(scan);
+        Self {
+            image_scan_completed_at: summary.image_scan_completed_at,
+            vulnerability_source_updated_at: summary.vulnerability_source_updated_at,
+            finding_severity_counts: summary.finding_severity_counts,
+            findings,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DescribeImageScanFindingsResponse {
+    pub registry_id: String,
+    pub repository_name: String,
+    pub image_id: ImageIdentifier,
+    pub image_scan_status: ScanStatusOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_scan_findings: Option<ImageScanFindingsOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanningFilter {
+    pub filter: Option<String>,
+    pub filter_type: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanningRuleWire {
+    pub scan_frequency: Option<String>,
+    pub repository_filters: Option<Vec<ScanningFilter>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryScanningRequest {
+    pub scan_type: Option<String>,
+    pub rules: Option<Vec<ScanningRuleWire>>,
+    /// BatchGetRepositoryScanningConfiguration.
+    pub repository_names: Option<Vec<String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistryScanningOut {
+    pub scan_type: &'static str,
+    pub rules: Vec<ScanningRuleWire>,
+}
+
+fn filters_out(filters: &[String]) -> Vec<ScanningFilter> {
+    filters.iter().map(|f| ScanningFilter { filter: Some(f.clone()), filter_type: Some("WILDCARD".into()) }).collect()
+}
+
+impl From<&RegistryScanning> for RegistryScanningOut {
+    fn from(configuration: &RegistryScanning) -> Self {
+        Self {
+            scan_type: match configuration.scan_type {
+                crate::state::scan::ScanType::Basic => "BASIC",
+                crate::state::scan::ScanType::Enhanced => "ENHANCED",
+            },
+            rules: configuration
+                .rules
+                .iter()
+                .map(|r| ScanningRuleWire {
+                    scan_frequency: Some(r.frequency.wire().to_owned()),
+                    repository_filters: Some(filters_out(&r.filters)),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PutRegistryScanningResponse {
+    pub registry_scanning_configuration: RegistryScanningOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetRegistryScanningResponse {
+    pub registry_id: String,
+    pub scanning_configuration: RegistryScanningOut,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryScanningOut {
+    pub repository_arn: String,
+    pub repository_name: String,
+    pub scan_on_push: bool,
+    pub scan_frequency: &'static str,
+    pub applied_scan_filters: Vec<ScanningFilter>,
+}
+
+impl RepositoryScanningOut {
+    pub fn new(registry: &RegistryKey, scanning: &RepositoryScanning) -> Self {
+        Self {
+            repository_arn: format!(
+                "arn:aws:ecr:{}:{}:repository/{}",
+                registry.region, registry.account, scanning.name
+            ),
+            repository_name: scanning.name.to_string(),
+            scan_on_push: scanning.scan_on_push,
+            scan_frequency: scanning.frequency.wire(),
+            applied_scan_filters: filters_out(&scanning.filters),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RepositoryScanningFailure {
+    pub repository_name: String,
+    pub failure_code: &'static str,
+    pub failure_reason: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchGetRepositoryScanningResponse {
+    pub scanning_configurations: Vec<RepositoryScanningOut>,
+    pub failures: Vec<RepositoryScanningFailure>,
 }

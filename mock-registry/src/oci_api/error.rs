@@ -149,7 +149,10 @@ impl From<StateError> for OciError {
             | StateError::TooManyTags(_)
             | StateError::LimitExceeded { .. }
             | StateError::LifecyclePolicyNotFound { .. }
-            | StateError::LifecyclePreviewNotFound { .. }) => Self::new(C::Denied, other.to_string()),
+            | StateError::LifecyclePreviewNotFound { .. }
+            | StateError::UnsupportedImageType { .. }
+            | StateError::ScanQuotaExceeded
+            | StateError::ScanNotFound { .. }) => Self::new(C::Denied, other.to_string()),
         }
     }
 }

@@ -41,6 +41,14 @@ pub enum StateError {
     LifecyclePreviewNotFound { name: RepositoryName, registry: AccountId },
     #[error("blob {digest} is not in {name}")]
     BlobNotFound { digest: Digest, name: RepositoryName, registry: AccountId },
+    /// StartImageScan on an image index or an artifact.
+    #[error("images of type {media_type} cannot be scanned")]
+    UnsupportedImageType { media_type: String },
+    /// A second scan of an image within 24 hours.
+    #[error("the image was scanned less than 24 hours ago")]
+    ScanQuotaExceeded,
+    #[error("image {image:?} in {name} has not been scanned")]
+    ScanNotFound { image: ImageRef, name: RepositoryName, registry: AccountId },
 }
 
 /// What a manifest references.

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod lifecycle;
 pub mod manifest;
 mod repository;
+pub mod scan;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -96,6 +97,26 @@ pub enum Event {
         name: RepositoryName,
         digest: Digest,
     },
+    /// A scan of an image began (StartImageScan or scan on push); IN_PROGRESS until finished.
+    ScanStarted {
+        registry: RegistryKey,
+        name: RepositoryName,
+        digest: Digest,
+        at: Millis,
+    },
+    /// The scanner's result for the scan that started at `started_at`.
+    ScanFinished {
+        registry: RegistryKey,
+        name: RepositoryName,
+        digest: Digest,
+        started_at: Millis,
+        completed_at: Millis,
+        result: Box<scan::ScanResult>,
+    },
+    RegistryScanningSet {
+        registry: RegistryKey,
+        configuration: scan::RegistryScanning,
+    },
 }
 
 /// A change to a repository's settings.
@@ -129,6 +150,8 @@ pub struct State {
 #[derive(Debug, Default)]
 pub struct Registry {
     pub repositories: BTreeMap<RepositoryName, Repository>,
+    /// The registry scanning configuration (GetRegistryScanningConfiguration).
+    pub scanning: scan::RegistryScanning,
 }
 
 impl State {
@@ -336,6 +359,25 @@ impl State {
                     repository.apply_blob(digest, None);
                 }
             }
+            Event::ScanStarted { registry, name, digest, at } => {
+                if let Some(repository) = self.repository_mut(registry, name)
+                    && repository.images.contains_key(digest)
+                {
+                    let scan = scan::ImageScan { started_at: *at, completed_at: None, result: None };
+                    repository.scans.insert(digest.clone(), scan);
+                }
+            }
+            Event::ScanFinished { registry, name, digest, started_at, completed_at, result } => {
+                if let Some(scan) = self.repository_mut(registry, name).and_then(|r| r.scans.get_mut(digest))
+                    && scan.started_at == *started_at
+                {
+                    scan.completed_at = Some(*completed_at);
+                    scan.result = Some((**result).clone());
+                }
+            }
+            Event::RegistryScanningSet { registry, configuration } => {
+                self.registries.entry(registry.clone()).or_default().scanning = configuration.clone();
+            }
         }
     }
 
@@ -413,12 +455,19 @@ impl State {
     ) -> Result<PutImageOutcome, StateError> {
         let repository = self.repository(registry, name)?;
         let (update, outcome) = repository.plan_put_image(registry, image, tag, mode)?;
+        let scan = update.stored.as_ref().is_some_and(scan::scannable) && self.scans_on_push(registry, name);
         if !update.is_empty() {
             self.record(Event::ImageChanged {
                 registry: registry.clone(),
                 name: name.clone(),
                 update: Box::new(update),
             });
+        }
+        if scan {
+            // Scan on push: the new image is IN_PROGRESS at once; the scanner picks it up.
+            let at = self.now();
+            let digest = outcome.image.digest.clone();
+            self.record(Event::ScanStarted { registry: registry.clone(), name: name.clone(), digest, at });
         }
         Ok(outcome)
     }

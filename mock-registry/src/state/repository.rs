@@ -271,6 +271,9 @@ pub struct Repository {
     /// Blobs (configs, layers) this repository holds, with their sizes: pushed here or mounted.
     #[serde(skip)]
     pub blobs: BTreeMap<Digest, u64>,
+    /// The latest scan of each image (journaled as scan events); goes when the image does.
+    #[serde(skip)]
+    pub scans: BTreeMap<Digest, super::scan::ImageScan>,
 }
 
 impl Repository {
@@ -293,6 +296,7 @@ impl Repository {
             images: BTreeMap::new(),
             tag_index: HashMap::new(),
             blobs: BTreeMap::new(),
+            scans: BTreeMap::new(),
         })
     }
 
@@ -590,6 +594,7 @@ impl Repository {
             }
         }
         for digest in &update.deleted {
+            self.scans.remove(digest);
             if let Some(image) = self.images.remove(digest) {
                 for tag in image.tags {
                     self.tag_index.remove(&tag);
