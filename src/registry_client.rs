@@ -1,13 +1,14 @@
-//! The built-in docker's registry client: Docker Registry HTTP API v2 over plain HTTP to the lab's
-//! mock. Any registry host (the guide's `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, or `127.0.0.1:PORT`)
-//! is reached at the mock's address with the host kept in `Host`, so the mock answers as that
-//! registry. oci-client was evaluated first: it cannot send one host to another address, nor report
+//! The built-in docker's registry client: Docker Registry HTTP API v2. On the mock, any registry host
+//! (the guide's `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, or `127.0.0.1:PORT`) is reached over plain
+//! HTTP at the mock's address with the host kept in `Host`, so the mock answers as that registry; on
+//! real AWS each host is reached at itself over HTTPS (rustls, the system's roots). oci-client was evaluated first: it cannot send one host to another address, nor report
 //! per-layer outcomes (`Layer already exists`, `Pushed`) that docker prints, hence this small client.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mock_registry::types::Digest;
@@ -45,9 +46,10 @@ pub struct Target<'a> {
 }
 
 pub struct RegistryClient {
-    http: Client<HttpConnector, Full<Bytes>>,
-    /// `http://127.0.0.1:PORT`: where every registry host is reached.
-    endpoint: String,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// `http://127.0.0.1:PORT`: where every registry host is reached; `None`: each host at
+    /// `https://HOST`.
+    endpoint: Option<String>,
 }
 
 pub struct Reply {
@@ -57,10 +59,25 @@ pub struct Reply {
 }
 
 impl RegistryClient {
+    /// Every registry host reached at `endpoint` (the mock, or a stand-in for tests).
     pub fn new(endpoint: &str) -> Self {
-        Self {
-            http: Client::builder(TokioExecutor::new()).build_http(),
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        Self { http: https_client(), endpoint: Some(endpoint.trim_end_matches('/').to_owned()) }
+    }
+
+    /// Each registry host reached at itself, over HTTPS (real ECR).
+    pub fn direct() -> Self {
+        Self { http: https_client(), endpoint: None }
+    }
+
+    /// The URL of `path` (a path, or an absolute `Location` a registry returned) on `host`.
+    fn url(&self, host: &str, path: &str) -> String {
+        let path = match path.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => path,
+        };
+        match &self.endpoint {
+            Some(endpoint) => format!("{endpoint}{path}"),
+            None => format!("https://{host}{path}"),
         }
     }
 
@@ -72,8 +89,8 @@ impl RegistryClient {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Reply, RegistryError> {
-        let mut request =
-            Request::builder().method(method).uri(format!("{}{path}", self.endpoint)).header("host", target.host);
+        let url = self.url(target.host, path);
+        let mut request = Request::builder().method(method).uri(&url).header("host", target.host);
         if let Some(auth) = target.auth {
             request = request.header("authorization", auth);
         }
@@ -82,7 +99,13 @@ impl RegistryClient {
         }
         let request = request.body(Full::new(body)).map_err(|e| RegistryError::Unreachable(e.to_string()))?;
         let response = self.http.request(request).await.map_err(|e| {
-            RegistryError::Unreachable(format!("cannot reach the lab's registry at {}: {e}", self.endpoint))
+            let detail = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+            match &self.endpoint {
+                Some(endpoint) => {
+                    RegistryError::Unreachable(format!("cannot reach the lab's registry at {endpoint}: {e}{detail}"))
+                }
+                None => RegistryError::Unreachable(format!("Get \"{url}\": {e}{detail}")),
+            }
         })?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| RegistryError::Unreachable(e.to_string()))?.to_bytes();
@@ -176,6 +199,25 @@ impl RegistryClient {
         let reply = self.expect(target, Method::GET, &path, &[], Bytes::new(), &[StatusCode::OK]).await?;
         Ok(reply.body.to_vec())
     }
+}
+
+/// Plain HTTP for the mock, HTTPS (rustls with ring, the system's root certificates) for AWS.
+pub(crate) fn https_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    let provider = rustls::crypto::ring::default_provider();
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let connector = match builder.with_provider_and_native_roots(provider) {
+        Ok(builder) => builder.https_or_http().enable_http1().build(),
+        Err(error) => {
+            tracing::warn!("no usable root certificates ({error}); HTTPS registries will be refused");
+            let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build()
+        }
+    };
+    Client::builder(TokioExecutor::new()).build(connector)
 }
 
 fn error_of(reply: &Reply) -> RegistryError {

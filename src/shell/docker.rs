@@ -84,7 +84,9 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
 
 /// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.
 fn reachable(session: &Session, host: &str) -> bool {
-    let own = session.endpoint.trim_start_matches("http://");
+    // On real AWS every registry is reached at itself; the network decides.
+    let Some(endpoint) = session.backend.mock_endpoint() else { return true };
+    let own = endpoint.trim_start_matches("http://");
     let port = own.rsplit(':').next().unwrap_or_default();
     let is_ecr = host.split('.').nth(1) == Some("dkr")
         && host.split('.').next().is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
