@@ -138,7 +138,9 @@ async fn run(cli: cli::Cli) -> Result<()> {
             let backing = match backend.backend {
                 BackendKind::Mock => shell::Backing::Mock(endpoint),
                 BackendKind::Aws => shell::Backing::Aws {
-                    backend: backend::EcrBackend::aws(&backend.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+                    backend: backend::EcrBackend::aws(&backend.aws_options())
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
                     run: backend::cleanup::run_id(),
                     records: backend::cleanup::records_path(&paths::home()?),
                 },
@@ -331,7 +333,9 @@ async fn preflight(args: &BackendArgs, yes: bool, what: &str) -> Result<backend:
     let (report, ready) = backend::doctor::aws(&args.aws_options()).await;
     print!("{report}");
     let Some(ready) = ready else {
-        anyhow::bail!("the checks above found a problem that blocks the lab on AWS (fix it, then `ecr-lab doctor --backend aws`)");
+        anyhow::bail!(
+            "the checks above found a problem that blocks the lab on AWS (fix it, then `ecr-lab doctor --backend aws`)"
+        );
     };
     println!(
         "This will {what} in REAL AWS: account {} ({}), region {}. It creates repositories tagged `{}` (and records them), and removes them at the end or with `ecr-lab cleanup --backend aws`.",
@@ -373,7 +377,9 @@ async fn doctor(args: &BackendArgs) -> Result<()> {
 
 async fn cleanup(args: &BackendArgs) -> Result<()> {
     if args.backend == BackendKind::Mock {
-        anyhow::bail!("the mock needs no cleanup (its state is in the lab's data directory); use `ecr-lab cleanup --backend aws`");
+        anyhow::bail!(
+            "the mock needs no cleanup (its state is in the lab's data directory); use `ecr-lab cleanup --backend aws`"
+        );
     }
     let ready = backend::EcrBackend::aws(&args.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let records = backend::cleanup::records_path(&paths::home()?);

@@ -76,12 +76,26 @@ fn rewrite(path: &Path, kept: &[Record]) -> std::io::Result<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Deleted (it carried the lab's tag with this run id).
-    Deleted { region: String, repository: String, run: String },
+    Deleted {
+        region: String,
+        repository: String,
+        run: String,
+    },
     /// Recorded, but without the lab's tag: it was there before, so it stays.
-    KeptUntagged { region: String, repository: String },
+    KeptUntagged {
+        region: String,
+        repository: String,
+    },
     /// Recorded, but gone already.
-    AlreadyGone { region: String, repository: String },
-    Failed { region: String, repository: String, error: Explained },
+    AlreadyGone {
+        region: String,
+        repository: String,
+    },
+    Failed {
+        region: String,
+        repository: String,
+        error: Explained,
+    },
 }
 
 impl std::fmt::Display for Outcome {
@@ -151,7 +165,9 @@ pub async fn cleanup(backend: &EcrBackend, records_file: &Path) -> Result<Vec<Ou
         // Recorded here but not listed: never created (the call failed), or deleted since.
         for r in recorded.iter().filter(|r| r.region == *region) {
             if !settled.contains(&(r.region.clone(), r.repository.clone()))
-                && !outcomes.iter().any(|o| matches!(o, Outcome::Failed { repository, .. } if *repository == r.repository))
+                && !outcomes
+                    .iter()
+                    .any(|o| matches!(o, Outcome::Failed { repository, .. } if *repository == r.repository))
             {
                 outcomes.push(Outcome::AlreadyGone { region: r.region.clone(), repository: r.repository.clone() });
                 settled.insert((r.region.clone(), r.repository.clone()));

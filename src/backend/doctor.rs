@@ -15,7 +15,9 @@ pub enum Status {
     /// Worth knowing, does not stop the lab.
     Note,
     /// Something is wrong; `blocks` when the lab cannot run with it.
-    Problem { blocks: bool },
+    Problem {
+        blocks: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +41,12 @@ impl Report {
         self.lines.push(Line { status: Status::Note, topic, detail: detail.into(), fix });
     }
     fn problem(&mut self, topic: &'static str, detail: impl Into<String>, fix: impl Into<String>, blocks: bool) {
-        self.lines.push(Line { status: Status::Problem { blocks }, topic, detail: detail.into(), fix: Some(fix.into()) });
+        self.lines.push(Line {
+            status: Status::Problem { blocks },
+            topic,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        });
     }
     fn explained(&mut self, topic: &'static str, error: &Explained) {
         self.problem(topic, error.message.clone(), error.fix.clone(), true);
@@ -97,7 +104,10 @@ const PROBES: &[Probe] = &[
 /// Runs one probe; a service answer other than access denied (e.g. RepositoryNotFoundException for
 /// the probe's made-up repository) means the action is allowed.
 async fn probe(ecr: &aws_sdk_ecr::Client, probe: Probe, name: &str, arn: &str) -> Result<bool, Explained> {
-    fn judged<O, E, R>(operation: &str, result: Result<O, aws_sdk_ecr::error::SdkError<E, R>>) -> Result<bool, Explained>
+    fn judged<O, E, R>(
+        operation: &str,
+        result: Result<O, aws_sdk_ecr::error::SdkError<E, R>>,
+    ) -> Result<bool, Explained>
     where
         E: aws_sdk_ecr::error::ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -117,9 +127,7 @@ async fn probe(ecr: &aws_sdk_ecr::Client, probe: Probe, name: &str, arn: &str) -
     }
     let digest = format!("sha256:{}", "0".repeat(64));
     match probe {
-        Probe::GetAuthorizationToken => {
-            judged("GetAuthorizationToken", ecr.get_authorization_token().send().await)
-        }
+        Probe::GetAuthorizationToken => judged("GetAuthorizationToken", ecr.get_authorization_token().send().await),
         Probe::DescribeRepositories => {
             judged("DescribeRepositories", ecr.describe_repositories().max_results(1).send().await)
         }
@@ -167,7 +175,9 @@ pub async fn aws(options: &AwsOptions) -> (Report, Option<EcrBackend>) {
     let region = loaded.region.clone();
     match loaded.region_source {
         RegionSource::Flag => report.ok("region", format!("{region} (from --region)")),
-        RegionSource::Chain => report.ok("region", format!("{region} (from AWS_REGION, AWS_DEFAULT_REGION or the profile)")),
+        RegionSource::Chain => {
+            report.ok("region", format!("{region} (from AWS_REGION, AWS_DEFAULT_REGION or the profile)"))
+        }
         RegionSource::GuideDefault => report.note(
             "region",
             format!("none configured, so the guide's {region}"),
@@ -332,7 +342,10 @@ pub async fn mock(endpoint: &str) -> Report {
     match backend.ecr(None).get_authorization_token().send().await {
         Ok(_) => report.ok(
             "mock",
-            format!("the bundled mock of ECR answers at {endpoint} (account {}, region {})", backend.account, backend.region),
+            format!(
+                "the bundled mock of ECR answers at {endpoint} (account {}, region {})",
+                backend.account, backend.region
+            ),
         ),
         Err(error) => report.explained("mock", &explain::sdk("GetAuthorizationToken", &error)),
     }

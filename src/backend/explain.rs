@@ -166,7 +166,11 @@ mod tests {
         ] {
             assert!(fix_for(code, "").is_some(), "{code}");
         }
-        assert!(fix_for("ThrottlingException", "").unwrap().contains(&format!("tried {} times", super::super::MAX_ATTEMPTS)));
+        assert!(
+            fix_for("ThrottlingException", "")
+                .unwrap()
+                .contains(&format!("tried {} times", super::super::MAX_ATTEMPTS))
+        );
         for code in ["RepositoryNotFoundException", "ImageTagAlreadyExistsException", "NAME_UNKNOWN"] {
             assert_eq!(fix_for(code, ""), None, "{code}");
         }

@@ -132,7 +132,11 @@ pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, Pa
     let mut problems = Vec::new();
     for (n, lesson) in lessons.iter().enumerate() {
         if aws.is_some() && !runs_on_aws(lesson) {
-            println!("skip  {} (its backends are [{}]; add `aws` once it runs on real AWS)", lesson.path.display(), lesson.front.backends.join(", "));
+            println!(
+                "skip  {} (its backends are [{}]; add `aws` once it runs on real AWS)",
+                lesson.path.display(),
+                lesson.front.backends.join(", ")
+            );
             continue;
         }
         let lint = lesson::lint::lint(lesson);
@@ -196,7 +200,8 @@ async fn verify_stage(
         |line: usize, message: String| format!("{}:{line}: stage `{}`: {message}", lesson.path.display(), stage.id());
     let (seq, started) = stage_marks(session).await;
     for (block, pos) in &stage.faults {
-        if let Err(why) = fault::arrange(session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), vars).await {
+        if let Err(why) = fault::arrange(session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), vars).await
+        {
             problems.push(at(pos.line, format!("arranging fault `{}` failed: {why}", block.id)));
             return;
         }
@@ -375,7 +380,8 @@ pub async fn start(
         }
         for (block, _) in &stage.faults {
             if let Err(why) =
-                fault::arrange(stage_session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), stage_vars).await
+                fault::arrange(stage_session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), stage_vars)
+                    .await
             {
                 ui.warn(&format!("the lab could not arrange this stage's condition: {why}"));
             }

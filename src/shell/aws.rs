@@ -326,7 +326,10 @@ impl Resolved {
         self.credentials.as_ref().map(|c| c.access_key_id().to_owned()).unwrap_or_else(|| "(the AWS chain's)".into())
     }
     fn secret(&self) -> String {
-        self.credentials.as_ref().map(|c| c.secret_access_key().to_owned()).unwrap_or_else(|| "(the AWS chain's)".into())
+        self.credentials
+            .as_ref()
+            .map(|c| c.secret_access_key().to_owned())
+            .unwrap_or_else(|| "(the AWS chain's)".into())
     }
 }
 
@@ -348,7 +351,8 @@ fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
             profile.get("aws_session_token").cloned(),
         )),
     };
-    let fallback_region = if aws { session.backend.region.clone() } else { mock_registry::state::DEFAULT_REGION.into() };
+    let fallback_region =
+        if aws { session.backend.region.clone() } else { mock_registry::state::DEFAULT_REGION.into() };
     let region = invocation
         .region
         .clone()
@@ -1051,15 +1055,16 @@ async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) ->
     Flags::parse(&args[1..], &[])?;
     let resolved = resolve(session, invocation);
     let endpoint = endpoint_shown(session, invocation, "sts", &resolved.region);
-    let Some((key, secret, token)) = resolved
-        .credentials
-        .as_ref()
-        .filter(|_| session.backend.kind == BackendKind::Mock)
-        .map(|c| (c.access_key_id().to_owned(), c.secret_access_key().to_owned(), c.session_token().map(str::to_owned)))
+    let Some((key, secret, token)) =
+        resolved.credentials.as_ref().filter(|_| session.backend.kind == BackendKind::Mock).map(|c| {
+            (c.access_key_id().to_owned(), c.secret_access_key().to_owned(), c.session_token().map(str::to_owned))
+        })
     else {
         // Real AWS: the SDK's STS client, with the chain's credentials or the shell's own.
-        let sts = session.backend.sts_client(Some(&resolved.region), resolved.credentials, invocation.endpoint.as_deref());
-        let output = sts.get_caller_identity().send().await.map_err(|e| service_error("GetCallerIdentity", e, &endpoint))?;
+        let sts =
+            session.backend.sts_client(Some(&resolved.region), resolved.credentials, invocation.endpoint.as_deref());
+        let output =
+            sts.get_caller_identity().send().await.map_err(|e| service_error("GetCallerIdentity", e, &endpoint))?;
         return Ok(Some(out::object([
             ("UserId", output.user_id().map(Value::from)),
             ("Account", output.account().map(Value::from)),

@@ -343,9 +343,9 @@ impl Session {
             return 1;
         };
         let result = match words.as_slice() {
-            ["clock", "advance", duration] => crate::control_client::advance_clock(&endpoint, duration)
-                .await
-                .map(|c| format!("lab clock is now {c}")),
+            ["clock", "advance", duration] => {
+                crate::control_client::advance_clock(&endpoint, duration).await.map(|c| format!("lab clock is now {c}"))
+            }
             ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
             _ => {
                 io.eprintln("lab: inside the shell, `ecr-lab` knows `clock advance DURATION` and `clock show`");
