@@ -483,3 +483,54 @@ async fn cleanup_deletes_only_what_carries_the_lab_tag_even_after_a_kill() {
     assert!(ran.stdout.contains("nothing of the lab's was found"), "{}", ran.stdout);
     assert_eq!(ecr.describe_repositories().send().await.unwrap().repositories().len(), 2);
 }
+
+#[tokio::test]
+async fn verify_runs_a_lesson_on_aws_with_the_real_recipes_and_cleans_up() {
+    let home = tempfile::tempdir().unwrap();
+    let account = crate::common::Served::start(&home.path().join("account"), &["--ephemeral"]);
+    let url = account.url.clone();
+    let ecr = crate::common::ecr_client(&url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap(); // the learner's, untouched
+    let env = [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_ACCESS_KEY_ID", mock_registry::state::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", mock_registry::state::DEFAULT_SECRET_ACCESS_KEY),
+        ("ECR_LAB_REGISTRY_URL", url.as_str()),
+    ];
+    let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aws");
+    let lab = home.path().join("lab");
+
+    // Without --yes and without a terminal to confirm on, nothing happens.
+    let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--lessons", lessons], &env, None).await;
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("This will verify the lessons that list `aws` in REAL AWS: account 920736617090 (arn:aws:iam::920736617090:user/lab-learner), region ap-south-1."),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stderr.contains("not confirmed; nothing was changed"), "{}", ran.stderr);
+
+    let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--yes", "--lessons", lessons], &env, None).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("ok    "), "{}", ran.stdout);
+    assert!(ran.stdout.contains("deleted   ap-south-1/ecr-lab-test (tagged ecr-lab="), "{}", ran.stdout);
+    let left: Vec<String> = ecr
+        .describe_repositories()
+        .send()
+        .await
+        .unwrap()
+        .repositories()
+        .iter()
+        .filter_map(|r| r.repository_name().map(str::to_owned))
+        .collect();
+    assert_eq!(left, ["test"], "only the learner's repository is left, untouched");
+    assert!(
+        ecr.describe_images().repository_name("test").send().await.unwrap().image_details().is_empty(),
+        "nothing was pushed to the learner's repository"
+    );
+
+    // The bundled lessons do not list aws yet: verify says so instead of running them.
+    let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--yes"], &env, None).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("skip  lessons/01-push-your-first-image.md (its backends are [mock]"), "{}", ran.stdout);
+}
