@@ -1,10 +1,11 @@
 //! Integration tests: the mock driven by clients nobody on the team wrote (aws-sdk-ecr, the aws
 //! CLI) and by raw requests, over real sockets on 127.0.0.1:0.
 
-mod aws_backend;
+pub mod aws_backend;
 mod aws_cli;
 mod builtin_client;
 pub mod common;
+mod contract;
 mod console;
 mod durability;
 mod lessons;
