@@ -129,9 +129,12 @@ where
             let fix = fix_for(&code, &text).unwrap_or_else(|| "see the message above".into());
             Explained { code: Some(code), message, fix }
         }
-        _ if context.contains("CredentialsNotLoaded") || context.contains("no credentials") => {
-            no_credentials("the chain found none")
-        }
+        _ if context.contains("CredentialsNotLoaded") || context.contains("IMDS") => no_credentials("the chain found none"),
+        _ if context.contains("ProviderError") => Explained {
+            code: None,
+            message: format!("The credentials could not be loaded: {context}"),
+            fix: "fix the profile named in the message (`aws configure list` shows what is used), or sign in again (`aws sso login`)".into(),
+        },
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             unreachable(&format!("Could not connect to the endpoint for {operation}: {context}"))
         }
