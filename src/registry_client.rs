@@ -203,10 +203,13 @@ impl RegistryClient {
 
 /// Plain HTTP for the mock, HTTPS (rustls with ring, the system's root certificates) for AWS.
 pub(crate) fn https_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    // A registry that does not answer must fail the command, not hang the lab.
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+    http.enforce_http(false);
     let provider = rustls::crypto::ring::default_provider();
-    let builder = hyper_rustls::HttpsConnectorBuilder::new();
-    let connector = match builder.with_provider_and_native_roots(provider) {
-        Ok(builder) => builder.https_or_http().enable_http1().build(),
+    let connector = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider) {
+        Ok(builder) => builder.https_or_http().enable_http1().wrap_connector(http),
         Err(error) => {
             tracing::warn!("no usable root certificates ({error}); HTTPS registries will be refused");
             let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
@@ -214,7 +217,11 @@ pub(crate) fn https_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes
                 .expect("ring supports the default protocol versions")
                 .with_root_certificates(rustls::RootCertStore::empty())
                 .with_no_client_auth();
-            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http().enable_http1().build()
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http)
         }
     };
     Client::builder(TokioExecutor::new()).build(connector)

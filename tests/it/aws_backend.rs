@@ -532,5 +532,55 @@ async fn verify_runs_a_lesson_on_aws_with_the_real_recipes_and_cleans_up() {
     // The bundled lessons do not list aws yet: verify says so instead of running them.
     let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--yes"], &env, None).await;
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(ran.stdout.contains("skip  lessons/01-push-your-first-image.md (its backends are [mock]"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("skip  lessons/01-push-your-first-image.md (its backends are [mock]"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[tokio::test]
+async fn on_aws_the_registry_is_reached_over_https_at_the_callers_host() {
+    // No ECR_LAB_REGISTRY_URL: the built-in docker goes to https://ACCOUNT.dkr.ecr.REGION.amazonaws.com
+    // itself (offline here, so the attempt fails, naming the URL it tried).
+    let server = aws_standin().await;
+    Mock::given(ecr_op("GetAuthorizationToken"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                serde_json::json!({ "authorizationData": [{
+                    "authorizationToken": "QVdTOnNlY3JldA==",
+                    "expiresAt": 1.0e10,
+                    "proxyEndpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+                }]})
+                .to_string(),
+                "application/x-amz-json-1.1",
+            ),
+        )
+        .mount(&server)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let url = server.uri();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY000001"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("https_proxy", ""),
+        ("HTTPS_PROXY", ""),
+    ];
+    let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    let script = format!(
+        "aws ecr get-login-password\naws ecr get-login-password | docker login --username AWS --password-stdin {host}\n"
+    );
+    let ran = ecr_lab(home.path(), &["shell", "--backend", "aws", "--region", "eu-west-1"], &env, Some(&script)).await;
+    assert!(ran.stdout.contains("lab$ aws ecr get-login-password\nsecret\n"), "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains(&format!("Error response from daemon: Get \"https://{host}/v2/\": ")),
+        "{}",
+        ran.stderr
+    );
+
+    // A bundled lesson that does not list aws is refused, before anything touches the account.
+    let ran = ecr_lab(home.path(), &["start", "push-first-image", "--backend", "aws", "--yes"], &env, None).await;
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.contains("lists backends [mock], not aws"), "{}", ran.stderr);
 }

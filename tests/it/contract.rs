@@ -91,9 +91,8 @@ async fn contract(backend: &Backend) {
 
     // Push with the built-in docker (the guide's commands, verbatim).
     let region = &backend.region;
-    let login = format!(
-        "aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}"
-    );
+    let login =
+        format!("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}");
     let pushed = backend
         .shell(&[
             login.clone(),
