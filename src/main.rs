@@ -120,7 +120,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
                     }
                     let ready = preflight(&backend, yes, &format!("play `{}`", chosen.id())).await?;
                     shell::Backing::Aws {
-                        backend: ready,
+                        backend: Box::new(ready),
                         run: backend::cleanup::run_id(),
                         records: backend::cleanup::records_path(&paths::home()?),
                     }
@@ -138,9 +138,9 @@ async fn run(cli: cli::Cli) -> Result<()> {
             let backing = match backend.backend {
                 BackendKind::Mock => shell::Backing::Mock(endpoint),
                 BackendKind::Aws => shell::Backing::Aws {
-                    backend: backend::EcrBackend::aws(&backend.aws_options())
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                    backend: Box::new(
+                        backend::EcrBackend::aws(&backend.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+                    ),
                     run: backend::cleanup::run_id(),
                     records: backend::cleanup::records_path(&paths::home()?),
                 },

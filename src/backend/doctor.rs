@@ -205,7 +205,7 @@ pub async fn aws(options: &AwsOptions) -> (Report, Option<EcrBackend>) {
                     account: identity.account,
                     region: region.clone(),
                     principal: identity.arn,
-                    connection: super::Connection::Aws { config: loaded.config.clone() },
+                    connection: super::Connection::Aws { config: Box::new(loaded.config.clone()) },
                     registry_url: std::env::var(super::REGISTRY_URL_ENV).ok().filter(|u| !u.is_empty()),
                 });
             }

@@ -64,7 +64,7 @@ enum Connection {
     /// The mock at this URL, signed with the lab's key unless a command brings its own.
     Mock { endpoint: String },
     /// Real AWS (or, in tests, whatever `AWS_ENDPOINT_URL` names) with the standard chain's credentials.
-    Aws { config: aws_config::SdkConfig },
+    Aws { config: Box<aws_config::SdkConfig> },
 }
 
 /// Who the lab acts as, where, and how it reaches ECR and the registry.
@@ -102,7 +102,7 @@ impl EcrBackend {
         let identity = caller_identity(&loaded.config, None).await?;
         Ok(Self {
             kind: BackendKind::Aws,
-            connection: Connection::Aws { config: loaded.config },
+            connection: Connection::Aws { config: Box::new(loaded.config) },
             account: identity.account,
             region: loaded.region,
             principal: identity.arn,
@@ -160,8 +160,8 @@ impl EcrBackend {
                 aws_sdk_ecr::Client::from_conf(config)
             }
             Connection::Aws { config } => {
-                let mut builder =
-                    aws_sdk_ecr::config::Builder::from(config).region(aws_sdk_ecr::config::Region::new(region));
+                let mut builder = aws_sdk_ecr::config::Builder::from(config.as_ref())
+                    .region(aws_sdk_ecr::config::Region::new(region));
                 if let Some(credentials) = credentials {
                     builder = builder.credentials_provider(credentials);
                 }
@@ -182,7 +182,7 @@ impl EcrBackend {
     ) -> aws_sdk_sts::Client {
         let region = aws_sdk_sts::config::Region::new(region.unwrap_or(&self.region).to_owned());
         let mut builder = match &self.connection {
-            Connection::Aws { config } => aws_sdk_sts::config::Builder::from(config).region(region),
+            Connection::Aws { config } => aws_sdk_sts::config::Builder::from(config.as_ref()).region(region),
             Connection::Mock { endpoint } => aws_sdk_sts::Config::builder()
                 .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
                 .region(region)

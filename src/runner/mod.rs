@@ -156,7 +156,7 @@ pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, Pa
         let data = work.join(format!("lesson-{n}"));
         let backing = match &aws {
             Some((backend, records)) => {
-                Backing::Aws { backend: backend.clone(), run: run.clone(), records: records.clone() }
+                Backing::Aws { backend: Box::new(backend.clone()), run: run.clone(), records: records.clone() }
             }
             None => Backing::Mock(None),
         };

@@ -47,7 +47,7 @@ pub enum Backing {
     /// A running mock at this URL, or (`None`) a mock of the shell's own.
     Mock(Option<String>),
     /// Real AWS; what the shell creates is tagged with `run` and recorded in `records` first.
-    Aws { backend: EcrBackend, run: String, records: PathBuf },
+    Aws { backend: Box<EcrBackend>, run: String, records: PathBuf },
 }
 
 /// On real AWS: the run id that tags what the shell creates, and the file that records it.
@@ -86,7 +86,7 @@ impl Session {
     pub async fn start_on(data_dir: &Path, backing: Backing) -> Result<Self> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let (backend, created, mock) = match backing {
-            Backing::Aws { backend, run, records } => (backend, Some(Created { run, records }), None),
+            Backing::Aws { backend, run, records } => (*backend, Some(Created { run, records }), None),
             Backing::Mock(Some(url)) => (EcrBackend::mock(&url), None, None),
             Backing::Mock(None) => {
                 let lab = Lab::open(&data_dir.join("mock"))
