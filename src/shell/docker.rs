@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use mock_registry::types::Digest;
 
 use super::{Io, Session};
+use crate::backend::BackendKind;
 use crate::images::LocalImage;
 use crate::reference::Reference;
 use crate::registry_client::{RegistryError, Target};
@@ -335,6 +336,12 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         }
         Err(error) => {
             io.eprintln(error.to_string());
+            // On real AWS, a refusal about the learner's permissions gets one line of what to do.
+            if let (BackendKind::Aws, RegistryError::Coded { code, message }) = (session.backend.kind, &error)
+                && let Some(fix) = crate::backend::explain::fix_for(code, message)
+            {
+                io.eprintln(format!("ecr-lab: what to do: {fix}"));
+            }
             1
         }
     }

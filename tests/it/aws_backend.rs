@@ -584,3 +584,85 @@ async fn on_aws_the_registry_is_reached_over_https_at_the_callers_host() {
     assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(ran.stderr.contains("lists backends [mock], not aws"), "{}", ran.stderr);
 }
+
+#[tokio::test]
+async fn a_registry_refusal_on_aws_shows_ecr_text_and_the_missing_action() {
+    use wiremock::matchers::{header_exists, path, path_regex};
+    let server = aws_standin().await;
+    Mock::given(ecr_op("GetAuthorizationToken"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                serde_json::json!({ "authorizationData": [{
+                    "authorizationToken": "QVdTOnNlY3JldA==",
+                    "expiresAt": 1.0e10,
+                    "proxyEndpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+                }]})
+                .to_string(),
+                "application/x-amz-json-1.1",
+            ),
+        )
+        .mount(&server)
+        .await;
+    // The registry: ECR's Basic challenge, then a push the caller's policy does not allow.
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .and(header("authorization", "Basic QVdTOnNlY3JldA=="))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/"))
+        .respond_with(ResponseTemplate::new(401).insert_header(
+            "www-authenticate",
+            "Basic realm=\"https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/\",service=\"ecr.amazonaws.com\"",
+        ))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("HEAD"))
+        .and(path_regex("/blobs/"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    let denied = "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:eu-west-1:123456789012:repository/ecr-lab-test because no identity-based policy allows the ecr:InitiateLayerUpload action";
+    Mock::given(method("POST"))
+        .and(path("/v2/ecr-lab-test/blobs/uploads/"))
+        .and(header_exists("authorization"))
+        .respond_with(ResponseTemplate::new(403).set_body_raw(
+            serde_json::json!({ "errors": [{ "code": "DENIED", "message": denied }] }).to_string(),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let home = tempfile::tempdir().unwrap();
+    let url = server.uri();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY000001"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("ECR_LAB_REGISTRY_URL", url.as_str()),
+    ];
+    let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+    let script = format!(
+        "docker tag sohelqt8797/ec2-neon-pulse:v1 {host}/ecr-lab-test:v1\n\
+         docker push {host}/ecr-lab-test:v1\n\
+         aws ecr get-login-password | docker login --username AWS --password-stdin {host}\n\
+         docker push {host}/ecr-lab-test:v1\n"
+    );
+    let ran = ecr_lab(home.path(), &["shell", "--backend", "aws", "--region", "eu-west-1"], &env, Some(&script)).await;
+    assert!(ran.stdout.contains("Login Succeeded"), "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stderr.starts_with("no basic auth credentials\n"), "before the login: {}", ran.stderr);
+    assert!(
+        ran.stderr.contains(&format!(
+            "denied: {denied}\necr-lab: what to do: your identity is not allowed ecr:InitiateLayerUpload: ask your AWS administrator for a policy that allows ecr:InitiateLayerUpload"
+        )),
+        "{}",
+        ran.stderr
+    );
+    // Every registry request carried the registry's host, and ECR's Basic credentials after the challenge.
+    let requests = server.received_requests().await.unwrap();
+    let registry: Vec<&Request> = requests.iter().filter(|r| r.url.path().starts_with("/v2/")).collect();
+    assert!(registry.iter().all(|r| r.headers.get("host").unwrap() == host));
+    assert!(registry.iter().filter(|r| r.method.as_str() != "GET").all(|r| r.headers.get("authorization").is_some()));
+}
