@@ -100,7 +100,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("there are no lessons"))?,
             };
             if restart {
-                progress.reset(&chosen.id());
+                progress.reset(&runner::progress_key(&chosen, backend.backend));
             }
             let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
             let data_dir = match data_dir {

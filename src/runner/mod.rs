@@ -64,6 +64,14 @@ async fn stage_marks(session: &Session) -> (u64, f64) {
     (seq, now)
 }
 
+/// Progress is kept per backend: a lesson done on the mock is still to do on AWS.
+pub fn progress_key(lesson: &Lesson, backend: BackendKind) -> String {
+    match backend {
+        BackendKind::Mock => lesson.id(),
+        BackendKind::Aws => format!("{}@aws", lesson.id()),
+    }
+}
+
 /// Whether a lesson says it runs on real AWS (`backends: [mock, aws]`).
 pub fn runs_on_aws(lesson: &Lesson) -> bool {
     lesson.front.backends.iter().any(|b| b == "aws")
@@ -319,6 +327,7 @@ pub async fn start(
             lesson.front.backends.join(", ")
         );
     }
+    let progress_key = progress_key(lesson, if aws { BackendKind::Aws } else { BackendKind::Mock });
     let real = tools == ToolsChoice::Real;
     let backing = match (real, backing) {
         (true, Backing::Mock(None)) => Backing::Mock(Some(crate::paths::endpoint(None).context(
@@ -361,7 +370,7 @@ pub async fn start(
     let _ = editor.load_history(&history_path);
     let total = lesson.stages.len();
     for (n, stage) in lesson.stages.iter().enumerate() {
-        if progress.is_done(&lesson.id(), &stage.id()) {
+        if progress.is_done(&progress_key, &stage.id()) {
             continue;
         }
         let on_mock = needs_mock(&session, stage);
@@ -412,7 +421,7 @@ pub async fn start(
                         ui.quiz(quiz, &vars, typed.as_ref());
                     }
                 }
-                progress.mark(&lesson.id(), &stage.id(), matches!(outcome, StageOutcome::Done));
+                progress.mark(&progress_key, &stage.id(), matches!(outcome, StageOutcome::Done));
                 progress.save(progress_path)?;
             }
         }

@@ -321,18 +321,6 @@ struct Resolved {
     region: String,
 }
 
-impl Resolved {
-    fn key(&self) -> String {
-        self.credentials.as_ref().map(|c| c.access_key_id().to_owned()).unwrap_or_else(|| "(the AWS chain's)".into())
-    }
-    fn secret(&self) -> String {
-        self.credentials
-            .as_ref()
-            .map(|c| c.secret_access_key().to_owned())
-            .unwrap_or_else(|| "(the AWS chain's)".into())
-    }
-}
-
 fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
     let aws = session.backend.kind == BackendKind::Aws;
     let profile = if aws { BTreeMap::new() } else { read_profile(session) };
@@ -1128,6 +1116,11 @@ fn xml_unescape(text: &str) -> String {
 
 /// `aws configure` (four prompts, answered from stdin), `aws configure set KEY VALUE`, `aws configure list`.
 fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
+    if session.backend.kind == BackendKind::Aws && args.first().map(String::as_str) != Some("list") {
+        io.eprintln(
+            "ecr-lab: on real AWS the lab shell uses your AWS credentials chain (profiles, SSO, environment); this lab profile is only read on the mock",
+        );
+    }
     let mut profile = read_profile(session);
     let save = |profile: &BTreeMap<String, String>| {
         write_profile(session, profile).map_err(|e| Failure::Other(format!("cannot save the lab profile: {e}")))
@@ -1194,17 +1187,24 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
                 resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
             let source = if session.var("AWS_ACCESS_KEY_ID").is_some() {
                 "env"
+            } else if session.backend.kind == BackendKind::Aws {
+                "aws-chain"
             } else if profile.contains_key("aws_access_key_id") {
                 "shared-credentials-file"
             } else {
                 "ecr-lab"
             };
-            let masked = |v: &str| format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..]);
+            let masked = |v: Option<&str>| match v {
+                Some(v) => format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..]),
+                None => "<the AWS chain's>".to_owned(),
+            };
             io.println("      Name                    Value             Type    Location");
             io.println("      ----                    -----             ----    --------");
             io.println("   profile                <not set>             None    None");
-            io.println(format!("access_key     {:>20} {:>16}    ", masked(&resolved.key()), source));
-            io.println(format!("secret_key     {:>20} {:>16}    ", masked(&resolved.secret()), source));
+            let key = resolved.credentials.as_ref().map(|c| c.access_key_id());
+            let secret = resolved.credentials.as_ref().map(|c| c.secret_access_key());
+            io.println(format!("access_key     {:>20} {:>16}    ", masked(key), source));
+            io.println(format!("secret_key     {:>20} {:>16}    ", masked(secret), source));
             io.println(format!(
                 "    region     {:>20} {:>16}    ",
                 resolved.region,

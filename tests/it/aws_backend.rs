@@ -254,6 +254,21 @@ async fn doctor_reports_each_failure_with_aws_text_and_its_fix() {
         assert!(ran.stdout.contains(fix), "{code}:\n{}", ran.stdout);
     }
 
+    // Temporary credentials past their expiry (here from credential_process): known before any call.
+    std::fs::write(
+        home.path().join("no-aws-config"),
+        "[profile old]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":\"AKIAOLD\",\"SecretAccessKey\":\"s\",\"SessionToken\":\"t\",\"Expiration\":\"2020-01-01T00:00:00Z\"}'\n",
+    )
+    .unwrap();
+    let ran = ecr_lab(home.path(), &["doctor", "--backend", "aws", "--profile", "old"], &[], None).await;
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("PROBLEM credentials: The credentials the chain found have expired.\n        fix: your temporary credentials have expired"),
+        "{}",
+        ran.stdout
+    );
+    std::fs::remove_file(home.path().join("no-aws-config")).unwrap();
+
     // Access denied for one of the lab's actions: named, with the policy to ask for.
     let server = aws_standin().await;
     Mock::given(ecr_op("DeleteRepository"))
@@ -665,4 +680,39 @@ async fn a_registry_refusal_on_aws_shows_ecr_text_and_the_missing_action() {
     let registry: Vec<&Request> = requests.iter().filter(|r| r.url.path().starts_with("/v2/")).collect();
     assert!(registry.iter().all(|r| r.headers.get("host").unwrap() == host));
     assert!(registry.iter().filter(|r| r.method.as_str() != "GET").all(|r| r.headers.get("authorization").is_some()));
+}
+
+#[tokio::test]
+async fn a_real_aws_lesson_runs_the_doctor_first_and_stops_on_a_blocking_problem() {
+    let server = aws_standin().await;
+    Mock::given(ecr_op("DescribeRepositories"))
+        .respond_with(ecr_error(
+            "AccessDeniedException",
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: ecr:DescribeRepositories on resource: * because no identity-based policy allows the ecr:DescribeRepositories action",
+        ))
+        .mount(&server)
+        .await;
+    mount_ecr_default(&server).await;
+    let home = tempfile::tempdir().unwrap();
+    let url = server.uri();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY000001"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+        ("AWS_ENDPOINT_URL", url.as_str()),
+    ];
+    let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aws");
+    let args = ["start", "real-aws-faults", "--backend", "aws", "--yes", "--lessons", lessons];
+    let ran = ecr_lab(home.path(), &args, &env, Some("quit\n")).await;
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains(&format!("ok      identity: account {ACCOUNT}, {ARN}")), "{}", ran.stdout);
+    assert!(ran.stdout.contains("PROBLEM permissions: access denied for ecr:DescribeRepositories\n"), "{}", ran.stdout);
+    assert!(ran.stderr.contains("the checks above found a problem that blocks the lab on AWS"), "{}", ran.stderr);
+    assert!(!ran.stdout.contains("This will play"), "no confirmation is asked when the lab cannot run");
+    let created = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .any(|r| r.headers.get("x-amz-target").is_some_and(|t| t.to_str().unwrap().ends_with(".CreateRepository")));
+    assert!(!created, "nothing was created");
 }
