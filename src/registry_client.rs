@@ -241,3 +241,21 @@ fn error_of(reply: &Reply) -> RegistryError {
         None => RegistryError::Status(reply.status),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_keep_the_registry_host_or_go_to_it_over_https() {
+        let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+        let mock = RegistryClient::new("http://127.0.0.1:5000/");
+        assert_eq!(mock.url(host, "/v2/"), "http://127.0.0.1:5000/v2/");
+        let direct = RegistryClient::direct();
+        assert_eq!(direct.url(host, "/v2/test/blobs/uploads/"), format!("https://{host}/v2/test/blobs/uploads/"));
+        // An absolute upload Location keeps its path and stays on the registry (and its credentials).
+        let location = format!("https://{host}/v2/test/blobs/uploads/abc?x=1");
+        assert_eq!(direct.url(host, &location), format!("https://{host}/v2/test/blobs/uploads/abc?x=1"));
+        assert_eq!(mock.url(host, &location), "http://127.0.0.1:5000/v2/test/blobs/uploads/abc?x=1");
+    }
+}

@@ -67,6 +67,21 @@ pub fn denied_action(message: &str) -> Option<&str> {
     rest.split_whitespace().next().map(|a| a.trim_end_matches([',', '.']))
 }
 
+/// The SDK's error chain without the `(DispatchFailure(DispatchFailure { ... }))` debug dump it ends with.
+fn brief(context: &str) -> String {
+    let cut = context.match_indices(" (").map(|(i, _)| i).find(|&i| {
+        let rest = &context[i + 2..];
+        let word: String = rest.chars().take_while(char::is_ascii_alphanumeric).collect();
+        word.starts_with(|c: char| c.is_ascii_uppercase())
+            && rest[word.len()..].starts_with(['(', ' '])
+            && rest[word.len()..].trim_start().starts_with(['(', '{'])
+    });
+    match cut {
+        Some(i) => context[..i].to_owned(),
+        None => context.to_owned(),
+    }
+}
+
 /// Where a call could not even reach AWS.
 pub fn unreachable(detail: &str) -> Explained {
     Explained {
@@ -120,7 +135,7 @@ where
     R: std::fmt::Debug,
 {
     use aws_sdk_ecr::error::SdkError;
-    let context = format!("{}", aws_sdk_ecr::error::DisplayErrorContext(error));
+    let context = brief(&format!("{}", aws_sdk_ecr::error::DisplayErrorContext(error)));
     match error {
         SdkError::ServiceError(_) => {
             let code = error.code().unwrap_or("Unknown").to_owned();
@@ -154,6 +169,16 @@ mod tests {
         assert!(fix.contains("allows ecr:CreateRepository"), "{fix}");
         let plain = "User: x is not authorized to perform: ecr:GetAuthorizationToken on resource: *";
         assert_eq!(denied_action(plain), Some("ecr:GetAuthorizationToken"));
+    }
+
+    #[test]
+    fn the_sdk_debug_dump_is_cut() {
+        let context = "dispatch failure: io error: client error (Connect): dns error: failed to lookup address information: Name or service not known (DispatchFailure(DispatchFailure { source: ConnectorError { kind: Io } }))";
+        assert_eq!(
+            brief(context),
+            "dispatch failure: io error: client error (Connect): dns error: failed to lookup address information: Name or service not known"
+        );
+        assert_eq!(brief("service error: Rate exceeded"), "service error: Rate exceeded");
     }
 
     #[test]

@@ -716,3 +716,20 @@ async fn a_real_aws_lesson_runs_the_doctor_first_and_stops_on_a_blocking_problem
         .any(|r| r.headers.get("x-amz-target").is_some_and(|t| t.to_str().unwrap().ends_with(".CreateRepository")));
     assert!(!created, "nothing was created");
 }
+
+#[tokio::test]
+async fn doctor_on_the_mock_needs_no_account() {
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["doctor"], &[], None).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.starts_with("ok      mock: the bundled mock of ECR answers at http://127.0.0.1:"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("(account 920736617090, region ap-south-1)"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("ready: the lab can run on the mock backend"), "{}", ran.stdout);
+    let ran = ecr_lab(home.path(), &["cleanup"], &[], None).await;
+    assert_eq!(ran.code, 1);
+    assert!(ran.stderr.contains("the mock needs no cleanup"), "{}", ran.stderr);
+}
