@@ -129,7 +129,7 @@ async fn sts_signers(server: &MockServer) -> Vec<(String, String)> {
 }
 
 #[tokio::test]
-async fn the_standard_chain_picks_the_credentials_environment_profile_and_process() {
+async fn the_standard_chain_picks_the_credentials_environment_profile_process_and_sso() {
     let server = aws_standin().await;
     mount_ecr_default(&server).await;
     let url = server.uri();
@@ -179,6 +179,37 @@ async fn the_standard_chain_picks_the_credentials_environment_profile_and_proces
         .rfind(|r| String::from_utf8_lossy(&r.body).contains("GetCallerIdentity"))
         .and_then(|r| r.headers.get("x-amz-security-token").map(|v| v.to_str().unwrap().to_owned()));
     assert_eq!(session.as_deref(), Some("t"), "temporary credentials send their session token");
+
+    // 4. An IAM Identity Center (SSO) profile after `aws sso login`: the cached token is traded for
+    //    role credentials (GetRoleCredentials, here answered by the stand-in).
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/federation/credentials"))
+        .and(header("x-amz-sso_bearer_token", "cached-sso-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"roleCredentials":{"accessKeyId":"AKIAFROMSSO000000001","secretAccessKey":"s","sessionToken":"sso-session","expiration":4102444800000}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    std::fs::write(
+        home.path().join("no-aws-config"),
+        "[profile learner]\nsso_session = lab\nsso_account_id = 123456789012\nsso_role_name = LabRole\nregion = eu-central-1\n\
+         [sso-session lab]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-central-1\n",
+    )
+    .unwrap();
+    let cache = home.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    // The cache file is named by the sha1 of the session name, `lab`.
+    std::fs::write(
+        cache.join("3953f9ddf975ab5097ee468d99555c5b441169bf.json"),
+        r#"{"accessToken":"cached-sso-token","expiresAt":"2099-01-01T00:00:00Z","region":"eu-central-1","startUrl":"https://example.awsapps.com/start"}"#,
+    )
+    .unwrap();
+    let home_dir = home.path().to_str().unwrap();
+    let env = [endpoint[0], ("HOME", home_dir)];
+    let ran = ecr_lab(home.path(), &["doctor", "--backend", "aws", "--profile", "learner"], &env, None).await;
+    assert!(ran.stdout.contains("access key ****0001 (temporary), profile learner"), "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(sts_signers(&server).await.last().unwrap(), &("AKIAFROMSSO000000001".into(), "eu-central-1".into()));
 }
 
 #[tokio::test]
