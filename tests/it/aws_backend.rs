@@ -764,3 +764,72 @@ async fn doctor_on_the_mock_needs_no_account() {
     assert_eq!(ran.code, 1);
     assert!(ran.stderr.contains("the mock needs no cleanup"), "{}", ran.stderr);
 }
+
+#[tokio::test]
+async fn a_lesson_played_on_aws_meets_each_real_error_falls_back_for_expired_login_and_cleans_up() {
+    let home = tempfile::tempdir().unwrap();
+    let account = crate::common::Served::start(&home.path().join("account"), &["--ephemeral"]);
+    let url = account.url.clone();
+    let env = [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_ACCESS_KEY_ID", mock_registry::state::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", mock_registry::state::DEFAULT_SECRET_ACCESS_KEY),
+        ("ECR_LAB_REGISTRY_URL", url.as_str()),
+    ];
+    let r = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
+    let login =
+        format!("aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin {r}");
+    let typed = [
+        "aws ecr create-repository --repository-name ecr-lab-test --image-scanning-configuration scanOnPush=true"
+            .to_owned(),
+        // missing-repo: the push fails, the learner creates the repository and pushes again.
+        format!("docker push {r}/ecr-lab-test:v1"),
+        "aws ecr create-repository --repository-name ecr-lab-test".to_owned(),
+        format!("docker push {r}/ecr-lab-test:v1"),
+        // missing-login
+        format!("docker push {r}/ecr-lab-test:v1"),
+        login.clone(),
+        // immutable-overwrite
+        format!("docker push {r}/ecr-lab-test:v1"),
+        format!("docker tag sohelqt8797/ec2-neon-pulse:v2 {r}/ecr-lab-test:v2"),
+        format!("docker push {r}/ecr-lab-test:v2"),
+        // expired-login, on the bundled mock (its repository is the guide's `test`)
+        format!("docker push {r}/test:v1"),
+        login.clone(),
+        format!("docker push {r}/test:v1"),
+        // wrong-region
+        format!("aws ecr get-login-password | docker login --username AWS --password-stdin {r}"),
+        login,
+        // expired-credentials
+        "aws ecr describe-repositories".to_owned(),
+        "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY".to_owned(),
+        "aws ecr describe-repositories --repository-names ecr-lab-test".to_owned(),
+    ];
+    let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aws");
+    let args = ["start", "real-aws-faults", "--backend", "aws", "--yes", "--lessons", lessons];
+    let ran = ecr_lab(home.path(), &args, &env, Some(&(typed.join("\n") + "\n"))).await;
+    let all = format!("{}{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.code, 0, "{all}");
+    for error in [
+        "name unknown: The repository with name 'ecr-lab-test' does not exist in the registry with id '920736617090'".to_owned(),
+        "no basic auth credentials".to_owned(),
+        "tag invalid: The image tag 'v1' already exists in the 'ecr-lab-test' repository and cannot be overwritten because the repository is immutable.".to_owned(),
+        "denied: Your authorization token has expired. Reauthenticate and try again.".to_owned(),
+        format!("Error response from daemon: login attempt to https://{r}/v2/ failed with status: 400 Bad Request"),
+        "An error occurred (UnrecognizedClientException) when calling the DescribeRepositories operation: The security token included in the request is invalid.".to_owned(),
+    ] {
+        assert!(all.contains(&error), "the learner should meet `{error}`:\n{all}");
+    }
+    assert_eq!(all.matches("✓ Stage complete").count(), 7, "{all}");
+    assert!(all.contains("so this stage runs on the bundled mock"), "{all}");
+    assert!(all.contains("Lesson complete: The guide's errors, made real on AWS."), "{all}");
+    assert!(all.contains("  deleted   ap-south-1/ecr-lab-test (tagged ecr-lab="), "{all}");
+    let ecr = crate::common::ecr_client(&url, "ap-south-1").await;
+    assert!(
+        ecr.describe_repositories().send().await.unwrap().repositories().is_empty(),
+        "nothing of the lab's is left"
+    );
+    // Progress on AWS is its own: the mock's lesson is still to do.
+    let progress = std::fs::read_to_string(home.path().join("progress.json")).unwrap();
+    assert!(progress.contains("real-aws-faults@aws"), "{progress}");
+}
