@@ -113,7 +113,8 @@ pub enum Command {
     },
     /// Show a transcript of a lesson run (from the transcripts folder of the lab's data directory).
     Replay { file: PathBuf },
-    /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock.
+    /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock (or
+    /// real AWS with --backend aws).
     ///
     /// With no options it runs a mock of its own (state in the data directory). On a terminal it
     /// prompts, with history and completion; with commands piped in it runs them line by line,
@@ -165,6 +166,14 @@ pub struct BackendArgs {
 }
 
 impl BackendArgs {
+    /// `--profile` and `--region` choose an AWS account and region; the mock has its own.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.backend == BackendKind::Mock && (self.profile.is_some() || self.region.is_some()) {
+            return Err("--profile and --region are for --backend aws; the mock is account 920736617090 in ap-south-1 (commands in the lab shell take --region as usual)".into());
+        }
+        Ok(())
+    }
+
     pub fn aws_options(&self) -> crate::backend::AwsOptions {
         crate::backend::AwsOptions { profile: self.profile.clone(), region: self.region.clone() }
     }

@@ -43,6 +43,16 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: cli::Cli) -> Result<()> {
+    if let Some(
+        Command::Start { backend, .. }
+        | Command::Verify { backend, .. }
+        | Command::Shell { backend, .. }
+        | Command::Doctor { backend }
+        | Command::Cleanup { backend },
+    ) = &cli.command
+    {
+        backend.validate().map_err(anyhow::Error::msg)?;
+    }
     match cli.command {
         None => home().await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
