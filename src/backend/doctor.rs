@@ -297,7 +297,7 @@ async fn clock_skew(config: &aws_config::SdkConfig, region: &str, report: &mut R
 async fn tools(report: &mut Report) {
     let docker = run_tool("docker", &["version", "--format", "{{.Server.Version}}"]).await;
     match docker {
-        Some((true, version)) => report.ok("docker", format!("engine {version} reachable (the lab's docker steps can use it)")),
+        Some((true, version)) => report.ok("docker", format!("engine {version} reachable (for --tools real)")),
         Some((false, error)) => report.note(
             "docker",
             format!("the docker command is here but its engine does not answer: {}", error.lines().next().unwrap_or_default()),

@@ -240,3 +240,35 @@ pub async fn revert(session: &mut Session, id: &str, vars: &BTreeMap<String, Str
     let lines: Vec<String> = revert.iter().map(|l| fill(l, vars)).collect();
     let _ = run_lines(session, &lines).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a real account a recipe may change only the lab's own repository (`{{repo}}`, tagged and
+    /// guarded by the runner), the lab shell's environment and its local images and docker config.
+    #[test]
+    fn real_aws_recipes_touch_only_what_is_the_labs() {
+        for spec in CATALOGUE {
+            let Some(recipe) = &spec.aws else {
+                assert_eq!(spec.id, "expired-login", "only the 12-hour token cannot be made real");
+                continue;
+            };
+            for line in recipe.arrange.iter().chain(recipe.revert) {
+                let changes_a_repository =
+                    ["delete-repository", "put-image-tag-mutability", "create-repository", "docker push"]
+                        .iter()
+                        .any(|verb| line.contains(verb));
+                if changes_a_repository {
+                    assert!(line.contains("{{repo}}"), "{}: `{line}` must name the lab's {{{{repo}}}}", spec.id);
+                }
+                assert!(
+                    !line.contains("~/.docker") && !line.contains("~/.aws"),
+                    "{}: `{line}` touches the learner's files",
+                    spec.id
+                );
+                assert!(!line.contains(" test"), "{}: `{line}` names a repository literally", spec.id);
+            }
+        }
+    }
+}
