@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::BackendKind;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,6 +82,11 @@ pub enum Command {
         /// docker against `ecr-lab serve` while this window watches the checks.
         #[arg(long, default_value = "builtin", value_parser = ["builtin", "real"])]
         tools: String,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// With --backend aws, do not ask before touching the account (the checks still run).
+        #[arg(long)]
+        yes: bool,
     },
     /// List the lessons with your progress.
     List {
@@ -94,9 +101,11 @@ pub enum Command {
     /// Self-test lessons: checks fail before each solution and pass after it, faults meet their
     /// documented errors. Exit 1 on any failure.
     Verify {
-        /// `mock` (the only backend so far).
-        #[arg(long, default_value = "mock")]
-        backend: String,
+        #[command(flatten)]
+        backend: BackendArgs,
+        /// With --backend aws, do not ask before touching the account.
+        #[arg(long)]
+        yes: bool,
         #[arg(long)]
         lessons: Option<PathBuf>,
         /// Lesson ids or files [default: all].
@@ -104,7 +113,8 @@ pub enum Command {
     },
     /// Show a transcript of a lesson run (from the transcripts folder of the lab's data directory).
     Replay { file: PathBuf },
-    /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock.
+    /// The lab shell: the guide's `aws` and `docker` commands built in, against the lab's mock (or
+    /// real AWS with --backend aws).
     ///
     /// With no options it runs a mock of its own (state in the data directory). On a terminal it
     /// prompts, with history and completion; with commands piped in it runs them line by line,
@@ -117,6 +127,21 @@ pub enum Command {
         /// [default: the user's data directory, ecr-lab/shell].
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+    /// Preflight: credentials, account and principal, region, permissions, clock, docker, aws CLI.
+    ///
+    /// Each line is ok, a note, or a PROBLEM with its fix. Exits 1 when something blocks the lab.
+    Doctor {
+        #[command(flatten)]
+        backend: BackendArgs,
+    },
+    /// Delete what the lab created in AWS: only repositories tagged `ecr-lab`, in the current region
+    /// and every region the lab's records name. Nothing without the tag is touched.
+    Cleanup {
+        #[command(flatten)]
+        backend: BackendArgs,
     },
     /// Present the seminar deck in the browser, with a mock of its own for the demo (memory only).
     ///
@@ -140,6 +165,35 @@ pub enum Command {
         #[command(subcommand)]
         action: ClockAction,
     },
+}
+
+/// Where lessons, the shell and checks run: the bundled mock, or real AWS.
+#[derive(Args, Debug, Clone)]
+pub struct BackendArgs {
+    /// `mock`: the bundled mock (offline); `aws`: real ECR in your account (credentials from the
+    /// standard chain: environment, profiles, SSO, credential_process).
+    #[arg(long, value_enum, default_value_t = BackendKind::Mock)]
+    pub backend: BackendKind,
+    /// With --backend aws: the AWS profile to use (as `aws --profile`).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// With --backend aws: the region [default: AWS_REGION, the profile's, else the guide's ap-south-1].
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+impl BackendArgs {
+    /// `--profile` and `--region` choose an AWS account and region; the mock has its own.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.backend == BackendKind::Mock && (self.profile.is_some() || self.region.is_some()) {
+            return Err("--profile and --region are for --backend aws; the mock is account 920736617090 in ap-south-1 (commands in the lab shell take --region as usual)".into());
+        }
+        Ok(())
+    }
+
+    pub fn aws_options(&self) -> crate::backend::AwsOptions {
+        crate::backend::AwsOptions { profile: self.profile.clone(), region: self.region.clone() }
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,5 +1,6 @@
 //! ecr-lab: the command-line entry point. `anyhow` lives here and nowhere below.
 
+mod backend;
 mod cli;
 mod control_client;
 mod images;
@@ -20,12 +21,16 @@ use clap::{CommandFactory, Parser};
 use mock_registry::Lab;
 use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
-use cli::{ClockAction, Command};
+use backend::BackendKind;
+use cli::{BackendArgs, ClockAction, Command};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECR_LAB_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECR_LAB_LOG").unwrap_or_else(|_| {
+            // The AWS chain logs every provider it tries; its outcome is what the lab reports.
+            "warn,aws_config=error,aws_runtime=error,aws_smithy_runtime=error".into()
+        }))
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
@@ -39,6 +44,16 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: cli::Cli) -> Result<()> {
+    if let Some(
+        Command::Start { backend, .. }
+        | Command::Verify { backend, .. }
+        | Command::Shell { backend, .. }
+        | Command::Doctor { backend }
+        | Command::Cleanup { backend },
+    ) = &cli.command
+    {
+        backend.validate().map_err(anyhow::Error::msg)?;
+    }
     match cli.command {
         None => home().await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
@@ -50,13 +65,23 @@ async fn run(cli: cli::Cli) -> Result<()> {
         }
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Lint { paths }) => lint(&paths),
-        Some(Command::Verify { backend, lessons, names }) => {
-            if backend != "mock" {
-                anyhow::bail!("--backend {backend}: only the mock backend exists so far (real AWS is being built)");
-            }
+        Some(Command::Verify { backend, yes, lessons, names }) => {
             let lessons = runner::load(lessons.as_deref(), &names)?;
             let work = tempfile::Builder::new().prefix("ecr-lab-verify-").tempdir()?;
-            let problems = runner::verify(&lessons, work.path()).await?;
+            let aws = match backend.backend {
+                BackendKind::Mock => None,
+                BackendKind::Aws => {
+                    let ready = preflight(&backend, yes, "verify the lessons that list `aws`").await?;
+                    Some((ready, backend::cleanup::records_path(&paths::home()?)))
+                }
+            };
+            let problems = runner::verify(&lessons, work.path(), aws.clone()).await?;
+            if let Some((ready, records)) = &aws {
+                println!("removing what verify created (repositories tagged `{}`):", backend::cleanup::TAG_KEY);
+                for outcome in backend::cleanup::cleanup(ready, records).await? {
+                    println!("  {outcome}");
+                }
+            }
             for problem in &problems {
                 eprintln!("{problem}");
             }
@@ -65,13 +90,15 @@ async fn run(cli: cli::Cli) -> Result<()> {
             }
             Ok(())
         }
+        Some(Command::Doctor { backend }) => doctor(&backend).await,
+        Some(Command::Cleanup { backend }) => cleanup(&backend).await,
         Some(Command::List { lessons }) => {
             let lessons = runner::load(lessons.as_deref(), &[])?;
             let progress = runner::Progress::load(&runner::progress_path(&paths::home()?));
             runner::list(&lessons, &progress);
             Ok(())
         }
-        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools }) => {
+        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools, backend, yes }) => {
             let all = runner::load(lessons.as_deref(), &[])?;
             let progress_path = runner::progress_path(&paths::home()?);
             let mut progress = runner::Progress::load(&progress_path);
@@ -85,24 +112,52 @@ async fn run(cli: cli::Cli) -> Result<()> {
                     .ok_or_else(|| anyhow::anyhow!("there are no lessons"))?,
             };
             if restart {
-                progress.reset(&chosen.id());
+                progress.reset(&runner::progress_key(&chosen, backend.backend));
             }
             let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
             let data_dir = match data_dir {
                 Some(dir) => dir,
-                None => paths::home()?.join("shell"),
+                None => paths::home()?.join(shell_dir(backend.backend)),
             };
             let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
-            runner::start(&chosen, &data_dir, endpoint, tools, &mut progress, &progress_path).await
+            let backing = match backend.backend {
+                BackendKind::Mock => shell::Backing::Mock(endpoint),
+                BackendKind::Aws => {
+                    if !runner::runs_on_aws(&chosen) {
+                        anyhow::bail!(
+                            "{} lists backends [{}], not aws: its stages have not been made to run on real AWS. Run it on the mock (without --backend aws)",
+                            chosen.path.display(),
+                            chosen.front.backends.join(", ")
+                        );
+                    }
+                    let ready = preflight(&backend, yes, &format!("play `{}`", chosen.id())).await?;
+                    shell::Backing::Aws {
+                        backend: Box::new(ready),
+                        run: backend::cleanup::run_id(),
+                        records: backend::cleanup::records_path(&paths::home()?),
+                    }
+                }
+            };
+            runner::start(&chosen, &data_dir, backing, tools, &mut progress, &progress_path).await
         }
         Some(Command::Replay { file }) => runner::transcript::replay(&file, &mut std::io::stdout()),
-        Some(Command::Shell { endpoint, data_dir }) => {
+        Some(Command::Shell { endpoint, data_dir, backend }) => {
             let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
             let data_dir = match data_dir {
                 Some(dir) => dir,
-                None => paths::home()?.join("shell"),
+                None => paths::home()?.join(shell_dir(backend.backend)),
             };
-            let status = shell::run(&data_dir, endpoint).await?;
+            let backing = match backend.backend {
+                BackendKind::Mock => shell::Backing::Mock(endpoint),
+                BackendKind::Aws => shell::Backing::Aws {
+                    backend: Box::new(
+                        backend::EcrBackend::aws(&backend.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+                    ),
+                    run: backend::cleanup::run_id(),
+                    records: backend::cleanup::records_path(&paths::home()?),
+                },
+            };
+            let status = shell::run(&data_dir, backing).await?;
             std::process::exit(status);
         }
         Some(Command::Clock { action }) => match action {
@@ -282,7 +337,7 @@ async fn home() -> Result<()> {
         let title = inquire::Select::new("Which lesson?", titles).prompt()?;
         lessons.iter().find(|l| l.title() == title).cloned()
     } else if choice == "Open the lab shell" {
-        let status = shell::run(&data_dir, None).await?;
+        let status = shell::run(&data_dir, shell::Backing::Mock(None)).await?;
         std::process::exit(status);
     } else if choice == "Open the slides" {
         return present(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), true, None).await;
@@ -291,7 +346,15 @@ async fn home() -> Result<()> {
     };
     match lesson {
         Some(lesson) => {
-            runner::start(&lesson, &data_dir, None, runner::ToolsChoice::Builtin, &mut progress, &progress_path).await
+            runner::start(
+                &lesson,
+                &data_dir,
+                shell::Backing::Mock(None),
+                runner::ToolsChoice::Builtin,
+                &mut progress,
+                &progress_path,
+            )
+            .await
         }
         None => Ok(()),
     }
@@ -324,6 +387,91 @@ fn lint(paths: &[std::path::PathBuf]) -> Result<()> {
         anyhow::bail!("{count} problem(s) in {} lesson file(s)", sources.len());
     }
     println!("{} lesson file(s), no problems", sources.len());
+    Ok(())
+}
+
+/// The lab shell's data directory under the lab's home: the mock's and AWS's are kept apart.
+fn shell_dir(kind: BackendKind) -> &'static str {
+    match kind {
+        BackendKind::Mock => "shell",
+        BackendKind::Aws => "shell-aws",
+    }
+}
+
+/// Before the lab touches a real account: the doctor's checks, then the account and region named
+/// and confirmed (or `--yes`).
+async fn preflight(args: &BackendArgs, yes: bool, what: &str) -> Result<backend::EcrBackend> {
+    let (report, ready) = backend::doctor::aws(&args.aws_options()).await;
+    print!("{report}");
+    let Some(ready) = ready else {
+        anyhow::bail!(
+            "the checks above found a problem that blocks the lab on AWS (fix it, then `ecr-lab doctor --backend aws`)"
+        );
+    };
+    println!(
+        "This will {what} in REAL AWS: account {} ({}), region {}. It creates repositories tagged `{}` (and records them), and removes them at the end or with `ecr-lab cleanup --backend aws`.",
+        ready.account,
+        ready.principal,
+        ready.region,
+        backend::cleanup::TAG_KEY
+    );
+    if !yes && !ui::Ui::new().confirm("Go ahead in this account and region?") {
+        anyhow::bail!("not confirmed; nothing was changed (pass --yes to confirm without a prompt)");
+    }
+    Ok(ready)
+}
+
+async fn doctor(args: &BackendArgs) -> Result<()> {
+    let report = match args.backend {
+        BackendKind::Aws => backend::doctor::aws(&args.aws_options()).await.0,
+        BackendKind::Mock => {
+            let lab = Lab::ephemeral().context("creating a temporary directory for the mock")?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(mock_registry::serve(listener, lab, async {
+                let _ = stopped.await;
+            }));
+            let report = backend::doctor::mock(&url).await;
+            let _ = stop.send(());
+            let _ = server.await;
+            report
+        }
+    };
+    print!("{report}");
+    if report.blocks() {
+        anyhow::bail!("something above blocks the lab on the {} backend", args.backend);
+    }
+    println!("ready: the lab can run on the {} backend", args.backend);
+    Ok(())
+}
+
+async fn cleanup(args: &BackendArgs) -> Result<()> {
+    if args.backend == BackendKind::Mock {
+        anyhow::bail!(
+            "the mock needs no cleanup (its state is in the lab's data directory); use `ecr-lab cleanup --backend aws`"
+        );
+    }
+    let ready = backend::EcrBackend::aws(&args.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let records = backend::cleanup::records_path(&paths::home()?);
+    println!(
+        "account {} ({}): deleting repositories tagged `{}` in {} and every region the lab's records name",
+        ready.account,
+        ready.principal,
+        backend::cleanup::TAG_KEY,
+        ready.region
+    );
+    let outcomes = backend::cleanup::cleanup(&ready, &records).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if outcomes.is_empty() {
+        println!("nothing of the lab's was found");
+    }
+    for outcome in &outcomes {
+        println!("{outcome}");
+    }
+    let failed = outcomes.iter().filter(|o| matches!(o, backend::cleanup::Outcome::Failed { .. })).count();
+    if failed > 0 {
+        anyhow::bail!("{failed} repository(ies) could not be deleted; run `ecr-lab cleanup --backend aws` again");
+    }
     Ok(())
 }
 

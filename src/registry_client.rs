@@ -1,12 +1,13 @@
-//! The built-in docker's registry client: Docker Registry HTTP API v2 over plain HTTP to the lab's
-//! mock. Any registry host (the guide's `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, or `127.0.0.1:PORT`)
-//! is reached at the mock's address with the host kept in `Host`, so the mock answers as that
-//! registry. oci-client was evaluated first: it cannot send one host to another address, nor report
+//! The built-in docker's registry client: Docker Registry HTTP API v2. On the mock, any registry host
+//! (the guide's `ACCOUNT.dkr.ecr.REGION.amazonaws.com`, or `127.0.0.1:PORT`) is reached over plain
+//! HTTP at the mock's address with the host kept in `Host`, so the mock answers as that registry; on
+//! real AWS each host is reached at itself over HTTPS (rustls, the system's roots). oci-client was evaluated first: it cannot send one host to another address, nor report
 //! per-layer outcomes (`Layer already exists`, `Pushed`) that docker prints, hence this small client.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -45,9 +46,10 @@ pub struct Target<'a> {
 }
 
 pub struct RegistryClient {
-    http: Client<HttpConnector, Full<Bytes>>,
-    /// `http://127.0.0.1:PORT`: where every registry host is reached.
-    endpoint: String,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// `http://127.0.0.1:PORT`: where every registry host is reached; `None`: each host at
+    /// `https://HOST`.
+    endpoint: Option<String>,
 }
 
 pub struct Reply {
@@ -57,10 +59,25 @@ pub struct Reply {
 }
 
 impl RegistryClient {
+    /// Every registry host reached at `endpoint` (the mock, or a stand-in for tests).
     pub fn new(endpoint: &str) -> Self {
-        Self {
-            http: Client::builder(TokioExecutor::new()).build_http(),
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+        Self { http: https_client(), endpoint: Some(endpoint.trim_end_matches('/').to_owned()) }
+    }
+
+    /// Each registry host reached at itself, over HTTPS (real ECR).
+    pub fn direct() -> Self {
+        Self { http: https_client(), endpoint: None }
+    }
+
+    /// The URL of `path` (a path, or an absolute `Location` a registry returned) on `host`.
+    fn url(&self, host: &str, path: &str) -> String {
+        let path = match path.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+            None => path,
+        };
+        match &self.endpoint {
+            Some(endpoint) => format!("{endpoint}{path}"),
+            None => format!("https://{host}{path}"),
         }
     }
 
@@ -72,8 +89,8 @@ impl RegistryClient {
         headers: &[(&str, &str)],
         body: Bytes,
     ) -> Result<Reply, RegistryError> {
-        let mut request =
-            Request::builder().method(method).uri(format!("{}{path}", self.endpoint)).header("host", target.host);
+        let url = self.url(target.host, path);
+        let mut request = Request::builder().method(method).uri(&url).header("host", target.host);
         if let Some(auth) = target.auth {
             request = request.header("authorization", auth);
         }
@@ -82,7 +99,13 @@ impl RegistryClient {
         }
         let request = request.body(Full::new(body)).map_err(|e| RegistryError::Unreachable(e.to_string()))?;
         let response = self.http.request(request).await.map_err(|e| {
-            RegistryError::Unreachable(format!("cannot reach the lab's registry at {}: {e}", self.endpoint))
+            let detail = std::error::Error::source(&e).map(|s| format!(": {s}")).unwrap_or_default();
+            match &self.endpoint {
+                Some(endpoint) => {
+                    RegistryError::Unreachable(format!("cannot reach the lab's registry at {endpoint}: {e}{detail}"))
+                }
+                None => RegistryError::Unreachable(format!("Get \"{url}\": {e}{detail}")),
+            }
         })?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map_err(|e| RegistryError::Unreachable(e.to_string()))?.to_bytes();
@@ -178,6 +201,32 @@ impl RegistryClient {
     }
 }
 
+/// Plain HTTP for the mock, HTTPS (rustls with ring, the system's root certificates) for AWS.
+pub(crate) fn https_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    // A registry that does not answer must fail the command, not hang the lab.
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
+    http.enforce_http(false);
+    let provider = rustls::crypto::ring::default_provider();
+    let connector = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider) {
+        Ok(builder) => builder.https_or_http().enable_http1().wrap_connector(http),
+        Err(error) => {
+            tracing::warn!("no usable root certificates ({error}); HTTPS registries will be refused");
+            let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions")
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth();
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(config)
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http)
+        }
+    };
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
 fn error_of(reply: &Reply) -> RegistryError {
     if reply.status == StatusCode::UNAUTHORIZED {
         return RegistryError::NoCredentials;
@@ -190,5 +239,23 @@ fn error_of(reply: &Reply) -> RegistryError {
     match parsed {
         Some((code, message)) => RegistryError::Coded { code, message },
         None => RegistryError::Status(reply.status),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_keep_the_registry_host_or_go_to_it_over_https() {
+        let host = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+        let mock = RegistryClient::new("http://127.0.0.1:5000/");
+        assert_eq!(mock.url(host, "/v2/"), "http://127.0.0.1:5000/v2/");
+        let direct = RegistryClient::direct();
+        assert_eq!(direct.url(host, "/v2/test/blobs/uploads/"), format!("https://{host}/v2/test/blobs/uploads/"));
+        // An absolute upload Location keeps its path and stays on the registry (and its credentials).
+        let location = format!("https://{host}/v2/test/blobs/uploads/abc?x=1");
+        assert_eq!(direct.url(host, &location), format!("https://{host}/v2/test/blobs/uploads/abc?x=1"));
+        assert_eq!(mock.url(host, &location), "http://127.0.0.1:5000/v2/test/blobs/uploads/abc?x=1");
     }
 }

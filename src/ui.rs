@@ -36,6 +36,11 @@ impl Ui {
         }
     }
 
+    /// A yes/no question; `false` when there is no terminal to ask on.
+    pub fn confirm(&self, question: &str) -> bool {
+        self.interactive && inquire::Confirm::new(question).with_default(false).prompt().unwrap_or(false)
+    }
+
     pub fn say(&self, text: &str) {
         println!("{text}");
     }

@@ -121,18 +121,19 @@ pub struct Ran {
 /// Where the learner works: the lab shell's built-in tools, or their own aws and docker.
 pub enum Tools<'a> {
     Builtin(&'a crate::shell::Session),
-    /// Their own tools against the mock at `endpoint`; docker's config is read from `docker_config`.
+    /// Their own tools against the backend; docker's config is read from `docker_config`.
     Real {
-        endpoint: String,
+        backend: &'a crate::backend::EcrBackend,
         docker_config: std::path::PathBuf,
     },
 }
 
 impl Tools<'_> {
-    pub fn endpoint(&self) -> &str {
+    /// What the checks look at: the mock or the AWS account, with the lab's own credentials.
+    pub fn backend(&self) -> &crate::backend::EcrBackend {
         match self {
-            Self::Builtin(session) => &session.endpoint,
-            Self::Real { endpoint, .. } => endpoint,
+            Self::Builtin(session) => &session.backend,
+            Self::Real { backend, .. } => backend,
         }
     }
 
@@ -232,9 +233,14 @@ impl Assertion {
         let f = |s: &str| fill(s, cx.vars);
         match self {
             Self::Repository(c) => {
-                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), c.region.clone());
+                let ecr = cx.tools.backend().ecr(c.region.as_deref());
                 let found = ecr.describe_repositories().repository_names(f(&c.name)).send().await;
-                let repository = found.ok().and_then(|r| r.repositories().first().cloned());
+                let repository = match found {
+                    Ok(found) => found.repositories().first().cloned(),
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => None,
+                    // Access denied, throttling, the network: say so, not "does not exist".
+                    Err(e) => return Err(crate::backend::explain::sdk("DescribeRepositories", &e).to_string()),
+                };
                 match (repository, c.exists.unwrap_or(true)) {
                     (None, true) => Err(format!("repository {} does not exist yet", f(&c.name))),
                     (Some(_), false) => Err(format!("repository {} still exists", f(&c.name))),
@@ -261,13 +267,23 @@ impl Assertion {
                 }
             }
             Self::Image(c) => {
-                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), c.region.clone());
+                let ecr = cx.tools.backend().ecr(c.region.as_deref());
                 let mut request = ecr.describe_images().repository_name(f(&c.repo));
                 if let Some(tag) = &c.tag {
                     request =
                         request.image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(f(tag)).build());
                 }
-                let detail = request.send().await.ok().and_then(|r| r.image_details().first().cloned());
+                let detail = match request.send().await {
+                    Ok(found) => found.image_details().first().cloned(),
+                    Err(e)
+                        if e.as_service_error().is_some_and(|s| {
+                            s.is_repository_not_found_exception() || s.is_image_not_found_exception()
+                        }) =>
+                    {
+                        None
+                    }
+                    Err(e) => return Err(crate::backend::explain::sdk("DescribeImages", &e).to_string()),
+                };
                 let what = format!("{}:{}", f(&c.repo), c.tag.as_deref().map(f).unwrap_or_else(|| "*".into()));
                 match (detail, c.exists.unwrap_or(true)) {
                     (None, true) => Err(format!("image {what} is not in the registry yet")),
@@ -322,8 +338,10 @@ impl Assertion {
             }
             Self::Requests(c) => {
                 let since = if c.since.as_deref() == Some("all") { 0 } else { cx.log_seq_at_start };
-                let log =
-                    crate::control_client::requests(cx.tools.endpoint(), since).await.map_err(|e| e.to_string())?;
+                let Some(endpoint) = cx.tools.backend().mock_endpoint() else {
+                    return Err("mock.requests needs the mock's request log, which real AWS does not have: this lesson should not list `aws` in its backends".into());
+                };
+                let log = crate::control_client::requests(endpoint, since).await.map_err(|e| e.to_string())?;
                 let seen = log.iter().any(|r| {
                     route_matches(&c.route, r) && c.status.is_none_or(|s| r["status"].as_u64() == Some(u64::from(s)))
                 });
@@ -348,7 +366,7 @@ impl Assertion {
                     .map(f)
                     .unwrap_or_else(|| cx.vars.get("tag").cloned().unwrap_or_else(|| "latest".into()));
                 let what = format!("{}:{tag}", f(&c.repo));
-                let ecr = crate::shell::lab_ecr_client(cx.tools.endpoint(), None);
+                let ecr = cx.tools.backend().ecr(None);
                 // A scan takes moments; one still running when the check looks is waited for a little,
                 // as `aws ecr wait image-scan-complete` would.
                 let deadline = std::time::Instant::now() + SCAN_WAIT;

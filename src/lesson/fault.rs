@@ -1,10 +1,14 @@
 //! The fault catalogue (DESIGN §1): each documented error as a condition arranged in the lab, the
 //! command that meets it, and the exact text the learner then sees. Faults are conditions, not
-//! canned replies: the mock answers as ECR would, for any client.
+//! canned replies: the mock answers as ECR would, for any client. On real AWS each fault has its own
+//! recipe that meets the genuine error without harming the account: it only touches what the lab
+//! created (tagged, see `backend::cleanup`), the lab shell's own environment and local images. A
+//! fault that cannot be made real (`aws: None`) runs its stage on the bundled mock.
 
 use std::collections::BTreeMap;
 
 use super::fill;
+use crate::backend::BackendKind;
 use crate::shell::Session;
 
 pub struct FaultSpec {
@@ -19,6 +23,14 @@ pub struct FaultSpec {
     pub trigger: &'static str,
     /// What the learner sees (on stdout or stderr).
     pub error: &'static str,
+    /// How to arrange it on real AWS, or `None` when it cannot be made real there.
+    pub aws: Option<AwsRecipe>,
+}
+
+/// A fault's arrangement on real AWS.
+pub struct AwsRecipe {
+    pub arrange: &'static [&'static str],
+    pub revert: &'static [&'static str],
 }
 
 /// Lines that make sure the guide's starting point exists: the repository, the tagged image, a login.
@@ -40,6 +52,15 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &[],
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "name unknown: The repository with name '{{repo}}' does not exist in the registry with id '{{account}}'",
+        // The lab's own repository name (never one the learner had: the runner checks), deleted.
+        aws: Some(AwsRecipe {
+            arrange: &[
+                "aws ecr delete-repository --repository-name {{repo}} --force > /dev/null 2>&1",
+                "docker tag {{sample}} {{registry}}/{{repo}}:{{tag}}",
+                "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+            ],
+            revert: &[],
+        }),
     },
     FaultSpec {
         id: "expired-credentials",
@@ -48,6 +69,11 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &["unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"],
         trigger: "aws ecr get-login-password --region {{region}}",
         error: "An error occurred (UnrecognizedClientException) when calling the GetAuthorizationToken operation: The security token included in the request is invalid.",
+        // An invalid key in the lab shell's own environment: the learner's real keys are untouched.
+        aws: Some(AwsRecipe {
+            arrange: &["export AWS_ACCESS_KEY_ID=AKIAEXPIREDLABKEY001 AWS_SECRET_ACCESS_KEY=no-longer-valid"],
+            revert: &["unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"],
+        }),
     },
     FaultSpec {
         id: "missing-login",
@@ -60,6 +86,16 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &[],
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "no basic auth credentials",
+        // A docker config of the lab's with no entry for the registry: the learner's own docker login stays.
+        aws: Some(AwsRecipe {
+            arrange: &[
+                "aws ecr create-repository --repository-name {{repo}} > /dev/null 2>&1",
+                "docker tag {{sample}} {{registry}}/{{repo}}:{{tag}}",
+                "export DOCKER_CONFIG=$HOME/docker-without-logins",
+                "docker logout {{registry}} > /dev/null",
+            ],
+            revert: &["unset DOCKER_CONFIG"],
+        }),
     },
     FaultSpec {
         id: "untagged-image",
@@ -72,6 +108,14 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &[],
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "An image does not exist locally with the tag: {{registry}}/{{repo}}",
+        aws: Some(AwsRecipe {
+            arrange: &[
+                "aws ecr create-repository --repository-name {{repo}} > /dev/null 2>&1",
+                "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+                "docker rmi {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+            ],
+            revert: &[],
+        }),
     },
     FaultSpec {
         id: "immutable-overwrite",
@@ -89,14 +133,33 @@ pub const CATALOGUE: &[FaultSpec] = &[
         ],
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "tag invalid: The image tag '{{tag}}' already exists in the '{{repo}}' repository and cannot be overwritten because the repository is immutable.",
+        // The lab's own (tagged) repository, immutable for the stage only.
+        aws: Some(AwsRecipe {
+            arrange: &[
+                READY[0],
+                READY[1],
+                READY[2],
+                "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE > /dev/null",
+                "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+                "docker tag {{sample_v2}} {{registry}}/{{repo}}:{{tag}}",
+            ],
+            revert: &[
+                "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1",
+            ],
+        }),
     },
     FaultSpec {
         id: "wrong-region",
         summary: "the token is for another region than the registry",
-        arrange: &["export AWS_DEFAULT_REGION=us-east-1"],
+        arrange: &["export AWS_DEFAULT_REGION={{other_region}}"],
         revert: &["unset AWS_DEFAULT_REGION"],
         trigger: "aws ecr get-login-password | docker login --username AWS --password-stdin {{registry}}",
         error: "Error response from daemon: login attempt to https://{{registry}}/v2/ failed with status: 400 Bad Request",
+        // A token from another region for this region's registry.
+        aws: Some(AwsRecipe {
+            arrange: &["export AWS_DEFAULT_REGION={{other_region}}"],
+            revert: &["unset AWS_DEFAULT_REGION"],
+        }),
     },
     FaultSpec {
         id: "wrong-account",
@@ -105,6 +168,7 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &[],
         trigger: "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin 111122223333.dkr.ecr.{{region}}.amazonaws.com",
         error: "Error response from daemon: login attempt to https://111122223333.dkr.ecr.{{region}}.amazonaws.com/v2/ failed with status: 400 Bad Request",
+        aws: Some(AwsRecipe { arrange: &[], revert: &[] }),
     },
     FaultSpec {
         id: "expired-login",
@@ -113,6 +177,8 @@ pub const CATALOGUE: &[FaultSpec] = &[
         revert: &[],
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "denied: Your authorization token has expired. Reauthenticate and try again.",
+        // A registry token lasts 12 hours on AWS and its clock cannot be moved: this stage uses the mock.
+        aws: None,
     },
 ];
 
@@ -136,15 +202,28 @@ pub async fn run_lines(session: &mut Session, lines: &[String]) -> Result<(), St
     Ok(())
 }
 
-/// Arranges a fault (the block's own `mock:` lines if it has them).
+/// Whether the fault can be arranged where `session` runs (a lesson's own `aws:` lines count).
+pub fn arrangeable(session: &Session, id: &str, custom_aws: Option<&str>) -> bool {
+    session.backend.kind == BackendKind::Mock || custom_aws.is_some() || spec(id).is_some_and(|s| s.aws.is_some())
+}
+
+/// Arranges a fault: on the mock the block's own `mock:` lines or the catalogue's; on real AWS the
+/// block's `aws:` lines or the catalogue's real-AWS recipe.
 pub async fn arrange(
     session: &mut Session,
     id: &str,
-    custom: Option<&str>,
+    custom: (Option<&str>, Option<&str>),
     vars: &BTreeMap<String, String>,
 ) -> Result<(), String> {
-    let lines: Vec<String> = match (custom, spec(id)) {
+    let (custom_mock, custom_aws) = custom;
+    let aws = session.backend.kind == BackendKind::Aws;
+    let own = if aws { custom_aws } else { custom_mock };
+    let lines: Vec<String> = match (own, spec(id)) {
         (Some(custom), _) => custom.lines().filter(|l| !l.trim().is_empty()).map(|l| fill(l, vars)).collect(),
+        (None, Some(spec)) if aws => match &spec.aws {
+            Some(recipe) => recipe.arrange.iter().map(|l| fill(l, vars)).collect(),
+            None => return Err(format!("fault `{id}` cannot be made real on AWS")),
+        },
         (None, Some(spec)) => spec.arrange.iter().map(|l| fill(l, vars)).collect(),
         (None, None) => return Err(format!("fault `{id}` is not in the catalogue")),
     };
@@ -152,8 +231,44 @@ pub async fn arrange(
 }
 
 pub async fn revert(session: &mut Session, id: &str, vars: &BTreeMap<String, String>) {
-    if let Some(spec) = spec(id) {
-        let lines: Vec<String> = spec.revert.iter().map(|l| fill(l, vars)).collect();
-        let _ = run_lines(session, &lines).await;
+    let Some(spec) = spec(id) else { return };
+    let revert = match (&session.backend.kind, &spec.aws) {
+        (BackendKind::Aws, Some(recipe)) => recipe.revert,
+        (BackendKind::Aws, None) => &[],
+        (BackendKind::Mock, _) => spec.revert,
+    };
+    let lines: Vec<String> = revert.iter().map(|l| fill(l, vars)).collect();
+    let _ = run_lines(session, &lines).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On a real account a recipe may change only the lab's own repository (`{{repo}}`, tagged and
+    /// guarded by the runner), the lab shell's environment and its local images and docker config.
+    #[test]
+    fn real_aws_recipes_touch_only_what_is_the_labs() {
+        for spec in CATALOGUE {
+            let Some(recipe) = &spec.aws else {
+                assert_eq!(spec.id, "expired-login", "only the 12-hour token cannot be made real");
+                continue;
+            };
+            for line in recipe.arrange.iter().chain(recipe.revert) {
+                let changes_a_repository =
+                    ["delete-repository", "put-image-tag-mutability", "create-repository", "docker push"]
+                        .iter()
+                        .any(|verb| line.contains(verb));
+                if changes_a_repository {
+                    assert!(line.contains("{{repo}}"), "{}: `{line}` must name the lab's {{{{repo}}}}", spec.id);
+                }
+                assert!(
+                    !line.contains("~/.docker") && !line.contains("~/.aws"),
+                    "{}: `{line}` touches the learner's files",
+                    spec.id
+                );
+                assert!(!line.contains(" test"), "{}: `{line}` names a repository literally", spec.id);
+            }
+        }
     }
 }

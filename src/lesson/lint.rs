@@ -16,6 +16,7 @@
 //! | LAB011 | unknown assertion or field |
 //! | LAB012 | hard-coded account id or access key in a command |
 //! | LAB013 | invalid YAML in a block |
+//! | LAB014 | `mock.requests` in a lesson that lists `aws` in its backends |
 
 use std::collections::BTreeSet;
 
@@ -87,6 +88,19 @@ pub fn lint(lesson: &Lesson) -> Vec<Problem> {
                     format!("quiz answer {} is not one of the {} choices", quiz.answer, quiz.choices.len()),
                     "answer is the 1-based number of the right choice",
                 );
+            }
+        }
+        if lesson.front.backends.iter().any(|b| b == "aws") {
+            for (assertion, pos) in &stage.checks {
+                if matches!(assertion, super::check::Assertion::Requests(_)) {
+                    add(
+                        *pos,
+                        "LAB014",
+                        "mock.requests in a lesson that lists `aws` in its backends: real AWS has no request log"
+                            .into(),
+                        "check the outcome instead (output, exit, ecr.image, docker.credentials), or list only `mock`",
+                    );
+                }
             }
         }
         for (fault, pos) in &stage.faults {

@@ -14,7 +14,12 @@ use serde::Deserialize;
 pub use check::Assertion;
 
 /// The lab's built-in variables; a lesson may declare more under `vars:`.
-pub const BUILT_IN_VARS: &[&str] = &["account", "region", "registry", "repo", "tag", "sample", "sample_v2"];
+pub const BUILT_IN_VARS: &[&str] =
+    &["account", "region", "registry", "repo", "tag", "sample", "sample_v2", "other_region"];
+
+/// The repository a lesson works on in a real AWS account: a name of the lab's own, so a learner's
+/// `test` is never touched (the runner refuses to start if a repository by this name is not the lab's).
+pub const AWS_REPO: &str = "ecr-lab-test";
 
 /// The bundled course.
 #[derive(rust_embed::RustEmbed)]
@@ -518,9 +523,15 @@ pub fn variables_in(text: &str) -> Vec<(String, usize)> {
     found
 }
 
-/// The values of the built-in variables, plus a lesson's own.
+/// The values of the built-in variables on the mock, plus a lesson's own.
 pub fn variables(lesson: &Lesson) -> BTreeMap<String, String> {
-    let mut vars = built_in_variables();
+    variables_for(lesson, &crate::backend::EcrBackend::mock("http://127.0.0.1"))
+}
+
+/// The values of the built-in variables for a backend (its account, region, registry), plus a
+/// lesson's own.
+pub fn variables_for(lesson: &Lesson, backend: &crate::backend::EcrBackend) -> BTreeMap<String, String> {
+    let mut vars = built_in_variables_for(backend);
     for (name, value) in &lesson.front.vars {
         let value = fill(value, &vars);
         vars.insert(name.clone(), value);
@@ -528,20 +539,24 @@ pub fn variables(lesson: &Lesson) -> BTreeMap<String, String> {
     vars
 }
 
-/// The values of [`BUILT_IN_VARS`]: the guide's defaults, shared by lessons and slides.
+/// The values of [`BUILT_IN_VARS`] on the mock: the guide's defaults, shared by lessons and slides.
 pub fn built_in_variables() -> BTreeMap<String, String> {
+    built_in_variables_for(&crate::backend::EcrBackend::mock("http://127.0.0.1"))
+}
+
+/// The values of [`BUILT_IN_VARS`] for a backend: its account, region and registry.
+pub fn built_in_variables_for(backend: &crate::backend::EcrBackend) -> BTreeMap<String, String> {
+    let repo = match backend.kind {
+        crate::backend::BackendKind::Mock => "test",
+        crate::backend::BackendKind::Aws => AWS_REPO,
+    };
+    let other_region = if backend.region == "us-east-1" { "us-west-2" } else { "us-east-1" };
     [
-        ("account", mock_registry::state::DEFAULT_ACCOUNT.to_owned()),
-        ("region", mock_registry::state::DEFAULT_REGION.to_owned()),
-        (
-            "registry",
-            format!(
-                "{}.dkr.ecr.{}.amazonaws.com",
-                mock_registry::state::DEFAULT_ACCOUNT,
-                mock_registry::state::DEFAULT_REGION
-            ),
-        ),
-        ("repo", "test".to_owned()),
+        ("account", backend.account.clone()),
+        ("region", backend.region.clone()),
+        ("registry", backend.registry_host()),
+        ("other_region", other_region.to_owned()),
+        ("repo", repo.to_owned()),
         ("tag", "v1".to_owned()),
         ("sample", crate::sample::REFERENCE.to_owned()),
         ("sample_v2", crate::sample::REFERENCE_V2.to_owned()),

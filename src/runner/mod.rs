@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 
+use crate::backend::{BackendKind, EcrBackend, cleanup};
 use crate::lesson::check::{Context, Ran, Tools};
 use crate::lesson::{self, Lesson, Stage, StageKind, fault, fill};
-use crate::shell::Session;
+use crate::shell::{Backing, Session};
 pub use progress::Progress;
 
 /// Failed checks before the solution is offered.
@@ -48,15 +49,65 @@ pub fn load(dir: Option<&Path>, wanted: &[String]) -> Result<Vec<Lesson>> {
     Ok(chosen)
 }
 
-/// The mock's current request-log position and lab-clock time.
+/// The mock's current request-log position and lab-clock time (on AWS: no log, and real time).
 async fn stage_marks(session: &Session) -> (u64, f64) {
-    let seq = crate::control_client::requests(&session.endpoint, 0)
+    let Some(endpoint) = session.backend.mock_endpoint() else {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64());
+        return (0, now.unwrap_or(0.0));
+    };
+    let seq = crate::control_client::requests(endpoint, 0)
         .await
         .ok()
         .and_then(|log| log.last().and_then(|r| r["seq"].as_u64()))
         .unwrap_or(0);
-    let now = crate::control_client::clock_seconds(&session.endpoint).await.unwrap_or(0.0);
+    let now = crate::control_client::clock_seconds(endpoint).await.unwrap_or(0.0);
     (seq, now)
+}
+
+/// Progress is kept per backend: a lesson done on the mock is still to do on AWS.
+pub fn progress_key(lesson: &Lesson, backend: BackendKind) -> String {
+    match backend {
+        BackendKind::Mock => lesson.id(),
+        BackendKind::Aws => format!("{}@aws", lesson.id()),
+    }
+}
+
+/// Whether a lesson says it runs on real AWS (`backends: [mock, aws]`).
+pub fn runs_on_aws(lesson: &Lesson) -> bool {
+    lesson.front.backends.iter().any(|b| b == "aws")
+}
+
+/// On AWS the lab works on a repository name of its own; if one by that name exists without the
+/// lab's tag, it belongs to the learner and the lab will not touch it.
+pub async fn guard_repository(backend: &EcrBackend, name: &str) -> Result<()> {
+    let ecr = backend.ecr(None);
+    let found = ecr.describe_repositories().repository_names(name).send().await;
+    let repository = match found {
+        Ok(found) => found.repositories().first().cloned(),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => return Ok(()),
+        Err(e) => bail!("{}", crate::backend::explain::sdk("DescribeRepositories", &e)),
+    };
+    let Some(arn) = repository.as_ref().and_then(|r| r.repository_arn()) else { return Ok(()) };
+    let tags = ecr
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", crate::backend::explain::sdk("ListTagsForResource", &e)))?;
+    if tags.tags().iter().any(|t| t.key() == cleanup::TAG_KEY) {
+        return Ok(());
+    }
+    bail!(
+        "a repository named `{name}` exists in account {} ({}) without the lab's `{}` tag, so it is yours and the lab will not touch it: rename or delete it, or use another region (--region)",
+        backend.account,
+        backend.region,
+        cleanup::TAG_KEY
+    )
+}
+
+/// Whether a stage's faults can be made real where `session` runs; if not, the stage uses the mock.
+fn needs_mock(session: &Session, stage: &Stage) -> bool {
+    stage.faults.iter().any(|(block, _)| !fault::arrangeable(session, &block.id, block.aws.as_deref()))
 }
 
 /// Evaluates a stage's checks; the failures, with the check's position.
@@ -81,10 +132,21 @@ async fn run_captured(session: &mut Session, line: &str) -> Ran {
 
 // ---- verify ----
 
-/// `ecr-lab verify`: returns the problems found, as `path:line: message`.
-pub async fn verify(lessons: &[Lesson], work: &Path) -> Result<Vec<String>> {
+/// `ecr-lab verify`: returns the problems found, as `path:line: message`. With `aws` (the backend
+/// and the cleanup records), lessons that list `aws` run against the account, and what they created
+/// is deleted at the end.
+pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, PathBuf)>) -> Result<Vec<String>> {
+    let run = cleanup::run_id();
     let mut problems = Vec::new();
     for (n, lesson) in lessons.iter().enumerate() {
+        if aws.is_some() && !runs_on_aws(lesson) {
+            println!(
+                "skip  {} (its backends are [{}]; add `aws` once it runs on real AWS)",
+                lesson.path.display(),
+                lesson.front.backends.join(", ")
+            );
+            continue;
+        }
         let lint = lesson::lint::lint(lesson);
         if !lint.is_empty() {
             for p in lint {
@@ -100,14 +162,33 @@ pub async fn verify(lessons: &[Lesson], work: &Path) -> Result<Vec<String>> {
             continue;
         }
         let data = work.join(format!("lesson-{n}"));
-        let mut session = Session::start(&data, None).await?;
-        let vars = lesson::variables(lesson);
+        let backing = match &aws {
+            Some((backend, records)) => {
+                Backing::Aws { backend: Box::new(backend.clone()), run: run.clone(), records: records.clone() }
+            }
+            None => Backing::Mock(None),
+        };
+        let mut session = Session::start_on(&data, backing).await?;
+        let vars = lesson::variables_for(lesson, &session.backend);
+        if aws.is_some() {
+            guard_repository(&session.backend, &vars["repo"]).await?;
+        }
+        let mut fallback: Option<Session> = None;
+        let mock_vars = lesson::variables(lesson);
         let before = problems.len();
         if let Err(why) = setup(&mut session, lesson, &vars).await {
             problems.push(format!("{}: setup: {why}", lesson.path.display()));
         }
         for stage in &lesson.stages {
-            verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
+            if needs_mock(&session, stage) {
+                if fallback.is_none() {
+                    fallback = Some(Session::start(&data.join("mock-fallback"), None).await?);
+                }
+                let mock = fallback.as_mut().expect("started");
+                verify_stage(lesson, stage, mock, &mock_vars, &mut problems).await;
+            } else {
+                verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
+            }
         }
         let checks: usize = lesson.stages.iter().map(|s| s.checks.len()).sum();
         if problems.len() == before {
@@ -130,7 +211,8 @@ async fn verify_stage(
         |line: usize, message: String| format!("{}:{line}: stage `{}`: {message}", lesson.path.display(), stage.id());
     let (seq, started) = stage_marks(session).await;
     for (block, pos) in &stage.faults {
-        if let Err(why) = fault::arrange(session, &block.id, block.mock.as_deref(), vars).await {
+        if let Err(why) = fault::arrange(session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), vars).await
+        {
             problems.push(at(pos.line, format!("arranging fault `{}` failed: {why}", block.id)));
             return;
         }
@@ -227,7 +309,7 @@ pub enum ToolsChoice {
 pub async fn start(
     lesson: &Lesson,
     data_dir: &Path,
-    endpoint: Option<String>,
+    backing: Backing,
     tools: ToolsChoice,
     progress: &mut Progress,
     progress_path: &Path,
@@ -240,19 +322,34 @@ pub async fn start(
             lesson::lint::format(&lesson.path, first)
         );
     }
-    let real = tools == ToolsChoice::Real;
-    let endpoint = match (real, endpoint) {
-        (true, None) => Some(crate::paths::endpoint(None).context(
-            "--tools real needs the mock running for your own tools: start `ecr-lab serve`, and run `eval \"$(ecr-lab env)\"` in your terminal",
-        )?),
-        (_, endpoint) => endpoint,
-    };
-    let mut session = Session::start(data_dir, endpoint).await?;
-    let mut vars = lesson::variables(lesson);
-    if real {
-        // Real docker reaches the mock's registry at its loopback address, not the ECR host name.
-        vars.insert("registry".into(), session.endpoint.trim_start_matches("http://").to_owned());
+    let aws = matches!(backing, Backing::Aws { .. });
+    if aws && !runs_on_aws(lesson) {
+        bail!(
+            "{} lists backends [{}], not aws: its stages have not been made to run on real AWS. Run it on the mock (without --backend aws)",
+            lesson.path.display(),
+            lesson.front.backends.join(", ")
+        );
     }
+    let progress_key = progress_key(lesson, if aws { BackendKind::Aws } else { BackendKind::Mock });
+    let real = tools == ToolsChoice::Real;
+    let backing = match (real, backing) {
+        (true, Backing::Mock(None)) => Backing::Mock(Some(crate::paths::endpoint(None).context(
+            "--tools real needs the mock running for your own tools: start `ecr-lab serve`, and run `eval \"$(ecr-lab env)\"` in your terminal",
+        )?)),
+        (_, backing) => backing,
+    };
+    let mut session = Session::start_on(data_dir, backing).await?;
+    let mut vars = lesson::variables_for(lesson, &session.backend);
+    if let (true, Some(endpoint)) = (real, session.backend.mock_endpoint()) {
+        // Real docker reaches the mock's registry at its loopback address, not the ECR host name.
+        vars.insert("registry".into(), endpoint.trim_start_matches("http://").to_owned());
+    }
+    if aws {
+        guard_repository(&session.backend, &vars["repo"]).await?;
+    }
+    // Stages whose error cannot be made real on AWS run on a mock of their own.
+    let mut fallback: Option<Session> = None;
+    let mock_vars = lesson::variables(lesson);
     let mut transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
     let ui = crate::ui::Ui::new();
     ui.lesson_header(lesson, &vars);
@@ -282,30 +379,49 @@ pub async fn start(
     let _ = editor.load_history(&history_path);
     let total = lesson.stages.len();
     for (n, stage) in lesson.stages.iter().enumerate() {
-        if progress.is_done(&lesson.id(), &stage.id()) {
+        if progress.is_done(&progress_key, &stage.id()) {
             continue;
         }
-        ui.stage(n + 1, total, stage, &vars);
+        let on_mock = needs_mock(&session, stage);
+        if on_mock && fallback.is_none() {
+            fallback = Some(Session::start(&data_dir.join("mock-fallback"), None).await?);
+        }
+        let (stage_session, stage_vars) = match fallback.as_mut() {
+            Some(mock) if on_mock => (mock, &mock_vars),
+            _ => (&mut session, &vars),
+        };
+        ui.stage(n + 1, total, stage, stage_vars);
+        if on_mock {
+            ui.warn(
+                "this stage's error cannot be made real on AWS (a registry login lasts 12 hours, and AWS's clock cannot be moved), so this stage runs on the bundled mock",
+            );
+        }
         for (block, _) in &stage.faults {
-            if let Err(why) = fault::arrange(&mut session, &block.id, block.mock.as_deref(), &vars).await {
+            if let Err(why) =
+                fault::arrange(stage_session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), stage_vars)
+                    .await
+            {
                 ui.warn(&format!("the lab could not arrange this stage's condition: {why}"));
             }
         }
         let outcome = if real {
-            watch_stage(&ui, typed.as_ref().expect("a reader in real mode"), &session, stage, &vars, &mut transcript)
-                .await?
+            let input = typed.as_ref().expect("a reader in real mode");
+            watch_stage(&ui, input, stage_session, stage, stage_vars, &mut transcript).await?
         } else {
-            run_stage(&ui, &mut editor, &mut session, stage, &vars, &mut transcript).await?
+            run_stage(&ui, &mut editor, stage_session, stage, stage_vars, &mut transcript).await?
         };
         for (block, _) in &stage.faults {
             if block.revert.unwrap_or(true) {
-                fault::revert(&mut session, &block.id, &vars).await;
+                fault::revert(stage_session, &block.id, stage_vars).await;
             }
         }
         match outcome {
             StageOutcome::Quit => {
                 let _ = editor.save_history(&history_path);
                 ui.say("Progress saved. `ecr-lab start` resumes here.");
+                if aws {
+                    ui.say("What the lab created in AWS stays until `ecr-lab cleanup --backend aws` (it is tagged `ecr-lab` and recorded).");
+                }
                 return Ok(());
             }
             StageOutcome::Done | StageOutcome::Skipped => {
@@ -314,13 +430,21 @@ pub async fn start(
                         ui.quiz(quiz, &vars, typed.as_ref());
                     }
                 }
-                progress.mark(&lesson.id(), &stage.id(), matches!(outcome, StageOutcome::Done));
+                progress.mark(&progress_key, &stage.id(), matches!(outcome, StageOutcome::Done));
                 progress.save(progress_path)?;
             }
         }
     }
     let _ = editor.save_history(&history_path);
     ui.say(&format!("Lesson complete: {}. Transcript: {}", lesson.title(), transcript.path().display()));
+    if let Some(created) = session.created.as_ref().filter(|_| session.backend.kind == BackendKind::Aws) {
+        ui.say("Removing what the lab created in AWS (only repositories tagged `ecr-lab`):");
+        match cleanup::cleanup(&session.backend, &created.records).await {
+            Ok(outcomes) if outcomes.is_empty() => ui.say("  nothing to remove"),
+            Ok(outcomes) => outcomes.iter().for_each(|o| ui.say(&format!("  {o}"))),
+            Err(error) => ui.warn(&format!("cleanup failed; run `ecr-lab cleanup --backend aws` later:\n{error}")),
+        }
+    }
     Ok(())
 }
 
@@ -461,13 +585,16 @@ async fn watch_stage(
     transcript: &mut transcript::Writer,
 ) -> Result<StageOutcome> {
     let (seq, started) = stage_marks(session).await;
+    let where_ = match session.backend.mock_endpoint() {
+        Some(endpoint) => format!("after `eval \"$(ecr-lab env --endpoint {endpoint})\"`"),
+        None => format!("with your AWS credentials, region {}", session.backend.region),
+    };
     let docker_config = std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
         .or_else(|| dirs::home_dir().map(|h| h.join(".docker")))
         .unwrap_or_default();
     ui.say(&format!(
-        "Work in your own terminal (after `eval \"$(ecr-lab env --endpoint {})\"`); this stage completes by itself. Here: check, hint, solution, skip, quit.",
-        session.endpoint
+        "Work in your own terminal ({where_}); this stage completes by itself. Here: check, hint, solution, skip, quit."
     ));
     let mut failed_checks = 0;
     let mut hints_shown = 0;
@@ -504,7 +631,7 @@ async fn watch_stage(
         if stage.checks.is_empty() {
             continue;
         }
-        let tools = Tools::Real { endpoint: session.endpoint.clone(), docker_config: docker_config.clone() };
+        let tools = Tools::Real { backend: &session.backend, docker_config: docker_config.clone() };
         let cx = Context { tools, vars, history: &[], log_seq_at_start: seq, started_at: started };
         let failures = failing(stage, &cx).await;
         if failures.is_empty() {

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::aws_json as out;
 use super::{Io, Session};
+use crate::backend::{BackendKind, cleanup, explain};
 
 const VERSION: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
 const USAGE: &str = "usage: \rNote: AWS CLI version 2, the latest major version of the AWS CLI, is now stable and recommended for general use. For more information, see the AWS CLI version 2 installation instructions at: https://docs.aws.amazon.com/cli/latest/userguide/install-cliv2.html
@@ -277,6 +278,26 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         Ok(invocation) => dispatch(session, invocation, io).await,
         Err(failure) => Err(failure),
     };
+    // On real AWS an error about the learner's set-up (access, credentials, throttling, the network)
+    // gets one line of what to do under AWS's own text.
+    let fix = match (&outcome, session.backend.kind) {
+        (Err(Failure::Service { code, message, .. }), BackendKind::Aws) => explain::fix_for(code, message),
+        (Err(Failure::Other(message)), BackendKind::Aws) if message.starts_with("Could not connect") => {
+            Some(explain::unreachable("").fix)
+        }
+        (Err(Failure::Other(message)), BackendKind::Aws) if message.starts_with("Unable to locate credentials") => {
+            Some(explain::no_credentials("").fix)
+        }
+        _ => None,
+    };
+    let status = report(outcome, io);
+    if let Some(fix) = fix {
+        io.eprintln(format!("ecr-lab: what to do: {fix}"));
+    }
+    status
+}
+
+fn report(outcome: Outcome, io: &mut Io) -> i32 {
     match outcome {
         Ok(None) => 0,
         Ok(Some(value)) => {
@@ -327,19 +348,21 @@ async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) ->
     }
 }
 
-/// Credentials and region, as the CLI finds them: shell variables, then the lab profile, then the lab's default key.
+/// Credentials and region, as the CLI finds them. On the mock: shell variables, then the lab
+/// profile, then the lab's default key. On real AWS: shell variables, else the backend's chain
+/// (`credentials` is `None`), and the backend's region.
 struct Resolved {
-    key: String,
-    secret: String,
-    token: Option<String>,
+    credentials: Option<aws_credential_types::Credentials>,
     region: String,
 }
 
 fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
-    let profile = read_profile(session);
-    let (key, secret, token) = match (session.var("AWS_ACCESS_KEY_ID"), session.var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(key), Some(secret)) => (key, secret, session.var("AWS_SESSION_TOKEN")),
-        _ => (
+    let aws = session.backend.kind == BackendKind::Aws;
+    let profile = if aws { BTreeMap::new() } else { read_profile(session) };
+    let credentials = match (session.var("AWS_ACCESS_KEY_ID"), session.var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(key), Some(secret)) => Some((key, secret, session.var("AWS_SESSION_TOKEN"))),
+        _ if aws => None,
+        _ => Some((
             profile
                 .get("aws_access_key_id")
                 .cloned()
@@ -349,16 +372,32 @@ fn resolve(session: &Session, invocation: &Invocation) -> Resolved {
                 .cloned()
                 .unwrap_or_else(|| mock_registry::state::DEFAULT_SECRET_ACCESS_KEY.into()),
             profile.get("aws_session_token").cloned(),
-        ),
+        )),
     };
+    let fallback_region =
+        if aws { session.backend.region.clone() } else { mock_registry::state::DEFAULT_REGION.into() };
     let region = invocation
         .region
         .clone()
         .or_else(|| session.var("AWS_REGION"))
         .or_else(|| session.var("AWS_DEFAULT_REGION"))
         .or_else(|| profile.get("region").cloned())
-        .unwrap_or_else(|| mock_registry::state::DEFAULT_REGION.into());
-    Resolved { key, secret, token, region }
+        .unwrap_or(fallback_region);
+    Resolved {
+        credentials: credentials.map(|(key, secret, token)| {
+            aws_credential_types::Credentials::new(key, secret, token, None, "ecr-lab-shell")
+        }),
+        region,
+    }
+}
+
+/// Where the call goes, as the CLI names it in "Could not connect to the endpoint URL".
+fn endpoint_shown(session: &Session, invocation: &Invocation, service: &str, region: &str) -> String {
+    invocation
+        .endpoint
+        .clone()
+        .or_else(|| session.backend.mock_endpoint().map(str::to_owned))
+        .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
 }
 
 fn profile_path(session: &Session) -> std::path::PathBuf {
@@ -383,32 +422,7 @@ fn write_profile(session: &Session, values: &BTreeMap<String, String>) -> std::i
 
 fn client(session: &Session, invocation: &Invocation) -> aws_sdk_ecr::Client {
     let resolved = resolve(session, invocation);
-    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
-    let credentials =
-        aws_credential_types::Credentials::new(resolved.key, resolved.secret, resolved.token, None, "ecr-lab-shell");
-    build_client(&endpoint, &resolved.region, credentials)
-}
-
-/// A client with the lab's default key.
-pub fn lab_client(endpoint: &str, region: &str) -> aws_sdk_ecr::Client {
-    use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
-    let credentials =
-        aws_credential_types::Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "ecr-lab");
-    build_client(endpoint, region, credentials)
-}
-
-fn build_client(endpoint: &str, region: &str, credentials: aws_credential_types::Credentials) -> aws_sdk_ecr::Client {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let http = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-    let config = aws_sdk_ecr::Config::builder()
-        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(region.to_owned()))
-        .credentials_provider(credentials)
-        .endpoint_url(endpoint)
-        .http_client(http)
-        .retry_config(aws_sdk_ecr::config::retry::RetryConfig::disabled())
-        .build();
-    aws_sdk_ecr::Client::from_conf(config)
+    session.backend.ecr_client(Some(&resolved.region), resolved.credentials, invocation.endpoint.as_deref())
 }
 
 /// Parsed `--flag value...` arguments of one operation.
@@ -640,9 +654,9 @@ fn scanning(flags: &Flags) -> Result<Option<t::ImageScanningConfiguration>, Fail
 }
 
 /// An SDK failure as the CLI prints it.
-fn service_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+fn service_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &'static str,
-    error: aws_sdk_ecr::error::SdkError<E>,
+    error: aws_sdk_ecr::error::SdkError<E, R>,
     endpoint: &str,
 ) -> Failure {
     use aws_sdk_ecr::error::SdkError;
@@ -652,6 +666,11 @@ fn service_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
             operation,
             message: error.message().unwrap_or_default().to_owned(),
         },
+        _ if format!("{}", aws_sdk_ecr::error::DisplayErrorContext(&error)).contains("CredentialsNotLoaded") => {
+            Failure::Other(
+                "Unable to locate credentials. You can configure credentials by running \"aws configure\".".into(),
+            )
+        }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             Failure::Other(format!("Could not connect to the endpoint URL: \"{endpoint}/\""))
         }
@@ -676,15 +695,39 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
     let operation: &'static str = operation;
     let flags = Flags::parse(&args[1..], spec)?;
     let ecr = client(session, invocation);
-    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
+    let region = resolve(session, invocation).region;
+    let endpoint = endpoint_shown(session, invocation, "api.ecr", &region);
     let registry_id = flags.one("--registry-id");
     let value = match name.as_str() {
         "create-repository" => {
+            let mut tags = resource_tags(&flags)?;
+            if let (Some(created), Some(repository)) = (&session.created, repository_name(&flags)?) {
+                tags.get_or_insert_with(Vec::new).push(
+                    t::Tag::builder().key(cleanup::TAG_KEY).value(&created.run).build().expect("key and value set"),
+                );
+                // Written before the call: if the lab dies now, `ecr-lab cleanup` still knows where to look.
+                let record = cleanup::Record {
+                    run: created.run.clone(),
+                    account: session.backend.account.clone(),
+                    region: region.clone(),
+                    repository,
+                    at: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0),
+                };
+                cleanup::record(&created.records, &record).map_err(|e| {
+                    Failure::Other(format!(
+                        "ecr-lab: not creating the repository: cannot record it in {} for cleanup ({e})",
+                        created.records.display()
+                    ))
+                })?;
+            }
             let result = ecr
                 .create_repository()
                 .set_registry_id(registry_id)
                 .set_repository_name(repository_name(&flags)?)
-                .set_tags(resource_tags(&flags)?)
+                .set_tags(tags)
                 .set_image_tag_mutability(
                     flags.one("--image-tag-mutability").map(|m| t::ImageTagMutability::from(m.as_str())),
                 )
@@ -1257,7 +1300,23 @@ async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) ->
     }
     Flags::parse(&args[1..], &[])?;
     let resolved = resolve(session, invocation);
-    let endpoint = invocation.endpoint.clone().unwrap_or_else(|| session.endpoint.clone());
+    let endpoint = endpoint_shown(session, invocation, "sts", &resolved.region);
+    let Some((key, secret, token)) =
+        resolved.credentials.as_ref().filter(|_| session.backend.kind == BackendKind::Mock).map(|c| {
+            (c.access_key_id().to_owned(), c.secret_access_key().to_owned(), c.session_token().map(str::to_owned))
+        })
+    else {
+        // Real AWS: the SDK's STS client, with the chain's credentials or the shell's own.
+        let sts =
+            session.backend.sts_client(Some(&resolved.region), resolved.credentials, invocation.endpoint.as_deref());
+        let output =
+            sts.get_caller_identity().send().await.map_err(|e| service_error("GetCallerIdentity", e, &endpoint))?;
+        return Ok(Some(out::object([
+            ("UserId", output.user_id().map(Value::from)),
+            ("Account", output.account().map(Value::from)),
+            ("Arn", output.arn().map(Value::from)),
+        ])));
+    };
     let host = endpoint.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/').to_owned();
     let body = b"Action=GetCallerIdentity&Version=2011-06-15".to_vec();
     let mut headers = hyper::HeaderMap::new();
@@ -1266,9 +1325,9 @@ async fn sts(session: &mut Session, invocation: &Invocation, args: &[String]) ->
     let now =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     mock_registry::sigv4::Signer {
-        access_key_id: &resolved.key,
-        secret_access_key: &resolved.secret,
-        session_token: resolved.token.as_deref(),
+        access_key_id: &key,
+        secret_access_key: &secret,
+        session_token: token.as_deref(),
         region: &resolved.region,
         service: "sts",
     }
@@ -1315,6 +1374,11 @@ fn xml_unescape(text: &str) -> String {
 
 /// `aws configure` (four prompts, answered from stdin), `aws configure set KEY VALUE`, `aws configure list`.
 fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
+    if session.backend.kind == BackendKind::Aws && args.first().map(String::as_str) != Some("list") {
+        io.eprintln(
+            "ecr-lab: on real AWS the lab shell uses your AWS credentials chain (profiles, SSO, environment); this lab profile is only read on the mock",
+        );
+    }
     let mut profile = read_profile(session);
     let save = |profile: &BTreeMap<String, String>| {
         write_profile(session, profile).map_err(|e| Failure::Other(format!("cannot save the lab profile: {e}")))
@@ -1381,17 +1445,24 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
                 resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
             let source = if session.var("AWS_ACCESS_KEY_ID").is_some() {
                 "env"
+            } else if session.backend.kind == BackendKind::Aws {
+                "aws-chain"
             } else if profile.contains_key("aws_access_key_id") {
                 "shared-credentials-file"
             } else {
                 "ecr-lab"
             };
-            let masked = |v: &str| format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..]);
+            let masked = |v: Option<&str>| match v {
+                Some(v) => format!("{}{}", "*".repeat(16), &v[v.len().saturating_sub(4)..]),
+                None => "<the AWS chain's>".to_owned(),
+            };
             io.println("      Name                    Value             Type    Location");
             io.println("      ----                    -----             ----    --------");
             io.println("   profile                <not set>             None    None");
-            io.println(format!("access_key     {:>20} {:>16}    ", masked(&resolved.key), source));
-            io.println(format!("secret_key     {:>20} {:>16}    ", masked(&resolved.secret), source));
+            let key = resolved.credentials.as_ref().map(|c| c.access_key_id());
+            let secret = resolved.credentials.as_ref().map(|c| c.secret_access_key());
+            io.println(format!("access_key     {:>20} {:>16}    ", masked(key), source));
+            io.println(format!("secret_key     {:>20} {:>16}    ", masked(secret), source));
             io.println(format!(
                 "    region     {:>20} {:>16}    ",
                 resolved.region,

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use mock_registry::types::Digest;
 
 use super::{Io, Session};
+use crate::backend::BackendKind;
 use crate::images::LocalImage;
 use crate::reference::Reference;
 use crate::registry_client::{RegistryError, Target};
@@ -84,7 +85,9 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
 
 /// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.
 fn reachable(session: &Session, host: &str) -> bool {
-    let own = session.endpoint.trim_start_matches("http://");
+    // On real AWS every registry is reached at itself; the network decides.
+    let Some(endpoint) = session.backend.mock_endpoint() else { return true };
+    let own = endpoint.trim_start_matches("http://");
     let port = own.rsplit(':').next().unwrap_or_default();
     let is_ecr = host.split('.').nth(1) == Some("dkr")
         && host.split('.').next().is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
@@ -333,6 +336,12 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         }
         Err(error) => {
             io.eprintln(error.to_string());
+            // On real AWS, a refusal about the learner's permissions gets one line of what to do.
+            if let (BackendKind::Aws, RegistryError::Coded { code, message }) = (session.backend.kind, &error)
+                && let Some(fix) = crate::backend::explain::fix_for(code, message)
+            {
+                io.eprintln(format!("ecr-lab: what to do: {fix}"));
+            }
             1
         }
     }

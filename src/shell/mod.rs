@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use mock_registry::Lab;
 
+use crate::backend::{BackendKind, EcrBackend};
 use crate::images::ImageStore;
 use crate::registry_client::RegistryClient;
 use parse::{Join, Piece, Redirect, SimpleCommand, Word};
@@ -41,10 +42,26 @@ impl Io {
     }
 }
 
-/// One shell: its variables, its lab files, and the mock it talks to.
+/// What a shell runs against.
+pub enum Backing {
+    /// A running mock at this URL, or (`None`) a mock of the shell's own.
+    Mock(Option<String>),
+    /// Real AWS; what the shell creates is tagged with `run` and recorded in `records` first.
+    Aws { backend: Box<EcrBackend>, run: String, records: PathBuf },
+}
+
+/// On real AWS: the run id that tags what the shell creates, and the file that records it.
+pub struct Created {
+    pub run: String,
+    pub records: PathBuf,
+}
+
+/// One shell: its variables, its lab files, and the backend it talks to.
 pub struct Session {
-    /// `http://127.0.0.1:PORT` of the mock.
-    pub endpoint: String,
+    /// The mock (its URL) or real AWS (the caller's account and region).
+    pub backend: EcrBackend,
+    /// On real AWS, how what the shell creates is marked as the lab's.
+    pub created: Option<Created>,
     /// Where this shell keeps docker's config, the aws profile and local images.
     pub home: PathBuf,
     pub vars: BTreeMap<String, String>,
@@ -62,10 +79,16 @@ pub struct Session {
 impl Session {
     /// A shell on `data_dir`, talking to `endpoint`, or to a mock of its own kept in `data_dir/mock`.
     pub async fn start(data_dir: &Path, endpoint: Option<String>) -> Result<Self> {
+        Self::start_on(data_dir, Backing::Mock(endpoint)).await
+    }
+
+    /// A shell on `data_dir` against the mock or real AWS.
+    pub async fn start_on(data_dir: &Path, backing: Backing) -> Result<Self> {
         std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let (endpoint, mock) = match endpoint {
-            Some(url) => (url, None),
-            None => {
+        let (backend, created, mock) = match backing {
+            Backing::Aws { backend, run, records } => (*backend, Some(Created { run, records }), None),
+            Backing::Mock(Some(url)) => (EcrBackend::mock(&url), None, None),
+            Backing::Mock(None) => {
                 let lab = Lab::open(&data_dir.join("mock"))
                     .with_context(|| format!("opening the lab's mock in {}", data_dir.join("mock").display()))?;
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -77,16 +100,19 @@ impl Session {
                     })
                     .await;
                 });
-                (url, Some(stop))
+                (EcrBackend::mock(&url), None, Some(stop))
             }
         };
         let images = ImageStore::open(&data_dir.join("images")).context("opening the local image store")?;
         let mut vars = BTreeMap::new();
         vars.insert("HOME".to_owned(), data_dir.display().to_string());
-        vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.clone());
+        if let Some(endpoint) = backend.mock_endpoint() {
+            vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.to_owned());
+        }
         Ok(Self {
-            registry: RegistryClient::new(&endpoint),
-            endpoint,
+            registry: backend.registry_client(),
+            backend,
+            created,
             home: data_dir.to_path_buf(),
             vars,
             last_status: 0,
@@ -314,13 +340,15 @@ impl Session {
     /// `ecr-lab clock advance DURATION` / `ecr-lab clock show` on this shell's mock.
     async fn lab_command(&mut self, args: &[String], io: &mut Io) -> i32 {
         let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
+            io.eprintln("lab: the lab clock belongs to the mock; on real AWS time passes as it does");
+            return 1;
+        };
         let result = match words.as_slice() {
-            ["clock", "advance", duration] => crate::control_client::advance_clock(&self.endpoint, duration)
-                .await
-                .map(|c| format!("lab clock is now {c}")),
-            ["clock", "show"] => {
-                crate::control_client::clock(&self.endpoint).await.map(|c| format!("lab clock is {c}"))
+            ["clock", "advance", duration] => {
+                crate::control_client::advance_clock(&endpoint, duration).await.map(|c| format!("lab clock is now {c}"))
             }
+            ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
             _ => {
                 io.eprintln("lab: inside the shell, `ecr-lab` knows `clock advance DURATION` and `clock show`");
                 return 2;
@@ -347,12 +375,6 @@ impl Session {
     pub fn var(&self, name: &str) -> Option<String> {
         self.vars.get(name).cloned().filter(|v| !v.is_empty())
     }
-}
-
-/// An ECR client with the lab's own key (for checks: they judge the lab, whatever the learner's
-/// credentials are).
-pub fn lab_ecr_client(endpoint: &str, region: Option<String>) -> aws_sdk_ecr::Client {
-    aws::lab_client(endpoint, region.as_deref().unwrap_or(mock_registry::state::DEFAULT_REGION))
 }
 
 /// `sha256sum [FILE...]`: coreutils' output, `HASH  NAME` (`-` for standard input).
@@ -442,8 +464,8 @@ The sample image sohelqt8797/ec2-neon-pulse:v1 is already in `docker images`.
 ";
 
 /// Runs the shell: a prompt on a terminal, or line by line from a pipe or file.
-pub async fn run(data_dir: &Path, endpoint: Option<String>) -> Result<i32> {
-    let mut session = Session::start(data_dir, endpoint).await?;
+pub async fn run(data_dir: &Path, backing: Backing) -> Result<i32> {
+    let mut session = Session::start_on(data_dir, backing).await?;
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         interactive(&mut session).await
     } else {
@@ -476,7 +498,18 @@ async fn interactive(session: &mut Session) -> Result<i32> {
     let mut editor = rustyline::Editor::<Completer, rustyline::history::DefaultHistory>::new()?;
     editor.set_helper(Some(Completer));
     let _ = editor.load_history(&history);
-    println!("ecr-lab shell: the guide's aws and docker commands, against the lab's mock at {}", session.endpoint);
+    match (session.backend.kind, session.backend.mock_endpoint()) {
+        (BackendKind::Mock, Some(endpoint)) => {
+            println!("ecr-lab shell: the guide's aws and docker commands, against the lab's mock at {endpoint}")
+        }
+        _ => println!(
+            "ecr-lab shell: the guide's aws and docker commands, against REAL AWS: account {} ({}), region {}; registry {}",
+            session.backend.account,
+            session.backend.principal,
+            session.backend.region,
+            session.backend.registry_host()
+        ),
+    }
     println!("Type `help` for what works here, `exit` to leave.");
     loop {
         let line = match editor.readline(PROMPT) {

@@ -1,10 +1,12 @@
 //! Integration tests: the mock driven by clients nobody on the team wrote (aws-sdk-ecr, the aws
 //! CLI) and by raw requests, over real sockets on 127.0.0.1:0.
 
+pub mod aws_backend;
 mod aws_cli;
 mod builtin_client;
 pub mod common;
 mod console;
+mod contract;
 mod durability;
 mod lessons;
 mod real_clients;
