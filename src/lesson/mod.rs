@@ -137,7 +137,7 @@ pub struct FaultBlock {
     pub id: String,
     /// How to arrange it on the mock, when the catalogue's default does not fit.
     pub mock: Option<String>,
-    /// How to arrange it on real AWS (issue 8).
+    /// How to arrange it on real AWS.
     pub aws: Option<String>,
     /// Whether leaving the stage undoes it (default true).
     pub revert: Option<bool>,

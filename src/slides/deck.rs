@@ -497,7 +497,7 @@ mod tests {
         let errors = errors_of(text);
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(
-            errors[0].starts_with("line 5: unknown placeholder `{{regoin}}` (known: account, region,"),
+            errors[0].starts_with("line 5: unknown placeholder `{{regoin}}` (known: account, other_region, region,"),
             "{errors:?}"
         );
         assert!(errors[1].starts_with("line 9: unknown fault `no-such-fault` in `{{fault:no-such-fault.error}}`"));

@@ -575,14 +575,15 @@ async fn verify_runs_a_lesson_on_aws_with_the_real_recipes_and_cleans_up() {
         "nothing was pushed to the learner's repository"
     );
 
-    // The bundled lessons do not list aws yet: verify says so instead of running them.
+    // The bundled course: the lessons that list aws run with their real-AWS recipes (here against the
+    // stand-in account), the mock-only ones are skipped out loud, and what verify created is removed.
     let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--yes"], &env, None).await;
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(
-        ran.stdout.contains("skip  lessons/01-push-your-first-image.md (its backends are [mock]"),
-        "{}",
-        ran.stdout
-    );
+    for lesson in ["01-concepts", "04-authenticate-docker", "06-push", "08-pull", "10-wrong-registry"] {
+        assert!(ran.stdout.contains(&format!("ok    lessons/{lesson}.md (")), "{lesson}:\n{}", ran.stdout);
+    }
+    assert!(ran.stdout.contains("skip  lessons/00-quick-start.md (its backends are [mock]"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("deleted   ap-south-1/concepts (tagged ecr-lab="), "{}", ran.stdout);
 }
 
 #[tokio::test]
