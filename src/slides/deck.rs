@@ -404,21 +404,8 @@ fn code_html(language: &str, body: &str) -> String {
     html
 }
 
-/// Text made safe inside HTML elements and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text made safe inside HTML elements and quoted attributes (the console's escaping).
+pub use mock_registry::console::esc as escape;
 
 /// The text a reader sees in `html`: tags dropped, entities turned back (tests compare texts).
 #[cfg(test)]

@@ -268,3 +268,33 @@ pub async fn put_sample(
 pub fn cli_error(code: &str, operation: &str, message: &str) -> String {
     format!("\nAn error occurred ({code}) when calling the {operation} operation: {message}\n")
 }
+
+/// Starts `node tests/browser/SCRIPT URL ARTIFACTS` with Debian's chromium, stdin and stdout piped
+/// (the script asks the test for server-side steps, line by line), killed when dropped. `None`, said
+/// out loud (or failing under ECR_LAB_REQUIRE_REAL_TOOLS), when chromium or the browser modules are missing.
+pub fn start_browser_script(script: &str, url: &str, artifacts: &Path) -> Option<tokio::process::Child> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium =
+        std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    let modules = workspace.join("tests/browser/node_modules/playwright-core");
+    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || chromium.exists())
+        || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
+            modules.exists() && Command::new("node").arg("--version").output().is_ok()
+        })
+    {
+        return None;
+    }
+    let _ = std::fs::remove_dir_all(artifacts);
+    let node = tokio::process::Command::new("node")
+        .arg(workspace.join("tests/browser").join(script))
+        .arg(url)
+        .arg(artifacts)
+        .env("CHROMIUM", chromium)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start node");
+    Some(node)
+}

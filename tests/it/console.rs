@@ -2,8 +2,7 @@
 //! revoked key) and a real headless browser (Debian's chromium through playwright-core) creating a
 //! repository, watching a push arrive live, and opening the push commands.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::Path;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -13,7 +12,7 @@ use hyper_util::rt::TokioExecutor;
 use mock_registry::state::DEFAULT_ACCESS_KEY_ID;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::common::{InProcess, Served, aws_cli_available, bash, ecr_client, put_sample, require_tool, sample};
+use crate::common::{InProcess, Served, aws_cli_available, bash, ecr_client, put_sample, sample, start_browser_script};
 
 const NAME_PATTERN_MESSAGE: &str = "Invalid parameter at 'repositoryName' failed to satisfy constraint: \
      'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''";
@@ -267,10 +266,6 @@ fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
 /// Pushes a small image to `repository:tag` with the built-in registry client (oci-client), and
 /// returns its digest as DescribeImages reports it.
 async fn push_with_builtin_client(url: &str, repository: &str, tag: &str) -> String {
@@ -297,28 +292,11 @@ async fn push_with_builtin_client(url: &str, repository: &str, tag: &str) -> Str
 
 #[tokio::test]
 async fn in_a_real_browser() {
-    let script = workspace().join("tests/browser/console.mjs");
-    let modules = workspace().join("tests/browser/node_modules/playwright-core");
-    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || chromium().exists())
-        || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
-            modules.exists() && std::process::Command::new("node").arg("--version").output().is_ok()
-        })
-    {
-        return;
-    }
-    let artifacts = workspace().join("target/test-artifacts/console");
     let mock = InProcess::start().await;
-    let mut node = tokio::process::Command::new("node")
-        .arg(&script)
-        .arg(&mock.url)
-        .arg(&artifacts)
-        .env("CHROMIUM", chromium())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node");
+    let artifacts = workspace().join("target/test-artifacts/console");
+    let Some(mut node) = start_browser_script("console.mjs", &mock.url, &artifacts) else {
+        return;
+    };
     let mut stdin = node.stdin.take().unwrap();
     let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
     let mut pushed = Vec::new();

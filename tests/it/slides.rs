@@ -4,7 +4,7 @@
 //! panel pick up a repository created through the API, and prints; no request leaves the machine.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use bytes::Bytes;
@@ -13,7 +13,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-use crate::common::{Served, ecr_client, put_sample, require_tool, sample};
+use crate::common::{Served, ecr_client, put_sample, sample, start_browser_script};
 
 /// `ecr-lab slides --no-open` on a free port with its own home; killed (by PID) when dropped.
 struct Presenting {
@@ -138,10 +138,6 @@ fn workspace() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn chromium() -> PathBuf {
-    std::env::var_os("CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
-}
-
 /// The guide's repository (scan on push, immutable tags) with one image, through the ECR API.
 async fn create_through_the_api(url: &str, repository: &str, tag: &str) {
     let ecr = ecr_client(url, "ap-south-1").await;
@@ -159,29 +155,11 @@ async fn create_through_the_api(url: &str, repository: &str, tag: &str) {
 
 #[tokio::test]
 async fn in_a_real_browser() {
-    let script = workspace().join("tests/browser/slides.mjs");
-    let modules = workspace().join("tests/browser/node_modules/playwright-core");
-    if !require_tool("Debian's chromium (apt-get install chromium; scripts/test installs it)", || chromium().exists())
-        || !require_tool("node with tests/browser's modules (cd tests/browser && npm ci; scripts/test runs it)", || {
-            modules.exists() && std::process::Command::new("node").arg("--version").output().is_ok()
-        })
-    {
-        return;
-    }
-    let artifacts = workspace().join("target/test-artifacts/slides");
-    let _ = std::fs::remove_dir_all(&artifacts);
     let slides = Presenting::start();
-    let mut node = tokio::process::Command::new("node")
-        .arg(&script)
-        .arg(&slides.url)
-        .arg(&artifacts)
-        .env("CHROMIUM", chromium())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start node");
+    let artifacts = workspace().join("target/test-artifacts/slides");
+    let Some(mut node) = start_browser_script("slides.mjs", &slides.url, &artifacts) else {
+        return;
+    };
     let mut stdin = node.stdin.take().unwrap();
     let mut lines = tokio::io::BufReader::new(node.stdout.take().unwrap()).lines();
     let mut created = 0;

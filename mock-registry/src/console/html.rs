@@ -5,7 +5,7 @@ use crate::state::{Encryption, TagMutabilitySetting};
 use crate::types::{EncryptionType, Millis, TagMutability, WireEnum};
 
 /// Text or an attribute value, escaped. Everything from the state or the request goes through here.
-pub(super) fn esc(text: &str) -> String {
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -9,6 +9,9 @@ mod create;
 mod delete;
 mod form;
 mod html;
+
+/// HTML escaping, shared with the slides.
+pub use html::esc;
 mod image;
 mod layout;
 mod live;
