@@ -1149,12 +1149,13 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
             let first = first.unwrap_or_else(|| {
                 aws_sdk_ecr::operation::get_lifecycle_policy_preview::GetLifecyclePolicyPreviewOutput::builder().build()
             });
+            // The CLI's paginator puts the merged result key first, then the other members.
             out::object([
+                ("previewResults", Some(Value::Array(results))),
                 ("registryId", first.registry_id().map(Value::from)),
                 ("repositoryName", first.repository_name().map(Value::from)),
                 ("lifecyclePolicyText", first.lifecycle_policy_text().map(Value::from)),
                 ("status", first.status().map(|s| Value::from(s.as_str()))),
-                ("previewResults", Some(Value::Array(results))),
                 (
                     "summary",
                     first.summary().map(|s| json!({ "expiringImageTotalCount": s.expiring_image_total_count() })),

@@ -194,6 +194,22 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
         "docker logout $HOST",
         "docker push $HOST/test:v1",
         "aws ecr describe-images --repository-name",
+        // Scanning and lifecycle policies, as lessons 11 and 12 use them.
+        "aws ecr create-repository --repository-name scanned --image-scanning-configuration scanOnPush=true --region ap-south-1",
+        "docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/scanned:v1",
+        "docker push $HOST/scanned:v1",
+        "aws ecr wait image-scan-complete --repository-name scanned --image-id imageTag=v1 --region ap-south-1",
+        "aws ecr describe-image-scan-findings --repository-name scanned --image-id imageTag=v1 --region ap-south-1",
+        "aws ecr describe-images --repository-name scanned --region ap-south-1",
+        "aws ecr start-image-scan --repository-name scanned --image-id imageTag=v1 --region ap-south-1",
+        "aws ecr describe-image-scan-findings --repository-name test --image-id imageTag=v1 --region ap-south-1",
+        "aws ecr wait image-scan-complete --repository-name test --image-id imageTag=v1 --region ap-south-1",
+        "aws ecr get-lifecycle-policy --repository-name scanned --region ap-south-1",
+        r#"aws ecr put-lifecycle-policy --repository-name scanned --region ap-south-1 --lifecycle-policy-text '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}'"#,
+        "aws ecr start-lifecycle-policy-preview --repository-name scanned --region ap-south-1",
+        "aws ecr wait lifecycle-policy-preview-complete --repository-name scanned --region ap-south-1",
+        "aws ecr get-lifecycle-policy-preview --repository-name scanned --region ap-south-1",
+        "aws ecr delete-lifecycle-policy --repository-name scanned --region ap-south-1",
     ];
 
     // The real tools, in bash, against `ecr-lab serve`.
@@ -232,7 +248,10 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
             }
         }
     }
-    let _ = bash(&format!("{prelude}docker rmi -f $HOST/test:v1 $HOST/nope:v1 > /dev/null 2>&1"), real_home.path());
+    let _ = bash(
+        &format!("{prelude}docker rmi -f $HOST/test:v1 $HOST/nope:v1 $HOST/scanned:v1 > /dev/null 2>&1"),
+        real_home.path(),
+    );
     assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
 }
 
@@ -241,7 +260,15 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
 fn mask(text: &str, host: &str) -> String {
     let mut masked = text.replace(host, "<HOST>");
     masked = replace_after(&masked, "sha256:", 64, "<DIGEST>");
-    for key in ["\"createdAt\": ", "\"imagePushedAt\": ", "\"expiresAt\": ", "\"imageSizeInBytes\": ", " size: "] {
+    for key in [
+        "\"createdAt\": ",
+        "\"imagePushedAt\": ",
+        "\"expiresAt\": ",
+        "\"imageSizeInBytes\": ",
+        " size: ",
+        "\"imageScanCompletedAt\": ",
+        "\"lastEvaluatedAt\": ",
+    ] {
         masked = replace_number_after(&masked, key);
     }
     masked = replace_quoted_after(&masked, "stored unencrypted in '");
