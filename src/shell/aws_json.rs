@@ -140,6 +140,40 @@ pub fn preview_result(r: &t::LifecyclePolicyPreviewResult) -> Value {
     ])
 }
 
+fn scanning_filter(f: &t::ScanningRepositoryFilter) -> Value {
+    json!({ "filter": f.filter(), "filterType": f.filter_type().as_str() })
+}
+
+pub fn registry_scanning(c: &t::RegistryScanningConfiguration) -> Value {
+    object([
+        ("scanType", c.scan_type().map(|s| Value::from(s.as_str()))),
+        (
+            "rules",
+            Some(Value::Array(
+                c.rules()
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "scanFrequency": r.scan_frequency().as_str(),
+                            "repositoryFilters": r.repository_filters().iter().map(scanning_filter).collect::<Vec<_>>(),
+                        })
+                    })
+                    .collect(),
+            )),
+        ),
+    ])
+}
+
+pub fn repository_scanning(c: &t::RepositoryScanningConfiguration) -> Value {
+    object([
+        ("repositoryArn", opt_str(c.repository_arn())),
+        ("repositoryName", opt_str(c.repository_name())),
+        ("scanOnPush", Some(Value::Bool(c.scan_on_push()))),
+        ("scanFrequency", c.scan_frequency().map(|f| Value::from(f.as_str()))),
+        ("appliedScanFilters", Some(Value::Array(c.applied_scan_filters().iter().map(scanning_filter).collect()))),
+    ])
+}
+
 pub fn image_id(i: &t::ImageIdentifier) -> Value {
     object([("imageDigest", opt_str(i.image_digest())), ("imageTag", opt_str(i.image_tag()))])
 }

@@ -210,6 +210,9 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
         "aws ecr wait lifecycle-policy-preview-complete --repository-name scanned --region ap-south-1",
         "aws ecr get-lifecycle-policy-preview --repository-name scanned --region ap-south-1",
         "aws ecr delete-lifecycle-policy --repository-name scanned --region ap-south-1",
+        "aws ecr get-registry-scanning-configuration --region ap-south-1",
+        r#"aws ecr put-registry-scanning-configuration --scan-type BASIC --rules '[{"scanFrequency":"SCAN_ON_PUSH","repositoryFilters":[{"filter":"prod-*","filterType":"WILDCARD"}]}]' --region ap-south-1"#,
+        "aws ecr batch-get-repository-scanning-configuration --repository-names scanned test nope --region ap-south-1",
     ];
 
     // The real tools, in bash, against `ecr-lab serve`.
