@@ -167,7 +167,15 @@ impl Default for Ui {
 
 /// Markdown for a terminal: headings bold, inline code highlighted, the rest as written.
 fn render_markdown(text: &str) -> String {
+    // Where a lesson's blocks stood between paragraphs, the prose has runs of blank lines: keep one.
+    let mut previous_blank = false;
     text.lines()
+        .filter(|line| {
+            let blank = line.trim().is_empty();
+            let keep = !(blank && previous_blank);
+            previous_blank = blank;
+            keep
+        })
         .map(|line| {
             if let Some(heading) = line.strip_prefix("### ").or_else(|| line.strip_prefix("#### ")) {
                 return style(heading).bold().to_string();

@@ -368,7 +368,7 @@ pub async fn start(
         });
         input
     });
-    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(&lesson.id(), &s.id())) {
+    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(&progress_key, &s.id())) {
         ui.say("Preparing the lab for this lesson (its starting point: what the earlier lessons built) ...");
         if let Err(why) = setup(&mut session, lesson, &vars).await {
             ui.warn(&format!("the lab could not prepare this lesson: {why}"));
