@@ -143,6 +143,16 @@ pub enum Command {
         #[command(flatten)]
         backend: BackendArgs,
     },
+    /// Instructor: make one of the guide's errors happen for the whole class on a running `ecr-lab serve`.
+    ///
+    /// Server faults are real conditions: `missing-repo` deletes the repository, `immutable-overwrite`
+    /// makes it immutable, `expired-login` moves the lab clock 13 hours. Every client then meets ECR's
+    /// own answer. `clear` undoes what `arm` did. Learner-side faults (login, local tag, region, key)
+    /// are arranged by the lessons in each learner's shell.
+    Fault {
+        #[command(subcommand)]
+        action: FaultAction,
+    },
     /// Present the seminar deck in the browser, with a mock of its own for the demo (memory only).
     ///
     /// Serves the deck at /slides/ beside the mock (console, API, registry: the same port as
@@ -197,6 +207,29 @@ impl BackendArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum FaultAction {
+    /// Arm a fault on the server, e.g. `ecr-lab fault arm missing-repo`.
+    Arm {
+        /// A fault id (`ecr-lab fault list`).
+        id: String,
+        /// The repository the fault is about.
+        #[arg(long, default_value = "test")]
+        repo: String,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Undo the faults armed on the server from this machine (newest first).
+    Clear {
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// The fault catalogue, and which faults can be armed on a server.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ClockAction {
     /// Advance the lab clock, e.g. `ecr-lab clock advance 13h` to expire registry logins.
     Advance {

@@ -4,6 +4,7 @@ mod backend;
 mod cli;
 mod control_client;
 mod images;
+mod instructor;
 mod lesson;
 mod paths;
 mod reference;
@@ -22,7 +23,7 @@ use mock_registry::Lab;
 use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
 use backend::BackendKind;
-use cli::{BackendArgs, ClockAction, Command};
+use cli::{BackendArgs, ClockAction, Command, FaultAction};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -160,6 +161,20 @@ async fn run(cli: cli::Cli) -> Result<()> {
             let status = shell::run(&data_dir, backing).await?;
             std::process::exit(status);
         }
+        Some(Command::Fault { action }) => match action {
+            FaultAction::Arm { id, repo, endpoint } => {
+                let endpoint = paths::endpoint(endpoint)?;
+                instructor::arm(&paths::home()?, &endpoint, &id, &repo).await
+            }
+            FaultAction::Clear { endpoint } => {
+                let endpoint = paths::endpoint(endpoint)?;
+                instructor::clear(&paths::home()?, &endpoint).await
+            }
+            FaultAction::List => {
+                instructor::list();
+                Ok(())
+            }
+        },
         Some(Command::Clock { action }) => match action {
             ClockAction::Advance { duration, endpoint } => {
                 let endpoint = paths::endpoint(endpoint)?;

@@ -8,6 +8,7 @@ pub mod common;
 mod console;
 mod contract;
 mod durability;
+mod instructor;
 mod lessons;
 mod real_clients;
 pub mod registry;

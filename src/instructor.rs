@@ -1,0 +1,170 @@
+//! `ecr-lab fault arm|clear|list`: an instructor makes a documented error happen for the whole class
+//! on a running `ecr-lab serve`. Faults stay conditions (DESIGN §4): arming deletes the repository,
+//! makes it immutable or moves the lab clock, and every client then meets ECR's real answer. Faults
+//! that live on the learner's side (their docker login, their local tag, their region or key) cannot
+//! be armed on a server; `arm` says so and how a lesson arranges them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::lesson::{self, fault};
+use crate::shell::{Backing, Session};
+
+/// What `arm` does on the server for one fault, and how `clear` undoes it.
+struct ClassFault {
+    id: &'static str,
+    arm: &'static [&'static str],
+    clear: &'static [&'static str],
+    /// What the class now meets, after "armed ID: ".
+    effect: &'static str,
+}
+
+const CLASS_FAULTS: &[ClassFault] = &[
+    ClassFault {
+        id: "missing-repo",
+        arm: &["aws ecr delete-repository --repository-name {{repo}} --force"],
+        clear: &["aws ecr create-repository --repository-name {{repo}}"],
+        effect: "the repository {{repo}} is deleted (with its images); `clear` creates it again, empty",
+    },
+    ClassFault {
+        id: "immutable-overwrite",
+        arm: &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE"],
+        clear: &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE"],
+        effect: "the repository {{repo}} is immutable: pushing another image as an existing tag is refused",
+    },
+    ClassFault {
+        id: "expired-login",
+        arm: &["ecr-lab clock advance 13h"],
+        clear: &[],
+        effect: "the lab clock moved 13 hours: every registry login is past its 12 hours (the clock does not go back; `clear` has nothing to undo, learners log in again)",
+    },
+];
+
+/// Faults armed on servers, so `clear` knows what to undo: one file in the lab's home.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Armed {
+    /// endpoint -> (fault id, repository) in the order armed.
+    servers: BTreeMap<String, Vec<(String, String)>>,
+}
+
+fn armed_path(home: &Path) -> PathBuf {
+    home.join("faults-armed.json")
+}
+
+fn load(home: &Path) -> Result<Armed> {
+    match std::fs::read(armed_path(home)) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is damaged; delete it to start over", armed_path(home).display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Armed::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", armed_path(home).display())),
+    }
+}
+
+fn save(home: &Path, armed: &Armed) -> Result<()> {
+    std::fs::create_dir_all(home)?;
+    let path = armed_path(home);
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(armed)?)?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+}
+
+fn variables(repo: &str, endpoint: &str) -> BTreeMap<String, String> {
+    let mut vars = lesson::built_in_variables();
+    vars.insert("repo".into(), repo.to_owned());
+    // Real tools reach a served mock at its loopback address.
+    vars.insert("registry".into(), endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned());
+    vars
+}
+
+/// Runs lines through a lab shell pointed at the server, failing with their output.
+async fn run(endpoint: &str, lines: &[&str], vars: &BTreeMap<String, String>) -> Result<()> {
+    let scratch = tempfile::tempdir().context("creating a scratch directory")?;
+    let mut session = Session::start_on(scratch.path(), Backing::Mock(Some(endpoint.to_owned()))).await?;
+    for line in lines {
+        let line = lesson::fill(line, vars);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        if session.run_line(&line, &mut out, &mut err).await != 0 {
+            bail!("`{line}` failed on {endpoint}:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+        }
+    }
+    Ok(())
+}
+
+/// `ecr-lab fault list`.
+pub fn list() {
+    println!("{:<21} {:<8} what", "fault", "armed on");
+    for spec in fault::CATALOGUE {
+        let place = if CLASS_FAULTS.iter().any(|c| c.id == spec.id) { "server" } else { "learner" };
+        println!("{:<21} {:<8} {}", spec.id, place, spec.summary);
+    }
+    println!(
+        "\n`ecr-lab fault arm ID` arms a server fault on the running `ecr-lab serve` for everyone; learner faults are\n\
+         arranged by the lessons in each learner's lab shell (`ecr-lab start`)."
+    );
+}
+
+/// `ecr-lab fault arm ID`.
+pub async fn arm(home: &Path, endpoint: &str, id: &str, repo: &str) -> Result<()> {
+    let Some(spec) = fault::spec(id) else {
+        let known: Vec<&str> = fault::CATALOGUE.iter().map(|f| f.id).collect();
+        bail!("no fault `{id}`; the catalogue has {} (`ecr-lab fault list`)", known.join(", "));
+    };
+    let vars = variables(repo, endpoint);
+    let Some(class) = CLASS_FAULTS.iter().find(|c| c.id == id) else {
+        bail!(
+            "`{id}` ({}) is on the learner's side, not the server's: it cannot be armed for a class. The lessons arrange it \
+             in each learner's lab shell (`ecr-lab start troubleshooting`, `ecr-lab start wrong-registry`); by hand, \
+             a learner runs:\n{}",
+            spec.summary,
+            spec.arrange.iter().map(|l| format!("  {}", lesson::fill(l, &vars))).collect::<Vec<_>>().join("\n")
+        );
+    };
+    run(endpoint, class.arm, &vars).await?;
+    let mut armed = load(home)?;
+    armed.servers.entry(endpoint.to_owned()).or_default().push((id.to_owned(), repo.to_owned()));
+    save(home, &armed)?;
+    println!("armed {id} on {endpoint}: {}", lesson::fill(class.effect, &vars));
+    println!("the class now meets, on `{}`:", lesson::fill(spec.trigger, &vars));
+    println!("  {}", lesson::fill(spec.error, &vars));
+    println!("`ecr-lab fault clear` undoes it.");
+    Ok(())
+}
+
+/// `ecr-lab fault clear`: undoes what `arm` did on this server, newest first.
+pub async fn clear(home: &Path, endpoint: &str) -> Result<()> {
+    let mut armed = load(home)?;
+    let faults = armed.servers.remove(endpoint).unwrap_or_default();
+    if faults.is_empty() {
+        println!("no faults armed on {endpoint} (by this machine)");
+        return Ok(());
+    }
+    let mut failures = Vec::new();
+    for (id, repo) in faults.iter().rev() {
+        let Some(class) = CLASS_FAULTS.iter().find(|c| c.id == id) else { continue };
+        match run(endpoint, class.clear, &variables(repo, endpoint)).await {
+            Ok(()) if class.clear.is_empty() => println!("cleared {id}: nothing to undo (learners log in again)"),
+            Ok(()) => println!("cleared {id} ({repo})"),
+            Err(why) => failures.push(format!("{id}: {why:#}")),
+        }
+    }
+    save(home, &armed)?;
+    if !failures.is_empty() {
+        bail!("some faults could not be undone:\n{}", failures.join("\n"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_fault_is_in_the_catalogue() {
+        for class in CLASS_FAULTS {
+            assert!(fault::spec(class.id).is_some(), "{}", class.id);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `ecr-lab fault arm|clear|list` against a running `ecr-lab serve`: a server fault is a real
+//! condition every client meets (the SDK and the registry answer as ECR would), `clear` undoes it,
+//! and learner-side faults are refused with what to do instead.
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::common::{Ran, Served, ecr_client, put_sample, sample};
+
+fn fault(home: &Path, args: &[&str]) -> Ran {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_ecr-lab")).arg("fault").args(args).env("ECR_LAB_HOME", home).output().unwrap();
+    Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// `GET /v2/` with a registry password, as docker sends it: the status and the body.
+async fn registry_ping(url: &str, password: &str) -> (u16, String) {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{password}"));
+    let request = hyper::Request::get(format!("{url}/v2/"))
+        .header("authorization", format!("Basic {auth}"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = Client::builder(TokioExecutor::new()).build_http().request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn an_instructor_arms_server_faults_for_the_class_and_clears_them() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let url = server.url.clone();
+    let host = url.trim_start_matches("http://").to_owned();
+    let ecr = ecr_client(&url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    put_sample(&ecr, "test", &sample(1, 512), "v1").await.unwrap();
+    let token = ecr.get_authorization_token().send().await.unwrap();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token.authorization_data()[0].authorization_token().unwrap())
+        .unwrap();
+    let password = String::from_utf8(decoded).unwrap().strip_prefix("AWS:").unwrap().to_owned();
+    assert_eq!(registry_ping(&url, &password).await.0, 200);
+
+    // missing-repo: the repository is really gone, for every client.
+    let armed = fault(home.path(), &["arm", "missing-repo", "--endpoint", &url]);
+    assert_eq!(armed.code, 0, "{}{}", armed.stdout, armed.stderr);
+    assert!(
+        armed.stdout.contains(&format!("the class now meets, on `docker push {host}/test:v1`:\n  name unknown: The repository with name 'test' does not exist in the registry with id '920736617090'\n")),
+        "{}",
+        armed.stdout
+    );
+    let gone = ecr.describe_repositories().repository_names("test").send().await.unwrap_err();
+    assert_eq!(aws_sdk_ecr::error::ProvideErrorMetadata::code(&gone), Some("RepositoryNotFoundException"));
+
+    // immutable-overwrite needs the repository; arming it now fails with ECR's own answer.
+    let refused = fault(home.path(), &["arm", "immutable-overwrite", "--endpoint", &url]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("(RepositoryNotFoundException) when calling the PutImageTagMutability operation"),
+        "{}",
+        refused.stderr
+    );
+
+    // clear creates it again (empty); then immutable-overwrite and expired-login arm.
+    let cleared = fault(home.path(), &["clear", "--endpoint", &url]);
+    assert_eq!(cleared.code, 0, "{}{}", cleared.stdout, cleared.stderr);
+    assert_eq!(cleared.stdout, "cleared missing-repo (test)\n");
+    let repository = ecr.describe_repositories().repository_names("test").send().await.unwrap();
+    assert_eq!(repository.repositories()[0].image_tag_mutability().unwrap().as_str(), "MUTABLE");
+    assert!(ecr.list_images().repository_name("test").send().await.unwrap().image_ids().is_empty());
+
+    let immutable = fault(home.path(), &["arm", "immutable-overwrite", "--endpoint", &url]);
+    assert_eq!(immutable.code, 0, "{}", immutable.stderr);
+    let repository = ecr.describe_repositories().repository_names("test").send().await.unwrap();
+    assert_eq!(repository.repositories()[0].image_tag_mutability().unwrap().as_str(), "IMMUTABLE");
+
+    let expired = fault(home.path(), &["arm", "expired-login", "--endpoint", &url]);
+    assert_eq!(expired.code, 0, "{}", expired.stderr);
+    let (status, body) = registry_ping(&url, &password).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("Your authorization token has expired. Reauthenticate and try again."), "{body}");
+
+    // clear undoes newest first; the clock does not go back.
+    let cleared = fault(home.path(), &["clear", "--endpoint", &url]);
+    assert_eq!(
+        cleared.stdout,
+        "cleared expired-login: nothing to undo (learners log in again)\ncleared immutable-overwrite (test)\n"
+    );
+    let repository = ecr.describe_repositories().repository_names("test").send().await.unwrap();
+    assert_eq!(repository.repositories()[0].image_tag_mutability().unwrap().as_str(), "MUTABLE");
+    assert_eq!(
+        fault(home.path(), &["clear", "--endpoint", &url]).stdout,
+        format!("no faults armed on {url} (by this machine)\n")
+    );
+}
+
+#[test]
+fn learner_side_and_unknown_faults_are_refused_with_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let learner = fault(home.path(), &["arm", "missing-login", "--endpoint", "http://127.0.0.1:9"]);
+    assert_eq!(learner.code, 1);
+    assert!(
+        learner.stderr.contains("`missing-login` (docker holds no login for the registry) is on the learner's side"),
+        "{}",
+        learner.stderr
+    );
+    assert!(learner.stderr.contains("  docker logout 127.0.0.1:9 > /dev/null"), "{}", learner.stderr);
+    let unknown = fault(home.path(), &["arm", "no-such-fault", "--endpoint", "http://127.0.0.1:9"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("no fault `no-such-fault`; the catalogue has missing-repo, "),
+        "{}",
+        unknown.stderr
+    );
+    let list = fault(home.path(), &["list"]);
+    assert!(list.stdout.contains("missing-repo          server   the repository does not exist\n"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains("missing-login         learner  docker holds no login for the registry\n"),
+        "{}",
+        list.stdout
+    );
+}
