@@ -12,8 +12,6 @@ use serde::Serialize;
 pub const REFERENCE: &str = "sohelqt8797/ec2-neon-pulse:v1";
 /// A second version of the page (a different image), for lessons that push a change.
 pub const REFERENCE_V2: &str = "sohelqt8797/ec2-neon-pulse:v2";
-pub const REPOSITORY: &str = "sohelqt8797/ec2-neon-pulse";
-pub const TAG: &str = "v1";
 
 const MANIFEST_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const CONFIG_MEDIA_TYPE: &str = "application/vnd.docker.container.image.v1+json";
@@ -55,12 +53,18 @@ impl SampleImage {
 
     /// A `docker save` archive (`docker load -i`): manifest.json, the config, one layer.tar per layer.
     pub fn docker_archive(&self) -> Vec<u8> {
+        self.docker_archive_as(REFERENCE)
+    }
+
+    /// The same archive, naming the image `reference` (`repository:tag`).
+    pub fn docker_archive_as(&self, reference: &str) -> Vec<u8> {
+        let (repository, tag) = reference.rsplit_once(':').unwrap_or((reference, "latest"));
         let hex = |d: &Digest| d.as_str().trim_start_matches("sha256:").to_owned();
         let config_name = format!("{}.json", hex(&self.config_digest()));
         let layer_names: Vec<String> = self.layers.iter().map(|l| format!("{}/layer.tar", hex(&l.diff_id))).collect();
-        let manifest = serde_json::json!([{ "Config": config_name, "RepoTags": [REFERENCE], "Layers": layer_names }]);
+        let manifest = serde_json::json!([{ "Config": config_name, "RepoTags": [reference], "Layers": layer_names }]);
         let last = hex(&self.layers.last().expect("layers").diff_id);
-        let repositories = serde_json::json!({ REPOSITORY: { TAG: last } });
+        let repositories = serde_json::json!({ repository: { tag: last } });
         let mut entries = vec![Entry::file(&config_name, self.config.clone())];
         for (layer, name) in self.layers.iter().zip(&layer_names) {
             entries.push(Entry::dir(name.trim_end_matches("/layer.tar")));

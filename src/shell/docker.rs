@@ -61,7 +61,7 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
 
 // ---- credentials: $DOCKER_CONFIG/config.json, as docker keeps them ----
 
-fn config_dir(session: &Session) -> PathBuf {
+pub(super) fn config_dir(session: &Session) -> PathBuf {
     session.var("DOCKER_CONFIG").map(PathBuf::from).unwrap_or_else(|| session.home.join("docker"))
 }
 

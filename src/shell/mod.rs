@@ -6,6 +6,7 @@
 mod aws;
 mod aws_json;
 mod docker;
+pub mod engine;
 pub mod parse;
 
 use std::collections::BTreeMap;
@@ -72,6 +73,10 @@ pub struct Session {
     pub exit: Option<i32>,
     /// Whether the shell's own output is a terminal.
     pub stdout_is_terminal: bool,
+    /// Whether `docker` runs on a real Docker engine (see `engine`) instead of the built-in client.
+    pub docker_engine: bool,
+    /// Whether the engine has been given the sample images (once per shell).
+    pub engine_has_samples: bool,
     /// The in-process mock, when this shell runs its own.
     _mock: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -109,7 +114,10 @@ impl Session {
         if let Some(endpoint) = backend.mock_endpoint() {
             vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.to_owned());
         }
+        let docker_engine = engine::wanted(&backend);
         Ok(Self {
+            docker_engine,
+            engine_has_samples: false,
             registry: backend.registry_client(),
             backend,
             created,
@@ -278,6 +286,7 @@ impl Session {
     async fn dispatch(&mut self, args: &[String], io: &mut Io) -> i32 {
         match args[0].as_str() {
             "aws" => aws::run(self, &args[1..], io).await,
+            "docker" if self.docker_engine => engine::run(self, &args[1..], io).await,
             "docker" => docker::run(self, &args[1..], io).await,
             "echo" => {
                 let (newline, words) = match args.get(1).map(String::as_str) {

@@ -37,6 +37,9 @@ pub async fn ecr_lab(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: Op
     command.env("AWS_CONFIG_FILE", home.join("no-aws-config"));
     command.env("AWS_SHARED_CREDENTIALS_FILE", home.join("no-aws-credentials"));
     command.env("AWS_EC2_METADATA_DISABLED", "true");
+    // The stand-ins are reached by the built-in docker; a Docker engine on the machine (scripts/test
+    // starts one) would otherwise be chosen on AWS. `the_shell_hands_docker_to_a_real_engine` tests that.
+    command.env("ECR_LAB_DOCKER", "builtin");
     for (name, value) in env {
         command.env(name, value);
     }

@@ -10,9 +10,16 @@ use crate::common::{Ran, Served, aws_cli_available, bash, require_tool};
 
 const REGISTRY: &str = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
 
-/// Pipes `script` into `ecr-lab shell` (its own mock unless `endpoint`), in `data_dir`.
+/// Pipes `script` into `ecr-lab shell` (its own mock unless `endpoint`), in `data_dir`, with the
+/// built-in docker.
 fn shell(data_dir: &Path, endpoint: Option<&str>, script: &str) -> Ran {
+    shell_with(data_dir, endpoint, script, "builtin")
+}
+
+/// The same, with `ECR_LAB_DOCKER=docker` (`builtin` or `engine`).
+fn shell_with(data_dir: &Path, endpoint: Option<&str>, script: &str, docker: &str) -> Ran {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.env("ECR_LAB_DOCKER", docker);
     command.arg("shell").arg("--data-dir").arg(data_dir);
     if let Some(endpoint) = endpoint {
         command.arg("--endpoint").arg(endpoint);
@@ -342,4 +349,46 @@ fn replace_quoted_after(text: &str, marker: &str) -> String {
         }
         None => text.to_owned(),
     }
+}
+
+/// On real AWS the shell hands `docker` to a real engine when one answers; here `ECR_LAB_DOCKER=engine`
+/// makes it do so against a served mock (the engine reaches it at its loopback address). The engine
+/// gets the sample images, uses the shell's own docker config (the login lands there), and its
+/// output is docker's own.
+#[test]
+fn the_shell_hands_docker_to_a_real_engine() {
+    let engine = || {
+        Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", engine) {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let data = home.path().join("shell");
+    let script = format!(
+        "aws ecr create-repository --repository-name engine-test > /dev/null\n\
+         aws ecr get-login-password | docker login --username AWS --password-stdin {host}\n\
+         docker tag sohelqt8797/ec2-neon-pulse:v2 {host}/engine-test:v2\n\
+         docker push {host}/engine-test:v2\n\
+         docker image inspect --format '{{{{index .RepoTags 0}}}}' {host}/engine-test:v2\n"
+    );
+    let ran = shell_with(&data, Some(&server.url), &script, "engine");
+    let _ = Command::new("docker").args(["rmi", &format!("{host}/engine-test:v2")]).output();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("Login Succeeded"), "{}", ran.stdout);
+    assert!(ran.stdout.contains(&format!("The push refers to repository [{host}/engine-test]")), "{}", ran.stdout);
+    assert!(ran.stdout.contains("v2: digest: sha256:"), "{}", ran.stdout);
+    // `--format` is the real CLI's: the built-in docker has no Go templates.
+    assert!(ran.stdout.contains(&format!("{host}/engine-test:v2\n")), "{}", ran.stdout);
+    // docker wrote the login into the shell's own config, where the checks read it.
+    let config = std::fs::read_to_string(data.join("docker/config.json")).unwrap();
+    assert!(config.contains(&format!("\"{host}\"")), "{config}");
+    // The push reached the mock.
+    let listed = shell(&data, Some(&server.url), "aws ecr list-images --repository-name engine-test\n");
+    assert!(listed.stdout.contains("\"imageTag\": \"v2\""), "{}", listed.stdout);
 }
