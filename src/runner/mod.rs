@@ -105,6 +105,12 @@ pub async fn guard_repository(backend: &EcrBackend, name: &str) -> Result<()> {
     )
 }
 
+/// The repositories a lesson works on: `{{repo}}` and every lesson variable named `*_repo`. On AWS each
+/// must be absent or the lab's own before the lesson starts.
+fn lesson_repositories(vars: &BTreeMap<String, String>) -> Vec<&str> {
+    vars.iter().filter(|(name, _)| *name == "repo" || name.ends_with("_repo")).map(|(_, v)| v.as_str()).collect()
+}
+
 /// Whether a stage's faults can be made real where `session` runs; if not, the stage uses the mock.
 fn needs_mock(session: &Session, stage: &Stage) -> bool {
     stage.faults.iter().any(|(block, _)| !fault::arrangeable(session, &block.id, block.aws.as_deref()))
@@ -171,7 +177,9 @@ pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, Pa
         let mut session = Session::start_on(&data, backing).await?;
         let vars = lesson::variables_for(lesson, &session.backend);
         if aws.is_some() {
-            guard_repository(&session.backend, &vars["repo"]).await?;
+            for name in lesson_repositories(&vars) {
+                guard_repository(&session.backend, name).await?;
+            }
         }
         let mut fallback: Option<Session> = None;
         let mock_vars = lesson::variables(lesson);
@@ -345,7 +353,9 @@ pub async fn start(
         vars.insert("registry".into(), endpoint.trim_start_matches("http://").to_owned());
     }
     if aws {
-        guard_repository(&session.backend, &vars["repo"]).await?;
+        for name in lesson_repositories(&vars) {
+            guard_repository(&session.backend, name).await?;
+        }
     }
     // Stages whose error cannot be made real on AWS run on a mock of their own.
     let mut fallback: Option<Session> = None;

@@ -586,7 +586,20 @@ async fn verify_runs_a_lesson_on_aws_with_the_real_recipes_and_cleans_up() {
         assert!(ran.stdout.contains(&format!("ok    lessons/{lesson}.md (")), "{lesson}:\n{}", ran.stdout);
     }
     assert!(ran.stdout.contains("skip  lessons/00-quick-start.md (its backends are [mock]"), "{}", ran.stdout);
-    assert!(ran.stdout.contains("deleted   ap-south-1/concepts (tagged ecr-lab="), "{}", ran.stdout);
+    assert!(ran.stdout.contains("deleted   ap-south-1/ecr-lab-test-concepts (tagged ecr-lab="), "{}", ran.stdout);
+    assert!(ran.stdout.contains("deleted   ap-south-1/ecr-lab-test/web (tagged ecr-lab="), "{}", ran.stdout);
+
+    // A lesson's own repositories (`*_repo` variables) are guarded like `{{repo}}`: one that exists
+    // without the lab's tag is the learner's, and the lesson does not start.
+    ecr.create_repository().repository_name("ecr-lab-test-concepts").send().await.unwrap();
+    let ran = ecr_lab(&lab, &["verify", "--backend", "aws", "--yes", "concepts"], &env, None).await;
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("a repository named `ecr-lab-test-concepts` exists in account 920736617090 (ap-south-1) without the lab's `ecr-lab` tag"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ecr.list_images().repository_name("ecr-lab-test-concepts").send().await.unwrap().image_ids().len(), 0);
 }
 
 #[tokio::test]
