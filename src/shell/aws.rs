@@ -245,12 +245,15 @@ type Outcome = Result<Option<Value>, Failure>;
 struct Invocation {
     region: Option<String>,
     output: String,
+    /// `--query`: a JMESPath expression applied to the response before it is printed.
+    query: Option<String>,
     endpoint: Option<String>,
     rest: Vec<String>,
 }
 
 fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
-    let mut invocation = Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() };
+    let mut invocation =
+        Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new() };
     let mut i = 0;
     while i < args.len() {
         let value = |i: usize| {
@@ -260,7 +263,16 @@ fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
         };
         match args[i].as_str() {
             "--region" => invocation.region = Some(value(i)?),
-            "--output" => invocation.output = value(i)?,
+            "--output" => {
+                invocation.output = value(i)?;
+                if !matches!(invocation.output.as_str(), "json" | "text") {
+                    return Err(Failure::Usage(format!(
+                        "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{}' is not built in)",
+                        invocation.output
+                    )));
+                }
+            }
+            "--query" => invocation.query = Some(value(i)?),
             "--endpoint-url" => invocation.endpoint = Some(value(i)?),
             "--profile" | "--color" | "--cli-read-timeout" | "--cli-connect-timeout" | "--ca-bundle" => {
                 value(i)?;
@@ -349,13 +361,17 @@ async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) ->
     let mut rest = invocation.rest.iter();
     let service = rest.next().ok_or_else(|| Failure::Usage("the following arguments are required: command".into()))?;
     let args: Vec<String> = rest.cloned().collect();
-    match service.as_str() {
+    let outcome = match service.as_str() {
         "ecr" => ecr(session, &invocation, &args, io).await,
         "sts" => sts(session, &invocation, &args).await,
         "configure" => configure(session, &args, io),
         other => Err(Failure::Usage(format!(
             "argument command: Invalid choice: '{other}' (the lab's aws knows ecr, sts and configure)"
         ))),
+    };
+    match outcome {
+        Ok(Some(value)) => render(&invocation, value, io),
+        other => other,
     }
 }
 
@@ -1313,15 +1329,130 @@ async fn ecr(session: &mut Session, invocation: &Invocation, args: &[String], io
         }
         other => unreachable!("{other} is in OPERATIONS but not handled"),
     };
+    Ok(Some(value))
+}
+
+/// `--query`, as the CLI's Python jmespath evaluates it: a backtick literal that is not JSON is a
+/// string (`` `test` ``, the legacy form), and a multi-select hash keeps its keys in the order written.
+fn apply_query(query: &str, value: &Value) -> Result<Value, Failure> {
+    let expression = jmespath::compile(&legacy_literals(query))
+        .map_err(|e| Failure::Other(format!("Bad value for --query {query}: Invalid jmespath expression: {e}")))?;
+    let data = jmespath::Variable::from_json(&value.to_string()).map_err(Failure::Other)?;
+    let found = expression.search(data).map_err(|e| Failure::Other(format!("Bad value for --query {query}: {e}")))?;
+    let mut result = serde_json::to_value(&*found).map_err(|e| Failure::Other(e.to_string()))?;
+    let mut orders = Vec::new();
+    hash_key_orders(expression.as_ast(), &mut orders);
+    reorder_keys(&mut result, &orders);
+    Ok(result)
+}
+
+/// Rewrites each backtick literal that is not valid JSON as a JSON string, as Python's jmespath does.
+fn legacy_literals(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
+    let mut rest = query;
+    while let Some(start) = rest.find('`') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        // The closing backtick is the next one not escaped with a backslash.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '`' if !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let literal = after[..end].replace("\\`", "`");
+        if serde_json::from_str::<Value>(&literal).is_ok() {
+            out.push_str(&rest[start..start + end + 2]);
+        } else {
+            let json = Value::String(literal.trim().to_owned()).to_string().replace('`', "\\`");
+            out.push('`');
+            out.push_str(&json);
+            out.push('`');
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The key order of every multi-select hash (`{a: x, b: y}`) in the expression.
+fn hash_key_orders(ast: &jmespath::ast::Ast, orders: &mut Vec<Vec<String>>) {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::MultiHash { elements, .. } => {
+            orders.push(elements.iter().map(|kv| kv.key.clone()).collect());
+            for kv in elements {
+                hash_key_orders(&kv.value, orders);
+            }
+        }
+        Ast::Comparison { lhs, rhs, .. }
+        | Ast::Projection { lhs, rhs, .. }
+        | Ast::And { lhs, rhs, .. }
+        | Ast::Or { lhs, rhs, .. }
+        | Ast::Subexpr { lhs, rhs, .. } => {
+            hash_key_orders(lhs, orders);
+            hash_key_orders(rhs, orders);
+        }
+        Ast::Condition { predicate, then, .. } => {
+            hash_key_orders(predicate, orders);
+            hash_key_orders(then, orders);
+        }
+        Ast::Expref { ast, .. } => hash_key_orders(ast, orders),
+        Ast::Flatten { node, .. } | Ast::Not { node, .. } | Ast::ObjectValues { node, .. } => {
+            hash_key_orders(node, orders)
+        }
+        Ast::Function { args, .. } => args.iter().for_each(|a| hash_key_orders(a, orders)),
+        Ast::MultiList { elements, .. } => elements.iter().for_each(|a| hash_key_orders(a, orders)),
+        _ => {}
+    }
+}
+
+/// Puts the keys of every object built by a multi-select hash back in the order written.
+fn reorder_keys(value: &mut Value, orders: &[Vec<String>]) {
+    match value {
+        Value::Object(map) => {
+            for member in map.values_mut() {
+                reorder_keys(member, orders);
+            }
+            let keys: Vec<&String> = map.keys().collect();
+            if let Some(order) = orders.iter().find(|o| o.len() == keys.len() && o.iter().all(|k| map.contains_key(k)))
+            {
+                let mut ordered = serde_json::Map::new();
+                for key in order {
+                    if let Some(v) = map.remove(key) {
+                        ordered.insert(key.clone(), v);
+                    }
+                }
+                *map = ordered;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| reorder_keys(i, orders)),
+        _ => {}
+    }
+}
+
+/// A response as the CLI prints it: `--query` applied, then `--output json|text`.
+fn render(invocation: &Invocation, value: Value, io: &mut Io) -> Outcome {
+    let value = match &invocation.query {
+        Some(query) => apply_query(query, &value)?,
+        None => value,
+    };
     match invocation.output.as_str() {
-        "json" => Ok(Some(value)),
         "text" => {
             io.out.extend_from_slice(out::text(&value).as_bytes());
             Ok(None)
         }
-        other => Err(Failure::Usage(format!(
-            "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{other}' is not built in)"
-        ))),
+        _ => Ok(Some(value)),
     }
 }
 
@@ -1545,8 +1676,10 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
             None => Err(Failure::Other(String::new())),
         },
         Some("list") => {
-            let resolved =
-                resolve(session, &Invocation { region: None, output: "json".into(), endpoint: None, rest: Vec::new() });
+            let resolved = resolve(
+                session,
+                &Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new() },
+            );
             let source = if session.var("AWS_ACCESS_KEY_ID").is_some() {
                 "env"
             } else if session.backend.kind == BackendKind::Aws {
@@ -1581,6 +1714,17 @@ fn configure(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::OPERATIONS;
+
+    #[test]
+    fn queries_read_as_the_cli_reads_them() {
+        assert_eq!(super::legacy_literals("a[?n==`test`].b"), "a[?n==`\"test\"`].b");
+        assert_eq!(super::legacy_literals("a[?n==`\"x\"`]"), "a[?n==`\"x\"`]");
+        assert_eq!(super::legacy_literals("contains(t, `v1`) && `3` == `3`"), "contains(t, `\"v1\"`) && `3` == `3`");
+        assert_eq!(super::legacy_literals("unclosed `x"), "unclosed `x");
+        let value = serde_json::json!({ "items": [{ "a": 1, "z": 2, "m": [3] }] });
+        let found = super::apply_query("items[].{z: z, a: a, m: m}", &value).ok().unwrap();
+        assert_eq!(found.to_string(), r#"[{"z":2,"a":1,"m":[3]}]"#);
+    }
 
     #[test]
     fn every_operation_the_mock_supports_has_a_built_in_command() {

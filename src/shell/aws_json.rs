@@ -276,11 +276,19 @@ fn format_text(value: &Value, identifier: &str, out: &mut String) {
         }
         Value::Array(items) => {
             if items.iter().all(|i| scalar(i).is_some()) {
-                if !items.is_empty() {
-                    out.push_str(identifier);
-                    out.push('\t');
-                    out.push_str(&items.iter().filter_map(scalar).collect::<Vec<_>>().join("\t"));
+                // awscli's text.py: under a key, one `KEY<TAB>item` line per item; a bare list on one line.
+                let scalars: Vec<String> = items.iter().filter_map(scalar).collect();
+                if scalars.is_empty() {
+                } else if identifier.is_empty() {
+                    out.push_str(&scalars.join("\t"));
                     out.push('\n');
+                } else {
+                    for item in scalars {
+                        out.push_str(identifier);
+                        out.push('\t');
+                        out.push_str(&item);
+                        out.push('\n');
+                    }
                 }
             } else {
                 for item in items {
@@ -312,5 +320,15 @@ mod tests {
     fn text_output() {
         let value = json!({ "repositories": [{ "repositoryName": "test", "imageScanningConfiguration": { "scanOnPush": true } }] });
         assert_eq!(text(&value), "REPOSITORIES\ttest\nIMAGESCANNINGCONFIGURATION\tTrue\n");
+    }
+
+    #[test]
+    fn text_output_of_scalar_lists() {
+        // As the aws CLI prints them (checked side by side): one line per item under a key.
+        let value = json!({ "imageDetails": [{ "imageDigest": "sha256:x", "imageTags": ["v1", "v2"] }] });
+        assert_eq!(text(&value), "IMAGEDETAILS\tsha256:x\nIMAGETAGS\tv1\nIMAGETAGS\tv2\n");
+        assert_eq!(text(&json!(["v1", "v2"])), "v1\tv2\n");
+        assert_eq!(text(&json!("920736617090")), "920736617090\n");
+        assert_eq!(text(&Value::Null), "None\n");
     }
 }
