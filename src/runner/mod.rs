@@ -274,6 +274,8 @@ async fn verify_stage(
 // ---- list ----
 
 pub fn list(lessons: &[Lesson], progress: &Progress) {
+    let id_width = lessons.iter().map(|l| l.id().chars().count()).max().unwrap_or(0);
+    let title_width = lessons.iter().map(|l| l.title().chars().count()).max().unwrap_or(0);
     for lesson in lessons {
         let done = lesson.stages.iter().filter(|s| progress.is_done(&lesson.id(), &s.id())).count();
         let mark = if done == lesson.stages.len() {
@@ -284,7 +286,7 @@ pub fn list(lessons: &[Lesson], progress: &Progress) {
             " "
         };
         println!(
-            "{mark} {:<28} {:<44} {done}/{} stages{}",
+            "{mark} {:<id_width$}  {:<title_width$}  {done}/{} stages{}",
             lesson.id(),
             lesson.title(),
             lesson.stages.len(),
