@@ -101,12 +101,12 @@ pub struct FindingsCheck {
 }
 
 /// ECR's severities, lowest first (UNDEFINED was not rated).
-const SEVERITIES: [&str; 6] = ["UNDEFINED", "INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+pub const SEVERITIES: [&str; 6] = ["UNDEFINED", "INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
 
 /// How long a `scan.findings` check waits for a scan still IN_PROGRESS.
 const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-fn severity_rank(severity: &str) -> Option<usize> {
+pub fn severity_rank(severity: &str) -> Option<usize> {
     SEVERITIES.iter().position(|s| s.eq_ignore_ascii_case(severity))
 }
 

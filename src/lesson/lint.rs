@@ -90,6 +90,19 @@ pub fn lint(lesson: &Lesson) -> Vec<Problem> {
                 );
             }
         }
+        for (assertion, pos) in &stage.checks {
+            if let super::check::Assertion::Findings(c) = assertion {
+                let severity = c.min_severity.as_deref().unwrap_or("UNDEFINED");
+                if super::check::severity_rank(severity).is_none() {
+                    add(
+                        *pos,
+                        "LAB011",
+                        format!("scan.findings min_severity `{severity}` is not a severity ECR reports"),
+                        "min_severity is one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED",
+                    );
+                }
+            }
+        }
         // A stage whose fault cannot be made real runs on the bundled mock even under `--backend aws`.
         let on_mock_anyway = stage
             .faults
@@ -200,5 +213,18 @@ mod tests {
         assert_eq!(hard_coded("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE"), Some((26, "access key id")));
         assert_eq!(hard_coded("docker push {{registry}}/test:v1"), None);
         assert_eq!(hard_coded("sha256:1234567890123"), None);
+    }
+
+    #[test]
+    fn a_severity_ecr_does_not_report_is_named() {
+        let text = "---\nid: s\ntitle: S\n---\n## Scan\n\n```lab:stage\nid: one\nkind: task\n```\n\n```lab:check\n\
+                    - scan.findings: { repo: r, min_severity: SEVERE }\n- scan.findings: { repo: r, min_severity: high }\n```\n\n\
+                    ```lab:solution\ntrue\n```\n";
+        let lesson = super::super::parse(&super::super::Source { path: "s.md".into(), text: text.into() });
+        let problems = super::lint(&lesson);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "LAB011");
+        assert_eq!(problems[0].pos.line, 13);
+        assert_eq!(problems[0].message, "scan.findings min_severity `SEVERE` is not a severity ECR reports");
     }
 }
