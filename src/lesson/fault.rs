@@ -40,6 +40,19 @@ const READY: &[&str] = &[
     "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
 ];
 
+/// `immutable-overwrite`, the same on the mock and on AWS (there on the lab's own tagged repository,
+/// immutable for the stage only).
+const IMMUTABLE_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE > /dev/null",
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    "docker tag {{sample_v2}} {{registry}}/{{repo}}:{{tag}}",
+];
+const IMMUTABLE_REVERT: &[&str] =
+    &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1"];
+
 pub const CATALOGUE: &[FaultSpec] = &[
     FaultSpec {
         id: "missing-repo",
@@ -120,33 +133,12 @@ pub const CATALOGUE: &[FaultSpec] = &[
     FaultSpec {
         id: "immutable-overwrite",
         summary: "the repository is immutable and already holds the tag",
-        arrange: &[
-            READY[0],
-            READY[1],
-            READY[2],
-            "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE > /dev/null",
-            "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
-            "docker tag {{sample_v2}} {{registry}}/{{repo}}:{{tag}}",
-        ],
-        revert: &[
-            "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1",
-        ],
+        arrange: IMMUTABLE_ARRANGE,
+        revert: IMMUTABLE_REVERT,
         trigger: "docker push {{registry}}/{{repo}}:{{tag}}",
         error: "tag invalid: The image tag '{{tag}}' already exists in the '{{repo}}' repository and cannot be overwritten because the repository is immutable.",
         // The lab's own (tagged) repository, immutable for the stage only.
-        aws: Some(AwsRecipe {
-            arrange: &[
-                READY[0],
-                READY[1],
-                READY[2],
-                "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE > /dev/null",
-                "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
-                "docker tag {{sample_v2}} {{registry}}/{{repo}}:{{tag}}",
-            ],
-            revert: &[
-                "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1",
-            ],
-        }),
+        aws: Some(AwsRecipe { arrange: IMMUTABLE_ARRANGE, revert: IMMUTABLE_REVERT }),
     },
     FaultSpec {
         id: "wrong-region",

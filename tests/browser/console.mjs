@@ -6,11 +6,9 @@
 // this script prints "PUSH <repository>" when the Images tab is open; the Rust side pushes an
 // image with the built-in registry client and writes its digest on stdin; the script waits for
 // that digest to appear without a reload. Screenshots go to ARTIFACT_DIR. Exit 0 means passed.
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { launch, step, stdinLines } from './launch.mjs';
 import assert from 'node:assert/strict';
 
 const [base, artifacts] = process.argv.slice(2);
@@ -27,20 +25,9 @@ const NAME_PATTERN_MESSAGE =
   "Invalid parameter at 'repositoryName' failed to satisfy constraint: " +
   "'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''";
 
-const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const step = (text) => console.error(`browser: ${text}`);
+const lines = stdinLines();
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'ecr-lab-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags, Chromium's own connections are refused on a closed network.
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 1280, height: 800 },
-});
+const { context, close } = await launch({ width: 1280, height: 800 });
 
 const problems = [];
 try {
@@ -100,7 +87,7 @@ try {
   await page.evaluate(() => { window.stillTheSamePage = true; });
   const pushed = async (tag) => {
     console.log(`PUSH ${REPOSITORY} ${tag}`);
-    const { value: digest } = await stdinLines.next();
+    const { value: digest } = await lines.next();
     assert.match(digest ?? '', /^sha256:[0-9a-f]{64}$/, 'the test sends the pushed digest');
     const row = page.locator('#images-body tr', { has: page.locator('code.digest', { hasText: digest }) });
     await row.waitFor({ timeout: 20000 });
@@ -176,7 +163,6 @@ try {
   assert.deepEqual(problems, [], 'no script errors and no outside requests');
   step('passed');
 } finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
 process.exit(0);

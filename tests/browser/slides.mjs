@@ -6,11 +6,9 @@
 // stdio: the script prints "CREATE <repository> <tag>" when the live panels are on screen; the Rust
 // side creates the repository and puts an image through the ECR API and answers "done". Screenshots
 // and a PDF of the handout go to ARTIFACT_DIR. Exit 0 means passed.
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { launch, step, stdinLines } from './launch.mjs';
 import assert from 'node:assert/strict';
 
 const [base, artifacts] = process.argv.slice(2);
@@ -25,20 +23,9 @@ const TAG = 'v1';
 const MISSING_REPO =
   "RepositoryNotFoundException: The repository with name 'test' does not exist in the registry with id '920736617090'";
 
-const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const step = (text) => console.error(`browser: ${text}`);
+const lines = stdinLines();
 
-const userDataDir = mkdtempSync(join(tmpdir(), 'ecr-lab-chromium-'));
-const context = await chromium.launchPersistentContext(userDataDir, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags, Chromium's own connections are refused on a closed network.
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 1280, height: 720 },
-});
+const { context, close } = await launch({ width: 1280, height: 720 });
 
 const problems = [];
 const watch = (page, name) => {
@@ -142,7 +129,7 @@ try {
   step('a repository created through the API appears without a reload');
   await page.evaluate(() => { window.stillTheSamePage = true; });
   console.log(`CREATE ${REPOSITORY} ${TAG}`);
-  const { value: answer } = await stdinLines.next();
+  const { value: answer } = await lines.next();
   assert.equal(answer, 'done', 'the test created the repository');
   const row = repositoriesPanel.locator('tbody tr', { hasText: REPOSITORY });
   await row.waitFor({ timeout: 10000 });
@@ -233,7 +220,6 @@ try {
   assert.deepEqual(problems, [], 'no script errors and no outside requests');
   step('passed');
 } finally {
-  await context.close();
-  rmSync(userDataDir, { recursive: true, force: true });
+  await close();
 }
 process.exit(0);
