@@ -558,10 +558,11 @@ fn the_scan_findings_check_fails_before_and_passes_after_a_scanned_push() {
         ran.stderr
     );
 
-    // A severity the scan has no finding at or above is a failure naming it; a bad name is a lesson bug.
+    // A severity ECR does not report is a lesson bug, caught by lint before anything runs.
     let ran = verify(&scan_lesson(r#"scan.findings: { repo: "{{repo}}", min_severity: SEVERE }"#, "true"));
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
     assert!(
-        ran.stderr.contains("min_severity SEVERE is not one of UNDEFINED, INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL"),
+        ran.stderr.contains(":14:1: LAB011 scan.findings min_severity `SEVERE` is not a severity ECR reports"),
         "{}",
         ran.stderr
     );
