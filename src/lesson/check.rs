@@ -149,16 +149,12 @@ impl Tools<'_> {
 
     fn local_image(&self, reference: &str) -> Result<bool, String> {
         match self {
-            Self::Builtin(session) if session.docker_engine => crate::shell::engine::has_image(session, reference),
+            Self::Builtin(session) if session.docker_engine => crate::shell::engine::has_image(reference),
             Self::Builtin(session) => {
                 let parsed = crate::reference::Reference::parse(reference).map_err(|e| e.to_string())?;
                 Ok(session.images.resolve(&parsed).ok().flatten().is_some())
             }
-            Self::Real { .. } => std::process::Command::new("docker")
-                .args(["image", "inspect", reference])
-                .output()
-                .map(|o| o.status.success())
-                .map_err(|e| format!("cannot run docker: {e}")),
+            Self::Real { .. } => crate::shell::engine::has_image(reference),
         }
     }
 }

@@ -112,11 +112,11 @@ async fn load_samples(session: &Session) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the engine has an image by this name (for the `local.image` check).
-pub fn has_image(session: &Session, reference: &str) -> Result<bool, String> {
+/// Whether the Docker engine has an image by this name (the `local.image` check, in the lab shell on
+/// an engine and with `--tools real`).
+pub fn has_image(reference: &str) -> Result<bool, String> {
     std::process::Command::new("docker")
         .args(["image", "inspect", reference])
-        .env("DOCKER_CONFIG", super::docker::config_dir(session))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
