@@ -83,14 +83,8 @@ fn variables(repo: &str, endpoint: &str) -> BTreeMap<String, String> {
 async fn run(endpoint: &str, lines: &[&str], vars: &BTreeMap<String, String>) -> Result<()> {
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let mut session = Session::start_on(scratch.path(), Backing::Mock(Some(endpoint.to_owned()))).await?;
-    for line in lines {
-        let line = lesson::fill(line, vars);
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        if session.run_line(&line, &mut out, &mut err).await != 0 {
-            bail!("`{line}` failed on {endpoint}:\n{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
-        }
-    }
-    Ok(())
+    let lines: Vec<String> = lines.iter().map(|line| lesson::fill(line, vars)).collect();
+    fault::run_lines(&mut session, &lines).await.map_err(|why| anyhow::anyhow!("on {endpoint}: {why}"))
 }
 
 /// `ecr-lab fault list`.
