@@ -298,3 +298,13 @@ pub fn start_browser_script(script: &str, url: &str, artifacts: &Path) -> Option
         .expect("start node");
     Some(node)
 }
+
+/// Whether a Docker engine answers (`DOCKER_HOST`, started by scripts/test); said out loud when not.
+pub fn docker_available() -> bool {
+    require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", || {
+        Command::new("docker")
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{Ran, Served, aws_cli_available, bash, digest_of, require_tool};
+use crate::common::{Ran, Served, aws_cli_available, bash, digest_of, docker_available, require_tool};
 
 /// A mock served as `ecr-lab serve`, a private DOCKER_CONFIG, and the shell prelude that points the
 /// aws CLI at the mock.
@@ -50,15 +50,6 @@ fn import_image(setup: &Setup, name: &str, content: &str) {
     setup.ok(&format!(
         "d=$(mktemp -d) && echo '{content}' > $d/hello.txt && tar -C $d -c . | docker import - {name} > /dev/null && rm -rf $d"
     ));
-}
-
-fn docker_available() -> bool {
-    require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", || {
-        std::process::Command::new("docker")
-            .args(["version", "--format", "{{.Server.Version}}"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{Ran, Served, aws_cli_available, bash, require_tool};
+use crate::common::{Ran, Served, aws_cli_available, bash, docker_available};
 
 const REGISTRY: &str = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
 
@@ -173,13 +173,7 @@ fn every_documented_error_with_its_exact_text() {
 /// each against its own fresh mock; outputs must match after masking times, digests, sizes, hosts.
 #[test]
 fn built_in_tools_match_the_real_ones_line_for_line() {
-    let docker = || {
-        Command::new("docker")
-            .args(["version", "--format", "{{.Server.Version}}"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !aws_cli_available() || !require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", docker) {
+    if !aws_cli_available() || !docker_available() {
         return;
     }
     let script = [
@@ -365,13 +359,7 @@ fn replace_quoted_after(text: &str, marker: &str) -> String {
 /// output is docker's own.
 #[test]
 fn the_shell_hands_docker_to_a_real_engine() {
-    let engine = || {
-        Command::new("docker")
-            .args(["version", "--format", "{{.Server.Version}}"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !require_tool("a Docker engine (DOCKER_HOST, started by scripts/test)", engine) {
+    if !docker_available() {
         return;
     }
     let home = tempfile::tempdir().unwrap();
