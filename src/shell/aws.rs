@@ -1487,6 +1487,14 @@ async fn wait(session: &mut Session, invocation: &Invocation, args: &[String]) -
     };
     let flags = Flags::parse(&args[1..], spec)?;
     let ecr = client(session, invocation);
+    // A service error ends the waiter, as botocore's does.
+    let failed = |e: &dyn ProvideErrorMetadata| {
+        Failure::Other(format!(
+            "Waiter {name} failed: An error occurred ({}): {}",
+            e.code().unwrap_or("Unknown"),
+            e.message().unwrap_or_default()
+        ))
+    };
     for _ in 0..60 {
         let status = if waiter == "image-scan-complete" {
             ecr.describe_image_scan_findings()
@@ -1496,7 +1504,7 @@ async fn wait(session: &mut Session, invocation: &Invocation, args: &[String]) -
                 .send()
                 .await
                 .map(|r| r.image_scan_status().and_then(|s| s.status()).map(|s| s.as_str().to_owned()))
-                .map_err(|e| (e.code().unwrap_or("Unknown").to_owned(), e.message().unwrap_or_default().to_owned()))
+                .map_err(|e| failed(&e))?
         } else {
             ecr.get_lifecycle_policy_preview()
                 .set_registry_id(flags.one("--registry-id"))
@@ -1504,19 +1512,16 @@ async fn wait(session: &mut Session, invocation: &Invocation, args: &[String]) -
                 .send()
                 .await
                 .map(|r| r.status().map(|s| s.as_str().to_owned()))
-                .map_err(|e| (e.code().unwrap_or("Unknown").to_owned(), e.message().unwrap_or_default().to_owned()))
+                .map_err(|e| failed(&e))?
         };
-        match status {
-            Ok(Some(s)) if s == "COMPLETE" => return Ok(None),
-            Ok(Some(s)) if s == "FAILED" => {
+        match status.as_deref() {
+            Some("COMPLETE") => return Ok(None),
+            Some("FAILED") => {
                 return Err(Failure::Other(format!(
                     "Waiter {name} failed: Waiter encountered a terminal failure state: For expression \"{path}\" we matched expected path: \"FAILED\""
                 )));
             }
-            Ok(_) => {}
-            Err((code, message)) => {
-                return Err(Failure::Other(format!("Waiter {name} failed: An error occurred ({code}): {message}")));
-            }
+            _ => {}
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
