@@ -15,8 +15,8 @@ use crate::state::{
     ResourceTag, StateError, TagMutabilitySetting,
 };
 use crate::types::{
-    AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Millis, Region, RepositoryName,
-    TagMutability, TagStatus, WireEnum,
+    AccountId, Digest, EncryptionType, ExclusionFilter as TypedFilter, ImageTag, Region, RepositoryName, TagMutability,
+    TagStatus, WireEnum,
 };
 
 /// Page size when `maxResults` is not given (DescribeRepositories, DescribeImages, ListImages).
@@ -589,13 +589,7 @@ async fn put_lifecycle_policy(
     let name = repository_name(request.repository_name)?;
     let text = required(request.lifecycle_policy_text, "lifecyclePolicyText")?;
     lab.write(|state| state.put_lifecycle_policy(&registry, &name, text.clone()).map(|_| ())).await?;
-    Ok(json(LifecyclePolicyResponse {
-        registry_id: registry.account.to_string(),
-        repository_name: name.to_string(),
-        lifecycle_policy_text: text,
-        last_evaluated_at: None,
-        status: None,
-    }))
+    Ok(json(LifecyclePolicyResponse::new(&registry, name.as_str(), text, None)))
 }
 
 fn get_lifecycle_policy(lab: &Lab, caller: &Caller, request: LifecyclePolicyRequest) -> Result<Response, EcrError> {
@@ -603,13 +597,7 @@ fn get_lifecycle_policy(lab: &Lab, caller: &Caller, request: LifecyclePolicyRequ
     let name = repository_name(request.repository_name)?;
     lab.read(|state| {
         let (text, evaluated) = state.lifecycle_policy(&registry, &name)?;
-        Ok(json(LifecyclePolicyResponse {
-            registry_id: registry.account.to_string(),
-            repository_name: name.to_string(),
-            lifecycle_policy_text: text.to_owned(),
-            last_evaluated_at: evaluated.map(Millis::epoch_seconds),
-            status: None,
-        }))
+        Ok(json(LifecyclePolicyResponse::new(&registry, name.as_str(), text.to_owned(), evaluated)))
     })
 }
 
@@ -621,13 +609,7 @@ async fn delete_lifecycle_policy(
     let registry = registry(caller, request.registry_id)?;
     let name = repository_name(request.repository_name)?;
     let (text, evaluated) = lab.write(|state| state.delete_lifecycle_policy(&registry, &name)).await?;
-    Ok(json(LifecyclePolicyResponse {
-        registry_id: registry.account.to_string(),
-        repository_name: name.to_string(),
-        lifecycle_policy_text: text,
-        last_evaluated_at: evaluated.map(Millis::epoch_seconds),
-        status: None,
-    }))
+    Ok(json(LifecyclePolicyResponse::new(&registry, name.as_str(), text, evaluated)))
 }
 
 async fn start_lifecycle_policy_preview(
@@ -640,12 +622,9 @@ async fn start_lifecycle_policy_preview(
     let text = request.lifecycle_policy_text;
     let preview = lab.write(|state| state.start_lifecycle_preview(&registry, &name, text)).await?;
     Ok(json(LifecyclePolicyResponse {
-        registry_id: registry.account.to_string(),
-        repository_name: name.to_string(),
-        lifecycle_policy_text: preview.policy_text,
-        last_evaluated_at: None,
         // ECR answers before the preview runs; the lab's is complete already.
         status: Some("IN_PROGRESS"),
+        ..LifecyclePolicyResponse::new(&registry, name.as_str(), preview.policy_text, None)
     }))
 }
 

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::state::scan::{Finding, ImageScan, RegistryScanning, RepositoryScanning, ScanStatus};
 use crate::state::{Image, ImageId, RegistryKey, Repository, ResourceTag};
-use crate::types::WireEnum;
+use crate::types::{Millis, WireEnum};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -388,6 +388,19 @@ pub struct LifecyclePolicyResponse {
     pub last_evaluated_at: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'static str>,
+}
+
+impl LifecyclePolicyResponse {
+    /// The policy of `name` in `registry`: when it was last applied, if ever.
+    pub fn new(registry: &RegistryKey, name: &str, text: String, evaluated: Option<Millis>) -> Self {
+        Self {
+            registry_id: registry.account.to_string(),
+            repository_name: name.to_owned(),
+            lifecycle_policy_text: text,
+            last_evaluated_at: evaluated.map(Millis::epoch_seconds),
+            status: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
