@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -17,7 +17,7 @@ use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use mock_registry::sigv4::Signer;
+use mock_registry::aws::Signer;
 
 const IMAGES: usize = 1000;
 
@@ -73,7 +73,7 @@ fn start_moto() -> Server {
 }
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    mock_registry::clock::unix_seconds()
 }
 
 async fn call(client: &HttpClient, url: &str, operation: &str, body: String) -> (u16, Bytes) {
@@ -83,7 +83,7 @@ async fn call(client: &HttpClient, url: &str, operation: &str, body: String) -> 
 async fn call_in(client: &HttpClient, url: &str, region: &'static str, operation: &str, body: String) -> (u16, Bytes) {
     let host = url.trim_start_matches("http://");
     let headers =
-        mock_registry::ecr_api::signed_headers(host, operation, body.as_bytes(), &Signer::lab_default(region), now());
+        mock_registry::aws::signed_headers(host, operation, body.as_bytes(), &Signer::lab_default(region), now());
     let mut request =
         Request::builder().method(Method::POST).uri(format!("{url}/")).body(Full::new(Bytes::from(body))).unwrap();
     *request.headers_mut() = headers;

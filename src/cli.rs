@@ -38,6 +38,18 @@ pub enum Command {
         #[arg(long)]
         ephemeral: bool,
     },
+    /// Repair a mock data directory whose journal is damaged (the server refuses to open it).
+    ///
+    /// Shows the first damaged record and what cutting it would lose, asks, copies the journal
+    /// to journal.log.damaged-<time> next to it, then cuts from the damaged record to the end.
+    Repair {
+        /// The data directory `ecr-lab serve` refused [default: the user's data directory, ecr-lab/mock].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Cut without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print `export` lines that point the aws CLI and AWS SDKs at a running mock.
     ///
     /// Use it as: eval "$(ecr-lab env)"
@@ -106,6 +118,7 @@ pub enum Command {
         /// With --backend aws, do not ask before touching the account.
         #[arg(long)]
         yes: bool,
+        /// Verify the lessons in this folder instead of the bundled course (a trainer's drafts).
         #[arg(long)]
         lessons: Option<PathBuf>,
         /// Lesson ids or files [default: all].
@@ -175,6 +188,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ClockAction,
     },
+    /// Instructor: list, revoke or restore the access keys of a running mock.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
 }
 
 /// Where lessons, the shell and checks run: the bundled mock, or real AWS.
@@ -226,7 +244,11 @@ pub enum FaultAction {
         endpoint: Option<String>,
     },
     /// The fault catalogue, and which faults can be armed on a server.
-    List,
+    List {
+        /// Also show what this machine armed on that server (the mock's URL).
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +263,32 @@ pub enum ClockAction {
     },
     /// Show the lab clock.
     Show {
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// The mock's access keys: id, account, user and whether each is revoked (no secrets).
+    List {
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Revoke a key: every request it signs is refused as an unknown key until it is restored.
+    Revoke {
+        /// The access key id, e.g. AKIAECRLABDEFAULT001.
+        id: String,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Undo a revoke: the key signs requests again (e.g. after a stray revoke of the lab's default key).
+    Restore {
+        /// The access key id, e.g. AKIAECRLABDEFAULT001.
+        id: String,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
         #[arg(long)]
         endpoint: Option<String>,
     },

@@ -203,34 +203,18 @@ impl ImageStore {
     }
 }
 
-/// The total size of regular files in a (gzip) layer tar, as `docker images` counts it.
+/// The total size of regular files in a (gzip) layer tar, as `docker images` counts it (0 for a
+/// layer that cannot be read).
 fn files_size(layer: &[u8]) -> u64 {
-    use std::io::Read as _;
-    let mut tar = Vec::new();
-    let data = if layer.starts_with(&[0x1f, 0x8b]) {
-        if flate2::read::GzDecoder::new(layer).read_to_end(&mut tar).is_err() {
-            return 0;
-        }
-        &tar[..]
-    } else {
-        layer
-    };
-    let mut total = 0;
-    let mut at = 0;
-    while at + 512 <= data.len() {
-        let header = &data[at..at + 512];
-        if header.iter().all(|&b| b == 0) {
-            break;
-        }
-        let size_field =
-            std::str::from_utf8(&header[124..136]).unwrap_or("0").trim_matches(|c: char| c == '\0' || c == ' ');
-        let size = u64::from_str_radix(size_field, 8).unwrap_or(0);
-        if matches!(header[156], b'0' | 0) {
-            total += size;
-        }
-        at += 512 + (size as usize).next_multiple_of(512);
-    }
-    total
+    let data: Box<dyn std::io::Read + '_> =
+        if layer.starts_with(&[0x1f, 0x8b]) { Box::new(flate2::read::GzDecoder::new(layer)) } else { Box::new(layer) };
+    let mut archive = tar::Archive::new(data);
+    let sizes = archive.entries().and_then(|entries| {
+        entries
+            .map(|entry| entry.map(|e| if e.header().entry_type().is_file() { e.size() } else { 0 }))
+            .sum::<std::io::Result<u64>>()
+    });
+    sizes.unwrap_or(0)
 }
 
 #[cfg(test)]

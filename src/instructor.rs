@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::lesson::{self, fault};
+use crate::runner::fault::run_lines;
 use crate::shell::{Backing, Session};
 
 /// What `arm` does on the server for one fault, and how `clear` undoes it.
@@ -20,26 +21,35 @@ struct ClassFault {
     clear: &'static [&'static str],
     /// What the class now meets, after "armed ID: ".
     effect: &'static str,
+    /// What `arm` says `clear` does, and what `clear` says it did.
+    undo: &'static str,
 }
 
 const CLASS_FAULTS: &[ClassFault] = &[
     ClassFault {
         id: "missing-repo",
-        arm: &["aws ecr delete-repository --repository-name {{repo}} --force"],
+        // Created first (if missing) so that arming before anyone pushed still leaves it deleted.
+        arm: &[
+            "aws ecr create-repository --repository-name {{repo}} > /dev/null 2>&1",
+            "aws ecr delete-repository --repository-name {{repo}} --force",
+        ],
         clear: &["aws ecr create-repository --repository-name {{repo}}"],
-        effect: "the repository {{repo}} is deleted (with its images); `clear` creates it again, empty",
+        effect: "the repository {{repo}} is deleted (with its images)",
+        undo: "`ecr-lab fault clear` creates it again, empty.",
     },
     ClassFault {
         id: "immutable-overwrite",
         arm: &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability IMMUTABLE"],
         clear: &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE"],
         effect: "the repository {{repo}} is immutable: pushing another image as an existing tag is refused",
+        undo: "`ecr-lab fault clear` makes it mutable again.",
     },
     ClassFault {
         id: "expired-login",
         arm: &["ecr-lab clock advance 13h"],
         clear: &[],
-        effect: "the lab clock moved 13 hours: every registry login is past its 12 hours (the clock does not go back; `clear` has nothing to undo, learners log in again)",
+        effect: "the lab clock moved 13 hours: every registry login is past its 12 hours",
+        undo: "The clock does not go back, so `ecr-lab fault clear` leaves it where it is: learners log in again.",
     },
 ];
 
@@ -71,11 +81,11 @@ fn save(home: &Path, armed: &Armed) -> Result<()> {
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
 }
 
-fn variables(repo: &str, endpoint: &str) -> BTreeMap<String, String> {
+fn variables(repo: &str) -> BTreeMap<String, String> {
+    // `registry` stays the ECR host the class types (`ACCOUNT.dkr.ecr.REGION.amazonaws.com`); the lab
+    // shell sends it to the server.
     let mut vars = lesson::built_in_variables();
     vars.insert("repo".into(), repo.to_owned());
-    // Real tools reach a served mock at its loopback address.
-    vars.insert("registry".into(), endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned());
     vars
 }
 
@@ -84,11 +94,11 @@ async fn run(endpoint: &str, lines: &[&str], vars: &BTreeMap<String, String>) ->
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let mut session = Session::start_on(scratch.path(), Backing::Mock(Some(endpoint.to_owned()))).await?;
     let lines: Vec<String> = lines.iter().map(|line| lesson::fill(line, vars)).collect();
-    fault::run_lines(&mut session, &lines).await.map_err(|why| anyhow::anyhow!("on {endpoint}: {why}"))
+    run_lines(&mut session, &lines).await.map_err(|why| anyhow::anyhow!("on {endpoint}: {why}"))
 }
 
-/// `ecr-lab fault list`.
-pub fn list() {
+/// `ecr-lab fault list [--endpoint URL]`: the catalogue, and with a server, what this machine armed on it.
+pub fn list(home: &Path, endpoint: Option<&str>) -> Result<()> {
     println!("{:<21} {:<8} what", "fault", "armed on");
     for spec in fault::CATALOGUE {
         let place = if CLASS_FAULTS.iter().any(|c| c.id == spec.id) { "server" } else { "learner" };
@@ -98,6 +108,17 @@ pub fn list() {
         "\n`ecr-lab fault arm ID` arms a server fault on the running `ecr-lab serve` for everyone; learner faults are\n\
          arranged by the lessons in each learner's lab shell (`ecr-lab start`)."
     );
+    if let Some(endpoint) = endpoint {
+        let armed = load(home)?;
+        match armed.servers.get(endpoint).filter(|faults| !faults.is_empty()) {
+            None => println!("no faults armed on {endpoint} (by this machine)"),
+            Some(faults) => {
+                let named: Vec<String> = faults.iter().map(|(id, repo)| format!("{id} ({repo})")).collect();
+                println!("armed on {endpoint} (by this machine): {}", named.join(", "));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `ecr-lab fault arm ID`.
@@ -106,7 +127,7 @@ pub async fn arm(home: &Path, endpoint: &str, id: &str, repo: &str) -> Result<()
         let known: Vec<&str> = fault::CATALOGUE.iter().map(|f| f.id).collect();
         bail!("no fault `{id}`; the catalogue has {} (`ecr-lab fault list`)", known.join(", "));
     };
-    let vars = variables(repo, endpoint);
+    let vars = variables(repo);
     let Some(class) = CLASS_FAULTS.iter().find(|c| c.id == id) else {
         bail!(
             "`{id}` ({}) is on the learner's side, not the server's: it cannot be armed for a class. The lessons arrange it \
@@ -123,7 +144,7 @@ pub async fn arm(home: &Path, endpoint: &str, id: &str, repo: &str) -> Result<()
     println!("armed {id} on {endpoint}: {}", lesson::fill(class.effect, &vars));
     println!("the class now meets, on `{}`:", lesson::fill(spec.trigger, &vars));
     println!("  {}", lesson::fill(spec.error, &vars));
-    println!("`ecr-lab fault clear` undoes it.");
+    println!("{}", class.undo);
     Ok(())
 }
 
@@ -138,8 +159,10 @@ pub async fn clear(home: &Path, endpoint: &str) -> Result<()> {
     let mut failures = Vec::new();
     for (id, repo) in faults.iter().rev() {
         let Some(class) = CLASS_FAULTS.iter().find(|c| c.id == id) else { continue };
-        match run(endpoint, class.clear, &variables(repo, endpoint)).await {
-            Ok(()) if class.clear.is_empty() => println!("cleared {id}: nothing to undo (learners log in again)"),
+        match run(endpoint, class.clear, &variables(repo)).await {
+            Ok(()) if class.clear.is_empty() => {
+                println!("cleared {id}: the lab clock stays where it is (learners log in again)")
+            }
             Ok(()) => println!("cleared {id} ({repo})"),
             Err(why) => failures.push(format!("{id}: {why:#}")),
         }

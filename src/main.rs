@@ -1,4 +1,9 @@
-//! ecr-lab: the command-line entry point. `anyhow` lives here and nowhere below.
+//! ecr-lab: the command-line entry point: parses the command line (`cli`) and runs one function per
+//! subcommand. The lesson format is `lesson` (parse, lint; runs nothing), running a lesson is `runner`,
+//! the lab shell with its built-in `aws` and `docker` is `shell`, the ECR backend (mock or AWS) is
+//! `backend`; the mock itself is the `mock-registry` crate. Errors a user meets are typed where the
+//! user acts on them (`backend::Explained`, the lint's `Problem`s); the commands' own plumbing
+//! (files, the lab shell's state) uses `anyhow`.
 
 mod backend;
 mod cli;
@@ -20,10 +25,10 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use mock_registry::Lab;
-use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
+use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
 use backend::BackendKind;
-use cli::{BackendArgs, ClockAction, Command, FaultAction};
+use cli::{BackendArgs, ClockAction, Command, FaultAction, KeysAction};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
@@ -56,9 +61,10 @@ async fn run(cli: cli::Cli) -> Result<()> {
         backend.validate().map_err(anyhow::Error::msg)?;
     }
     match cli.command {
-        None => home().await,
+        None => home(None).await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
         Some(Command::Slides { addr, no_open, deck }) => present(addr, !no_open, deck.as_deref()).await,
+        Some(Command::Repair { data_dir, yes }) => repair(data_dir, yes),
         Some(Command::Env { endpoint }) => {
             let endpoint = paths::endpoint(endpoint)?;
             print!("{}", env_lines(&endpoint));
@@ -67,29 +73,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Lint { paths }) => lint(&paths),
         Some(Command::Verify { backend, yes, lessons, names }) => {
-            let lessons = runner::load(lessons.as_deref(), &names)?;
-            let work = tempfile::Builder::new().prefix("ecr-lab-verify-").tempdir()?;
-            let aws = match backend.backend {
-                BackendKind::Mock => None,
-                BackendKind::Aws => {
-                    let ready = preflight(&backend, yes, "verify the lessons that list `aws`").await?;
-                    Some((ready, backend::cleanup::records_path(&paths::home()?)))
-                }
-            };
-            let problems = runner::verify(&lessons, work.path(), aws.clone()).await?;
-            if let Some((ready, records)) = &aws {
-                println!("removing what verify created (repositories tagged `{}`):", backend::cleanup::TAG_KEY);
-                for outcome in backend::cleanup::cleanup(ready, records).await? {
-                    println!("  {outcome}");
-                }
-            }
-            for problem in &problems {
-                eprintln!("{problem}");
-            }
-            if !problems.is_empty() {
-                anyhow::bail!("{} problem(s) in the lessons", problems.len());
-            }
-            Ok(())
+            verify(&backend, yes, lessons.as_deref(), &names).await
         }
         Some(Command::Doctor { backend }) => doctor(&backend).await,
         Some(Command::Cleanup { backend }) => cleanup(&backend).await,
@@ -100,95 +84,221 @@ async fn run(cli: cli::Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools, backend, yes }) => {
-            let all = runner::load(lessons.as_deref(), &[])?;
-            let progress_path = runner::progress_path(&paths::home()?);
-            let mut progress = runner::Progress::load(&progress_path);
-            let chosen = match lesson {
-                Some(name) => runner::load(lessons.as_deref(), &[name])?.remove(0),
-                None => all
-                    .iter()
-                    .find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id())))
-                    .or(all.first())
-                    .cloned()
-                    .ok_or_else(|| anyhow::anyhow!("there are no lessons"))?,
-            };
-            if restart {
-                progress.reset(&runner::progress_key(&chosen, backend.backend));
-            }
-            let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
-            let data_dir = match data_dir {
-                Some(dir) => dir,
-                None => paths::home()?.join(shell_dir(backend.backend)),
-            };
-            let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
-            let backing = match backend.backend {
-                BackendKind::Mock => shell::Backing::Mock(endpoint),
-                BackendKind::Aws => {
-                    if !runner::runs_on_aws(&chosen) {
-                        anyhow::bail!(
-                            "{} lists backends [{}], not aws: its stages have not been made to run on real AWS. Run it on the mock (without --backend aws)",
-                            chosen.path.display(),
-                            chosen.front.backends.join(", ")
-                        );
-                    }
-                    let ready = preflight(&backend, yes, &format!("play `{}`", chosen.id())).await?;
-                    shell::Backing::Aws {
-                        backend: Box::new(ready),
-                        run: backend::cleanup::run_id(),
-                        records: backend::cleanup::records_path(&paths::home()?),
-                    }
-                }
-            };
-            runner::start(&chosen, &data_dir, backing, tools, &mut progress, &progress_path).await
+            let options = StartOptions { lesson, lessons, restart, endpoint, data_dir, tools, yes };
+            start(options, &backend).await
         }
         Some(Command::Replay { file }) => runner::transcript::replay(&file, &mut std::io::stdout()),
-        Some(Command::Shell { endpoint, data_dir, backend }) => {
-            let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
-            let data_dir = match data_dir {
-                Some(dir) => dir,
-                None => paths::home()?.join(shell_dir(backend.backend)),
-            };
-            let backing = match backend.backend {
-                BackendKind::Mock => shell::Backing::Mock(endpoint),
-                BackendKind::Aws => shell::Backing::Aws {
-                    backend: Box::new(
-                        backend::EcrBackend::aws(&backend.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?,
-                    ),
-                    run: backend::cleanup::run_id(),
-                    records: backend::cleanup::records_path(&paths::home()?),
-                },
-            };
-            let status = shell::run(&data_dir, backing).await?;
-            std::process::exit(status);
-        }
-        Some(Command::Fault { action }) => match action {
-            FaultAction::Arm { id, repo, endpoint } => {
-                let endpoint = paths::endpoint(endpoint)?;
-                instructor::arm(&paths::home()?, &endpoint, &id, &repo).await
-            }
-            FaultAction::Clear { endpoint } => {
-                let endpoint = paths::endpoint(endpoint)?;
-                instructor::clear(&paths::home()?, &endpoint).await
-            }
-            FaultAction::List => {
-                instructor::list();
-                Ok(())
-            }
-        },
-        Some(Command::Clock { action }) => match action {
-            ClockAction::Advance { duration, endpoint } => {
-                let endpoint = paths::endpoint(endpoint)?;
-                let clock = control_client::advance_clock(&endpoint, &duration).await?;
-                println!("lab clock is now {clock}");
-                Ok(())
-            }
-            ClockAction::Show { endpoint } => {
-                let endpoint = paths::endpoint(endpoint)?;
-                println!("lab clock is {}", control_client::clock(&endpoint).await?);
-                Ok(())
-            }
-        },
+        Some(Command::Shell { endpoint, data_dir, backend }) => lab_shell(endpoint, data_dir, &backend).await,
+        Some(Command::Fault { action }) => fault(action).await,
+        Some(Command::Clock { action }) => clock(action).await,
+        Some(Command::Keys { action }) => keys(action).await,
     }
+}
+
+/// `ecr-lab verify`: every lesson (or those named) on the mock, or on AWS those that list `aws`.
+async fn verify(backend: &BackendArgs, yes: bool, lessons: Option<&std::path::Path>, names: &[String]) -> Result<()> {
+    let lessons = runner::load(lessons, names)?;
+    let work = tempfile::Builder::new().prefix("ecr-lab-verify-").tempdir()?;
+    let aws = match backend.backend {
+        BackendKind::Mock => None,
+        BackendKind::Aws => {
+            let ready = preflight(backend, yes, "verify the lessons that list `aws`").await?;
+            Some((ready, backend::cleanup::records_path(&paths::home()?)))
+        }
+    };
+    let problems = runner::verify(&lessons, work.path(), aws.clone()).await?;
+    if let Some((ready, records)) = &aws {
+        println!("removing what verify created (repositories tagged `{}`):", backend::cleanup::TAG_KEY);
+        for outcome in backend::cleanup::cleanup(ready, records).await? {
+            println!("  {outcome}");
+        }
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    if !problems.is_empty() {
+        anyhow::bail!("{} problem(s) in the lessons", problems.len());
+    }
+    Ok(())
+}
+
+/// `ecr-lab start`'s options besides the backend.
+struct StartOptions {
+    lesson: Option<String>,
+    lessons: Option<std::path::PathBuf>,
+    restart: bool,
+    endpoint: Option<String>,
+    data_dir: Option<std::path::PathBuf>,
+    tools: String,
+    yes: bool,
+}
+
+/// `ecr-lab start`: the named lesson, or the first with a stage still to do; at its end, the next
+/// one if the learner wants it.
+async fn start(options: StartOptions, backend: &BackendArgs) -> Result<()> {
+    let StartOptions { lesson, lessons, restart, endpoint, data_dir, tools, yes } = options;
+    let all = runner::load(lessons.as_deref(), &[])?;
+    let progress_path = runner::progress_path(&paths::home()?);
+    let mut progress = runner::Progress::load(&progress_path);
+    let mut chosen = match lesson {
+        Some(name) => runner::load(lessons.as_deref(), &[name])?.remove(0),
+        None => all
+            .iter()
+            .find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id())))
+            .or(all.first())
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("there are no lessons"))?,
+    };
+    if restart {
+        progress.reset(&runner::progress_key(&chosen, backend.backend));
+    }
+    let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+    let data_dir = match data_dir {
+        Some(dir) => dir,
+        None => paths::home()?.join(shell_dir(backend.backend)),
+    };
+    let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
+    loop {
+        let backing = backing(&chosen, backend, endpoint.clone(), yes).await?;
+        let ended = runner::start(&chosen, &data_dir, backing, tools, &mut progress, &progress_path).await?;
+        // With real tools a thread of the run reads stdin for the runner's words: no menu competes with it.
+        if ended == runner::Ended::Quit || tools == runner::ToolsChoice::Real {
+            return Ok(());
+        }
+        match then_after(&all, &chosen) {
+            Then::Play(next) => chosen = *next,
+            Then::Menu => return home(lessons.as_deref()).await,
+            Then::Quit => return Ok(()),
+        }
+    }
+}
+
+/// What a lesson of `ecr-lab start` plays on: the mock, or AWS once the lesson runs there and the
+/// account is confirmed.
+async fn backing(
+    chosen: &lesson::Lesson,
+    backend: &BackendArgs,
+    endpoint: Option<String>,
+    yes: bool,
+) -> Result<shell::Backing> {
+    Ok(match backend.backend {
+        BackendKind::Mock => shell::Backing::Mock(endpoint),
+        BackendKind::Aws => {
+            if !runner::runs_on_aws(chosen) {
+                anyhow::bail!(
+                    "{} lists backends [{}], not aws: its stages have not been made to run on real AWS. Run it on the mock (without --backend aws)",
+                    chosen.path.display(),
+                    chosen.front.backends.join(", ")
+                );
+            }
+            let ready = preflight(backend, yes, &format!("play `{}`", chosen.id())).await?;
+            shell::Backing::Aws {
+                backend: Box::new(ready),
+                run: backend::cleanup::run_id(),
+                records: backend::cleanup::records_path(&paths::home()?),
+            }
+        }
+    })
+}
+
+/// What follows a finished lesson.
+enum Then {
+    Play(Box<lesson::Lesson>),
+    Menu,
+    Quit,
+}
+
+/// At the end of `done`: the next lesson of `all` (if there is one), the home menu, or quit, as the
+/// learner chooses.
+fn then_after(all: &[lesson::Lesson], done: &lesson::Lesson) -> Then {
+    let position = all.iter().position(|l| l.id() == done.id());
+    let next = position.and_then(|i| all.get(i + 1).map(|l| (i + 2, l)));
+    let label = next.map(|(n, l)| format!("{n}. {}", l.title()));
+    match ui::Ui::new().after_lesson(label.as_deref()) {
+        ui::AfterLesson::Next => next.map_or(Then::Quit, |(_, l)| Then::Play(Box::new(l.clone()))),
+        ui::AfterLesson::Menu => Then::Menu,
+        ui::AfterLesson::Quit => Then::Quit,
+    }
+}
+
+/// `ecr-lab shell`: the lab shell alone; exits with its status.
+async fn lab_shell(
+    endpoint: Option<String>,
+    data_dir: Option<std::path::PathBuf>,
+    backend: &BackendArgs,
+) -> Result<()> {
+    let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+    let data_dir = match data_dir {
+        Some(dir) => dir,
+        None => paths::home()?.join(shell_dir(backend.backend)),
+    };
+    let backing = match backend.backend {
+        BackendKind::Mock => shell::Backing::Mock(endpoint),
+        BackendKind::Aws => shell::Backing::Aws {
+            backend: Box::new(
+                backend::EcrBackend::aws(&backend.aws_options()).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            ),
+            run: backend::cleanup::run_id(),
+            records: backend::cleanup::records_path(&paths::home()?),
+        },
+    };
+    let status = shell::run(&data_dir, backing).await?;
+    std::process::exit(status);
+}
+
+/// `ecr-lab fault arm|clear|list`.
+async fn fault(action: FaultAction) -> Result<()> {
+    match action {
+        FaultAction::Arm { id, repo, endpoint } => {
+            let endpoint = paths::endpoint(endpoint)?;
+            instructor::arm(&paths::home()?, &endpoint, &id, &repo).await
+        }
+        FaultAction::Clear { endpoint } => {
+            let endpoint = paths::endpoint(endpoint)?;
+            instructor::clear(&paths::home()?, &endpoint).await
+        }
+        FaultAction::List { endpoint } => {
+            let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+            instructor::list(&paths::home()?, endpoint.as_deref())
+        }
+    }
+}
+
+/// `ecr-lab clock advance|show`.
+async fn clock(action: ClockAction) -> Result<()> {
+    match action {
+        ClockAction::Advance { duration, endpoint } => {
+            let endpoint = paths::endpoint(endpoint)?;
+            let clock = control_client::advance_clock(&endpoint, &duration).await?;
+            println!("lab clock is now {clock}");
+            Ok(())
+        }
+        ClockAction::Show { endpoint } => {
+            let endpoint = paths::endpoint(endpoint)?;
+            println!("lab clock is {}", control_client::clock(&endpoint).await?);
+            Ok(())
+        }
+    }
+}
+
+/// `ecr-lab keys list|revoke|restore` on a running mock.
+async fn keys(action: KeysAction) -> Result<()> {
+    match action {
+        KeysAction::List { endpoint } => {
+            for key in control_client::keys(&paths::endpoint(endpoint)?).await? {
+                println!("{key}");
+            }
+        }
+        KeysAction::Revoke { id, endpoint } => {
+            control_client::key_action(&paths::endpoint(endpoint)?, &id, "revoke").await?;
+            println!("revoked {id}: requests it signs are refused; `ecr-lab keys restore {id}` undoes this");
+        }
+        KeysAction::Restore { id, endpoint } => {
+            control_client::key_action(&paths::endpoint(endpoint)?, &id, "restore").await?;
+            println!("restored {id}: it signs requests again");
+        }
+    }
+    Ok(())
 }
 
 async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>, ephemeral: bool) -> Result<()> {
@@ -203,7 +313,51 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
         let lab = Lab::open(&dir).with_context(|| format!("opening the mock's data directory {}", dir.display()))?;
         (lab, format!("{} (kept across restarts)", dir.display()))
     };
-    run_server(addr, lab, &where_, &slides::bundled()?, false).await
+    run_server(addr, lab, &where_, &slides::bundled()?, Serving::Class).await
+}
+
+/// What [`run_server`] serves: a class's mock (prints the instructor token), or slides (opened or not).
+#[derive(PartialEq)]
+enum Serving {
+    Class,
+    Slides { open: bool },
+}
+
+/// `ecr-lab repair`: shows a damaged journal's first bad record and what cutting it loses, asks
+/// (unless `yes`), keeps a copy, cuts.
+fn repair(data_dir: Option<std::path::PathBuf>, yes: bool) -> Result<()> {
+    let dir = match data_dir {
+        Some(dir) => dir,
+        None => paths::default_mock_dir()?,
+    };
+    let Some(damage) = mock_registry::inspect_journal(&dir)? else {
+        println!(
+            "{}: the journal has no damage to repair; `ecr-lab serve --data-dir {}` opens it.",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(());
+    };
+    println!(
+        "{}:{}: damaged record ({}).\nRepair keeps the {} records before it ({} bytes) and cuts {} record(s) ({} bytes) from it to the end.",
+        damage.path.display(),
+        damage.line,
+        damage.reason,
+        damage.kept_records,
+        damage.kept_bytes,
+        damage.cut_records,
+        damage.cut_bytes
+    );
+    let ui = ui::Ui::new();
+    if !yes && !ui.confirm("Cut them (a copy of the whole journal is kept)?") {
+        anyhow::bail!(
+            "nothing was changed; run `ecr-lab repair --data-dir {} --yes` to cut without asking",
+            dir.display()
+        );
+    }
+    let backup = mock_registry::repair_journal(&dir, &damage)?;
+    println!("Cut. The journal as it was is kept in {}.", backup.display());
+    Ok(())
 }
 
 /// `ecr-lab slides`: the deck, with a mock of its own for the demo.
@@ -214,11 +368,17 @@ async fn present(addr: std::net::SocketAddr, open: bool, deck: Option<&std::path
     };
     let lab = Lab::ephemeral().context("creating a temporary directory for blobs")?;
     let where_ = "in memory only: nothing is kept when the slides stop";
-    run_server(addr, lab, where_, &deck, open).await
+    run_server(addr, lab, where_, &deck, Serving::Slides { open }).await
 }
 
 /// Serves the mock and the deck on `addr` until Ctrl-C; prints the addresses first.
-async fn run_server(addr: std::net::SocketAddr, lab: Lab, where_: &str, deck: &slides::Deck, open: bool) -> Result<()> {
+async fn run_server(
+    addr: std::net::SocketAddr,
+    lab: Lab,
+    where_: &str,
+    deck: &slides::Deck,
+    serving: Serving,
+) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
@@ -230,6 +390,14 @@ async fn run_server(addr: std::net::SocketAddr, lab: Lab, where_: &str, deck: &s
     writeln!(out, "ecr-lab mock listening on {url}")?;
     writeln!(out, "state: {where_}")?;
     writeln!(out, "web console: {url}/console/")?;
+    if serving == Serving::Class {
+        let token = lab.instructor_token();
+        writeln!(
+            out,
+            "instructor token: {token} (lets `ecr-lab keys|clock|fault` reach /_lab/ from another machine: \
+             ECR_LAB_INSTRUCTOR_TOKEN={token}; on this machine none is needed; keep it from the class)"
+        )?;
+    }
     writeln!(
         out,
         "slides: {url}/slides/ (presenter view: {url}/slides/presenter, handout: {url}/slides/?print-notes)"
@@ -239,7 +407,7 @@ async fn run_server(addr: std::net::SocketAddr, lab: Lab, where_: &str, deck: &s
     writeln!(out, "press Ctrl-C to stop")?;
     out.flush()?;
     drop(out);
-    if open {
+    if serving == (Serving::Slides { open: true }) {
         open_browser(&format!("{url}/slides/"));
     }
     let app = mock_registry::router(lab.clone()).merge(slides::router(lab, deck));
@@ -323,55 +491,123 @@ fn sample_image(load: bool, output: Option<std::path::PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// A choice in the home menu (`ecr-lab` alone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HomeChoice {
+    /// Continue the first lesson with a stage still to do (its title).
+    Continue(String),
+    Pick,
+    Shell,
+    Slides,
+    Quit,
+}
+
+impl std::fmt::Display for HomeChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Continue(title) => write!(f, "Continue: {title}"),
+            Self::Pick => f.write_str("Pick a lesson"),
+            Self::Shell => f.write_str("Open the lab shell"),
+            Self::Slides => f.write_str("Open the slides"),
+            Self::Quit => f.write_str("Quit"),
+        }
+    }
+}
+
 /// `ecr-lab` alone: on a terminal, a menu (continue, pick a lesson, the lab shell); otherwise the help.
-async fn home() -> Result<()> {
+/// The lessons are the bundled ones, or those in `dir` (after `ecr-lab start --lessons DIR`).
+async fn home(dir: Option<&std::path::Path>) -> Result<()> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         cli::Cli::command().print_help()?;
         return Ok(());
     }
-    let lessons = runner::load(None, &[])?;
+    let lessons = runner::load(dir, &[])?;
     let progress_path = runner::progress_path(&paths::home()?);
     let mut progress = runner::Progress::load(&progress_path);
-    let next = lessons.iter().find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id()))).cloned();
-    let mut choices = Vec::new();
-    if let Some(lesson) = &next {
-        choices.push(format!("Continue: {}", lesson.title()));
-    }
-    choices.extend([
-        "Pick a lesson".to_owned(),
-        "Open the lab shell".to_owned(),
-        "Open the slides".to_owned(),
-        "Quit".to_owned(),
-    ]);
-    let choice = inquire::Select::new("ecr-lab: a hands-on lab for Amazon ECR", choices).prompt()?;
     let data_dir = paths::home()?.join("shell");
-    let lesson = if choice.starts_with("Continue") {
-        next
-    } else if choice == "Pick a lesson" {
-        let titles: Vec<String> = lessons.iter().map(|l| l.title()).collect();
-        let title = inquire::Select::new("Which lesson?", titles).prompt()?;
-        lessons.iter().find(|l| l.title() == title).cloned()
-    } else if choice == "Open the lab shell" {
-        let status = shell::run(&data_dir, shell::Backing::Mock(None)).await?;
-        std::process::exit(status);
-    } else if choice == "Open the slides" {
-        return present(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), true, None).await;
-    } else {
-        None
-    };
-    match lesson {
-        Some(lesson) => {
-            runner::start(
-                &lesson,
-                &data_dir,
-                shell::Backing::Mock(None),
-                runner::ToolsChoice::Builtin,
-                &mut progress,
-                &progress_path,
-            )
-            .await
+    'menu: loop {
+        let Some(mut lesson) = home_choice(&lessons, &progress, &data_dir).await? else {
+            return Ok(());
+        };
+        loop {
+            let backing = shell::Backing::Mock(None);
+            let tools = runner::ToolsChoice::Builtin;
+            if runner::start(&lesson, &data_dir, backing, tools, &mut progress, &progress_path).await?
+                == runner::Ended::Quit
+            {
+                return Ok(());
+            }
+            match then_after(&lessons, &lesson) {
+                Then::Play(next) => lesson = *next,
+                Then::Menu => continue 'menu,
+                Then::Quit => return Ok(()),
+            }
         }
-        None => Ok(()),
+    }
+}
+
+/// The home menu until the learner picks a lesson (`None`: they quit, or the shell or slides ran).
+async fn home_choice(
+    lessons: &[lesson::Lesson],
+    progress: &runner::Progress,
+    data_dir: &std::path::Path,
+) -> Result<Option<lesson::Lesson>> {
+    let next = lessons.iter().find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id()))).cloned();
+    // A first-time learner has nothing to continue.
+    let started = lessons.iter().any(|l| l.stages.iter().any(|s| progress.is_done(&l.id(), &s.id())));
+    let mut choices = Vec::new();
+    if let Some(lesson) = next.as_ref().filter(|_| started) {
+        choices.push(HomeChoice::Continue(lesson.title()));
+    }
+    choices.extend([HomeChoice::Pick, HomeChoice::Shell, HomeChoice::Slides, HomeChoice::Quit]);
+    loop {
+        // Esc at home leaves quietly; Esc in the picker comes back here.
+        let Some(choice) =
+            escapable(inquire::Select::new("ecr-lab: a hands-on lab for Amazon ECR", choices.clone()).prompt())?
+        else {
+            return Ok(None);
+        };
+        match choice {
+            HomeChoice::Continue(_) => return Ok(next),
+            HomeChoice::Pick => {
+                let map: Vec<String> =
+                    lessons.iter().enumerate().map(|(i, l)| course_map_line(i + 1, l, progress)).collect();
+                let Some(picked) = escapable(inquire::Select::new("Which lesson?", map).raw_prompt())? else {
+                    continue;
+                };
+                return Ok(lessons.get(picked.index).cloned());
+            }
+            HomeChoice::Shell => {
+                let status = shell::run(data_dir, shell::Backing::Mock(None)).await?;
+                std::process::exit(status);
+            }
+            HomeChoice::Slides => {
+                present(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), true, None).await?;
+                return Ok(None);
+            }
+            HomeChoice::Quit => return Ok(None),
+        }
+    }
+}
+
+/// A lesson in the picker: number, title, minutes (its stages' sum) and how far the learner got.
+fn course_map_line(number: usize, lesson: &lesson::Lesson, progress: &runner::Progress) -> String {
+    let minutes: u32 = lesson.stages.iter().filter_map(|s| s.header.as_ref().and_then(|(h, _)| h.minutes)).sum();
+    let done = lesson.stages.iter().filter(|s| progress.is_done(&lesson.id(), &s.id())).count();
+    let status = match done {
+        0 => "not started",
+        n if n == lesson.stages.len() => "done",
+        _ => "in progress",
+    };
+    format!("{number}. {} · {minutes} min · {status}", lesson.title())
+}
+
+/// A prompt's answer, or `None` when the learner pressed Esc (a way back, not an error).
+fn escapable<T>(answer: Result<T, inquire::InquireError>) -> Result<Option<T>> {
+    match answer {
+        Ok(value) => Ok(Some(value)),
+        Err(inquire::InquireError::OperationCanceled) => Ok(None),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -441,15 +677,9 @@ async fn doctor(args: &BackendArgs) -> Result<()> {
         BackendKind::Aws => backend::doctor::aws(&args.aws_options()).await.0,
         BackendKind::Mock => {
             let lab = Lab::ephemeral().context("creating a temporary directory for the mock")?;
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let url = format!("http://{}", listener.local_addr()?);
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(mock_registry::serve(listener, lab, async {
-                let _ = stopped.await;
-            }));
-            let report = backend::doctor::mock(&url).await;
-            let _ = stop.send(());
-            let _ = server.await;
+            let mock = mock_registry::spawn(lab).await?;
+            let report = backend::doctor::mock(&mock.url).await;
+            let _ = mock.stop().await;
             report
         }
     };

@@ -1,6 +1,8 @@
-//! Where ecr-lab keeps its files: `$ECR_LAB_HOME`, else the user's data directory plus `ecr-lab`.
+//! Where ecr-lab keeps its files: `$ECR_LAB_HOME`, else the user's data directory plus `ecr-lab`; and
+//! how files that hold secrets are made: 0600 from the start, in 0700 directories ([`write_private`],
+//! [`open_private`], [`lab_dir`]), older looser ones narrowed when next opened ([`tighten`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -22,7 +24,7 @@ fn endpoint_file() -> Result<PathBuf> {
 
 pub fn remember_endpoint(url: &str) -> Result<()> {
     let file = endpoint_file()?;
-    std::fs::create_dir_all(file.parent().expect("has a parent"))?;
+    private_dir(file.parent().expect("has a parent"))?;
     std::fs::write(&file, format!("{url}\n")).with_context(|| format!("writing {}", file.display()))
 }
 
@@ -39,4 +41,54 @@ pub fn endpoint(given: Option<String>) -> Result<String> {
         Ok(url) if !url.trim().is_empty() => Ok(url.trim().to_owned()),
         _ => bail!("no running mock is known: start one with `ecr-lab serve`, or pass --endpoint URL"),
     }
+}
+
+// ---- files that hold secrets: 0600 files in 0700 directories (issue 20) ----
+
+/// Creates `dir` and any missing parents readable by their owner only (0700). An existing
+/// directory is left as it is: it may be one the learner chose (`--data-dir`, `$DOCKER_CONFIG`).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// A directory of the lab's own (`aws/`, `docker/`, `transcripts/`): created 0700, and narrowed to
+/// 0700 if an older version left it open to others.
+pub fn lab_dir(dir: &Path) -> std::io::Result<()> {
+    private_dir(dir)?;
+    tighten(dir, 0o700)
+}
+
+/// Narrows `path` to `mode` when group or others may read it (a file or directory an older version
+/// created); one that is already private is left alone.
+pub fn tighten(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if std::fs::metadata(path)?.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Opens `path` with `options`, creating it 0600 (from the start, not chmod after); an existing file is
+/// narrowed to 0600.
+pub fn open_private(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    let file = options.open(path)?;
+    tighten(path, 0o600)?;
+    Ok(file)
+}
+
+/// Replaces `path`'s contents, the file created (or narrowed to) 0600.
+pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    open_private(path, std::fs::OpenOptions::new().write(true).create(true).truncate(true))?.write_all(contents)
 }

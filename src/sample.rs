@@ -227,34 +227,30 @@ impl Entry {
 
 /// A POSIX ustar archive of `entries`, in the order given.
 fn tar(entries: &[Entry]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut builder = tar::Builder::new(Vec::new());
     for entry in entries {
-        let size = entry.contents.as_ref().map_or(0, Vec::len);
-        let mut header = [0u8; 512];
-        let put = |header: &mut [u8; 512], at: usize, bytes: &[u8]| header[at..at + bytes.len()].copy_from_slice(bytes);
-        assert!(entry.path.len() < 100, "sample paths are short");
-        put(&mut header, 0, entry.path.as_bytes());
-        put(&mut header, 100, if entry.contents.is_some() { b"0000644\0" } else { b"0000755\0" });
-        put(&mut header, 108, b"0000000\0");
-        put(&mut header, 116, b"0000000\0");
-        put(&mut header, 124, format!("{size:011o}\0").as_bytes());
-        put(&mut header, 136, format!("{MTIME:011o}\0").as_bytes());
-        put(&mut header, 148, b"        ");
-        header[156] = if entry.contents.is_some() { b'0' } else { b'5' };
-        put(&mut header, 257, b"ustar\0");
-        put(&mut header, 263, b"00");
-        put(&mut header, 265, b"root");
-        put(&mut header, 297, b"root");
-        let checksum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-        put(&mut header, 148, format!("{checksum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&header);
-        if let Some(contents) = &entry.contents {
-            out.extend_from_slice(contents);
-            out.resize(out.len().next_multiple_of(512), 0);
-        }
+        let contents = entry.contents.as_deref().unwrap_or_default();
+        let mut header = tar::Header::new_ustar();
+        header.set_path(&entry.path).expect("sample paths are short and relative");
+        header.set_mode(if entry.contents.is_some() { 0o644 } else { 0o755 });
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_size(contents.len() as u64);
+        header.set_mtime(MTIME);
+        header.set_entry_type(if entry.contents.is_some() {
+            tar::EntryType::Regular
+        } else {
+            tar::EntryType::Directory
+        });
+        header.set_username("root").expect("a short name");
+        header.set_groupname("root").expect("a short name");
+        header.set_cksum();
+        // The checksum as GNU tar writes it (six digits, NUL, space): the pinned digests have it so.
+        let checksum = header.cksum().expect("just set");
+        header.as_old_mut().cksum.copy_from_slice(format!("{checksum:06o}\0 ").as_bytes());
+        builder.append(&header, contents).expect("writing to memory");
     }
-    out.resize(out.len() + 1024, 0);
-    out
+    builder.into_inner().expect("writing to memory")
 }
 
 const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\nHOME_URL=\"https://www.debian.org/\"\nSUPPORT_URL=\"https://www.debian.org/support\"\nBUG_REPORT_URL=\"https://bugs.debian.org/\"\n";

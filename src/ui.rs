@@ -1,10 +1,58 @@
-//! The only module that prints lesson content or prompts: stage headers, prose, hints, quizzes.
+//! The only module that prints lesson content or prompts: stage headers, prose, hints, quizzes, and
+//! the stage's menu ([`MenuChoice`]), and the menu at the end of a lesson ([`AfterLesson`]).
 
 use std::collections::BTreeMap;
 
 use console::style;
 
 use crate::lesson::{Lesson, Quiz, Stage, fill};
+
+/// A choice at the end of a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterLesson {
+    Next,
+    Menu,
+    Quit,
+}
+
+/// A choice in a stage's menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuChoice {
+    Shell,
+    Check,
+    Hint,
+    Solution,
+    Skip,
+    Quit,
+}
+
+impl MenuChoice {
+    /// In the menu's order.
+    pub const ALL: [MenuChoice; 6] = [Self::Shell, Self::Check, Self::Hint, Self::Solution, Self::Skip, Self::Quit];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Shell => "Work in the lab shell",
+            Self::Check => "Check my work",
+            Self::Hint => "Show a hint",
+            Self::Solution => "Show the solution",
+            Self::Skip => "Skip this stage",
+            Self::Quit => "Quit (progress is kept)",
+        }
+    }
+
+    /// The word that does the same when typed in the lab shell.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Shell => "shell",
+            Self::Check => "check",
+            Self::Hint => "hint",
+            Self::Solution => "solution",
+            Self::Skip => "skip",
+            Self::Quit => "quit",
+        }
+    }
+}
 
 pub struct Ui {
     interactive: bool,
@@ -19,20 +67,32 @@ impl Ui {
         self.interactive
     }
 
-    /// The stage's menu; the answer as the command it stands for.
-    pub fn stage_menu(&self) -> &'static str {
-        const CHOICES: [(&str, &str); 6] = [
-            ("Work in the lab shell", "shell"),
-            ("Check my work", "check"),
-            ("Show a hint", "hint"),
-            ("Show the solution", "solution"),
-            ("Skip this stage", "skip"),
-            ("Quit (progress is kept)", "quit"),
-        ];
-        let labels: Vec<&str> = CHOICES.iter().map(|(label, _)| *label).collect();
+    /// The stage's menu; `Quit` when it cannot be asked.
+    pub fn stage_menu(&self) -> MenuChoice {
+        let labels: Vec<&str> = MenuChoice::ALL.iter().map(|choice| choice.label()).collect();
         match inquire::Select::new("What next?", labels).raw_prompt() {
-            Ok(choice) => CHOICES[choice.index].1,
-            Err(_) => "quit",
+            Ok(choice) => MenuChoice::ALL[choice.index],
+            Err(_) => MenuChoice::Quit,
+        }
+    }
+
+    /// At the end of a lesson: start the next one (`next` names it, if there is one), back to the
+    /// menu (also Esc), or quit (also when it cannot be asked).
+    pub fn after_lesson(&self, next: Option<&str>) -> AfterLesson {
+        if !self.interactive {
+            return AfterLesson::Quit;
+        }
+        let mut choices = Vec::new();
+        if let Some(next) = next {
+            choices.push((AfterLesson::Next, format!("Start the next lesson: {next}")));
+        }
+        choices.push((AfterLesson::Menu, "Back to the menu".to_owned()));
+        choices.push((AfterLesson::Quit, "Quit".to_owned()));
+        let labels: Vec<&str> = choices.iter().map(|(_, label)| label.as_str()).collect();
+        match inquire::Select::new("What next?", labels).raw_prompt() {
+            Ok(choice) => choices[choice.index].0,
+            Err(inquire::InquireError::OperationCanceled) => AfterLesson::Menu,
+            Err(_) => AfterLesson::Quit,
         }
     }
 
@@ -165,7 +225,8 @@ impl Default for Ui {
     }
 }
 
-/// Markdown for a terminal: headings bold, inline code highlighted, the rest as written.
+/// Markdown for a terminal: headings bold, inline code highlighted, `**strong**` bold, `*emphasis*`
+/// italic, the rest as written.
 fn render_markdown(text: &str) -> String {
     // Where a lesson's blocks stood between paragraphs, the prose has runs of blank lines: keep one.
     let mut previous_blank = false;
@@ -185,11 +246,68 @@ fn render_markdown(text: &str) -> String {
                 if n % 2 == 1 {
                     out.push_str(&style(part).cyan().to_string());
                 } else {
-                    out.push_str(&part.replace("**", ""));
+                    out.push_str(&emphasis(part));
                 }
             }
             out
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `**strong**` bold and `*emphasis*` italic in `text` (no code spans); a star that opens nothing (a
+/// space after it, or no closing star) stays as written.
+fn emphasis(text: &str) -> String {
+    let opens = |rest: &str, marker: &str| {
+        rest.strip_prefix(marker).and_then(|after| after.chars().next()).is_some_and(|c| !c.is_whitespace() && c != '*')
+    };
+    // The closing marker: the first `marker` after a non-space.
+    let closes = |inner: &str, marker: &str| {
+        inner.match_indices(marker).map(|(at, _)| at).find(|&at| at > 0 && !inner[..at].ends_with(char::is_whitespace))
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(star) = rest.find('*') {
+        out.push_str(&rest[..star]);
+        rest = &rest[star..];
+        let marker = if rest.starts_with("**") { "**" } else { "*" };
+        let inner = &rest[marker.len()..];
+        let Some(end) = closes(inner, marker).filter(|_| opens(rest, marker)) else {
+            out.push_str(marker);
+            rest = inner;
+            continue;
+        };
+        let body = &inner[..end];
+        if marker == "**" {
+            out.push_str(&style(emphasis(body)).bold().to_string());
+        } else {
+            out.push_str(&style(body).italic().to_string());
+        }
+        rest = &inner[end + marker.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_markdown;
+
+    /// Without a colour terminal (as under `cargo test`) styling is dropped: the markers must go too.
+    #[test]
+    fn inline_emphasis_and_code_are_rendered_not_shown_raw() {
+        console::set_colors_enabled(false);
+        assert_eq!(render_markdown("tags are *Immutable* here"), "tags are Immutable here");
+        assert_eq!(render_markdown("a **strong** word and *two* *more*"), "a strong word and two more");
+        assert_eq!(render_markdown("run `docker *push*` now"), "run docker *push* now");
+        assert_eq!(render_markdown("**bold with *italic* inside**"), "bold with italic inside");
+    }
+
+    #[test]
+    fn stars_that_are_not_emphasis_stay() {
+        console::set_colors_enabled(false);
+        assert_eq!(render_markdown("2 * 3 * 4 = 24"), "2 * 3 * 4 = 24");
+        assert_eq!(render_markdown("delete *.tar and keep *"), "delete *.tar and keep *");
+        assert_eq!(render_markdown("an open *star"), "an open *star");
+    }
 }

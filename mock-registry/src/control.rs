@@ -1,5 +1,9 @@
 //! The lab control API under `/_lab/`: what an instructor or a lesson does to the world that no AWS
-//! call can (move the lab clock, add or revoke access keys). Loopback callers only.
+//! call can (move the lab clock, add, revoke or restore access keys). Loopback callers as they are
+//! (an IPv4-mapped `::ffff:127.0.0.1` on a dual-stack bind counts as loopback); others only with
+//! the instructor token ([`Lab::instructor_token`], printed by `ecr-lab serve`) as
+//! `Authorization: Bearer TOKEN`. Every write needs `Content-Type: application/json` and a JSON
+//! body, which an HTML form on another site cannot send.
 
 use std::net::SocketAddr;
 
@@ -17,24 +21,118 @@ use crate::lab::LabError;
 use crate::state::AccessKey;
 use crate::types::{AccountId, Millis};
 
-pub fn router() -> Router<Lab> {
+pub fn router(lab: Lab) -> Router<Lab> {
     Router::new()
         .route("/clock", get(clock))
         .route("/clock/advance", post(advance_clock))
         .route("/keys", get(list_keys).post(add_key))
         .route("/keys/{id}/revoke", post(revoke_key))
+        .route("/keys/{id}/restore", post(restore_key))
         .route("/requests", get(requests))
-        .layer(middleware::from_fn(loopback_only))
+        .layer(middleware::from_fn(json_writes))
+        .layer(middleware::from_fn_with_state(lab, loopback_only))
 }
 
-/// Without a socket (router tests) there is no peer, which counts as local.
-async fn loopback_only(request: Request, next: Next) -> Response {
+/// The most the lab clock moves, or a temporary key lives, at once: ten years.
+const MAX_DURATION_SECONDS: i64 = 3650 * 86_400;
+/// The latest time the lab clock may reach: 9999-12-31T23:59:59Z.
+const LATEST_MILLIS: i64 = 253_402_300_799_000;
+
+impl Lab {
+    /// The instructor token: what a caller off loopback shows the control API
+    /// (`Authorization: Bearer TOKEN`). Derived from the lab's token secret, so a durable lab keeps
+    /// it across restarts (in its journal) and an ephemeral one holds it in memory.
+    pub fn instructor_token(&self) -> String {
+        self.read(|state| instructor_token(state.token_secret()))
+    }
+}
+
+fn instructor_token(secret: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(b"ecr-lab instructor token");
+    format!("ecrlab-{}", &hex::encode(mac.finalize().into_bytes())[..40])
+}
+
+/// Loopback callers as they are; others with the instructor token. Without a socket (router
+/// tests) there is no peer, which counts as local.
+async fn loopback_only(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-    if peer.is_some_and(|ip| !ip.is_loopback()) {
-        return error(StatusCode::FORBIDDEN, "the lab control API answers loopback callers only".into());
+    if peer.is_some_and(|ip| !is_loopback(ip)) {
+        let shown = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let expected = lab.instructor_token();
+        let matches = shown.is_some_and(|shown| {
+            shown.len() == expected.len() && shown.bytes().zip(expected.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+        });
+        if !matches {
+            return error(
+                StatusCode::FORBIDDEN,
+                "the lab control API answers loopback callers, and others that send the instructor token \
+                 (Authorization: Bearer TOKEN; `ecr-lab serve` prints it); nothing was read or changed"
+                    .into(),
+            );
+        }
     }
     next.run(request).await
 }
+
+/// Loopback, an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`, a dual-stack bind) included.
+pub(crate) fn is_loopback(ip: std::net::IpAddr) -> bool {
+    ip.to_canonical().is_loopback()
+}
+
+/// A write (anything but GET/HEAD) must say `Content-Type: application/json`: a cross-site HTML
+/// form can only send `application/x-www-form-urlencoded`, `multipart/form-data` or `text/plain`.
+async fn json_writes(request: Request, next: Next) -> Response {
+    let method = request.method();
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    let json = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "refused: the lab control API takes writes as Content-Type: application/json with a JSON body \
+             (send {} when there is nothing to say); nothing was changed"
+                .into(),
+        );
+    }
+    next.run(request).await
+}
+
+/// A JSON body, or the control API's own 400 (not axum's text).
+struct JsonBody<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "refused: the body is not the JSON this call takes ({}); nothing was changed",
+                    rejection.body_text()
+                ),
+            )),
+        }
+    }
+}
+
+/// The body of a call that takes no arguments: `{}`.
+#[derive(Deserialize)]
+struct NoArguments {}
 
 fn error(status: StatusCode, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
@@ -68,9 +166,26 @@ struct AdvanceIn {
     by: String,
 }
 
-async fn advance_clock(State(lab): State<Lab>, Json(request): Json<AdvanceIn>) -> Result<Json<ClockOut>, Response> {
+async fn advance_clock(
+    State(lab): State<Lab>,
+    JsonBody(request): JsonBody<AdvanceIn>,
+) -> Result<Json<ClockOut>, Response> {
     let seconds = parse_duration(&request.by).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
-    lab.write(|s| s.advance_clock(seconds)).await.map_err(IntoResponse::into_response)?;
+    lab.write(|s| {
+        let to = s.now().0.checked_add(seconds.saturating_mul(1000));
+        if to.is_none_or(|to| to > LATEST_MILLIS) {
+            return Err(crate::state::StateError::InvalidArgument {
+                member: "by",
+                constraint: format!(
+                    "the lab clock would pass the year 9999; it stays where it is (offset {}s)",
+                    s.clock_offset_seconds()
+                ),
+            });
+        }
+        s.advance_clock(seconds)
+    })
+    .await
+    .map_err(IntoResponse::into_response)?;
     Ok(clock(State(lab)).await)
 }
 
@@ -115,7 +230,7 @@ async fn list_keys(State(lab): State<Lab>) -> Json<Vec<KeyOut>> {
     Json(lab.read(|s| s.keys().map(KeyOut::from).collect()))
 }
 
-async fn add_key(State(lab): State<Lab>, Json(request): Json<AddKeyIn>) -> Result<Json<KeyOut>, Response> {
+async fn add_key(State(lab): State<Lab>, JsonBody(request): JsonBody<AddKeyIn>) -> Result<Json<KeyOut>, Response> {
     let bad = |e: String| error(StatusCode::BAD_REQUEST, e);
     let account = AccountId::parse(request.account_id.as_deref().unwrap_or(crate::state::DEFAULT_ACCOUNT))
         .map_err(|e| bad(e.0))?;
@@ -131,8 +246,22 @@ async fn add_key(State(lab): State<Lab>, Json(request): Json<AddKeyIn>) -> Resul
     Ok(Json(KeyOut::from(&key)))
 }
 
-async fn revoke_key(State(lab): State<Lab>, Path(id): Path<String>) -> Result<StatusCode, Response> {
+async fn revoke_key(
+    State(lab): State<Lab>,
+    Path(id): Path<String>,
+    JsonBody(NoArguments {}): JsonBody<NoArguments>,
+) -> Result<StatusCode, Response> {
     lab.write(|s| s.revoke_key(&id)).await.map_err(IntoResponse::into_response)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Undoes a revoke: the key signs requests again.
+async fn restore_key(
+    State(lab): State<Lab>,
+    Path(id): Path<String>,
+    JsonBody(NoArguments {}): JsonBody<NoArguments>,
+) -> Result<StatusCode, Response> {
+    lab.write(|s| s.restore_key(&id)).await.map_err(IntoResponse::into_response)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -149,8 +278,19 @@ async fn requests(
     Json(lab.log().since(query.since.unwrap_or(0)))
 }
 
-/// `30d`, `12h`, `90m`, `45s`, `1h30m`, or a plain number of seconds.
+/// `30d`, `12h`, `90m`, `45s`, `1h30m`, or a plain number of seconds; at most ten years.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let seconds = parse_any_duration(text)?;
+    if seconds > MAX_DURATION_SECONDS {
+        return Err(format!(
+            "'{}' is more than the lab clock moves at once: give at most 3650d (ten years)",
+            text.trim()
+        ));
+    }
+    Ok(seconds)
+}
+
+fn parse_any_duration(text: &str) -> Result<i64, String> {
     let bad = || format!("'{text}' is not a duration: write it like 30d, 12h, 90m, 45s or 1h30m");
     let text = text.trim();
     if let Ok(seconds) = text.parse::<i64>() {

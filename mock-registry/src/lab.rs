@@ -1,8 +1,12 @@
 //! [`Lab`]: the shared handle on the state, its journal, the blob store and the request log.
 //! Reads take the lock briefly; writes apply under the lock, queue their events in the journal in
 //! the same order, release the lock, then wait for the fsync before the caller may acknowledge.
-//! Image scans run on the lab's scanner thread: every `ScanStarted` event queues one, and its
-//! result comes back as a write of its own.
+//! A write the journal cannot save (a full disk) is refused, and memory is rebuilt from the journal
+//! before the refusal is answered and before any other write applies: memory never holds a change
+//! the disk does not. The hot path pays one atomic load for this; only a failure replays.
+//! A finished blob upload goes through [`Lab::commit_blob`]: into the store first, then linked in
+//! the journal, for the registry and the ECR layer API alike. Image scans run on the lab's scanner
+//! thread: every `ScanStarted` event queues one, and its result comes back as a write of its own.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,11 +18,17 @@ use crate::scan::layers::Limits;
 use crate::state::journal::{Journal, JournalError, Safety};
 use crate::state::token::TokenClaims;
 use crate::state::{Event, RegistryKey, State, StateError};
-use crate::store::BlobStore;
+use crate::store::{BlobStore, StoreError, UploadGuard};
 use crate::types::{Digest, Millis, RepositoryName};
 
 /// How many verified registry credentials are remembered (each is re-checked for expiry on use).
 const TOKEN_CACHE_SIZE: usize = 4096;
+
+/// How long a connection may wait for the client's next request (after a response, or after it
+/// was opened) before the server closes it: idle keep-alive sockets cannot pile up until the
+/// process runs out of file descriptors. Only the wait between requests counts; a request whose
+/// bytes are arriving, or that the server is answering, is not cut by it.
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct Lab {
@@ -34,18 +44,40 @@ struct Inner {
     /// Scans for the scanner thread, which stops when the lab is dropped.
     scans: Mutex<Sender<ScanJob>>,
     scan_limits: RwLock<Limits>,
+    /// How long [`serve`](crate::serve) keeps a connection that waits for its next request.
+    idle_timeout: RwLock<std::time::Duration>,
 }
 
 /// A started scan: which image, and when it started (so a stale result is not recorded).
 type ScanJob = (RegistryKey, RepositoryName, Digest, Millis);
+
+/// Why [`Lab::commit_blob`] failed: the upload (nothing stored), or the link (the blob is stored
+/// but not in the repository; a retry links it).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CommitError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Lab(#[from] LabError),
+}
 
 /// A write that the rules refused, or that the disk could not make durable.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
     #[error(transparent)]
     State(#[from] StateError),
-    #[error("the lab could not save the change: {0}")]
+    /// The whole text for the client (ECR's ServerException, the registry's UNKNOWN): see [`LabError::storage`].
+    #[error("{0}")]
     Storage(String),
+}
+
+impl LabError {
+    /// A change the journal could not save: what happened and what to do next.
+    fn storage(cause: String) -> Self {
+        Self::Storage(format!(
+            "the lab could not save the change, so it was not made ({cause}); free disk space for the lab's data directory and try again"
+        ))
+    }
 }
 
 impl Lab {
@@ -60,6 +92,11 @@ impl Lab {
     /// State kept in `dir`: replays what is there, or starts a new lab there.
     pub fn open(dir: &Path) -> Result<Self, JournalError> {
         let (journal, events) = Journal::open(dir)?;
+        Self::open_journal(dir, journal, events)
+    }
+
+    /// [`Lab::open`] on an opened journal and the events it held.
+    fn open_journal(dir: &Path, journal: Journal, events: Vec<Event>) -> Result<Self, JournalError> {
         let state = if events.is_empty() {
             let mut state = State::new(random_secret());
             let first = state.take_outbox();
@@ -93,6 +130,7 @@ impl Lab {
                 tokens: Mutex::new(HashMap::new()),
                 scans: Mutex::new(sender),
                 scan_limits: RwLock::new(Limits::default()),
+                idle_timeout: RwLock::new(IDLE_TIMEOUT),
             }
         });
         Self { inner }
@@ -101,6 +139,17 @@ impl Lab {
     /// How much a scan may read (tests lower it to feed the scanner a decompression bomb).
     pub fn set_scan_limits(&self, limits: Limits) {
         *self.inner.scan_limits.write().unwrap_or_else(|e| e.into_inner()) = limits;
+    }
+
+    /// How long [`serve`](crate::serve) keeps a connection that is waiting for the client's next
+    /// request ([`IDLE_TIMEOUT`](crate::IDLE_TIMEOUT) unless set; tests shorten it). Takes effect
+    /// for servers started afterwards.
+    pub fn set_idle_timeout(&self, timeout: std::time::Duration) {
+        *self.inner.idle_timeout.write().unwrap_or_else(|e| e.into_inner()) = timeout;
+    }
+
+    pub(crate) fn idle_timeout(&self) -> std::time::Duration {
+        *self.inner.idle_timeout.read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn queue_scan(&self, job: ScanJob) {
@@ -129,6 +178,9 @@ impl Lab {
         let store = &self.inner.store;
         let result = crate::scan::scan_image(&manifest, |d| std::fs::File::open(store.path(d)), &limits);
         let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+        if self.recover(&mut state).is_err() {
+            return; // the disk still refuses; recovery queues the scan again
+        }
         let _ = state.finish_image_scan(&registry, &name, &digest, started_at, result);
         let events = state.take_outbox();
         if let (Some(journal), false) = (&self.inner.journal, events.is_empty()) {
@@ -140,7 +192,9 @@ impl Lab {
         self.inner.journal.is_some()
     }
 
-    pub fn store(&self) -> &BlobStore {
+    /// The blob store, told the lab clock first (uploads expire by it).
+    pub(crate) fn store(&self) -> &BlobStore {
+        self.inner.store.tick(self.read(|s| s.now()));
         &self.inner.store
     }
 
@@ -170,6 +224,7 @@ impl Lab {
     ) -> Result<T, LabError> {
         let (result, seq, events) = {
             let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+            self.recover(&mut state)?;
             let result = f(&mut state);
             let events = state.take_outbox();
             let seq = match (&self.inner.journal, events.is_empty()) {
@@ -179,10 +234,49 @@ impl Lab {
             (result, seq, events)
         };
         self.queue_started_scans(&events);
-        if let (Some(journal), Some(seq)) = (&self.inner.journal, seq) {
-            journal.wait(seq, safety).await.map_err(LabError::Storage)?;
+        if let (Some(journal), Some(seq)) = (&self.inner.journal, seq)
+            && let Err(message) = journal.wait(seq, safety).await
+        {
+            // This change (and any applied after it) is not on disk: memory goes back to the disk
+            // before the refusal is answered. If that fails too, the next write retries it.
+            let _ = self.recover(&mut self.inner.state.write().unwrap_or_else(|e| e.into_inner()));
+            return Err(LabError::storage(message));
         }
         Ok(result?)
+    }
+
+    /// After a write the journal could not save: rebuilds `state` from the journal (held under the
+    /// state lock, so no write applies on top of a change that is not on disk) and restarts the
+    /// scans that were in progress there. Nothing to do while the journal is whole.
+    fn recover(&self, state: &mut State) -> Result<(), LabError> {
+        let Some(journal) = self.inner.journal.as_ref().filter(|j| j.is_broken()) else { return Ok(()) };
+        let Some(mut events) = journal.recover().map_err(LabError::storage)? else { return Ok(()) };
+        if events.is_empty() {
+            // Not even the first record reached the disk: it goes again, with the same secret.
+            events.push(Event::Initialized { token_secret: hex::encode(state.token_secret()) });
+            journal.append(&events);
+        }
+        *state = state.rebuilt(events);
+        tracing::warn!("a change could not be saved; the state was rebuilt from the journal");
+        for job in state.scans_in_progress() {
+            self.queue_scan(job);
+        }
+        Ok(())
+    }
+
+    /// Commits an upload as `digest` and links the blob into its repository: the blob is synced
+    /// into the store first, so the journal never names a blob the disk does not have. `safety`
+    /// is how durable the link must be before this returns (a registry blob is one step of a push).
+    pub(crate) async fn commit_blob(
+        &self,
+        upload: UploadGuard<'_>,
+        digest: &Digest,
+        safety: Safety,
+    ) -> Result<u64, CommitError> {
+        let (registry, name) = (upload.registry().clone(), upload.repository().clone());
+        let size = self.inner.store.commit(upload, digest).await?;
+        self.write_with(safety, |s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
+        Ok(size)
     }
 
     pub(crate) fn cached_token(&self, credentials: &str) -> Option<TokenClaims> {
@@ -210,4 +304,110 @@ fn random_secret() -> Vec<u8> {
     let mut secret = uuid::Uuid::new_v4().as_bytes().to_vec();
     secret.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
     secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{DEFAULT_ACCOUNT, Encryption, NewRepository, TagMutabilitySetting};
+    use crate::types::{AccountId, EncryptionType, Region};
+
+    fn registry() -> RegistryKey {
+        RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("ap-south-1").unwrap())
+    }
+
+    async fn create(lab: &Lab, name: &str) -> Result<(), LabError> {
+        let new = NewRepository {
+            name: RepositoryName::parse(name).unwrap(),
+            tag_mutability: TagMutabilitySetting::mutable(),
+            scan_on_push: false,
+            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+            tags: vec![],
+        };
+        lab.write(|s| s.create_repository(&registry(), new).map(|_| ())).await
+    }
+
+    fn names(lab: &Lab) -> Vec<String> {
+        lab.read(|s| s.repositories(&registry()).map(|r| r.name.to_string()).collect())
+    }
+
+    fn fail_writes(lab: &Lab, fail: bool) {
+        lab.inner.journal.as_ref().unwrap().fail_writes(fail);
+    }
+
+    #[tokio::test]
+    async fn a_write_the_journal_cannot_save_is_refused_and_memory_holds_only_what_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        create(&lab, "kept").await.unwrap();
+
+        fail_writes(&lab, true);
+        let refused = create(&lab, "lost").await.unwrap_err();
+        assert!(matches!(&refused, LabError::Storage(m) if m.contains("No space left on device")), "{refused}");
+        assert!(refused.to_string().contains("so it was not made"), "{refused}");
+        assert_eq!(names(&lab), ["kept"], "a refused create is not in memory");
+        // Concurrent writes that share the failed batch are all refused, and none stays in memory.
+        let (a, b, c) = tokio::join!(create(&lab, "aa"), create(&lab, "bb"), create(&lab, "cc"));
+        assert!(a.is_err() && b.is_err() && c.is_err());
+        let kept = RepositoryName::parse("kept").unwrap();
+        let deleted = lab.write(|s| s.delete_repository(&registry(), &kept, false).map(|_| ())).await;
+        assert!(matches!(deleted, Err(LabError::Storage(_))));
+        assert_eq!(names(&lab), ["kept"], "a refused delete leaves the repository");
+
+        // Space returns: the same lab takes writes again, without a restart.
+        fail_writes(&lab, false);
+        create(&lab, "after").await.unwrap();
+        assert_eq!(names(&lab), ["after", "kept"]);
+        drop(lab);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert_eq!(names(&reopened), ["after", "kept"], "the journal holds exactly what was acknowledged");
+    }
+
+    #[tokio::test]
+    async fn a_lab_whose_first_record_was_lost_writes_it_again_with_the_same_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, events) = Journal::open(dir.path()).unwrap();
+        journal.fail_writes(true);
+        let lab = Lab::open_journal(dir.path(), journal, events).unwrap();
+        let secret = lab.read(|s| s.token_secret().to_vec());
+        assert!(create(&lab, "lost").await.is_err());
+        // The refusal rebuilt the state and queued the first record again, which the full disk
+        // refuses too. A write appended while that batch is being refused is refused with it, so
+        // the disk gets its space back only once the journal has broken again.
+        let journal = lab.inner.journal.as_ref().unwrap();
+        for _ in 0..1000 {
+            if journal.is_broken() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(journal.is_broken(), "the first record, queued again, is refused while the disk is full");
+        fail_writes(&lab, false);
+        create(&lab, "saved").await.unwrap();
+        drop(lab);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert_eq!(names(&reopened), ["saved"]);
+        assert_eq!(reopened.read(|s| s.token_secret().to_vec()), secret, "registry passwords stay valid");
+        assert!(reopened.read(|s| s.key(crate::state::DEFAULT_ACCESS_KEY_ID).is_some()), "the default key is there");
+    }
+
+    #[tokio::test]
+    async fn a_sequence_lost_in_a_failure_stays_lost_after_later_writes_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _) = Journal::open(dir.path()).unwrap();
+        journal.fail_writes(true);
+        let lost = journal.append(&[Event::ClockAdvanced { seconds: 1 }]);
+        assert!(journal.wait(lost, Safety::Synced).await.is_err());
+        assert!(journal.is_broken());
+        let refused = journal.append(&[Event::ClockAdvanced { seconds: 2 }]);
+        assert_eq!(journal.recover().unwrap().unwrap().len(), 0, "nothing reached the file");
+        journal.fail_writes(false);
+        let saved = journal.append(&[Event::ClockAdvanced { seconds: 3 }]);
+        journal.wait(saved, Safety::Synced).await.unwrap();
+        assert!(journal.wait(lost, Safety::Synced).await.is_err());
+        assert!(journal.wait(refused, Safety::Written).await.is_err());
+        assert!(journal.recover().unwrap().is_none(), "nothing to recover while whole");
+    }
 }

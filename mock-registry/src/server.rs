@@ -1,9 +1,16 @@
 //! The HTTP front: one port, one router. `POST /` is the AWS APIs (ECR by `X-Amz-Target`, STS by
-//! `Action=`), `/v2/` the registry, `/_lab/` the lab's control API. The router is testable without a socket.
+//! `Action=`), `/v2/` the registry, `/_lab/` the lab's control API, `/console` the web console. The
+//! router is testable without a socket; [`serve`] runs it on a listener and [`spawn`] on a free
+//! local port in this process (the lab's doctor, its shell and the tests start the mock that way).
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -12,13 +19,29 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, Sleep};
 
 use crate::ecr_api::{self, EcrError, EcrErrorCode, Target};
 use crate::request_log::LoggedRequest;
 use crate::sigv4::{self, SignedRequest};
 use crate::state::Caller;
 use crate::{Lab, console, control, oci_api, sts_api};
+
+pub use crate::lab::IDLE_TIMEOUT;
+
+/// Above this many open connections the server is under pressure (a class at once, or someone
+/// opening sockets to starve it): connections then get [`BUSY_IDLE_TIMEOUT`] between requests,
+/// so idle sockets are let go before the process runs out of file descriptors.
+pub const BUSY_CONNECTIONS: usize = 256;
+
+/// The wait for a next request while more than [`BUSY_CONNECTIONS`] connections are open.
+pub const BUSY_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a connection may stay silent in the middle of a request (a header or a body sent
+/// a byte now and then, or not at all) before it is closed.
+pub const STALL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// The largest API request body accepted. ECR's largest member is a 20 MiB layer part (base64).
 pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
@@ -27,10 +50,11 @@ pub fn router(lab: Lab) -> Router {
     Router::new()
         .route("/", post(aws_api).get(index))
         .merge(oci_api::router())
-        .nest("/_lab", control::router())
+        .nest("/_lab", control::router(lab.clone()))
         .merge(console::router())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(lab.clone(), log_request))
+        .layer(middleware::from_fn(crate::guard::allowed_host))
         .with_state(lab)
 }
 
@@ -60,7 +84,8 @@ pub async fn serve(
     lab: Lab,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_app(listener, router(lab), shutdown).await
+    let idle = lab.idle_timeout();
+    serve_with(listener, router(lab), idle, shutdown).await
 }
 
 /// [`serve`] for [`router`] with more routes merged in by the program that embeds the mock (the
@@ -70,13 +95,180 @@ pub async fn serve_app(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, IDLE_TIMEOUT, shutdown).await
+}
+
+async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    idle: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::serve::ListenerExt as _;
-    let app = app.into_make_service_with_connect_info::<SocketAddr>();
-    // Registry clients send many small requests; answer each without waiting on Nagle.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    let app = app
+        .layer(middleware::from_fn(crate::keep_alive::keep_connection_usable))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    // (`tap_io` is what lets the handlers see the peer's address through this listener.)
+    let listener = IdleListener { inner: listener, idle, open: Arc::default() }.tap_io(|_| {});
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Accepts TCP connections that close themselves when idle (see [`IdleIo`]).
+struct IdleListener {
+    inner: TcpListener,
+    idle: Duration,
+    /// Connections open now (each [`IdleIo`] counts itself until dropped).
+    open: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for IdleListener {
+    type Io = IdleIo;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (IdleIo, SocketAddr) {
+        let (tcp, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        // Registry clients send many small requests; answer each without waiting on Nagle.
+        let _ = tcp.set_nodelay(true);
+        (IdleIo::new(tcp, self.idle, self.open.clone()), addr)
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection with a deadline. After the server wrote (a response is out) or before the first
+/// byte, the client has `idle` to send its next bytes; once a request is arriving, each read
+/// leaves [`STALL_TIMEOUT`] for the next. Past the deadline, the next read fails and the server
+/// drops the connection. Bytes moving either way push the deadline back, so a long upload or
+/// download is never cut while it moves.
+struct IdleIo {
+    tcp: TcpStream,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+    open: Arc<AtomicUsize>,
+}
+
+impl IdleIo {
+    fn new(tcp: TcpStream, idle: Duration, open: Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::Relaxed);
+        let mut io = Self { tcp, idle, deadline: Box::pin(tokio::time::sleep(idle)), open };
+        let idle = io.idle_now();
+        io.push_back(idle);
+        io
+    }
+
+    /// The wait for the next request: shorter while the server is under pressure.
+    fn idle_now(&self) -> Duration {
+        if self.open.load(Ordering::Relaxed) > BUSY_CONNECTIONS { self.idle.min(BUSY_IDLE_TIMEOUT) } else { self.idle }
+    }
+
+    fn push_back(&mut self, by: Duration) {
+        self.deadline.as_mut().reset(Instant::now() + by);
+    }
+}
+
+impl Drop for IdleIo {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for IdleIo {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.tcp).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                this.push_back(STALL_TIMEOUT.max(this.idle));
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending if this.deadline.as_mut().poll(cx).is_ready() => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client sent nothing for too long; the connection is closed",
+            ))),
+            other => other,
+        }
+    }
+}
+
+impl AsyncWrite for IdleIo {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.tcp).poll_write(cx, buf);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            let idle = this.idle_now();
+            this.push_back(idle);
+        }
+        written
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let written = Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs);
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            let idle = this.idle_now();
+            this.push_back(idle);
+        }
+        written
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+    }
+}
+
+/// A mock served by this process (see [`spawn`]). Dropping it stops the server without waiting.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stops serving and waits for the requests in flight to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.served.take() {
+            Some(served) => served.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Serves `lab` on `127.0.0.1` on a free port, on the current tokio runtime, until
+/// [`Running::stop`] or the [`Running`] is dropped.
+pub async fn spawn(lab: Lab) -> std::io::Result<Running> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(serve(listener, lab, async {
+        let _ = stopped.await;
+    }));
+    Ok(Running { url, stop: Some(stop), served: Some(served) })
 }
 
 async fn index() -> &'static str {
@@ -88,20 +280,55 @@ async fn not_found(uri: Uri) -> Response {
 }
 
 fn wall_seconds() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    crate::clock::unix_seconds()
 }
 
+/// The largest body of a `POST /` without `X-Amz-Target` (STS's query protocol: a few form fields).
+pub const MAX_STS_BODY: usize = 64 * 1024;
+
 async fn aws_api(State(lab): State<Lab>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
-    let mut response = match axum::body::to_bytes(body, MAX_API_BODY).await {
-        Ok(body) => aws_call(&lab, &method, &uri, &headers, &body).await,
-        Err(_) => EcrError::serialization(format!(
-            "The request body is larger than the {MAX_API_BODY} bytes the service accepts, or it was cut off"
-        ))
-        .into_response(),
+    let mut response = match refuse_before_body(&lab, &method, &uri, &headers) {
+        Some(refusal) => refusal,
+        None => {
+            let limit = if Target::from_headers(&headers).is_some() { MAX_API_BODY } else { MAX_STS_BODY };
+            match axum::body::to_bytes(body, limit).await {
+                Ok(body) => aws_call(&lab, &method, &uri, &headers, &body).await,
+                Err(_) => too_large(limit),
+            }
+        }
     };
     let request_id = uuid::Uuid::new_v4().to_string();
     response.headers_mut().insert("x-amzn-requestid", HeaderValue::from_str(&request_id).expect("uuid is ascii"));
     response
+}
+
+fn too_large(limit: usize) -> Response {
+    EcrError::serialization(format!(
+        "The request body is larger than the {limit} bytes the service accepts, or it was cut off"
+    ))
+    .into_response()
+}
+
+/// The answer to an ECR call that can be given from its headers alone, before its body is read: a
+/// body declared larger than the service accepts, or an `Authorization` header that is missing,
+/// unreadable or names a key the lab does not know. These are the errors the call would get after
+/// its body anyway (the signature itself covers the body, so it is checked later), so a stranger
+/// cannot make the lab buffer 32 MiB.
+fn refuse_before_body(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    let target = Target::from_headers(headers);
+    let limit = if target.is_some() { MAX_API_BODY } else { MAX_STS_BODY };
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > limit as u64) {
+        return Some(too_large(limit));
+    }
+    target.as_ref()?;
+    let request = SignedRequest { method, path: uri.path(), query: uri.query().unwrap_or(""), headers, body: &[] };
+    match authenticate(lab, &request, "ecr") {
+        Err(error @ (sigv4::AuthError::Missing | sigv4::AuthError::Malformed(_) | sigv4::AuthError::UnknownKey)) => {
+            Some(EcrError::from(error).into_response())
+        }
+        _ => None,
+    }
 }
 
 async fn aws_call(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {

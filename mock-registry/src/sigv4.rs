@@ -2,10 +2,11 @@
 //! signature over the request exactly as AWS does, and yields the caller's account and the region
 //! of the credential scope. Protocol-neutral: each API maps [`AuthError`] to its own codes.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, Method};
 use sha2::{Digest as _, Sha256};
 
+use crate::clock::{format_amz_date, parse_amz_date};
 use crate::state::{AccessKey, Caller};
 use crate::types::{Millis, Region};
 
@@ -79,6 +80,7 @@ pub fn authenticate<'k>(
     let credential = parse_credential(credential.ok_or_else(|| missing("Credential"))?)?;
     let signed_headers = signed_headers.ok_or_else(|| missing("SignedHeaders"))?;
     let signature = signature.ok_or_else(|| missing("Signature"))?;
+    require_signed(request.headers, signed_headers)?;
 
     let key = lookup(credential.access_key_id).filter(|k| !k.revoked).ok_or(AuthError::UnknownKey)?;
     if let Some(token) = &key.session_token {
@@ -108,6 +110,24 @@ pub fn authenticate<'k>(
     }
     let region = Region::parse(credential.region).map_err(|e| AuthError::Malformed(e.0))?;
     Ok(key.caller(region))
+}
+
+/// The headers a signature must cover, as AWS requires: `host` always (AWS's own text), and the
+/// `x-amz-date` and `x-amz-target` a request carries, since they say when and which operation: a
+/// request that leaves either out could be replayed later or as another operation.
+fn require_signed(headers: &HeaderMap, signed_headers: &str) -> Result<(), AuthError> {
+    let signed = |name: &str| signed_headers.split(';').any(|h| h.eq_ignore_ascii_case(name));
+    if !signed("host") {
+        return Err(AuthError::Malformed(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
+        ));
+    }
+    for (name, shown) in [("x-amz-date", "X-Amz-Date"), ("x-amz-target", "X-Amz-Target")] {
+        if headers.contains_key(name) && !signed(name) {
+            return Err(AuthError::Malformed(format!("'{shown}' must be a 'SignedHeader' in the AWS Authorization.")));
+        }
+    }
+    Ok(())
 }
 
 fn parse_credential(text: &str) -> Result<Credential<'_>, AuthError> {
@@ -159,10 +179,9 @@ fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str) -> Resul
         }
         canonical.push_str(&format!("{name}:{}\n", values.join(",")));
     }
-    let payload_hash = match header_str(request.headers, "x-amz-content-sha256") {
-        Some(declared) => declared.to_owned(),
-        None => hex::encode(Sha256::digest(request.body)),
-    };
+    // The body's own hash, never the client's `x-amz-content-sha256`: a signature then covers exactly
+    // the bytes received, so a captured request cannot be replayed with another body.
+    let payload_hash = hex::encode(Sha256::digest(request.body));
     canonical.push_str(&format!("\n{signed_headers}\n{payload_hash}"));
     Ok(canonical)
 }
@@ -211,49 +230,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// `20261126T201954Z` to seconds since the epoch.
-pub fn parse_amz_date(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (hour, minute, second) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-pub fn format_amz_date(seconds: i64) -> String {
-    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
-    let rest = seconds.rem_euclid(86_400);
-    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
-}
-
-// Howard Hinnant's civil-calendar algorithms.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Signs requests the way the SDKs do (the lab's own tools, the benchmark and tests use it).
@@ -315,14 +291,6 @@ impl Signer<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn dates_round_trip() {
-        let s = parse_amz_date("20261126T201954Z").unwrap();
-        assert_eq!(format_amz_date(s), "20261126T201954Z");
-        assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
-        assert_eq!(parse_amz_date("2026-11-26"), None);
-    }
-
     /// AWS's published example (IAM ListUsers, the "get-vanilla"-style walkthrough in the SigV4 docs).
     #[test]
     fn matches_the_aws_documented_signature() {
@@ -348,6 +316,67 @@ mod tests {
         )
         .unwrap();
         assert_eq!(signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    }
+
+    /// A signed request replayed with a new body and the old body's `x-amz-content-sha256` fails:
+    /// the mock hashes what it received.
+    #[test]
+    fn the_declared_payload_hash_is_not_trusted() {
+        let key = AccessKey::lab_default();
+        let now = 1_795_000_000;
+        let signed_body = br#"{"repositoryName":"scratch"}"#;
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:5000".parse().unwrap());
+        headers.insert("x-amz-target", "AmazonEC2ContainerRegistry_V20150921.DeleteRepository".parse().unwrap());
+        headers.insert("x-amz-content-sha256", hex::encode(Sha256::digest(signed_body)).parse().unwrap());
+        Signer::lab_default("ap-south-1").sign(&Method::POST, "/", &mut headers, signed_body, now);
+        let lookup = |_: &str| Some(&key);
+        let request =
+            SignedRequest { method: &Method::POST, path: "/", query: "", headers: &headers, body: signed_body };
+        assert!(authenticate(&request, "ecr", lookup, Millis(0), now).is_ok());
+        let replayed = SignedRequest { body: br#"{"repositoryName":"keepme","force":true}"#, ..request };
+        assert_eq!(authenticate(&replayed, "ecr", lookup, Millis(0), now), Err(AuthError::SignatureMismatch));
+    }
+
+    /// `host` must be signed (AWS's text), and so must the `x-amz-target` and `x-amz-date` sent.
+    #[test]
+    fn host_date_and_target_must_be_signed() {
+        let key = AccessKey::lab_default();
+        let now = 1_795_000_000;
+        let body = br#"{}"#;
+        let lookup = |_: &str| Some(&key);
+        let target = "AmazonEC2ContainerRegistry_V20150921.DescribeRepositories";
+        for (unsigned, expected) in [
+            ("host", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."),
+            ("x-amz-target", "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."),
+        ] {
+            let mut headers = HeaderMap::new();
+            for (name, value) in [("host", "127.0.0.1:5000"), ("x-amz-target", target)] {
+                if name != unsigned {
+                    headers.insert(name, value.parse().unwrap());
+                }
+            }
+            Signer::lab_default("ap-south-1").sign(&Method::POST, "/", &mut headers, body, now);
+            // Added after signing, as a replay would add it.
+            headers.insert(unsigned, if unsigned == "host" { "127.0.0.1:5000" } else { target }.parse().unwrap());
+            let request = SignedRequest { method: &Method::POST, path: "/", query: "", headers: &headers, body };
+            assert_eq!(
+                authenticate(&request, "ecr", lookup, Millis(0), now),
+                Err(AuthError::Malformed(expected.into())),
+                "{unsigned} left unsigned"
+            );
+        }
+        // x-amz-date: an Authorization header that does not list it.
+        let mut headers = HeaderMap::new();
+        headers.insert("host", "127.0.0.1:5000".parse().unwrap());
+        Signer::lab_default("ap-south-1").sign(&Method::POST, "/", &mut headers, body, now);
+        let auth = headers[http::header::AUTHORIZATION].to_str().unwrap().replace("host;x-amz-date", "host");
+        headers.insert(http::header::AUTHORIZATION, auth.parse().unwrap());
+        let request = SignedRequest { method: &Method::POST, path: "/", query: "", headers: &headers, body };
+        assert_eq!(
+            authenticate(&request, "ecr", lookup, Millis(0), now),
+            Err(AuthError::Malformed("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.".into()))
+        );
     }
 
     #[test]

@@ -1,22 +1,37 @@
 //! Content-addressed blobs on disk, and the uploads that fill them. An upload is spooled to a
 //! temporary file while its sha256 is computed; on commit the digest is checked, the file synced and
-//! renamed to `blobs/sha256/<hex>`, and only then may the caller record it in the journal. Memory
-//! never grows with blob size. Upload sessions live in memory: after a restart a client starts its
-//! upload again (it gets BLOB_UPLOAD_UNKNOWN), and leftover spool files are swept on open.
+//! renamed to `blobs/sha256/<hex>`, and only then is it recorded in the journal (both steps are
+//! [`Lab::commit_blob`](crate::Lab)). Memory never grows with blob size. A request takes an upload
+//! out as an [`UploadGuard`], which puts it back when dropped; the rules for where a part may start
+//! (a registry `Content-Range`, an ECR layer part) are here. Bodies arrive as any `http_body` byte
+//! stream, whichever web framework read them. Upload sessions live in memory: after a restart a
+//! client starts its upload again (it gets BLOB_UPLOAD_UNKNOWN), and leftover spool files are swept
+//! on open. An upload no request touched for [`UPLOAD_IDLE_LIFETIME_SECONDS`] (on the lab clock) expires:
+//! its spool file is removed and the client gets BLOB_UPLOAD_UNKNOWN. An idle upload holds no open
+//! file (it is reopened by the next request), so idle uploads cannot use up file descriptors.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use sha2::{Digest as _, Sha256};
 use std::io::{Seek as _, Write as _};
 
+use bytes::Bytes;
+use sha2::{Digest as _, Sha256};
+
 use crate::state::RegistryKey;
-use crate::types::{Digest, RepositoryName};
+use crate::state::journal::{create_private_dir, tighten};
+use crate::types::{Digest, Millis, RepositoryName};
+
+/// How long an upload may go without a request before it expires. ECR documents no lifetime for
+/// its upload ids; this is the lab's own: long enough for any push, short enough that abandoned
+/// uploads do not pile up on a classroom server.
+pub(crate) const UPLOAD_IDLE_LIFETIME_SECONDS: i64 = 60 * 60;
 
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     #[error("upload {0} is unknown (finished, cancelled, or the server restarted)")]
     UploadUnknown(String),
     #[error("upload {0} is receiving another request")]
@@ -27,6 +42,8 @@ pub enum StoreError {
     DigestMismatch { given: Digest, computed: Digest },
     #[error("only sha256 digests are supported, not {0}")]
     UnsupportedDigest(Digest),
+    #[error("the part holds bytes {first}-{last} ({length} bytes), but the upload is at byte {expected}")]
+    PartInvalid { first: i64, last: i64, expected: u64, length: usize },
     #[error("the request body was cut off: {0}")]
     Truncated(String),
     #[error("blob storage failed: {0}")]
@@ -38,18 +55,20 @@ pub enum StoreError {
 const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// An upload in progress, owned by one repository.
-pub struct Upload {
-    pub id: String,
-    pub registry: RegistryKey,
-    pub repository: RepositoryName,
+pub(crate) struct Upload {
+    id: String,
+    registry: RegistryKey,
+    repository: RepositoryName,
     path: PathBuf,
-    /// `None` only while a blocking task holds it.
+    /// Open only while a request has the upload (`None` when idle, or while a blocking task holds it).
     file: Option<std::fs::File>,
+    /// When a request last had the upload (lab clock).
+    last_used: Millis,
     /// Received bytes not yet written to `file`.
     pending: Vec<u8>,
     hasher: Sha256,
     /// Bytes received (written plus pending).
-    pub size: u64,
+    pub(crate) size: u64,
 }
 
 enum Slot {
@@ -58,27 +77,40 @@ enum Slot {
     Busy,
 }
 
-pub struct BlobStore {
+pub(crate) struct BlobStore {
     root: PathBuf,
     uploads: Mutex<HashMap<String, Slot>>,
+    /// The lab clock as last told by [`BlobStore::tick`], in milliseconds.
+    now: AtomicI64,
+    /// When idle uploads are next looked over for expiry (lab clock, milliseconds).
+    next_sweep: AtomicI64,
     /// For `Lab::ephemeral`: the directory goes when the store does.
     _temporary: Option<tempfile::TempDir>,
 }
 
 impl BlobStore {
     /// The store under `root` (`root/blobs`, `root/uploads`); sweeps uploads a crash left behind.
-    pub fn open(root: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(root.join("blobs/sha256"))?;
+    pub(crate) fn open(root: &Path) -> io::Result<Self> {
+        // 0700: only the lab's user reads what was pushed (older versions' 0755 is narrowed).
+        create_private_dir(&root.join("blobs/sha256"))?;
+        tighten(&root.join("blobs"), 0o700)?;
+        tighten(&root.join("blobs/sha256"), 0o700)?;
         let uploads = root.join("uploads");
         if uploads.exists() {
             std::fs::remove_dir_all(&uploads)?;
         }
-        std::fs::create_dir_all(&uploads)?;
-        Ok(Self { root: root.to_path_buf(), uploads: Mutex::new(HashMap::new()), _temporary: None })
+        create_private_dir(&uploads)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            uploads: Mutex::new(HashMap::new()),
+            now: AtomicI64::new(0),
+            next_sweep: AtomicI64::new(0),
+            _temporary: None,
+        })
     }
 
     /// A store in a temporary directory, removed when the store is dropped.
-    pub fn temporary() -> io::Result<Self> {
+    pub(crate) fn temporary() -> io::Result<Self> {
         let dir = tempfile::Builder::new().prefix("ecr-lab-blobs-").tempdir()?;
         let mut store = Self::open(dir.path())?;
         store._temporary = Some(dir);
@@ -86,27 +118,74 @@ impl BlobStore {
     }
 
     /// Where a committed blob lives.
-    pub fn path(&self, digest: &Digest) -> PathBuf {
+    pub(crate) fn path(&self, digest: &Digest) -> PathBuf {
         let hex = digest.as_str().trim_start_matches("sha256:");
         self.root.join("blobs/sha256").join(hex)
     }
 
-    /// The size of a committed blob, if the store has it.
-    pub async fn size(&self, digest: &Digest) -> Option<u64> {
-        tokio::fs::metadata(self.path(digest)).await.ok().map(|m| m.len())
+    /// Tells the store the lab clock; now and then removes the uploads idle past their lifetime.
+    pub(crate) fn tick(&self, now: Millis) {
+        self.now.store(now.0, Ordering::Relaxed);
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if now.0 >= due
+            && self
+                .next_sweep
+                .compare_exchange(
+                    due,
+                    now.0 + UPLOAD_IDLE_LIFETIME_SECONDS * 1000 / 4,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            self.sweep(now);
+        }
+    }
+
+    fn now(&self) -> Millis {
+        Millis(self.now.load(Ordering::Relaxed))
+    }
+
+    /// Removes the idle uploads no request touched for their lifetime, and their spool files.
+    fn sweep(&self, now: Millis) {
+        let expired: Vec<PathBuf> = {
+            let mut uploads = self.uploads.lock().expect("uploads lock");
+            let ids: Vec<String> = uploads
+                .iter()
+                .filter(|(_, slot)| matches!(slot, Slot::Idle(upload) if upload.expired(now)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            ids.iter()
+                .filter_map(|id| match uploads.remove(id) {
+                    Some(Slot::Idle(upload)) => Some(upload.path),
+                    _ => None,
+                })
+                .collect()
+        };
+        for path in expired {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// How many uploads are in progress (idle or busy).
+    #[cfg(test)]
+    fn upload_count(&self) -> usize {
+        self.uploads.lock().expect("uploads lock").len()
     }
 
     /// Starts an upload for a repository.
-    pub async fn begin(&self, registry: RegistryKey, repository: RepositoryName) -> Result<String, StoreError> {
+    pub(crate) async fn begin(&self, registry: RegistryKey, repository: RepositoryName) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         let path = self.root.join("uploads").join(&id);
-        let file = Some(std::fs::File::create(&path)?);
+        // Created now (so a spool file exists from the start), opened again by each request.
+        std::fs::File::create(&path)?;
         let upload = Upload {
             id: id.clone(),
             registry,
             repository,
             path,
-            file,
+            file: None,
+            last_used: self.now(),
             pending: Vec::new(),
             hasher: Sha256::new(),
             size: 0,
@@ -115,11 +194,18 @@ impl BlobStore {
         Ok(id)
     }
 
-    /// Takes an upload out for one request; [`BlobStore::put_back`] or [`BlobStore::commit`] ends that.
-    pub fn take(&self, id: &str) -> Result<Box<Upload>, StoreError> {
+    /// Takes an upload out for one request. Dropping the guard puts it back; [`UploadGuard::cancel`]
+    /// or [`BlobStore::commit`] end it instead.
+    pub(crate) fn take(&self, id: &str) -> Result<UploadGuard<'_>, StoreError> {
         let mut uploads = self.uploads.lock().expect("uploads lock");
         match uploads.insert(id.to_owned(), Slot::Busy) {
-            Some(Slot::Idle(upload)) => Ok(upload),
+            Some(Slot::Idle(upload)) if upload.expired(self.now()) => {
+                uploads.remove(id);
+                drop(uploads);
+                let _ = std::fs::remove_file(&upload.path);
+                Err(StoreError::UploadUnknown(id.to_owned()))
+            }
+            Some(Slot::Idle(upload)) => Ok(UploadGuard { store: self, upload: Some(upload) }),
             Some(Slot::Busy) => Err(StoreError::UploadBusy(id.to_owned())),
             None => {
                 uploads.remove(id);
@@ -129,33 +215,30 @@ impl BlobStore {
     }
 
     /// Takes an upload out only if it belongs to `repository` of `registry` (else it is unknown there).
-    pub fn take_for(
+    pub(crate) fn take_for(
         &self,
         id: &str,
         registry: &RegistryKey,
         repository: &RepositoryName,
-    ) -> Result<Box<Upload>, StoreError> {
+    ) -> Result<UploadGuard<'_>, StoreError> {
         let upload = self.take(id)?;
         if upload.registry != *registry || upload.repository != *repository {
-            self.put_back(upload);
             return Err(StoreError::UploadUnknown(id.to_owned()));
         }
         Ok(upload)
     }
 
-    pub fn put_back(&self, upload: Box<Upload>) {
+    fn put_back(&self, mut upload: Box<Upload>) {
+        // Idle, it holds no file descriptor; its bytes are all in the file (see `flush`).
+        upload.file = None;
+        upload.last_used = self.now();
         self.uploads.lock().expect("uploads lock").insert(upload.id.clone(), Slot::Idle(upload));
-    }
-
-    /// Ends an upload without a blob.
-    pub async fn cancel(&self, upload: Box<Upload>) {
-        self.uploads.lock().expect("uploads lock").remove(&upload.id);
-        let _ = tokio::fs::remove_file(&upload.path).await;
     }
 
     /// Commits an upload as `expected`: the digest must match. Returns the size. The upload is gone
     /// either way (a wrong digest means the client starts over).
-    pub async fn commit(&self, mut upload: Box<Upload>, expected: &Digest) -> Result<u64, StoreError> {
+    pub(crate) async fn commit(&self, mut guard: UploadGuard<'_>, expected: &Digest) -> Result<u64, StoreError> {
+        let mut upload = guard.upload.take().expect("a guard holds its upload");
         self.uploads.lock().expect("uploads lock").remove(&upload.id);
         let result = async {
             if !expected.as_str().starts_with("sha256:") {
@@ -166,8 +249,8 @@ impl BlobStore {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
             // One blocking task: the last bytes, fsync, rename into place, fsync the directory.
+            let mut file = upload.open()?;
             let pending = std::mem::take(&mut upload.pending);
-            let mut file = upload.file.take().expect("the upload's file");
             let (from, target) = (upload.path.clone(), self.path(expected));
             tokio::task::spawn_blocking(move || -> io::Result<()> {
                 file.write_all(&pending)?;
@@ -186,8 +269,9 @@ impl BlobStore {
         result
     }
 
-    /// Stores a whole blob given in memory (the ECR layer API, manifests-as-blobs, tests).
-    pub async fn put_bytes(
+    /// Stores a whole blob given in memory.
+    #[cfg(test)]
+    async fn put_bytes(
         &self,
         registry: RegistryKey,
         repository: RepositoryName,
@@ -202,8 +286,121 @@ impl BlobStore {
     }
 }
 
+/// An upload taken out of the store by one request. Dropped, it goes back to the store as it is
+/// (the client may send the next part); [`UploadGuard::cancel`] and [`BlobStore::commit`] end it.
+/// A request dropped in the middle of an append leaves the upload busy, never half-written.
+pub(crate) struct UploadGuard<'a> {
+    store: &'a BlobStore,
+    /// `None` once ended, or while an append has the upload.
+    upload: Option<Box<Upload>>,
+}
+
+impl std::ops::Deref for UploadGuard<'_> {
+    type Target = Upload;
+    fn deref(&self) -> &Upload {
+        self.upload.as_deref().expect("a guard holds its upload")
+    }
+}
+
+impl Drop for UploadGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(upload) = self.upload.take() {
+            self.store.put_back(upload);
+        }
+    }
+}
+
+impl UploadGuard<'_> {
+    pub(crate) fn registry(&self) -> &RegistryKey {
+        &self.registry
+    }
+
+    pub(crate) fn repository(&self) -> &RepositoryName {
+        &self.repository
+    }
+
+    /// Ends the upload without a blob.
+    pub(crate) async fn cancel(mut self) {
+        let upload = self.upload.take().expect("a guard holds its upload");
+        self.store.uploads.lock().expect("uploads lock").remove(&upload.id);
+        let _ = tokio::fs::remove_file(&upload.path).await;
+    }
+
+    /// Whether a part starting at byte `start` continues the upload (registry `Content-Range`).
+    pub(crate) fn check_start(&self, start: Option<u64>) -> Result<(), StoreError> {
+        if start != Some(self.size) {
+            return Err(StoreError::RangeInvalid { expected: self.size, given: start.unwrap_or(0) });
+        }
+        Ok(())
+    }
+
+    /// Appends one ECR layer part, which must hold exactly bytes `first..=last` and start where
+    /// the upload ends. Returns the size after it.
+    pub(crate) async fn append_part(&mut self, first: i64, last: i64, bytes: &[u8]) -> Result<u64, StoreError> {
+        let expected_last = first + bytes.len() as i64 - 1;
+        if first < 0 || first as u64 != self.size || last != expected_last {
+            return Err(StoreError::PartInvalid { first, last, expected: self.size, length: bytes.len() });
+        }
+        self.append(bytes).await?;
+        self.flush().await?;
+        Ok(self.size)
+    }
+
+    async fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut upload = self.upload.take().expect("a guard holds its upload");
+        let appended = upload.append(bytes).await;
+        self.upload = Some(upload);
+        appended
+    }
+
+    /// Streams a request body into the upload. On a cut-off body, the upload goes back to where it
+    /// was before this request, so the client can retry the same part.
+    pub(crate) async fn append_stream<S>(&mut self, body: S) -> Result<u64, StoreError>
+    where
+        S: ByteStream,
+    {
+        let mut upload = self.upload.take().expect("a guard holds its upload");
+        let appended = upload.append_stream(body).await;
+        self.upload = Some(upload);
+        let appended = appended?;
+        self.flush().await?;
+        Ok(appended)
+    }
+
+    /// Writes the bytes gathered in memory to the file, so that an idle upload holds neither memory
+    /// nor an open file.
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        let mut upload = self.upload.take().expect("a guard holds its upload");
+        let written = upload.write_pending().await;
+        self.upload = Some(upload);
+        Ok(written?)
+    }
+}
+
+/// A stream of byte chunks, as a request body arrives: any [`http_body::Body`] of [`Bytes`]
+/// (the store does not care which web framework read it).
+pub(crate) trait ByteStream: http_body::Body<Data = Bytes, Error: std::fmt::Display> + Unpin {}
+
+impl<B: http_body::Body<Data = Bytes, Error: std::fmt::Display> + Unpin> ByteStream for B {}
+
 impl Upload {
-    pub async fn append(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
+    fn expired(&self, now: Millis) -> bool {
+        now.0 - self.last_used.0 >= UPLOAD_IDLE_LIFETIME_SECONDS * 1000
+    }
+
+    /// The spool file: the open one, or opened again at its end.
+    fn open(&mut self) -> io::Result<std::fs::File> {
+        match self.file.take() {
+            Some(file) => Ok(file),
+            None => {
+                let mut file = std::fs::OpenOptions::new().write(true).open(&self.path)?;
+                file.seek(io::SeekFrom::Start(self.size - self.pending.len() as u64))?;
+                Ok(file)
+            }
+        }
+    }
+
+    async fn append(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
         self.hasher.update(chunk);
         self.size += chunk.len() as u64;
         self.pending.extend_from_slice(chunk);
@@ -215,8 +412,11 @@ impl Upload {
 
     /// Writes the gathered bytes to the file, off the async threads.
     async fn write_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut file = self.open()?;
         let pending = std::mem::take(&mut self.pending);
-        let mut file = self.file.take().expect("the upload's file");
         let (file, written, mut pending) = tokio::task::spawn_blocking(move || {
             let written = file.write_all(&pending);
             (file, written, pending)
@@ -232,7 +432,7 @@ impl Upload {
     /// Cuts the upload back to `size` bytes (all of them already written to the file).
     async fn truncate(&mut self, size: u64) -> io::Result<()> {
         self.pending.clear();
-        let mut file = self.file.take().expect("the upload's file");
+        let mut file = self.open()?;
         let (file, cut) = tokio::task::spawn_blocking(move || {
             let cut = file.set_len(size).and_then(|()| file.seek(io::SeekFrom::Start(size)).map(|_| ()));
             (file, cut)
@@ -244,13 +444,10 @@ impl Upload {
         cut
     }
 
-    /// Streams a request body into the upload. On a cut-off body, the upload goes back to where it
-    /// was before this request, so the client can retry the same part.
-    pub async fn append_body(&mut self, body: axum::body::Body) -> Result<u64, StoreError> {
+    async fn append_stream(&mut self, mut body: impl ByteStream) -> Result<u64, StoreError> {
         use http_body_util::BodyExt as _;
         self.write_pending().await?;
         let (start_size, start_hasher) = (self.size, self.hasher.clone());
-        let mut body = body;
         let outcome: Result<(), StoreError> = async {
             while let Some(frame) = body.frame().await {
                 let frame = frame.map_err(|e| StoreError::Truncated(e.to_string()))?;
@@ -270,14 +467,16 @@ impl Upload {
     }
 }
 
-/// Reads a committed blob as a stream of chunks, optionally a byte range.
-pub async fn read_range(path: &Path, start: u64, length: u64) -> io::Result<axum::body::Body> {
+/// A committed blob's bytes `start..start + length`, as a stream of chunks.
+pub(crate) async fn read_range(
+    path: &Path,
+    start: u64,
+    length: u64,
+) -> io::Result<tokio_util::io::ReaderStream<tokio::io::Take<tokio::fs::File>>> {
     use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
     let mut file = tokio::fs::File::open(path).await?;
     file.seek(io::SeekFrom::Start(start)).await?;
-    let reader = file.take(length);
-    let stream = tokio_util::io::ReaderStream::with_capacity(reader, WRITE_BUFFER);
-    Ok(axum::body::Body::from_stream(stream))
+    Ok(tokio_util::io::ReaderStream::with_capacity(file.take(length), WRITE_BUFFER))
 }
 
 #[cfg(test)]
@@ -299,8 +498,8 @@ mod tests {
         let id = store.begin(registry.clone(), repository.clone()).await.unwrap();
         let mut upload = store.take(&id).unwrap();
         upload.append(b"hello ").await.unwrap();
-        store.put_back(upload);
-        assert!(store.take(&id).is_ok());
+        drop(upload);
+        let _busy = store.take(&id).unwrap();
         assert!(matches!(store.take(&id), Err(StoreError::UploadBusy(_))));
 
         let (digest, size) = store.put_bytes(registry.clone(), repository.clone(), b"hello world").await.unwrap();
@@ -314,5 +513,31 @@ mod tests {
         assert!(matches!(store.commit(upload, &wrong).await, Err(StoreError::DigestMismatch { .. })));
         assert!(!store.path(&wrong).exists());
         assert_eq!(std::fs::read_dir(store.root.join("uploads")).unwrap().count(), 1, "only the busy upload's spool");
+    }
+
+    #[tokio::test]
+    async fn idle_uploads_expire_and_hold_no_file_open() {
+        let store = BlobStore::temporary().unwrap();
+        let (registry, repository) = key();
+        store.tick(Millis(1_000));
+        let old = store.begin(registry.clone(), repository.clone()).await.unwrap();
+        let used = store.begin(registry.clone(), repository.clone()).await.unwrap();
+        assert!(store.take(&old).unwrap().file.is_none(), "a taken upload opens its file when it writes");
+
+        let half = UPLOAD_IDLE_LIFETIME_SECONDS * 1000 / 2;
+        store.tick(Millis(1_000 + half));
+        let mut upload = store.take(&used).unwrap();
+        upload.append_stream(http_body_util::Full::new(Bytes::from_static(b"kept"))).await.unwrap();
+        assert!(upload.file.is_some());
+        drop(upload);
+
+        store.tick(Millis(1_000 + 2 * half));
+        assert!(matches!(store.take(&old), Err(StoreError::UploadUnknown(_))));
+        assert_eq!(store.upload_count(), 1);
+        let upload = store.take(&used).unwrap();
+        assert!(upload.file.is_none(), "an idle upload was put back with its file closed");
+        assert_eq!(upload.size, 4);
+        let spooled: Vec<_> = std::fs::read_dir(store.root.join("uploads")).unwrap().collect();
+        assert_eq!(spooled.len(), 1, "the expired upload's spool file is gone");
     }
 }

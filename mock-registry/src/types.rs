@@ -1,4 +1,5 @@
-//! Typed values at the edge: account ids, regions, repository names, tags, digests, modes.
+//! Typed values at the edge: account ids, regions, repository names, tags, digests, modes, scan
+//! severities and statuses.
 //! Each is parsed once, with ECR's rules; nothing past this module re-validates a string.
 
 use std::fmt;
@@ -290,9 +291,106 @@ impl Millis {
     }
 }
 
+/// `FindingSeverity`, lowest first (`UNDEFINED` below everything: it was not rated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Severity {
+    Undefined,
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 6] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Informational,
+        Severity::Undefined,
+    ];
+
+    pub fn wire(self) -> &'static str {
+        match self {
+            Severity::Undefined => "UNDEFINED",
+            Severity::Informational => "INFORMATIONAL",
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.wire() == text)
+    }
+}
+
+/// `imageScanStatus.status` of a basic scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ScanStatus {
+    InProgress,
+    Complete,
+    Failed,
+}
+
+impl ScanStatus {
+    pub fn wire(self) -> &'static str {
+        match self {
+            ScanStatus::InProgress => "IN_PROGRESS",
+            ScanStatus::Complete => "COMPLETE",
+            ScanStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// [`WireEnum`] too, so severities parse and list their value set like the other wire enums.
+impl WireEnum for Severity {
+    const ALL: &'static [Self] = &Severity::ALL;
+    fn wire(self) -> &'static str {
+        Severity::wire(self)
+    }
+}
+
+impl WireEnum for ScanStatus {
+    const ALL: &'static [Self] = &[ScanStatus::InProgress, ScanStatus::Complete, ScanStatus::Failed];
+    fn wire(self) -> &'static str {
+        ScanStatus::wire(self)
+    }
+}
+
+/// `1.46 KiB`, `2.15 MiB`, `512 B`: sizes as the lab's web console and the deck's live panels
+/// write them (binary units, two decimals).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.2} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn severities_and_scan_statuses_are_wire_enums() {
+        assert_eq!(<Severity as WireEnum>::from_wire("HIGH"), Some(Severity::High));
+        assert_eq!(<Severity as WireEnum>::from_wire("high"), None);
+        assert_eq!(Severity::value_set(), "[CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED]");
+        assert_eq!(ScanStatus::from_wire("IN_PROGRESS"), Some(ScanStatus::InProgress));
+        assert_eq!(ScanStatus::value_set(), "[IN_PROGRESS, COMPLETE, FAILED]");
+    }
 
     #[test]
     fn repository_names_follow_the_model() {

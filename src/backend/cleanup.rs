@@ -34,16 +34,17 @@ pub fn records_path(home: &Path) -> PathBuf {
 
 /// A new run id: the time and a random part, so two runs never share one.
 pub fn run_id() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now = mock_registry::clock::unix_seconds();
     format!("{now}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
 /// Appends a record and syncs it to disk, before the resource exists.
 pub fn record(path: &Path, record: &Record) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::paths::private_dir(dir)?;
     }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    // What the lab created in the learner's AWS account is theirs to know: 0600.
+    let mut file = crate::paths::open_private(path, std::fs::OpenOptions::new().create(true).append(true))?;
     let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
     line.push('\n');
     file.write_all(line.as_bytes())?;
@@ -68,7 +69,7 @@ fn rewrite(path: &Path, kept: &[Record]) -> std::io::Result<()> {
     }
     let temporary = path.with_extension("jsonl.tmp");
     let text: String = kept.iter().filter_map(|r| serde_json::to_string(r).ok()).map(|l| l + "\n").collect();
-    std::fs::write(&temporary, text)?;
+    crate::paths::write_private(&temporary, text.as_bytes())?;
     std::fs::rename(&temporary, path)
 }
 
@@ -197,5 +198,24 @@ mod tests {
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"run\":\"x\",\"acc").unwrap();
         assert_eq!(records(&path), vec![one]);
         assert_ne!(run_id(), run_id());
+    }
+
+    /// What the lab created in the learner's AWS account is recorded 0600, also when a run shrinks the
+    /// records and when an older version left the file 0644.
+    #[cfg(unix)]
+    #[test]
+    fn records_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = records_path(&dir.path().join("home"));
+        let one = Record { run: run_id(), account: "1".into(), region: "r".into(), repository: "a".into(), at: 1 };
+        record(&path, &one).unwrap();
+        assert_eq!((mode(&dir.path().join("home")), mode(&path)), (0o700, 0o600));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        record(&path, &one).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        rewrite(&path, &[one]).unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials as _;
-use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
+use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
 use crate::registry_client::RegistryClient;
 pub use explain::Explained;
@@ -188,7 +188,8 @@ impl EcrBackend {
                 .region(region)
                 .credentials_provider(lab_credentials())
                 .endpoint_url(endpoint)
-                .http_client(http_client()),
+                .http_client(http_client())
+                .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled()),
         };
         if let Some(credentials) = credentials {
             builder = builder.credentials_provider(credentials);

@@ -1,10 +1,23 @@
-//! Lesson files: markdown with YAML front matter, one `##` heading per stage, and fenced `lab:*`
-//! blocks for what a machine reads (DESIGN §5). Parsing keeps every position, so each problem a
-//! trainer makes is reported as `path:line:col: LABnnn message`.
+//! The lesson *format*: markdown with YAML front matter, one `##` heading per stage, and fenced
+//! `lab:*` blocks for what a machine reads (DESIGN §5). This module is the model (lessons, stages,
+//! blocks, the lab's variables); reading and judging it is split so a newcomer finds each part:
+//!
+//! - `parse`: text to [`Lesson`], keeping every position, so each problem a trainer makes is
+//!   reported as `path:line:col: LABnnn message`;
+//! - `check`: the `lab:check` assertions as typed data (ECR's enums parsed at load time);
+//! - `fault`: the fault catalogue, as data;
+//! - `rules`: the LAB rule table (code and hint of every problem);
+//! - `lint`: the static rules over a parsed lesson.
+//!
+//! Nothing here runs anything: evaluating checks and arranging faults is `crate::runner`'s.
 
 pub mod check;
 pub mod fault;
+#[cfg(test)]
+mod fuzz;
 pub mod lint;
+mod parse;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use check::Assertion;
+pub use parse::parse;
 
 /// The lab's built-in variables; a lesson may declare more under `vars:`.
 pub const BUILT_IN_VARS: &[&str] =
@@ -154,10 +168,71 @@ pub struct Quiz {
     pub explain: Option<String>,
 }
 
+/// The kinds of `lab:*` block a stage may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    Stage,
+    Run,
+    Ui,
+    Check,
+    Fault,
+    Hint,
+    Solution,
+    Quiz,
+    Notes,
+}
+
+impl BlockKind {
+    pub const ALL: [BlockKind; 9] = [
+        Self::Stage,
+        Self::Run,
+        Self::Ui,
+        Self::Check,
+        Self::Fault,
+        Self::Hint,
+        Self::Solution,
+        Self::Quiz,
+        Self::Notes,
+    ];
+
+    /// The fence's info word: `lab:run`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Stage => "lab:stage",
+            Self::Run => "lab:run",
+            Self::Ui => "lab:ui",
+            Self::Check => "lab:check",
+            Self::Fault => "lab:fault",
+            Self::Hint => "lab:hint",
+            Self::Solution => "lab:solution",
+            Self::Quiz => "lab:quiz",
+            Self::Notes => "lab:notes",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The attributes a block of this kind may carry (`lab:hint level=2`).
+    pub fn attributes(self) -> &'static [&'static str] {
+        match self {
+            Self::Hint => &["level"],
+            _ => &[],
+        }
+    }
+}
+
+impl std::fmt::Display for BlockKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One machine-readable block, with where its body starts.
 #[derive(Debug, Clone)]
 pub struct Block {
-    pub kind: String,
+    pub kind: BlockKind,
     pub attributes: BTreeMap<String, String>,
     pub body: String,
     /// The line of the opening fence.
@@ -236,249 +311,6 @@ fn slug(text: &str) -> String {
         }
     }
     out.trim_end_matches('-').to_owned()
-}
-
-/// The known block kinds and the attributes each may carry.
-pub const BLOCKS: &[(&str, &[&str])] = &[
-    ("lab:stage", &[]),
-    ("lab:run", &[]),
-    ("lab:ui", &[]),
-    ("lab:check", &[]),
-    ("lab:fault", &[]),
-    ("lab:hint", &["level"]),
-    ("lab:solution", &[]),
-    ("lab:quiz", &[]),
-    ("lab:notes", &[]),
-];
-
-fn problem(pos: Pos, code: &'static str, message: impl Into<String>, hint: &'static str) -> Problem {
-    Problem { pos, code, message: message.into(), hint }
-}
-
-/// A YAML error inside a block, at its line in the file.
-fn yaml_problem(block: &Block, error: &serde_norway::Error) -> Problem {
-    let (line, col) = error.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-    let message = error.to_string();
-    // The position is in the report already.
-    let message = match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message,
-    };
-    let pos = Pos { line: block.body_line() + line.saturating_sub(1), col };
-    if message.contains("unknown field") || message.contains("unknown variant") {
-        problem(
-            pos,
-            "LAB011",
-            format!("{}: {message}", block.kind),
-            "see lessons/README.md for the assertions and fields each block takes",
-        )
-    } else {
-        problem(
-            pos,
-            "LAB013",
-            format!("{} is not valid YAML: {message}", block.kind),
-            "check the indentation and quoting of this block",
-        )
-    }
-}
-
-/// Parses a lesson. Problems found on the way are kept in `problems`; parsing goes on past them.
-pub fn parse(source: &Source) -> Lesson {
-    let text = source.text.replace("\r\n", "\n");
-    let mut problems = Vec::new();
-    let (front, body, body_line) = split_front_matter(&text, &mut problems);
-    let line_starts: Vec<usize> = std::iter::once(0).chain(body.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let pos_of = |offset: usize| {
-        let line = line_starts.partition_point(|&start| start <= offset);
-        Pos { line: body_line + line - 1, col: offset - line_starts[line - 1] + 1 }
-    };
-
-    use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
-    let mut intro = String::new();
-    let mut stages: Vec<Stage> = Vec::new();
-    let mut in_heading: Option<Pos> = None;
-    let mut heading_text = String::new();
-    let mut code: Option<(String, Pos, String)> = None;
-    let mut prose_start: Option<usize> = None;
-    let flush_prose = |stages: &mut Vec<Stage>, intro: &mut String, from: Option<usize>, to: usize| {
-        if let Some(from) = from {
-            let chunk = &body[from..to];
-            match stages.last_mut() {
-                Some(stage) => stage.prose.push_str(chunk),
-                None => intro.push_str(chunk),
-            }
-        }
-    };
-    for (event, range) in Parser::new(body).into_offset_iter() {
-        match event {
-            Event::Start(Tag::Heading { level: HeadingLevel::H2, .. }) => {
-                flush_prose(&mut stages, &mut intro, prose_start.take(), range.start);
-                in_heading = Some(pos_of(range.start));
-                heading_text.clear();
-            }
-            Event::End(TagEnd::Heading(HeadingLevel::H2)) => {
-                let pos = in_heading.take().unwrap_or_default();
-                stages.push(Stage { title: heading_text.trim().to_owned(), pos, ..Stage::default() });
-                prose_start = Some(range.end);
-            }
-            Event::Text(t) | Event::Code(t) if in_heading.is_some() => heading_text.push_str(&t),
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.trim_start().starts_with("lab:") => {
-                flush_prose(&mut stages, &mut intro, prose_start.take(), range.start);
-                code = Some((info.to_string(), pos_of(range.start), String::new()));
-            }
-            Event::Text(t) if code.is_some() => {
-                if let Some((_, _, text)) = code.as_mut() {
-                    text.push_str(&t);
-                }
-            }
-            Event::End(TagEnd::CodeBlock) if code.is_some() => {
-                let (info, pos, text) = code.take().expect("in a lab block");
-                let mut words = info.split_whitespace();
-                let kind = words.next().unwrap_or_default().to_owned();
-                let attributes = words
-                    .map(|w| {
-                        w.split_once('=').map_or((w.to_owned(), String::new()), |(k, v)| {
-                            (k.to_owned(), v.trim_matches('"').to_owned())
-                        })
-                    })
-                    .collect();
-                let block = Block { kind, attributes, body: text, pos };
-                match stages.last_mut() {
-                    Some(stage) => add_block(stage, block, &mut problems),
-                    None => problems.push(problem(
-                        pos,
-                        "LAB004",
-                        format!("{} appears before the first `##` stage", block.kind),
-                        "put lab blocks under a `## Stage` heading",
-                    )),
-                }
-                prose_start = Some(range.end);
-            }
-            _ => {
-                if prose_start.is_none() && in_heading.is_none() && code.is_none() {
-                    prose_start = Some(range.start);
-                }
-            }
-        }
-    }
-    flush_prose(&mut stages, &mut intro, prose_start.take(), body.len());
-    Lesson { path: source.path.clone(), front, intro, stages, problems }
-}
-
-fn split_front_matter<'a>(text: &'a str, problems: &mut Vec<Problem>) -> (FrontMatter, &'a str, usize) {
-    let Some(rest) = text.strip_prefix("---\n") else {
-        problems.push(problem(
-            Pos { line: 1, col: 1 },
-            "LAB001",
-            "the lesson has no YAML front matter",
-            "start the file with a `---` line, `id:` and `title:`, then `---`",
-        ));
-        return (FrontMatter::default(), text, 1);
-    };
-    let Some(end) = rest.find("\n---\n").map(|i| i + 1).or_else(|| rest.strip_suffix("\n---").map(|r| r.len() + 1))
-    else {
-        problems.push(problem(
-            Pos { line: 1, col: 1 },
-            "LAB001",
-            "the front matter has no closing `---` line",
-            "end the front matter with a line `---`",
-        ));
-        return (FrontMatter::default(), text, 1);
-    };
-    let yaml = &rest[..end];
-    let front_lines = yaml.lines().count();
-    let body = rest.get(end + 4..).unwrap_or("");
-    let body_line = front_lines + 3;
-    let front = match serde_norway::from_str::<FrontMatter>(yaml) {
-        Ok(front) => front,
-        Err(error) => {
-            let line = error.location().map_or(1, |l| l.line()) + 1;
-            let code = if error.to_string().contains("unknown field") { "LAB003" } else { "LAB002" };
-            problems.push(problem(
-                Pos { line, col: 1 },
-                code,
-                format!("front matter: {error}"),
-                "front matter keys: id, title, version, duration, level, backends, requires, vars, objectives, faults, setup",
-            ));
-            FrontMatter::default()
-        }
-    };
-    for (key, value) in [("id", &front.id), ("title", &front.title)] {
-        if value.as_deref().is_none_or(str::is_empty)
-            && !problems.iter().any(|p| p.code == "LAB002" || p.code == "LAB003")
-        {
-            problems.push(problem(
-                Pos { line: 2, col: 1 },
-                "LAB002",
-                format!("front matter has no `{key}`"),
-                "every lesson needs `id:` (its progress key) and `title:`",
-            ));
-        }
-    }
-    (front, body, body_line)
-}
-
-fn add_block(stage: &mut Stage, block: Block, problems: &mut Vec<Problem>) {
-    let known = BLOCKS.iter().find(|(kind, _)| *kind == block.kind);
-    let Some((_, attributes)) = known else {
-        problems.push(problem(block.pos, "LAB003", format!("unknown block `{}`", block.kind), "blocks: lab:stage, lab:run, lab:ui, lab:check, lab:fault, lab:hint level=N, lab:solution, lab:quiz, lab:notes"));
-        return;
-    };
-    for name in block.attributes.keys() {
-        if !attributes.contains(&name.as_str()) {
-            problems.push(problem(
-                block.pos,
-                "LAB003",
-                format!("unknown attribute `{name}` on {}", block.kind),
-                "only lab:hint takes an attribute: level=N",
-            ));
-        }
-    }
-    if block.kind != "lab:stage" && stage.blocks.is_empty() {
-        problems.push(problem(
-            block.pos,
-            "LAB004",
-            format!("stage `{}` begins with {}, not lab:stage", stage.title, block.kind),
-            "begin every stage with a ```lab:stage block (id, goal, kind)",
-        ));
-    }
-    stage.blocks.push(block.clone());
-    match block.kind.as_str() {
-        "lab:stage" => match serde_norway::from_str::<StageHeader>(&block.body) {
-            Ok(header) => stage.header = Some((header, block.pos)),
-            Err(error) => problems.push(yaml_problem(&block, &error)),
-        },
-        "lab:run" => stage.runs.push(block),
-        "lab:ui" => stage.ui.push(block),
-        "lab:notes" => stage.notes.push(block),
-        "lab:solution" => stage.solution = Some(block),
-        // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
-        "lab:check" => match serde_norway::with::singleton_map_recursive::deserialize::<Vec<Assertion>, _>(
-            serde_norway::Deserializer::from_str(&block.body),
-        ) {
-            Ok(assertions) => {
-                let lines = check::item_lines(&block.body);
-                for (n, assertion) in assertions.into_iter().enumerate() {
-                    let line = block.body_line() + lines.get(n).copied().unwrap_or(0);
-                    stage.checks.push((assertion, Pos { line, col: 1 }));
-                }
-            }
-            Err(error) => problems.push(yaml_problem(&block, &error)),
-        },
-        "lab:fault" => match serde_norway::from_str::<FaultBlock>(&block.body) {
-            Ok(fault) => stage.faults.push((fault, block.pos)),
-            Err(error) => problems.push(yaml_problem(&block, &error)),
-        },
-        "lab:quiz" => match serde_norway::from_str::<Quiz>(&block.body) {
-            Ok(quiz) => stage.quizzes.push((quiz, block.pos)),
-            Err(error) => problems.push(yaml_problem(&block, &error)),
-        },
-        "lab:hint" => {
-            let level = block.attributes.get("level").and_then(|l| l.parse().ok()).unwrap_or(0);
-            stage.hints.push((level, block.body.clone(), block.pos));
-        }
-        _ => {}
-    }
 }
 
 /// Fills `{{name}}` from `vars`; unknown names stay as they are.
@@ -564,28 +396,4 @@ pub fn built_in_variables_for(backend: &crate::backend::EcrBackend) -> BTreeMap<
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_stages_and_blocks_with_lines() {
-        let text = "---\nid: demo\ntitle: Demo\n---\nIntro.\n\n## Create it\n\n```lab:stage\nid: create\ngoal: Make a repository\n```\n\nSome prose.\n\n```lab:run\naws ecr create-repository --repository-name {{repo}}\n```\n\n```lab:check\n- ecr.repository: { name: \"{{repo}}\", exists: true }\n```\n";
-        let lesson = parse(&Source { path: "demo.md".into(), text: text.into() });
-        assert!(lesson.problems.is_empty(), "{:?}", lesson.problems);
-        assert_eq!(lesson.stages.len(), 1);
-        let stage = &lesson.stages[0];
-        assert_eq!(stage.id(), "create");
-        assert_eq!(stage.pos.line, 7);
-        assert_eq!(stage.runs[0].pos.line, 16);
-        assert_eq!(stage.checks[0].1.line, 21);
-        assert!(stage.prose.contains("Some prose."));
-        let vars = variables(&lesson);
-        assert_eq!(
-            fill("{{registry}}/{{repo}}:{{tag}}", &vars),
-            "920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1"
-        );
-    }
 }

@@ -2,6 +2,7 @@
 //! spaces (Python's `json.dumps(indent=4)`), epoch-second timestamps as received; and `--output text`.
 
 use aws_sdk_ecr::types as t;
+use mock_registry::types::Severity;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -82,13 +83,13 @@ pub fn scan_status(s: &t::ImageScanStatus) -> Value {
 }
 
 fn severity_counts(counts: Option<&std::collections::HashMap<t::FindingSeverity, i32>>) -> Option<Value> {
-    // The service sends the map in severity order; keep a stable order from most to least severe.
-    const ORDER: [&str; 6] = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED"];
+    // The service sends the map in severity order; keep a stable order from most to least severe
+    // (the mock's `Severity::ALL`).
     counts.map(|counts| {
         let mut map = Map::new();
-        for name in ORDER {
-            if let Some(n) = counts.get(&t::FindingSeverity::from(name)) {
-                map.insert(name.to_owned(), Value::from(*n));
+        for severity in Severity::ALL {
+            if let Some(n) = counts.get(&t::FindingSeverity::from(severity.wire())) {
+                map.insert(severity.wire().to_owned(), Value::from(*n));
             }
         }
         Value::Object(map)
@@ -314,6 +315,19 @@ mod tests {
         let value =
             object([("imageDetails", Some(json!([]))), ("n", Some(json!(1795719199.0))), ("f", Some(json!(1.5)))]);
         assert_eq!(pretty(&value), "{\n    \"imageDetails\": [],\n    \"n\": 1795719199.0,\n    \"f\": 1.5\n}");
+    }
+
+    #[test]
+    fn severity_counts_most_severe_first() {
+        let counts: std::collections::HashMap<t::FindingSeverity, i32> =
+            [("LOW", 3), ("CRITICAL", 1), ("UNDEFINED", 4), ("HIGH", 2)]
+                .into_iter()
+                .map(|(s, n)| (t::FindingSeverity::from(s), n))
+                .collect();
+        assert_eq!(
+            severity_counts(Some(&counts)).unwrap().to_string(),
+            r#"{"CRITICAL":1,"HIGH":2,"LOW":3,"UNDEFINED":4}"#
+        );
     }
 
     #[test]

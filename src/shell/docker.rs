@@ -72,10 +72,26 @@ fn read_config(session: &Session) -> serde_json::Value {
         .unwrap_or_else(|| serde_json::json!({ "auths": {} }))
 }
 
-fn write_config(session: &Session, config: &serde_json::Value) -> std::io::Result<()> {
+/// The docker config directory, made private: config.json holds registry passwords, so it is 0600 in a
+/// 0700 directory (narrowed if it is the lab's own or an older version's file; a $DOCKER_CONFIG the
+/// learner chose is only created so). The real docker CLI writes into it too (`engine`).
+pub(super) fn private_config_dir(session: &Session) -> std::io::Result<PathBuf> {
     let dir = config_dir(session);
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("config.json"), serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?)
+    if session.var("DOCKER_CONFIG").is_some() {
+        crate::paths::private_dir(&dir)?;
+    } else {
+        crate::paths::lab_dir(&dir)?;
+    }
+    match crate::paths::tighten(&dir.join("config.json"), 0o600) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(dir),
+    }
+}
+
+fn write_config(session: &Session, config: &serde_json::Value) -> std::io::Result<()> {
+    let dir = private_config_dir(session)?;
+    let json = serde_json::to_vec_pretty(config).map_err(std::io::Error::other)?;
+    crate::paths::write_private(&dir.join("config.json"), &json)
 }
 
 /// The `Basic ...` header docker would send to `host`, if logged in there.
@@ -382,19 +398,66 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
     }
     let auth = credentials(session, &host);
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
-    let wanted = reference.digest.clone().unwrap_or_else(|| reference.tag_or_latest().to_owned());
-    let url = format!("{}://{host}/v2/{}/manifests/{wanted}", scheme(&host), reference.path);
-    let daemon = |io: &mut Io, message: String| {
-        io.eprintln(format!("Error response from daemon: {message}"));
-        1
-    };
-    if let Err(error) = session.registry.ping(&target).await {
-        return daemon(io, format!("Head \"{url}\": {error}"));
+    match pull_image(session, &reference, &target, io).await {
+        Ok(()) => 0,
+        Err(message) => {
+            io.eprintln(format!("Error response from daemon: {message}"));
+            1
+        }
     }
-    let (manifest, _) = match session.registry.get_manifest(&target, &wanted).await {
-        Ok(found) => found,
+}
+
+/// Pulls `reference` from `target`, printing docker's progress; the error is the daemon's message.
+async fn pull_image(
+    session: &mut Session,
+    reference: &Reference,
+    target: &Target<'_>,
+    io: &mut Io,
+) -> Result<(), String> {
+    let manifest = fetch_manifest(session, reference, target).await?;
+    let digest = Digest::sha256_of(&manifest);
+    let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap_or_default();
+    let Some(layers) = doc["layers"].as_array() else {
+        return Err("the lab's docker pulls single-platform images only (this is an index or an artifact)".into());
+    };
+    io.println(format!(
+        "{}: Pulling from {}",
+        reference.digest.as_deref().unwrap_or(reference.tag_or_latest()),
+        reference.path
+    ));
+    let already = session.images.resolve(reference).ok().flatten() == Some(digest.clone());
+    // With the image's config already here, docker has the image and prints no layer lines.
+    let config = doc["config"]["digest"].as_str().and_then(|d| Digest::parse(d).ok());
+    let config_present = config.as_ref().is_some_and(|d| session.images.has_blob(d));
+    let mut descriptors: Vec<Digest> =
+        layers.iter().filter_map(|l| l["digest"].as_str()).filter_map(|d| Digest::parse(d).ok()).collect();
+    let layer_count = layers.len();
+    descriptors.extend(config);
+    download_blobs(session, target, &descriptors, layer_count, !config_present, io).await?;
+    session
+        .images
+        .put_blob(&manifest)
+        .and_then(|_| session.images.set(reference, &digest))
+        .map_err(|e| e.to_string())?;
+    remember_repo_digest(session, reference, &digest);
+    io.println(format!("Digest: {digest}"));
+    let status = if already { "Image is up to date for" } else { "Downloaded newer image for" };
+    io.println(format!("Status: {status} {reference}"));
+    io.println(reference.to_string());
+    Ok(())
+}
+
+/// The manifest `reference` names, with docker's messages for what is not there.
+async fn fetch_manifest(session: &Session, reference: &Reference, target: &Target<'_>) -> Result<Vec<u8>, String> {
+    let wanted = reference.digest.clone().unwrap_or_else(|| reference.tag_or_latest().to_owned());
+    let url = format!("{}://{}/v2/{}/manifests/{wanted}", scheme(target.host), target.host, reference.path);
+    if let Err(error) = session.registry.ping(target).await {
+        return Err(format!("Head \"{url}\": {error}"));
+    }
+    match session.registry.get_manifest(target, &wanted).await {
+        Ok((manifest, _)) => Ok(manifest),
         Err(RegistryError::Coded { code, message }) if code == "NAME_UNKNOWN" => {
-            return daemon(io, format!("repository {} not found: name unknown: {message}", reference.repository()));
+            Err(format!("repository {} not found: name unknown: {message}", reference.repository()))
         }
         Err(RegistryError::Coded { code, message }) if code == "MANIFEST_UNKNOWN" => {
             let shown = if reference.digest.is_some() {
@@ -402,46 +465,33 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             } else {
                 format!("{}:{wanted}", reference.repository())
             };
-            return daemon(io, format!("manifest for {shown} not found: manifest unknown: {message}"));
+            Err(format!("manifest for {shown} not found: manifest unknown: {message}"))
         }
-        Err(error) => return daemon(io, format!("Head \"{url}\": {error}")),
-    };
-    let digest = Digest::sha256_of(&manifest);
-    let doc: serde_json::Value = serde_json::from_slice(&manifest).unwrap_or_default();
-    let Some(layers) = doc["layers"].as_array() else {
-        return daemon(
-            io,
-            "the lab's docker pulls single-platform images only (this is an index or an artifact)".into(),
-        );
-    };
-    io.println(format!(
-        "{}: Pulling from {}",
-        reference.digest.as_deref().unwrap_or(reference.tag_or_latest()),
-        reference.path
-    ));
-    let already = session.images.resolve(&reference).ok().flatten() == Some(digest.clone());
-    // With the image's config already here, docker has the image and prints no layer lines.
-    let config_present = doc["config"]["digest"]
-        .as_str()
-        .and_then(|d| Digest::parse(d).ok())
-        .is_some_and(|d| session.images.has_blob(&d));
-    let mut descriptors: Vec<Digest> =
-        layers.iter().filter_map(|l| l["digest"].as_str()).filter_map(|d| Digest::parse(d).ok()).collect();
-    if let Some(config) = doc["config"]["digest"].as_str().and_then(|d| Digest::parse(d).ok()) {
-        descriptors.push(config);
+        Err(error) => Err(format!("Head \"{url}\": {error}")),
     }
-    let layer_count = layers.len();
-    // docker's order: every layer's first line, then downloads, then extraction in order.
+}
+
+/// Fetches the blobs not already here (the first `layer_count` are layers, then the config),
+/// printing docker's layer lines when `show_layers`: every layer's first line, then downloads,
+/// then extraction in order.
+async fn download_blobs(
+    session: &Session,
+    target: &Target<'_>,
+    descriptors: &[Digest],
+    layer_count: usize,
+    show_layers: bool,
+    io: &mut Io,
+) -> Result<(), String> {
     let ids: Vec<String> = descriptors[..layer_count].iter().map(|d| short(d.as_str()).to_owned()).collect();
     let mut progress = None;
-    if !config_present {
+    if show_layers {
         let fetch: Vec<String> = ids
             .iter()
-            .zip(&descriptors)
+            .zip(descriptors)
             .filter(|(_, d)| !session.images.has_blob(d))
             .map(|(id, _)| id.clone())
             .collect();
-        for (id, blob) in ids.iter().zip(&descriptors) {
+        for (id, blob) in ids.iter().zip(descriptors) {
             if session.images.has_blob(blob) {
                 io.println(format!("{id}: Already exists"));
             }
@@ -452,16 +502,11 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         if session.images.has_blob(blob) {
             continue;
         }
-        let bytes = match session.registry.get_blob(&target, blob).await {
-            Ok(bytes) => bytes,
-            Err(error) => return daemon(io, error.to_string()),
-        };
+        let bytes = session.registry.get_blob(target, blob).await.map_err(|e| e.to_string())?;
         if Digest::sha256_of(&bytes) != *blob {
-            return daemon(io, format!("filesystem layer verification failed for digest {blob}"));
+            return Err(format!("filesystem layer verification failed for digest {blob}"));
         }
-        if let Err(e) = session.images.put_blob(&bytes) {
-            return daemon(io, e.to_string());
-        }
+        session.images.put_blob(&bytes).map_err(|e| e.to_string())?;
         if let (Some(progress), true) = (&progress, n < layer_count) {
             progress.update(&ids[n], "Verifying Checksum", io);
             progress.update(&ids[n], "Download complete", io);
@@ -472,15 +517,7 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             progress.update(id, "Pull complete", io);
         }
     }
-    if let Err(e) = session.images.put_blob(&manifest).and_then(|_| session.images.set(&reference, &digest)) {
-        return daemon(io, e.to_string());
-    }
-    remember_repo_digest(session, &reference, &digest);
-    io.println(format!("Digest: {digest}"));
-    let status = if already { "Image is up to date for" } else { "Downloaded newer image for" };
-    io.println(format!("Status: {status} {reference}"));
-    io.println(reference.to_string());
-    0
+    Ok(())
 }
 
 /// docker keeps `REPOSITORY@DIGEST` for what it pushed or pulled (its RepoDigests).
@@ -534,12 +571,7 @@ fn human_size(size: u64) -> String {
 
 /// Seconds since an RFC 3339 UTC time such as `2025-09-03T00:00:00Z`.
 fn age_seconds(created: &str) -> i64 {
-    let digits: String = created.chars().filter(|c| c.is_ascii_digit()).take(14).collect();
-    let compact = format!("{}T{}Z", &digits.get(..8).unwrap_or("19700101"), &digits.get(8..14).unwrap_or("000000"));
-    let then = mock_registry::sigv4::parse_amz_date(&compact).unwrap_or(0);
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
-    now - then
+    mock_registry::clock::unix_seconds() - mock_registry::clock::parse_rfc3339(created).unwrap_or(0)
 }
 
 fn images(session: &mut Session, io: &mut Io) -> i32 {

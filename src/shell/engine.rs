@@ -76,7 +76,7 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
 async fn docker(session: &Session, args: &[String], stdin: &[u8]) -> std::io::Result<(i32, Vec<u8>, Vec<u8>)> {
     let mut child = tokio::process::Command::new("docker")
         .args(args)
-        .env("DOCKER_CONFIG", super::docker::config_dir(session))
+        .env("DOCKER_CONFIG", super::docker::private_config_dir(session)?)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

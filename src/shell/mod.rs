@@ -5,6 +5,7 @@
 
 mod aws;
 mod aws_json;
+mod coreutils;
 mod docker;
 pub mod engine;
 pub mod parse;
@@ -30,9 +31,17 @@ pub struct Io {
     pub err: Vec<u8>,
     /// Whether what the command writes goes to a terminal (docker then updates progress lines in place).
     pub tty: bool,
+    /// Where each `eprintln` fell among the stdout bytes: (stdout length, stderr length) just after
+    /// it. Shown on one screen, stdout and stderr then keep the order they were written in, so an
+    /// error printed after docker's progress lines comes after them (and their in-place rewrites
+    /// cannot move the cursor over it).
+    err_marks: Vec<(usize, usize)>,
 }
 
 impl Io {
+    fn new(stdin: Vec<u8>, tty: bool) -> Self {
+        Self { stdin, out: Vec::new(), err: Vec::new(), tty, err_marks: Vec::new() }
+    }
     pub fn println(&mut self, line: impl AsRef<str>) {
         self.out.extend_from_slice(line.as_ref().as_bytes());
         self.out.push(b'\n');
@@ -40,7 +49,38 @@ impl Io {
     pub fn eprintln(&mut self, line: impl AsRef<str>) {
         self.err.extend_from_slice(line.as_ref().as_bytes());
         self.err.push(b'\n');
+        self.err_marks.push((self.out.len(), self.err.len()));
     }
+
+    /// Writes what the command printed, stdout and stderr interleaved in the order they were
+    /// written (what a redirection took away is skipped; stderr written without `eprintln` comes last).
+    fn write_in_order(&self, stdout: &mut dyn std::io::Write, stderr: &mut dyn std::io::Write) {
+        let (mut out_at, mut err_at) = (0, 0);
+        for &(out_len, err_len) in &self.err_marks {
+            let (out_len, err_len) = (out_len.min(self.out.len()), err_len.min(self.err.len()));
+            if out_len > out_at {
+                let _ = stdout.write_all(&self.out[out_at..out_len]);
+                let _ = stdout.flush();
+                out_at = out_len;
+            }
+            if err_len > err_at {
+                let _ = stderr.write_all(&self.err[err_at..err_len]);
+                let _ = stderr.flush();
+                err_at = err_len;
+            }
+        }
+        let _ = stdout.write_all(&self.out[out_at..]);
+        let _ = stdout.flush();
+        let _ = stderr.write_all(&self.err[err_at..]);
+    }
+}
+
+/// Where a command's stdout or stderr goes after its redirections.
+#[derive(Clone)]
+enum Sink {
+    Stdout,
+    Stderr,
+    File(String),
 }
 
 /// What a shell runs against.
@@ -78,7 +118,7 @@ pub struct Session {
     /// Whether the engine has been given the sample images (once per shell).
     pub engine_has_samples: bool,
     /// The in-process mock, when this shell runs its own.
-    _mock: Option<tokio::sync::oneshot::Sender<()>>,
+    _mock: Option<mock_registry::Running>,
 }
 
 impl Session {
@@ -89,28 +129,28 @@ impl Session {
 
     /// A shell on `data_dir` against the mock or real AWS.
     pub async fn start_on(data_dir: &Path, backing: Backing) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        // 0700 when created here; the credentials, docker config and journal below are private anyway.
+        crate::paths::private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let (backend, created, mock) = match backing {
             Backing::Aws { backend, run, records } => (*backend, Some(Created { run, records }), None),
             Backing::Mock(Some(url)) => (EcrBackend::mock(&url), None, None),
             Backing::Mock(None) => {
+                // The shell's own mock: its journal holds the lab's secrets (older versions made it 0755).
+                crate::paths::lab_dir(&data_dir.join("mock"))
+                    .with_context(|| format!("creating {}", data_dir.join("mock").display()))?;
                 let lab = Lab::open(&data_dir.join("mock"))
                     .with_context(|| format!("opening the lab's mock in {}", data_dir.join("mock").display()))?;
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let url = format!("http://{}", listener.local_addr()?);
-                let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-                tokio::spawn(async move {
-                    let _ = mock_registry::serve(listener, lab, async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-                });
-                (EcrBackend::mock(&url), None, Some(stop))
+                let mock = mock_registry::spawn(lab).await?;
+                (EcrBackend::mock(&mock.url), None, Some(mock))
             }
         };
         let images = ImageStore::open(&data_dir.join("images")).context("opening the local image store")?;
         let mut vars = BTreeMap::new();
         vars.insert("HOME".to_owned(), data_dir.display().to_string());
+        // The guide's values, so nobody types a 12-digit account by hand: `docker tag IMAGE $REGISTRY/test:v1`.
+        vars.insert("ACCOUNT".to_owned(), backend.account.clone());
+        vars.insert("REGION".to_owned(), backend.region.clone());
+        vars.insert("REGISTRY".to_owned(), backend.registry_host());
         if let Some(endpoint) = backend.mock_endpoint() {
             vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.to_owned());
         }
@@ -178,16 +218,16 @@ impl Session {
             let redirected =
                 command.redirects.iter().any(|(kind, _)| !matches!(kind, Redirect::Err | Redirect::ErrAppend));
             let tty = last && !redirected && self.stdout_is_terminal;
-            let mut io = Io { stdin: std::mem::take(&mut input), out: Vec::new(), err: Vec::new(), tty };
+            let mut io = Io::new(std::mem::take(&mut input), tty);
             status = self.run_command(command, &mut io).await;
             if let Err(message) = self.redirect(command, &mut io).await {
                 io.err.extend_from_slice(message.as_bytes());
                 status = 1;
             }
-            let _ = stderr.write_all(&io.err);
-            if n + 1 == commands.len() {
-                let _ = stdout.write_all(&io.out);
+            if last {
+                io.write_in_order(stdout, stderr);
             } else {
+                let _ = stderr.write_all(&io.err);
                 input = io.out;
             }
         }
@@ -196,41 +236,55 @@ impl Session {
         status
     }
 
-    /// Applies a command's redirections to what it wrote.
+    /// Applies a command's redirections to what it wrote, as bash does: left to right, each one
+    /// pointing stdout or stderr somewhere, `2>&1` at wherever stdout points *then* (so
+    /// `> /dev/null 2>&1` silences both, and `2>&1 > FILE` keeps stderr on the screen). A file is
+    /// created (or emptied, for `>`) when its redirection is met, as bash opens it.
     async fn redirect(&mut self, command: &SimpleCommand, io: &mut Io) -> Result<(), String> {
+        if command.redirects.is_empty() {
+            return Ok(());
+        }
+        let (mut stdout_to, mut stderr_to) = (Sink::Stdout, Sink::Stderr);
         for (kind, target) in &command.redirects {
             let path = match target {
-                Some(word) => Some(self.expand(word).await),
-                None => None,
-            };
-            let (data, append) = match kind {
-                Redirect::ErrToOut => {
-                    let err = std::mem::take(&mut io.err);
-                    io.out.extend_from_slice(&err);
-                    continue;
+                Some(word) => {
+                    let word = self.expand(word).await;
+                    coreutils::tilde(self, &word)
                 }
-                Redirect::Out => (std::mem::take(&mut io.out), false),
-                Redirect::Append => (std::mem::take(&mut io.out), true),
-                Redirect::Err => (std::mem::take(&mut io.err), false),
-                Redirect::ErrAppend => (std::mem::take(&mut io.err), true),
-                Redirect::Both => {
-                    let mut both = std::mem::take(&mut io.out);
-                    both.extend_from_slice(&std::mem::take(&mut io.err));
-                    (both, false)
-                }
+                None => String::new(),
             };
-            let path = path.unwrap_or_default();
-            if path == "/dev/null" {
-                continue;
+            let append = matches!(kind, Redirect::Append | Redirect::ErrAppend);
+            if !matches!(kind, Redirect::ErrToOut) && path != "/dev/null" {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .truncate(false)
+                    .open(&path)
+                    .and_then(|file| if append { Ok(()) } else { file.set_len(0) })
+                    .map_err(|e| format!("lab: {path}: {e}\n"))?;
             }
-            let written = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(append)
-                .truncate(!append)
-                .open(&path)
-                .and_then(|mut file| file.write_all(&data));
-            written.map_err(|e| format!("lab: {path}: {e}\n"))?;
+            match kind {
+                Redirect::ErrToOut => stderr_to = stdout_to.clone(),
+                Redirect::Out | Redirect::Append => stdout_to = Sink::File(path),
+                Redirect::Err | Redirect::ErrAppend => stderr_to = Sink::File(path),
+                Redirect::Both => {
+                    stdout_to = Sink::File(path.clone());
+                    stderr_to = Sink::File(path);
+                }
+            }
+        }
+        let (out, err) = (std::mem::take(&mut io.out), std::mem::take(&mut io.err));
+        for (sink, data) in [(stdout_to, out), (stderr_to, err)] {
+            match sink {
+                Sink::Stdout => io.out.extend_from_slice(&data),
+                Sink::Stderr => io.err.extend_from_slice(&data),
+                Sink::File(path) if path == "/dev/null" => {}
+                Sink::File(path) => std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut file| file.write_all(&data))
+                    .map_err(|e| format!("lab: {path}: {e}\n"))?,
+            }
         }
         Ok(())
     }
@@ -299,10 +353,11 @@ impl Session {
                 }
                 0
             }
-            "cat" if args.len() == 1 => {
-                io.out = std::mem::take(&mut io.stdin);
-                0
-            }
+            "cat" => coreutils::cat(self, &args[1..], io),
+            "ls" => coreutils::ls(self, &args[1..], io),
+            "grep" => coreutils::grep(self, &args[1..], io),
+            "env" if args.len() == 1 => coreutils::env(self, io),
+            "pwd" => coreutils::pwd(self, io),
             "export" => {
                 for arg in &args[1..] {
                     match arg.split_once('=') {
@@ -466,7 +521,9 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   aws configure [set|list]           the lab profile: access key, secret, region
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
-  echo, sha256sum, base64 [-d], export NAME=value, unset, $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
+  echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,
+  $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
+  $ACCOUNT, $REGION, $REGISTRY       the lab's account, region and registry host (~ is the lab's home)
 
 The guide's registry host 920736617090.dkr.ecr.ap-south-1.amazonaws.com reaches the mock here.
 The sample image sohelqt8797/ec2-neon-pulse:v1 is already in `docker images`.
@@ -554,7 +611,10 @@ impl rustyline::completion::Completer for Completer {
         let partial = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let choices: Vec<String> = match words.as_slice() {
-            [] => ["aws", "docker", "echo", "export", "help", "clear", "exit"].iter().map(|s| s.to_string()).collect(),
+            [] => ["aws", "docker", "echo", "cat", "ls", "grep", "env", "export", "help", "clear", "exit"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             ["aws"] => ["ecr", "sts", "configure", "--version"].iter().map(|s| s.to_string()).collect(),
             ["aws", "ecr"] => aws::operation_names().map(str::to_owned).collect(),
             ["aws", "sts"] => vec!["get-caller-identity".to_owned()],

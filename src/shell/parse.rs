@@ -148,125 +148,144 @@ fn assignment(word: &Word) -> Option<(String, Word)> {
 }
 
 fn tokenize(line: &str) -> Result<Vec<Token>, ParseError> {
-    let chars: Vec<char> = line.chars().collect();
-    let mut tokens = Vec::new();
-    let mut word: Word = Vec::new();
-    let mut in_word = false;
-    let mut i = 0;
-    let push_text = |word: &mut Word, c: char| match word.last_mut() {
-        Some(Piece::Text(text)) => text.push(c),
-        _ => word.push(Piece::Text(c.to_string())),
-    };
-    macro_rules! end_word {
-        () => {
-            if in_word {
-                tokens.push(Token::Word(std::mem::take(&mut word)));
-                in_word = false;
-            }
-        };
-    }
-    while i < chars.len() {
-        let c = chars[i];
+    let mut lexer = Lexer { chars: line.chars().collect(), i: 0, tokens: Vec::new(), word: Vec::new(), in_word: false };
+    while let Some(&c) = lexer.chars.get(lexer.i) {
+        let next = lexer.chars.get(lexer.i + 1).copied();
         match c {
             ' ' | '\t' => {
-                end_word!();
-                i += 1;
+                lexer.end_word();
+                lexer.i += 1;
             }
-            '#' if !in_word => break,
+            '#' if !lexer.in_word => break,
             '>' => {
-                end_word!();
-                let append = chars.get(i + 1) == Some(&'>');
-                tokens.push(Token::Redirect(if append { Redirect::Append } else { Redirect::Out }));
-                i += if append { 2 } else { 1 };
+                lexer.end_word();
+                let append = next == Some('>');
+                lexer.tokens.push(Token::Redirect(if append { Redirect::Append } else { Redirect::Out }));
+                lexer.i += if append { 2 } else { 1 };
             }
-            '2' if !in_word && chars.get(i + 1) == Some(&'>') => {
-                let rest: String = chars[i..].iter().take(4).collect();
-                let (kind, len) = if rest.starts_with("2>&1") {
-                    (Redirect::ErrToOut, 4)
-                } else if rest.starts_with("2>>") {
-                    (Redirect::ErrAppend, 3)
-                } else {
-                    (Redirect::Err, 2)
-                };
-                tokens.push(Token::Redirect(kind));
-                i += len;
+            '2' if !lexer.in_word && next == Some('>') => lexer.stderr_redirect(),
+            '&' if next == Some('>') => {
+                lexer.end_word();
+                lexer.tokens.push(Token::Redirect(Redirect::Both));
+                lexer.i += 2;
             }
-            '&' if chars.get(i + 1) == Some(&'>') => {
-                end_word!();
-                tokens.push(Token::Redirect(Redirect::Both));
-                i += 2;
-            }
-            '|' | '&' | ';' => {
-                end_word!();
-                let double = chars.get(i + 1) == Some(&c);
-                tokens.push(match (c, double) {
-                    ('|', true) => Token::Or,
-                    ('|', false) => Token::Pipe,
-                    ('&', true) => Token::And,
-                    ('&', false) => {
-                        return Err(ParseError("background jobs (`&`) are not supported in the lab shell".into()));
-                    }
-                    _ => Token::Semi,
-                });
-                i += if double && c != ';' { 2 } else { 1 };
-            }
-            '\'' => {
-                in_word = true;
-                let end = chars[i + 1..]
-                    .iter()
-                    .position(|&c| c == '\'')
-                    .ok_or_else(|| ParseError("unexpected end of line while looking for matching `''".into()))?;
-                let text: String = chars[i + 1..i + 1 + end].iter().collect();
-                word.push(Piece::Text(text));
-                i += end + 2;
-            }
-            '"' => {
-                in_word = true;
-                word.push(Piece::Text(String::new()));
-                i += 1;
-                loop {
-                    match chars.get(i) {
-                        None => {
-                            return Err(ParseError("unexpected end of line while looking for matching `\"'".into()));
-                        }
-                        Some('"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$' | '`')) => {
-                            push_text(&mut word, chars[i + 1]);
-                            i += 2;
-                        }
-                        Some('$') => i = dollar(&chars, i, &mut word)?,
-                        Some(&c) => {
-                            push_text(&mut word, c);
-                            i += 1;
-                        }
-                    }
-                }
-            }
+            '|' | '&' | ';' => lexer.operator(c, next == Some(c))?,
+            '\'' => lexer.single_quoted()?,
+            '"' => lexer.double_quoted()?,
             '\\' => {
-                in_word = true;
-                if let Some(&next) = chars.get(i + 1) {
-                    push_text(&mut word, next);
+                lexer.in_word = true;
+                if let Some(next) = next {
+                    push_text(&mut lexer.word, next);
                 }
-                i += 2;
+                lexer.i += 2;
             }
             '$' => {
-                in_word = true;
-                i = dollar(&chars, i, &mut word)?;
+                lexer.in_word = true;
+                lexer.i = dollar(&lexer.chars, lexer.i, &mut lexer.word)?;
             }
             _ => {
-                in_word = true;
-                push_text(&mut word, c);
-                i += 1;
+                lexer.in_word = true;
+                push_text(&mut lexer.word, c);
+                lexer.i += 1;
             }
         }
     }
-    if in_word {
-        tokens.push(Token::Word(word));
+    lexer.end_word();
+    Ok(lexer.tokens)
+}
+
+/// The tokenizer's state: the line, where it is, the tokens so far and the word being read.
+struct Lexer {
+    chars: Vec<char>,
+    i: usize,
+    tokens: Vec<Token>,
+    word: Word,
+    /// Whether a word has started (`''` starts an empty one).
+    in_word: bool,
+}
+
+impl Lexer {
+    fn end_word(&mut self) {
+        if self.in_word {
+            self.tokens.push(Token::Word(std::mem::take(&mut self.word)));
+            self.in_word = false;
+        }
     }
-    Ok(tokens)
+
+    /// `2>&1`, `2>>` or `2>` at `i`.
+    fn stderr_redirect(&mut self) {
+        let rest: String = self.chars[self.i..].iter().take(4).collect();
+        let (kind, len) = if rest.starts_with("2>&1") {
+            (Redirect::ErrToOut, 4)
+        } else if rest.starts_with("2>>") {
+            (Redirect::ErrAppend, 3)
+        } else {
+            (Redirect::Err, 2)
+        };
+        self.tokens.push(Token::Redirect(kind));
+        self.i += len;
+    }
+
+    /// `|`, `||`, `&&`, `;` (a lone `&` is refused).
+    fn operator(&mut self, c: char, double: bool) -> Result<(), ParseError> {
+        self.end_word();
+        self.tokens.push(match (c, double) {
+            ('|', true) => Token::Or,
+            ('|', false) => Token::Pipe,
+            ('&', true) => Token::And,
+            ('&', false) => {
+                return Err(ParseError("background jobs (`&`) are not supported in the lab shell".into()));
+            }
+            _ => Token::Semi,
+        });
+        self.i += if double && c != ';' { 2 } else { 1 };
+        Ok(())
+    }
+
+    /// `'…'`: text as is.
+    fn single_quoted(&mut self) -> Result<(), ParseError> {
+        self.in_word = true;
+        let start = self.i + 1;
+        let end = self.chars[start..]
+            .iter()
+            .position(|&c| c == '\'')
+            .ok_or_else(|| ParseError("unexpected end of line while looking for matching `''".into()))?;
+        self.word.push(Piece::Text(self.chars[start..start + end].iter().collect()));
+        self.i += end + 2;
+        Ok(())
+    }
+
+    /// `"…"`: `\` escapes `"`, `\`, `$` and `` ` ``; `$…` expands.
+    fn double_quoted(&mut self) -> Result<(), ParseError> {
+        self.in_word = true;
+        self.word.push(Piece::Text(String::new()));
+        self.i += 1;
+        loop {
+            match self.chars.get(self.i) {
+                None => return Err(ParseError("unexpected end of line while looking for matching `\"'".into())),
+                Some('"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some('\\') if matches!(self.chars.get(self.i + 1), Some('"' | '\\' | '$' | '`')) => {
+                    push_text(&mut self.word, self.chars[self.i + 1]);
+                    self.i += 2;
+                }
+                Some('$') => self.i = dollar(&self.chars, self.i, &mut self.word)?,
+                Some(&c) => {
+                    push_text(&mut self.word, c);
+                    self.i += 1;
+                }
+            }
+        }
+    }
+}
+
+fn push_text(word: &mut Word, c: char) {
+    match word.last_mut() {
+        Some(Piece::Text(text)) => text.push(c),
+        _ => word.push(Piece::Text(c.to_string())),
+    }
 }
 
 /// Reads a `$…` expansion at `i`; returns the index after it.
@@ -312,10 +331,7 @@ fn dollar(chars: &[char], i: usize, word: &mut Word) -> Result<usize, ParseError
             Ok(i + 1 + len)
         }
         _ => {
-            match word.last_mut() {
-                Some(Piece::Text(text)) => text.push('$'),
-                _ => word.push(Piece::Text("$".into())),
-            }
+            push_text(word, '$');
             Ok(i + 1)
         }
     }

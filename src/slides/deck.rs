@@ -7,8 +7,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use maud::html;
 use mock_registry::types::{Region, RepositoryName};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark_escape::escape_html;
 
 use crate::lesson::{self, fault};
 
@@ -91,18 +93,19 @@ impl Live {
 
     fn html(&self, caption: &str) -> String {
         let caption = if caption.is_empty() { self.caption() } else { caption.to_owned() };
-        let heads: String = self.columns().iter().map(|c| format!("<th scope=\"col\">{}</th>", escape(c))).collect();
-        format!(
-            "<figure class=\"live\" data-live=\"{kind}\" data-src=\"{src}\">\
-             <figcaption><span class=\"live-dot\" aria-hidden=\"true\"></span>{caption}</figcaption>\
-             <table><thead><tr>{heads}</tr></thead>\
-             <tbody aria-live=\"polite\"><tr class=\"live-waiting\"><td colspan=\"{n}\">Asking the lab's mock…</td></tr></tbody></table>\
-             <p class=\"live-error\" role=\"status\" hidden></p></figure>\n",
-            kind = self.kind(),
-            src = escape(&self.source()),
-            caption = escape(&caption),
-            n = self.columns().len(),
-        )
+        let panel = html! {
+            figure class="live" data-live=(self.kind()) data-src=(self.source()) {
+                figcaption { span class="live-dot" aria-hidden="true" {} (caption) }
+                table {
+                    thead { tr { @for column in self.columns() { th scope="col" { (column) } } } }
+                    tbody aria-live="polite" {
+                        tr class="live-waiting" { td colspan=(self.columns().len()) { "Asking the lab's mock…" } }
+                    }
+                }
+                p class="live-error" role="status" hidden {}
+            }
+        };
+        panel.into_string() + "\n"
     }
 
     /// Reads `live:KIND key=value ...`.
@@ -385,8 +388,13 @@ enum Block {
 /// long even then wraps only at spaces, never inside a flag, with its continuation indented.
 fn code_html(language: &str, body: &str) -> String {
     let cols = body.lines().map(|l| l.chars().count()).max().unwrap_or(0).max(1);
-    let class = if language.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(language)) };
-    let mut html = format!("<pre style=\"--cols: {cols}\"><code{class}>");
+    let mut html = format!("<pre style=\"--cols: {cols}\"><code");
+    if !language.is_empty() {
+        html.push_str(" class=\"language-");
+        escape_html(&mut html, language).expect("writing to a String");
+        html.push('"');
+    }
+    html.push('>');
     for line in body.lines() {
         html.push_str("<span class=\"line\">");
         for (index, word) in line.split(' ').enumerate() {
@@ -394,7 +402,9 @@ fn code_html(language: &str, body: &str) -> String {
                 html.push(' ');
             }
             if !word.is_empty() {
-                html.push_str(&format!("<span class=\"nw\">{}</span>", escape(word)));
+                html.push_str("<span class=\"nw\">");
+                escape_html(&mut html, word).expect("writing to a String");
+                html.push_str("</span>");
             }
         }
         // The newline stays in the text (copying a command keeps its lines); the line's own box ends it.
@@ -403,9 +413,6 @@ fn code_html(language: &str, body: &str) -> String {
     html.push_str("</code></pre>\n");
     html
 }
-
-/// Text made safe inside HTML elements and quoted attributes (the console's escaping).
-pub use mock_registry::console::esc as escape;
 
 /// The text a reader sees in `html`: tags dropped, entities turned back (tests compare texts).
 #[cfg(test)]
@@ -575,7 +582,11 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            code_html(r#"<a"x">"#, r#"<a href="x">'&'</a>"#),
+            "<pre style=\"--cols: 19\"><code class=\"language-&lt;a&quot;x&quot;&gt;\"><span class=\"line\">\
+             <span class=\"nw\">&lt;a</span> <span class=\"nw\">href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;</span>\n</span></code></pre>\n"
+        );
         let html = &parse("# <script>\n\nx\n").unwrap().slides[0].html;
         assert!(html.starts_with("<h1>&lt;script&gt;</h1>"), "{html}");
     }

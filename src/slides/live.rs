@@ -3,14 +3,16 @@
 //! repository is answered with ECR's own error, which is itself worth showing during the demo; only a
 //! malformed query is a 400.
 
+use mock_registry::types::human_size;
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use mock_registry::ecr_api::EcrError;
-use mock_registry::state::{DEFAULT_ACCOUNT, RegistryKey};
+use mock_registry::RegistryKey;
+use mock_registry::aws::EcrError;
+use mock_registry::defaults::DEFAULT_ACCOUNT;
 use mock_registry::types::{AccountId, Region, RepositoryName, WireEnum};
 use serde_json::json;
 
@@ -63,6 +65,7 @@ pub(super) async fn images(State(slides): State<Slides>, Query(query): Query<Has
                         "imageDigest": i.digest.as_str(),
                         "imagePushedAt": i.pushed_at.epoch_seconds(),
                         "imageSizeInBytes": i.size,
+                        "imageSize": human_size(i.size),
                     })
                 })
                 .collect::<Vec<_>>()
@@ -82,7 +85,7 @@ pub(super) async fn images(State(slides): State<Slides>, Query(query): Query<Has
 /// The lab's account in `?region=` (default: the lab's region).
 #[allow(clippy::result_large_err)]
 fn registry(query: &HashMap<String, String>) -> Result<RegistryKey, Response> {
-    let region = query.get("region").map(String::as_str).unwrap_or(mock_registry::state::DEFAULT_REGION);
+    let region = query.get("region").map(String::as_str).unwrap_or(mock_registry::defaults::DEFAULT_REGION);
     let region = Region::parse(region).map_err(|e| invalid(e.0))?;
     Ok(RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).expect("the default account parses"), region))
 }
@@ -90,4 +93,16 @@ fn registry(query: &HashMap<String, String>) -> Result<RegistryKey, Response> {
 fn invalid(message: String) -> Response {
     let body = json!({ "error": { "code": "InvalidParameterException", "message": message } });
     (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_size;
+
+    #[test]
+    fn sizes_read_as_in_the_console() {
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1500), "1.46 KiB");
+        assert_eq!(human_size(2_254_857), "2.15 MiB");
+    }
 }

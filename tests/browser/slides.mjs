@@ -133,6 +133,8 @@ try {
   assert.equal(answer, 'done', 'the test created the repository');
   const row = repositoriesPanel.locator('tbody tr', { hasText: REPOSITORY });
   await row.waitFor({ timeout: 10000 });
+  // The row can appear on a poll between CreateRepository and the push; wait for the pushed image.
+  await row.locator('td', { hasText: /^1$/ }).waitFor({ timeout: 10000 });
   assert.equal(await page.evaluate(() => window.stillTheSamePage), true, 'the page was not reloaded');
   const cells = await row.locator('td').allInnerTexts();
   assert.deepEqual(cells, [

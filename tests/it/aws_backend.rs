@@ -464,8 +464,8 @@ async fn cleanup_deletes_only_what_carries_the_lab_tag_even_after_a_kill() {
     ecr.create_repository().repository_name("theirs").tags(team).send().await.unwrap();
     let env = [
         ("AWS_ENDPOINT_URL", url.as_str()),
-        ("AWS_ACCESS_KEY_ID", mock_registry::state::DEFAULT_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", mock_registry::state::DEFAULT_SECRET_ACCESS_KEY),
+        ("AWS_ACCESS_KEY_ID", mock_registry::defaults::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", mock_registry::defaults::DEFAULT_SECRET_ACCESS_KEY),
         ("ECR_LAB_REGISTRY_URL", url.as_str()),
     ];
 
@@ -542,8 +542,8 @@ async fn verify_runs_a_lesson_on_aws_with_the_real_recipes_and_cleans_up() {
     ecr.create_repository().repository_name("test").send().await.unwrap(); // the learner's, untouched
     let env = [
         ("AWS_ENDPOINT_URL", url.as_str()),
-        ("AWS_ACCESS_KEY_ID", mock_registry::state::DEFAULT_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", mock_registry::state::DEFAULT_SECRET_ACCESS_KEY),
+        ("AWS_ACCESS_KEY_ID", mock_registry::defaults::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", mock_registry::defaults::DEFAULT_SECRET_ACCESS_KEY),
         ("ECR_LAB_REGISTRY_URL", url.as_str()),
     ];
     let lessons = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aws");
@@ -789,8 +789,8 @@ async fn a_lesson_played_on_aws_meets_each_real_error_falls_back_for_expired_log
     let url = account.url.clone();
     let env = [
         ("AWS_ENDPOINT_URL", url.as_str()),
-        ("AWS_ACCESS_KEY_ID", mock_registry::state::DEFAULT_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", mock_registry::state::DEFAULT_SECRET_ACCESS_KEY),
+        ("AWS_ACCESS_KEY_ID", mock_registry::defaults::DEFAULT_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", mock_registry::defaults::DEFAULT_SECRET_ACCESS_KEY),
         ("ECR_LAB_REGISTRY_URL", url.as_str()),
     ];
     let r = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";

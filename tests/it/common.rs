@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use mock_registry::Lab;
-use mock_registry::state::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 
 /// A mock served from this test process on 127.0.0.1:0; stops when dropped.
 pub struct InProcess {
     pub url: String,
     pub lab: Lab,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _running: mock_registry::Running,
 }
 
 impl InProcess {
@@ -20,26 +20,8 @@ impl InProcess {
     }
 
     pub async fn start_with(lab: Lab) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let served = lab.clone();
-        tokio::spawn(async move {
-            mock_registry::serve(listener, served, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        Self { url, lab, stop: Some(stop) }
-    }
-}
-
-impl Drop for InProcess {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let running = mock_registry::spawn(lab.clone()).await.unwrap();
+        Self { url: running.url.clone(), lab, _running: running }
     }
 }
 

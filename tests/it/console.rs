@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use mock_registry::state::DEFAULT_ACCESS_KEY_ID;
+use mock_registry::defaults::DEFAULT_ACCESS_KEY_ID;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::common::{InProcess, Served, aws_cli_available, bash, ecr_client, put_sample, sample, start_browser_script};
@@ -26,10 +26,14 @@ struct Page {
 }
 
 async fn request(method: Method, url: &str, form: Option<&str>) -> Page {
+    request_as(method, url, form, "application/x-www-form-urlencoded").await
+}
+
+async fn request_as(method: Method, url: &str, form: Option<&str>, content_type: &str) -> Page {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut builder = Request::builder().method(method).uri(url);
     if form.is_some() {
-        builder = builder.header("content-type", "application/x-www-form-urlencoded");
+        builder = builder.header("content-type", content_type);
     }
     let body = Full::new(Bytes::from(form.unwrap_or_default().to_owned()));
     let response = client.request(builder.body(body).unwrap()).await.unwrap();
@@ -52,6 +56,10 @@ async fn get(url: &str) -> Page {
 
 async fn post(url: &str, form: &str) -> Page {
     request(Method::POST, url, Some(form)).await
+}
+
+async fn post_json(url: &str, json: &str) -> Page {
+    request_as(Method::POST, url, Some(json), "application/json").await
 }
 
 async fn repository_names(url: &str, region: &str) -> Vec<String> {
@@ -217,7 +225,8 @@ async fn a_revoked_key_shows_the_service_error_instead_of_data() {
     let mock = InProcess::start().await;
     let ecr = ecr_client(&mock.url, "ap-south-1").await;
     ecr.create_repository().repository_name("secret-name").send().await.unwrap();
-    let revoked = post(&format!("{}/_lab/keys/{DEFAULT_ACCESS_KEY_ID}/revoke", mock.url), "").await;
+    // The control API takes writes as JSON only (issue 20): a form post like this one is refused.
+    let revoked = post_json(&format!("{}/_lab/keys/{DEFAULT_ACCESS_KEY_ID}/revoke", mock.url), "{}").await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
 
     for path in ["/console/repositories", "/console/repositories/secret-name", "/console/create-repository"] {
@@ -232,7 +241,7 @@ async fn a_revoked_key_shows_the_service_error_instead_of_data() {
     let refused = post(&format!("{}/console/create-repository", mock.url), "repositoryName=other").await;
     assert!(refused.text.contains(INVALID_TOKEN));
     let names = mock.lab.read(|s| {
-        let registry = mock_registry::oci_api::default_registry();
+        let registry = mock_registry::defaults::default_registry();
         s.repositories(&registry).map(|r| r.name.to_string()).collect::<Vec<_>>()
     });
     assert_eq!(names, ["secret-name"]);
@@ -317,4 +326,15 @@ async fn in_a_real_browser() {
     for shot in ["create-invalid-name-1280", "images-live-1280", "push-commands-1280", "repository-1024"] {
         assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
     }
+}
+
+#[tokio::test]
+async fn severity_counts_read_without_a_gap_before_the_comma() {
+    // `1 Critical, 2 High`: the ", " between counts is the only space; a margin on each count put a
+    // gap before the comma (`1 Critical , 2 High`).
+    let mock = InProcess::start().await;
+    let style = get(&format!("{}/console/assets/console.css", mock.url)).await;
+    assert_eq!(style.status, StatusCode::OK);
+    let rule = style.text.lines().find(|l| l.starts_with(".severity {")).expect("a .severity rule");
+    assert!(!rule.contains("margin"), "{rule}");
 }

@@ -176,7 +176,7 @@ async fn the_contract_holds_on_the_mock() {
     let backend = Backend {
         name: "mock",
         ecr: crate::common::ecr_client(&mock.url, "ap-south-1").await,
-        account: mock_registry::state::DEFAULT_ACCOUNT.into(),
+        account: mock_registry::defaults::DEFAULT_ACCOUNT.into(),
         region: "ap-south-1".into(),
         shell_args: vec!["--endpoint".into(), mock.url.clone()],
         env: Some(Vec::new()),
@@ -189,14 +189,14 @@ async fn the_contract_holds_on_the_aws_backend_with_the_mock_standing_in_for_an_
     let mock = crate::common::InProcess::start().await;
     let env = vec![
         ("AWS_ENDPOINT_URL".to_owned(), mock.url.clone()),
-        ("AWS_ACCESS_KEY_ID".to_owned(), mock_registry::state::DEFAULT_ACCESS_KEY_ID.to_owned()),
-        ("AWS_SECRET_ACCESS_KEY".to_owned(), mock_registry::state::DEFAULT_SECRET_ACCESS_KEY.to_owned()),
+        ("AWS_ACCESS_KEY_ID".to_owned(), mock_registry::defaults::DEFAULT_ACCESS_KEY_ID.to_owned()),
+        ("AWS_SECRET_ACCESS_KEY".to_owned(), mock_registry::defaults::DEFAULT_SECRET_ACCESS_KEY.to_owned()),
         ("ECR_LAB_REGISTRY_URL".to_owned(), mock.url.clone()),
     ];
     let backend = Backend {
         name: "aws backend (mock standing in)",
         ecr: crate::common::ecr_client(&mock.url, "eu-west-1").await,
-        account: mock_registry::state::DEFAULT_ACCOUNT.into(),
+        account: mock_registry::defaults::DEFAULT_ACCOUNT.into(),
         region: "eu-west-1".into(),
         shell_args: vec!["--backend".into(), "aws".into(), "--region".into(), "eu-west-1".into()],
         env: Some(env),

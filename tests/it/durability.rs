@@ -47,7 +47,14 @@ async fn acknowledged_pushes_survive_kill_9() {
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    // Kill once the writers are well under way (at least 1.5 s and 21 acknowledged pushes, which a loaded
+    // machine may take longer to reach), so the kill lands mid-stream.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(1500)
+        || (acknowledged.lock().unwrap().len() <= 20 && started.elapsed() < std::time::Duration::from_secs(60))
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     server.kill_hard();
     stop.store(true, Ordering::Relaxed);
     for writer in writers {

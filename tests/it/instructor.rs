@@ -41,7 +41,8 @@ async fn an_instructor_arms_server_faults_for_the_class_and_clears_them() {
     let home = tempfile::tempdir().unwrap();
     let server = Served::start(home.path(), &["--ephemeral"]);
     let url = server.url.clone();
-    let host = url.trim_start_matches("http://").to_owned();
+    // The class types the ECR host (the lab shell sends it to the mock), not the server's address.
+    let host = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
     let ecr = ecr_client(&url, "ap-south-1").await;
     ecr.create_repository().repository_name("test").send().await.unwrap();
     put_sample(&ecr, "test", &sample(1, 512), "v1").await.unwrap();
@@ -95,7 +96,7 @@ async fn an_instructor_arms_server_faults_for_the_class_and_clears_them() {
     let cleared = fault(home.path(), &["clear", "--endpoint", &url]);
     assert_eq!(
         cleared.stdout,
-        "cleared expired-login: nothing to undo (learners log in again)\ncleared immutable-overwrite (test)\n"
+        "cleared expired-login: the lab clock stays where it is (learners log in again)\ncleared immutable-overwrite (test)\n"
     );
     let repository = ecr.describe_repositories().repository_names("test").send().await.unwrap();
     assert_eq!(repository.repositories()[0].image_tag_mutability().unwrap().as_str(), "MUTABLE");
@@ -115,7 +116,11 @@ fn learner_side_and_unknown_faults_are_refused_with_what_to_do() {
         "{}",
         learner.stderr
     );
-    assert!(learner.stderr.contains("  docker logout 127.0.0.1:9 > /dev/null"), "{}", learner.stderr);
+    assert!(
+        learner.stderr.contains("  docker logout 920736617090.dkr.ecr.ap-south-1.amazonaws.com > /dev/null"),
+        "{}",
+        learner.stderr
+    );
     let unknown = fault(home.path(), &["arm", "no-such-fault", "--endpoint", "http://127.0.0.1:9"]);
     assert_eq!(unknown.code, 1);
     assert!(
@@ -130,4 +135,37 @@ fn learner_side_and_unknown_faults_are_refused_with_what_to_do() {
         "{}",
         list.stdout
     );
+}
+
+#[tokio::test]
+async fn missing_repo_arms_when_the_repository_never_existed_and_expired_login_says_one_thing() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let url = server.url.clone();
+    let ecr = ecr_client(&url, "ap-south-1").await;
+    let armed = fault(home.path(), &["arm", "missing-repo", "--endpoint", &url]);
+    assert_eq!(armed.code, 0, "{}{}", armed.stdout, armed.stderr);
+    assert!(
+        armed.stdout.starts_with(&format!("armed missing-repo on {url}: the repository test is deleted")),
+        "{}",
+        armed.stdout
+    );
+    assert!(ecr.describe_repositories().send().await.unwrap().repositories().is_empty());
+    let cleared = fault(home.path(), &["clear", "--endpoint", &url]);
+    assert_eq!(cleared.stdout, "cleared missing-repo (test)\n");
+
+    let expired = fault(home.path(), &["arm", "expired-login", "--endpoint", &url]);
+    assert_eq!(expired.code, 0, "{}", expired.stderr);
+    assert!(!expired.stdout.contains("nothing to undo"), "{}", expired.stdout);
+    assert!(!expired.stdout.contains("`ecr-lab fault clear` undoes it."), "{}", expired.stdout);
+    assert!(expired.stdout.contains("learners log in again"), "{}", expired.stdout);
+}
+
+#[test]
+fn fault_list_takes_the_endpoint_the_readme_shows() {
+    let home = tempfile::tempdir().unwrap();
+    let list = fault(home.path(), &["list", "--endpoint", "http://127.0.0.1:9"]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(list.stdout.contains("missing-repo          server   the repository does not exist\n"), "{}", list.stdout);
+    assert!(list.stdout.contains("no faults armed on http://127.0.0.1:9 (by this machine)"), "{}", list.stdout);
 }

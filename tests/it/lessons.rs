@@ -226,3 +226,158 @@ fn with_real_tools_the_runner_watches_and_advances() {
         "the registry is the mock's address: {stdout}"
     );
 }
+
+/// `ecr-lab` alone in a terminal: its home menu and lesson picker.
+fn home_menu(home: &Path) -> expectrl::session::OsSession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.env("ECR_LAB_HOME", home).env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    session.set_expect_timeout(Some(Duration::from_secs(30)));
+    session
+}
+
+/// Esc in "Pick a lesson" goes back to the home menu; Esc in the home menu leaves quietly (exit 0).
+#[test]
+fn esc_in_the_lesson_picker_goes_back_and_esc_at_home_quits_quietly() {
+    use expectrl::Expect;
+    use expectrl::process::unix::WaitStatus;
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = home_menu(home.path());
+    lab.expect("a hands-on lab for Amazon ECR").unwrap();
+    lab.send("Pick").unwrap();
+    lab.send("\r").unwrap();
+    lab.expect("Which lesson?").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    lab.send("\x1b").unwrap();
+    lab.expect("a hands-on lab for Amazon ECR").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    lab.send("\x1b").unwrap();
+    let rest = lab.expect(expectrl::Eof).unwrap();
+    let rest = String::from_utf8_lossy(rest.before()).into_owned();
+    assert!(!rest.contains("canceled"), "Esc is no error: {rest}");
+    let status = lab.get_process().wait().unwrap();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "Esc at home exits 0: {status:?}");
+}
+
+/// Two one-stage reading lessons in `dir`: `first` (01) and `second` (02).
+fn two_tiny_lessons(dir: &Path) {
+    for (n, id, title) in [(1, "first", "The first"), (2, "second", "The second")] {
+        std::fs::write(
+            dir.join(format!("0{n}-{id}.md")),
+            format!("---\nid: {id}\ntitle: {title}\nversion: 1\nbackends: [mock]\n---\n\n## Read\n\n```lab:stage\nid: read-{id}\ngoal: Read this\nkind: reading\nminutes: {n}\n```\n\nJust read this.\n"),
+        )
+        .unwrap();
+    }
+}
+
+/// The end of a lesson offers the next one: start it, back to the menu, or quit.
+#[test]
+fn the_end_of_a_lesson_offers_the_next_one() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let lessons = home.path().join("lessons");
+    std::fs::create_dir(&lessons).unwrap();
+    two_tiny_lessons(&lessons);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command
+        .args(["start", "first", "--lessons", lessons.to_str().unwrap(), "--data-dir"])
+        .arg(home.path().join("lab"))
+        .env("ECR_LAB_HOME", home.path())
+        .env("TERM", "xterm");
+    let mut lab = expectrl::Session::spawn(command).expect("spawn in a pty");
+    lab.set_expect_timeout(Some(Duration::from_secs(30)));
+    lab.expect("Stage 1/1").unwrap();
+    lab.expect("(Press Enter, or type `next`, to go on.)").unwrap();
+    lab.send_line("").unwrap();
+    lab.expect("Lesson complete: The first").unwrap();
+    lab.expect("Start the next lesson: 2. The second").unwrap();
+    lab.expect("Back to the menu").unwrap();
+    lab.send("\r").unwrap();
+    lab.expect("The second").unwrap();
+    lab.expect("Stage 1/1").unwrap();
+    lab.send_line("quit").unwrap();
+    lab.expect("Progress saved").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// A first-time learner (no progress yet) is not offered "Continue:"; once a stage is done, they are.
+#[test]
+fn a_first_time_learner_sees_no_continue() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = home_menu(home.path());
+    let shown = lab.expect("Quit").unwrap();
+    let menu = String::from_utf8_lossy(shown.before()).into_owned();
+    assert!(menu.contains("Pick a lesson"), "{menu}");
+    assert!(!menu.contains("Continue:"), "no progress yet, nothing to continue: {menu}");
+    lab.send("\x1b").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+    assert!(!home.path().join("progress.json").exists(), "the menu changed nothing");
+
+    std::fs::write(home.path().join("progress.json"), r#"{"lessons":{"push-first-image":{"identity":true}}}"#).unwrap();
+    let mut again = home_menu(home.path());
+    again.expect("Continue: Push your first image to Amazon ECR").unwrap();
+    again.send("\x1b").unwrap();
+    again.expect(expectrl::Eof).unwrap();
+}
+
+/// A bundled lesson file's id, its stages' ids and the sum of their minutes.
+fn lesson_outline(file: &str) -> (String, Vec<String>, u32) {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons").join(file)).unwrap();
+    let id = text.lines().find_map(|l| l.strip_prefix("id: ")).unwrap().to_owned();
+    let stages = text
+        .split("```lab:stage\n")
+        .skip(1)
+        .map(|b| b.lines().next().unwrap().trim_start_matches("id: ").to_owned())
+        .collect();
+    let minutes =
+        text.lines().filter_map(|l| l.strip_prefix("minutes: ")).map(|m| m.trim().parse::<u32>().unwrap()).sum();
+    (id, stages, minutes)
+}
+
+/// The lesson picker is a course map: each lesson's number, title, minutes (its stages' sum) and progress.
+#[test]
+fn the_lesson_picker_shows_numbers_minutes_and_progress() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let (first, first_stages, first_minutes) = lesson_outline("00-quick-start.md");
+    let (second, second_stages, second_minutes) = lesson_outline("01-concepts.md");
+    let (_, _, third_minutes) = lesson_outline("02-prerequisites.md");
+    let done: Vec<String> = second_stages.iter().map(|s| format!("\"{s}\":true")).collect();
+    let progress =
+        format!(r#"{{"lessons":{{"{first}":{{"{}":true}},"{second}":{{{}}}}}}}"#, first_stages[0], done.join(","));
+    std::fs::write(home.path().join("progress.json"), &progress).unwrap();
+    let mut lab = home_menu(home.path());
+    lab.get_process_mut().set_window_size(160, 40).unwrap();
+    let mut bytes = Vec::new();
+    let mut expect = |lab: &mut expectrl::session::OsSession, text: &str| {
+        let found = lab.expect(text).unwrap();
+        bytes.extend_from_slice(found.before());
+        found.matches().for_each(|m| bytes.extend_from_slice(m));
+    };
+    expect(&mut lab, "a hands-on lab for Amazon ECR");
+    lab.send("Pick").unwrap();
+    lab.send("\r").unwrap();
+    expect(&mut lab, "Which lesson?");
+    expect(&mut lab, "type to filter");
+    let mut screen = vt100::Parser::new(40, 160, 0);
+    screen.process(&bytes);
+    let shown = screen.screen().contents();
+    for line in [
+        format!("1. Push your first image to Amazon ECR · {first_minutes} min · in progress"),
+        format!("2. Concepts: registry, repository, image, tag, digest, token · {second_minutes} min · done"),
+        "3. ".to_owned(),
+    ] {
+        assert!(shown.contains(&line), "{line:?} not in the picker:\n{shown}");
+    }
+    assert!(shown.contains(&format!(" · {third_minutes} min · not started")), "{shown}");
+    lab.send("\x1b").unwrap();
+    lab.expect("a hands-on lab for Amazon ECR").unwrap();
+    lab.send("\x1b").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("progress.json")).unwrap(),
+        progress,
+        "looking changes nothing"
+    );
+}

@@ -269,6 +269,34 @@ async fn push_paths_and_one_store_two_views() {
     assert_eq!(page.json()["tags"], serde_json::json!(["v2"]));
     assert_eq!(page.header("link"), "");
     assert_eq!(registry.get("/v2/test/tags/list?n=zero").await.error().0, "PAGINATION_NUMBER_INVALID");
+
+    // n=0 is an empty page (the spec); above 1000, ECR's maxResults constraint (go-containerregistry#681).
+    let empty = registry.get("/v2/test/tags/list?n=0").await;
+    assert_eq!((empty.status, empty.json()["tags"].clone()), (StatusCode::OK, serde_json::json!([])));
+    assert_eq!(empty.header("link"), "");
+    assert_eq!(registry.get("/v2/test/tags/list?n=1000").await.status, StatusCode::OK);
+    for n in ["1001", "10000"] {
+        assert_eq!(
+            registry.get(&format!("/v2/test/tags/list?n={n}")).await.error(),
+            (
+                "UNSUPPORTED".into(),
+                "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'".into()
+            )
+        );
+    }
+    // Without n, ECR answers 100 tags at a time with a Link to the rest.
+    for n in 0..100 {
+        assert_eq!(
+            registry.push_manifest("test", &format!("t{n:03}"), &image.manifest).await.status,
+            StatusCode::CREATED
+        );
+    }
+    let first = registry.get("/v2/test/tags/list").await;
+    let tags = first.json()["tags"].as_array().unwrap().clone();
+    assert_eq!((tags.len(), tags[0].as_str(), tags[99].as_str()), (100, Some("a"), Some("t096")));
+    assert_eq!(first.header("link"), r#"</v2/test/tags/list?n=100&last=t096>; rel="next""#);
+    let rest = registry.get("/v2/test/tags/list?n=100&last=t096").await;
+    assert_eq!(rest.json()["tags"], serde_json::json!(["t097", "t098", "t099", "v1", "v2"]));
 }
 
 #[tokio::test]

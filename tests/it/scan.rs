@@ -11,7 +11,7 @@ use aws_sdk_ecr::types::{
     FindingSeverity, ImageIdentifier, ImageScanningConfiguration, RegistryScanningRule, ScanFrequency, ScanStatus,
     ScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType,
 };
-use mock_registry::scan::layers::Limits;
+use mock_registry::ScanLimits as Limits;
 use mock_registry::types::Millis;
 
 use crate::common::{InProcess, Sample, Served, aws_cli_available, bash, digest_of, ecr_client, put_sample};

@@ -6,7 +6,7 @@ use aws_sdk_ecr::types::{
     EncryptionConfiguration, EncryptionType, ImageIdentifier, ImageScanningConfiguration, ImageTagMutability,
     ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType, ListImagesFilter, Tag, TagStatus,
 };
-use mock_registry::state::AccessKey;
+use mock_registry::AccessKey;
 use mock_registry::types::{AccountId, Millis};
 
 use crate::common::{InProcess, digest_of, ecr_client, ecr_client_with, put_sample, sample, upload_blobs};
@@ -47,7 +47,7 @@ async fn repository_lifecycle_through_the_sdk() {
     assert_eq!(repository.image_tag_mutability(), Some(&ImageTagMutability::Immutable));
     assert!(repository.image_scanning_configuration().unwrap().scan_on_push());
     let created_at = repository.created_at().unwrap().secs();
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = mock_registry::clock::unix_seconds();
     assert!((created_at - now).abs() < 60, "createdAt {created_at} should be about now {now}");
 
     let (code, message) = failure(ecr.create_repository().repository_name("test").send().await);
@@ -316,12 +316,17 @@ async fn identity_errors_name_the_problem_like_aws() {
     assert_eq!(code, "UnrecognizedClientException");
     assert_eq!(message, "The security token included in the request is invalid.");
 
-    let wrong_secret =
-        ecr_client_with(&mock.url, "ap-south-1", mock_registry::state::DEFAULT_ACCESS_KEY_ID, "not-the-secret", None)
-            .await;
+    let wrong_secret = ecr_client_with(
+        &mock.url,
+        "ap-south-1",
+        mock_registry::defaults::DEFAULT_ACCESS_KEY_ID,
+        "not-the-secret",
+        None,
+    )
+    .await;
     let (code, message) = failure(wrong_secret.describe_repositories().send().await);
     assert_eq!(code, "InvalidSignatureException");
-    assert_eq!(message, mock_registry::ecr_api::error::SIGNATURE_MISMATCH);
+    assert_eq!(message, mock_registry::aws::SIGNATURE_MISMATCH);
 
     // A second account with temporary credentials: works, sees its own registry, then expires.
     let account = AccountId::parse("111122223333").unwrap();

@@ -388,3 +388,117 @@ fn the_shell_hands_docker_to_a_real_engine() {
     let listed = shell(&data, Some(&server.url), "aws ecr list-images --repository-name engine-test\n");
     assert!(listed.stdout.contains("\"imageTag\": \"v2\""), "{}", listed.stdout);
 }
+
+/// On a terminal, a push refused at the manifest (an immutable tag) shows docker's progress block and
+/// then the error, as docker does: the final screen, read through a terminal emulator, has the error
+/// line below the layer lines (it was printed first and then overwritten by their in-place rewrites).
+#[test]
+fn a_refused_push_leaves_its_error_on_the_screen_below_the_progress() {
+    use expectrl::Expect;
+    let home = tempfile::tempdir().unwrap();
+    let registry = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command
+        .args(["shell", "--data-dir", home.path().join("shell").to_str().unwrap()])
+        .env("ECR_LAB_HOME", home.path())
+        .env("TERM", "xterm");
+    let mut pty = expectrl::Session::spawn(command).expect("spawn in a pty");
+    pty.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    // Each line ends by echoing a marker the typed line itself does not contain (`"ok"-N` prints
+    // `ok-N`), so the next line is typed only at the next prompt, never into a running command.
+    let mut screen_bytes = Vec::new();
+    fn wait_for(pty: &mut impl Expect, text: &str, bytes: &mut Vec<u8>) {
+        let found = pty.expect(text).unwrap();
+        bytes.extend_from_slice(found.before());
+        bytes.extend_from_slice(found.get(0).unwrap());
+    }
+    let lines = [
+        "aws ecr create-repository --repository-name test --image-tag-mutability IMMUTABLE > /dev/null".to_owned(),
+        format!("aws ecr get-login-password | docker login --username AWS --password-stdin {registry} > /dev/null"),
+        format!("docker tag sohelqt8797/ec2-neon-pulse:v1 {registry}/test:v1"),
+        format!("docker push {registry}/test:v1 > /dev/null"),
+        format!("docker tag sohelqt8797/ec2-neon-pulse:v2 {registry}/test:v1"),
+    ];
+    wait_for(&mut pty, "lab$ ", &mut screen_bytes);
+    for (n, line) in lines.iter().enumerate() {
+        pty.send_line(format!("{line}; echo \"ok\"-{n}")).unwrap();
+        wait_for(&mut pty, &format!("ok-{n}"), &mut screen_bytes);
+        wait_for(&mut pty, "lab$ ", &mut screen_bytes);
+    }
+    pty.send_line(format!("docker push {registry}/test:v1; echo \"status\"=$?")).unwrap();
+    wait_for(&mut pty, "status=", &mut screen_bytes);
+    wait_for(&mut pty, "lab$ ", &mut screen_bytes);
+    pty.send_line("exit").unwrap();
+    let rest = pty.expect(expectrl::Eof).unwrap();
+    screen_bytes.extend_from_slice(rest.before());
+
+    let mut terminal = vt100::Parser::new(60, 200, 0);
+    terminal.process(&screen_bytes);
+    let screen = terminal.screen().contents();
+    let rows: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let row_of = |needle: &str| rows.iter().rposition(|r| r.contains(needle));
+    let error = "tag invalid: The image tag 'v1' already exists in the 'test' repository and cannot be overwritten because the repository is immutable.";
+    let (Some(refers), Some(layer), Some(error_row), Some(status)) = (
+        row_of(&format!("The push refers to repository [{registry}/test]")),
+        row_of(": Layer already exists").or(row_of(": Pushed")),
+        row_of(error),
+        row_of("status=1"),
+    ) else {
+        panic!("the final screen lacks the push, its layers, its error or its status:\n{screen}");
+    };
+    assert!(refers < layer && layer < error_row && error_row < status, "out of order on the final screen:\n{screen}");
+}
+
+/// The everyday commands the lessons invite: `$REGISTRY` and friends instead of a typed account,
+/// `cat` of the docker config (lesson 04), `env | grep AWS` (lesson 09), `ls`, `grep`, with the real
+/// tools' texts and exit statuses.
+#[test]
+fn everyday_commands_and_the_guides_variables() {
+    let data = tempfile::tempdir().unwrap();
+    let script = "echo $ACCOUNT $REGION $REGISTRY
+aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY > /dev/null 2>&1
+cat ~/docker/config.json | grep -c auths
+grep -c $REGISTRY ~/docker/config.json
+ls ~/docker
+export AWS_DEFAULT_REGION=eu-west-1
+env | grep AWS
+env | grep -v AWS | grep -c REGISTRY=
+grep nothing-like-this ~/docker/config.json; echo status=$?
+cat ~/missing.txt; echo status=$?
+ls ~/missing; echo status=$?
+cat ~/nope 2>&1 > ~/y.txt
+echo kept >> ~/y.txt; cat ~/y.txt
+";
+    let ran = shell(data.path(), None, script);
+    let home = data.path().display();
+    // Redirections as bash applies them: `> /dev/null 2>&1` silences docker login's warning too, and
+    // `2>&1 > FILE` keeps stderr on the screen while the file is emptied.
+    let nope = format!("cat: {home}/nope: No such file or directory");
+    let out: Vec<&str> = ran.stdout.lines().filter(|l| !l.starts_with("lab$ ")).collect();
+    assert_eq!(
+        out,
+        [
+            format!("920736617090 ap-south-1 {REGISTRY}").as_str(),
+            "1",
+            "1",
+            "config.json",
+            "AWS_DEFAULT_REGION=eu-west-1",
+            "1",
+            "status=1",
+            "status=1",
+            "status=2",
+            nope.as_str(),
+            "kept",
+        ],
+        "{}",
+        ran.stderr
+    );
+    // `~` is expanded before the tools see it, so their errors name the whole path, as in bash.
+    assert_eq!(
+        ran.stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("cat: {home}/missing.txt: No such file or directory"),
+            format!("ls: cannot access '{home}/missing': No such file or directory"),
+        ]
+    );
+}

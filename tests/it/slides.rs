@@ -181,3 +181,22 @@ async fn in_a_real_browser() {
         assert!(artifacts.join(file).exists(), "artifact {file}");
     }
 }
+
+#[tokio::test]
+async fn the_live_images_panel_writes_sizes_as_the_console_does() {
+    let home = tempfile::tempdir().unwrap();
+    let served = Served::start(home.path(), &["--ephemeral"]);
+    let ecr = ecr_client(&served.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("small").send().await.unwrap();
+    put_sample(&ecr, "small", &sample(1, 1500), "v1").await.unwrap();
+    let (status, _, body) = get(&format!("{}/slides/api/images?repository=small", served.url)).await;
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let image = &json["imageDetails"][0];
+    let bytes = image["imageSizeInBytes"].as_u64().unwrap();
+    assert!((1024..1024 * 1024).contains(&bytes), "{body}");
+    // A kilobyte-sized image is not "0.00 MB": the console's own `1.46 KiB` form.
+    assert_eq!(image["imageSize"].as_str(), Some(format!("{:.2} KiB", bytes as f64 / 1024.0).as_str()), "{body}");
+    let (_, _, script) = get(&format!("{}/slides/assets/slides.js", served.url)).await;
+    assert!(script.contains("cell(i.imageSize)") && !script.contains("1048576"), "the panel shows the server's text");
+}

@@ -6,29 +6,25 @@ use axum::body::Body;
 use http_body_util::BodyExt;
 use hyper::{Method, Request, StatusCode};
 use mock_registry::Lab;
-use mock_registry::sigv4::Signer;
+use mock_registry::aws::Signer;
 use tower::ServiceExt;
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    mock_registry::clock::unix_seconds()
 }
 
 /// A signed ECR call with an arbitrary body.
-fn ecr_request(operation: &str, body: impl Into<Vec<u8>>) -> Request<Body> {
+pub(crate) fn ecr_request(operation: &str, body: impl Into<Vec<u8>>) -> Request<Body> {
     let body = body.into();
-    let headers = mock_registry::ecr_api::signed_headers(
-        "127.0.0.1",
-        operation,
-        &body,
-        &Signer::lab_default("ap-south-1"),
-        now(),
-    );
+    let headers =
+        mock_registry::aws::signed_headers("127.0.0.1", operation, &body, &Signer::lab_default("ap-south-1"), now());
     let mut request = Request::builder().method(Method::POST).uri("/").body(Body::from(body)).unwrap();
     *request.headers_mut() = headers;
     request
 }
 
-async fn send(lab: &Lab, request: Request<Body>) -> (StatusCode, serde_json::Value) {
+/// `request` through the mock's router (no socket): its status and JSON body.
+pub(crate) async fn send(lab: &Lab, request: Request<Body>) -> (StatusCode, serde_json::Value) {
     let response = mock_registry::router(lab.clone()).oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -81,7 +77,7 @@ async fn bad_bodies_get_aws_errors_and_change_nothing() {
 #[tokio::test]
 async fn oversized_bodies_are_refused_whole() {
     let lab = Lab::ephemeral().unwrap();
-    let huge = format!("{{\"repositoryName\":\"big\",\"x\":\"{}\"}}", "a".repeat(mock_registry::server::MAX_API_BODY));
+    let huge = format!("{{\"repositoryName\":\"big\",\"x\":\"{}\"}}", "a".repeat(mock_registry::MAX_API_BODY));
     let (status, value) = send(&lab, ecr_request("CreateRepository", huge)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(code(&value), "SerializationException");
@@ -171,9 +167,53 @@ async fn control_api_adds_keys_and_moves_the_clock() {
     assert!(value["error"].as_str().unwrap().contains("not a duration"));
 }
 
-fn default_registry() -> mock_registry::state::RegistryKey {
-    mock_registry::state::RegistryKey::new(
+fn default_registry() -> mock_registry::RegistryKey {
+    mock_registry::RegistryKey::new(
         mock_registry::types::AccountId::parse("920736617090").unwrap(),
         mock_registry::types::Region::parse("ap-south-1").unwrap(),
     )
+}
+
+/// A captured signed DeleteRepository(scratch), replayed with its `x-amz-content-sha256` and a new body
+/// (DeleteRepository(keepme, force)), is refused and deletes nothing: the mock hashes the body itself.
+#[tokio::test]
+async fn a_signed_request_replayed_with_another_body_is_refused() {
+    let lab = Lab::ephemeral().unwrap();
+    for name in ["scratch", "keepme"] {
+        let (status, _) =
+            send(&lab, ecr_request("CreateRepository", format!("{{\"repositoryName\":\"{name}\"}}"))).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let signed_body = br#"{"repositoryName":"scratch"}"#.to_vec();
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert("host", "127.0.0.1".parse().unwrap());
+    headers.insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+    headers.insert("x-amz-target", "AmazonEC2ContainerRegistry_V20150921.DeleteRepository".parse().unwrap());
+    let declared = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(&signed_body))
+    };
+    headers.insert("x-amz-content-sha256", declared.parse().unwrap());
+    Signer::lab_default("ap-south-1").sign(&Method::POST, "/", &mut headers, &signed_body, now());
+
+    let mut replay = Request::builder()
+        .method(Method::POST)
+        .uri("/")
+        .body(Body::from(r#"{"repositoryName":"keepme","force":true}"#))
+        .unwrap();
+    *replay.headers_mut() = headers.clone();
+    let (status, value) = send(&lab, replay).await;
+    assert_eq!((status, code(&value)), (StatusCode::FORBIDDEN, "InvalidSignatureException"), "{value}");
+
+    let (_, listed) = send(&lab, ecr_request("DescribeRepositories", "{}")).await;
+    let mut names: Vec<&str> =
+        listed["repositories"].as_array().unwrap().iter().map(|r| r["repositoryName"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["keepme", "scratch"]);
+
+    // The request as signed still works: the check refuses the replay, not the client.
+    let mut original = Request::builder().method(Method::POST).uri("/").body(Body::from(signed_body)).unwrap();
+    *original.headers_mut() = headers;
+    let (status, value) = send(&lab, original).await;
+    assert_eq!(status, StatusCode::OK, "{value}");
 }

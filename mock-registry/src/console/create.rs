@@ -5,9 +5,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 
 use super::form::FormData;
-use super::html::esc;
 use super::layout::{Flash, Page};
 use super::{Ctx, see_other};
 use crate::Lab;
@@ -108,60 +108,61 @@ fn render(ctx: &Ctx, form: &FormData, error: Option<&EcrError>) -> Response {
     let mode = form.get("imageTagMutability").unwrap_or(TagMutability::Mutable.wire());
     let encryption = form.first_of(&["encryptionType", "encryptionConfiguration.encryptionType"]);
     let encryption = encryption.unwrap_or(EncryptionType::Aes256.wire());
-    let scan_on_push = scan_on_push(form);
-    let body = format!(
-        r#"<h1>{TITLE}</h1>
-<form method="post" action="{action}" id="create-repository" class="stack" novalidate>
-<section class="panel" aria-labelledby="general-h">
-<h2 id="general-h">General settings</h2>
-<div class="field">
-<label for="repositoryName">Repository name</label>
-<p class="hint" id="repositoryName-hint">2 to 256 characters: lowercase letters and digits, separated by <code>.</code> <code>_</code> <code>-</code>; <code>/</code> groups repositories into namespaces, as in <code>project-a/web-app</code>.</p>
-<div class="prefixed"><span class="prefix" id="repositoryName-prefix">{host}/</span><input id="repositoryName" name="repositoryName" type="text" value="{name}" autocomplete="off" autocapitalize="none" spellcheck="false" aria-describedby="repositoryName-prefix repositoryName-hint repositoryName-error"{invalid} data-validate="repositoryName" data-msg-short="{short}" data-msg-long="{long}" data-msg-pattern="{pattern}"></div>
-<p class="field-error" id="repositoryName-error" aria-live="polite">{name_error}</p>
-</div>
-</section>
-{mutability}
-<section class="panel" aria-labelledby="scan-h">
-<h2 id="scan-h">Image scan settings</h2>
-<div class="check"><input type="checkbox" id="scanOnPush" name="scanOnPush" value="true"{scan_checked}><label for="scanOnPush">Scan on push</label></div>
-<p class="hint">Each image is scanned after it is pushed (<code>imageScanningConfiguration.scanOnPush</code>).</p>
-</section>
-<section class="panel" aria-labelledby="encryption-h">
-<h2 id="encryption-h">Encryption settings</h2>
-<fieldset><legend>Encryption type <code class="api">encryptionType</code></legend>
-{encryption_radios}
-</fieldset>
-<div class="field">
-<label for="kmsKey">KMS key ARN <span class="muted">(optional, KMS types only; default <code>aws/ecr</code>)</span></label>
-<input id="kmsKey" name="kmsKey" type="text" value="{kms_key}" autocomplete="off" spellcheck="false">
-</div>
-<p class="hint">The encryption settings cannot be changed once the repository exists.</p>
-</section>
-<div class="form-actions"><a class="button" href="{cancel}">Cancel</a> <button type="submit" class="primary">Create repository</button></div>
-</form>"#,
-        action = esc(&ctx.href("/console/create-repository")),
-        host = esc(&ctx.registry.host()),
-        name = esc(name),
-        invalid = if name_error.is_empty() { "" } else { r#" aria-invalid="true""# },
-        short = esc(&short),
-        long = esc(&long),
-        pattern = esc(&pattern),
-        name_error = esc(name_error),
-        mutability = mutability_fields(mode, &exclusion_filters(form).join("\n")),
-        scan_checked = if scan_on_push { " checked" } else { "" },
-        encryption_radios = radios(
-            "encryptionType",
-            encryption,
-            &[
-                (EncryptionType::Aes256.wire(), "AES-256", "Amazon S3 managed keys (SSE-S3), the default."),
-                (EncryptionType::Kms.wire(), "AWS KMS", "A key in AWS Key Management Service (SSE-KMS)."),
-                (EncryptionType::KmsDsse.wire(), "Dual-layer AWS KMS", "Two layers of KMS encryption (DSSE-KMS)."),
-            ],
-        ),
-        kms_key = esc(form.first_of(&["kmsKey", "encryptionConfiguration.kmsKey"]).unwrap_or_default()),
-        cancel = esc(&ctx.href("/console/repositories")),
-    );
+    let encryption_choices = [
+        (EncryptionType::Aes256.wire(), "AES-256", "Amazon S3 managed keys (SSE-S3), the default."),
+        (EncryptionType::Kms.wire(), "AWS KMS", "A key in AWS Key Management Service (SSE-KMS)."),
+        (EncryptionType::KmsDsse.wire(), "Dual-layer AWS KMS", "Two layers of KMS encryption (DSSE-KMS)."),
+    ];
+    let body = html! {
+        h1 { (TITLE) }
+        form method="post" action=(ctx.href("/console/create-repository")) id="create-repository" class="stack" novalidate {
+            input type="hidden" name="csrf" value=(ctx.csrf);
+            section class="panel" aria-labelledby="general-h" {
+                h2 id="general-h" { "General settings" }
+                div class="field" {
+                    label for="repositoryName" { "Repository name" }
+                    p class="hint" id="repositoryName-hint" {
+                        "2 to 256 characters: lowercase letters and digits, separated by " code { "." } " " code { "_" } " " code { "-" }
+                        "; " code { "/" } " groups repositories into namespaces, as in " code { "project-a/web-app" } "."
+                    }
+                    div class="prefixed" {
+                        span class="prefix" id="repositoryName-prefix" { (ctx.registry.host()) "/" }
+                        input id="repositoryName" name="repositoryName" type="text" value=(name) autocomplete="off" autocapitalize="none" spellcheck="false"
+                            aria-describedby="repositoryName-prefix repositoryName-hint repositoryName-error"
+                            aria-invalid=[(!name_error.is_empty()).then_some("true")]
+                            data-validate="repositoryName" data-msg-short=(short) data-msg-long=(long) data-msg-pattern=(pattern);
+                    }
+                    p class="field-error" id="repositoryName-error" aria-live="polite" { (name_error) }
+                }
+            }
+            (mutability_fields(mode, &exclusion_filters(form).join("\n")))
+            section class="panel" aria-labelledby="scan-h" {
+                h2 id="scan-h" { "Image scan settings" }
+                div class="check" {
+                    input type="checkbox" id="scanOnPush" name="scanOnPush" value="true" checked[scan_on_push(form)];
+                    label for="scanOnPush" { "Scan on push" }
+                }
+                p class="hint" { "Each image is scanned after it is pushed (" code { "imageScanningConfiguration.scanOnPush" } ")." }
+            }
+            section class="panel" aria-labelledby="encryption-h" {
+                h2 id="encryption-h" { "Encryption settings" }
+                fieldset {
+                    legend { "Encryption type " code class="api" { "encryptionType" } }
+                    (radios("encryptionType", encryption, &encryption_choices))
+                }
+                div class="field" {
+                    label for="kmsKey" { "KMS key ARN " span class="muted" { "(optional, KMS types only; default " code { "aws/ecr" } ")" } }
+                    input id="kmsKey" name="kmsKey" type="text" value=(form.first_of(&["kmsKey", "encryptionConfiguration.kmsKey"]).unwrap_or_default()) autocomplete="off" spellcheck="false";
+                }
+                p class="hint" { "The encryption settings cannot be changed once the repository exists." }
+            }
+            div class="form-actions" {
+                a class="button" href=(ctx.href("/console/repositories")) { "Cancel" }
+                " "
+                button type="submit" class="primary" { "Create repository" }
+            }
+        }
+    };
     let mut page = Page::new(TITLE)
         .crumb("Private repositories", Some(ctx.href("/console/repositories")))
         .crumb("Create repository", None)
@@ -173,60 +174,54 @@ fn render(ctx: &Ctx, form: &FormData, error: Option<&EcrError>) -> Response {
 }
 
 /// The tag mutability section (create and edit): the four API settings and the exclusion filters.
-pub(super) fn mutability_fields(mode: &str, filters: &str) -> String {
-    format!(
-        r#"<section class="panel" aria-labelledby="mutability-h">
-<h2 id="mutability-h">Image tag mutability</h2>
-<fieldset><legend>Tag mutability <code class="api">imageTagMutability</code></legend>
-{radios}
-</fieldset>
-<div class="field">
-<label for="imageTagMutabilityExclusionFilters">Exclusion filters <code class="api">imageTagMutabilityExclusionFilters</code></label>
-<p class="hint" id="filters-hint">Only with the two "with exclusions" settings: 1 to 5 wildcard filters, one per line, such as <code>latest</code> or <code>dev-*</code>.</p>
-<textarea id="imageTagMutabilityExclusionFilters" name="imageTagMutabilityExclusionFilters" rows="3" aria-describedby="filters-hint" spellcheck="false">{filters}</textarea>
-</div>
-</section>"#,
-        radios = radios(
-            "imageTagMutability",
-            mode,
-            &[
-                (TagMutability::Mutable.wire(), "Mutable", "Tags can be moved to another image (the default)."),
-                (
-                    TagMutability::Immutable.wire(),
-                    "Immutable",
-                    "A pushed tag can never be overwritten: pushing it again is refused.",
-                ),
-                (
-                    TagMutability::ImmutableWithExclusion.wire(),
-                    "Immutable, with exclusions",
-                    "Tags are immutable, except those matching the filters below.",
-                ),
-                (
-                    TagMutability::MutableWithExclusion.wire(),
-                    "Mutable, with exclusions",
-                    "Tags are mutable, except those matching the filters below, which are immutable.",
-                ),
-            ],
+pub(super) fn mutability_fields(mode: &str, filters: &str) -> Markup {
+    let choices = [
+        (TagMutability::Mutable.wire(), "Mutable", "Tags can be moved to another image (the default)."),
+        (
+            TagMutability::Immutable.wire(),
+            "Immutable",
+            "A pushed tag can never be overwritten: pushing it again is refused.",
         ),
-        filters = esc(filters),
-    )
+        (
+            TagMutability::ImmutableWithExclusion.wire(),
+            "Immutable, with exclusions",
+            "Tags are immutable, except those matching the filters below.",
+        ),
+        (
+            TagMutability::MutableWithExclusion.wire(),
+            "Mutable, with exclusions",
+            "Tags are mutable, except those matching the filters below, which are immutable.",
+        ),
+    ];
+    html! {
+        section class="panel" aria-labelledby="mutability-h" {
+            h2 id="mutability-h" { "Image tag mutability" }
+            fieldset {
+                legend { "Tag mutability " code class="api" { "imageTagMutability" } }
+                (radios("imageTagMutability", mode, &choices))
+            }
+            div class="field" {
+                label for="imageTagMutabilityExclusionFilters" { "Exclusion filters " code class="api" { "imageTagMutabilityExclusionFilters" } }
+                p class="hint" id="filters-hint" {
+                    "Only with the two \"with exclusions\" settings: 1 to 5 wildcard filters, one per line, such as "
+                    code { "latest" } " or " code { "dev-*" } "."
+                }
+                textarea id="imageTagMutabilityExclusionFilters" name="imageTagMutabilityExclusionFilters" rows="3" aria-describedby="filters-hint" spellcheck="false" { (filters) }
+            }
+        }
+    }
 }
 
 /// Radio buttons for an API member, each with its label and a description.
-fn radios(name: &str, chosen: &str, choices: &[(&str, &str, &str)]) -> String {
-    choices
-        .iter()
-        .map(|(value, label, hint)| {
-            let id = format!("{name}-{value}");
-            format!(
-                r#"<div class="radio"><input type="radio" id="{id}" name="{name}" value="{value}"{checked} aria-describedby="{id}-hint"><label for="{id}">{label} <code class="api">{value}</code></label><p class="hint" id="{id}-hint">{hint}</p></div>"#,
-                id = esc(&id),
-                name = esc(name),
-                value = esc(value),
-                checked = if *value == chosen { " checked" } else { "" },
-                label = esc(label),
-                hint = esc(hint),
-            )
-        })
-        .collect()
+fn radios(name: &str, chosen: &str, choices: &[(&str, &str, &str)]) -> Markup {
+    html! {
+        @for (value, label, hint) in choices {
+            @let id = format!("{name}-{value}");
+            div class="radio" {
+                input type="radio" id=(id) name=(name) value=(value) checked[*value == chosen] aria-describedby={ (id) "-hint" };
+                label for=(id) { (label) " " code class="api" { (value) } }
+                p class="hint" id={ (id) "-hint" } { (hint) }
+            }
+        }
+    }
 }

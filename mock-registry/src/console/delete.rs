@@ -3,9 +3,10 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::html;
 
 use super::form::FormData;
-use super::html::{esc, size};
+use super::html::size;
 use super::layout::Page;
 use super::{Ctx, repository_crumbs, see_other};
 use crate::Lab;
@@ -25,43 +26,40 @@ pub(super) fn images_confirm(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Res
         Ok(images) => images,
         Err(error) => return Page::error(name.as_str(), ctx, &error.into()).render(ctx),
     };
-    let back = esc(&ctx.repository_href(name, ""));
+    let back = ctx.repository_href(name, "");
     let title = "Delete images";
     if images.is_empty() {
-        let body = format!(
-            r#"<h1>{title}</h1><p>No images were selected. Tick the images to delete on the Images tab first.</p><p><a class="button" href="{back}">Back to {}</a></p>"#,
-            esc(name.as_str())
-        );
+        let body = html! {
+            h1 { (title) }
+            p { "No images were selected. Tick the images to delete on the Images tab first." }
+            p { a class="button" href=(back) { "Back to " (name) } }
+        };
         return repository_crumbs(Page::new(title), ctx, name, Some(title)).body(body).render(ctx);
     }
-    let mut list = String::new();
-    let mut hidden = String::new();
-    for image in &images {
-        let tags: Vec<&str> = image.tags.iter().map(|t| t.as_str()).collect();
-        let tags = if tags.is_empty() { "<untagged>".to_owned() } else { tags.join(", ") };
-        list.push_str(&format!(
-            r#"<li><strong>{}</strong> <code class="digest">{}</code> <span class="muted">{}</span></li>"#,
-            esc(&tags),
-            esc(image.digest.as_str()),
-            size(image.size)
-        ));
-        hidden.push_str(&format!(r#"<input type="hidden" name="imageDigest" value="{}">"#, esc(image.digest.as_str())));
-    }
-    let body = format!(
-        r#"<h1>{title}</h1>
-<section class="panel warning" aria-labelledby="confirm-h">
-<h2 id="confirm-h">Delete {count} image{plural} from {name}?</h2>
-<ul class="plain">{list}</ul>
-<p>Deleting an image removes it and all its tags. This cannot be undone.</p>
-<form method="post" action="{action}">{hidden}
-<div class="form-actions"><a class="button" href="{back}">Cancel</a> <button type="submit" class="danger">Delete</button></div>
-</form>
-</section>"#,
-        count = images.len(),
-        plural = if images.len() == 1 { "" } else { "s" },
-        name = esc(name.as_str()),
-        action = esc(&ctx.repository_href(name, "delete-images")),
-    );
+    let body = html! {
+        h1 { (title) }
+        section class="panel warning" aria-labelledby="confirm-h" {
+            h2 id="confirm-h" { "Delete " (images.len()) " image" @if images.len() != 1 { "s" } " from " (name) "?" }
+            ul class="plain" {
+                @for image in &images {
+                    @let tags: Vec<&str> = image.tags.iter().map(|t| t.as_str()).collect();
+                    li {
+                        strong { @if tags.is_empty() { "<untagged>" } @else { (tags.join(", ")) } }
+                        " " code class="digest" { (image.digest) }
+                        " " span class="muted" { (size(image.size)) }
+                    }
+                }
+            }
+            p { "Deleting an image removes it and all its tags. This cannot be undone." }
+            form method="post" action=(ctx.repository_href(name, "delete-images")) {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                @for image in &images { input type="hidden" name="imageDigest" value=(image.digest); }
+                div class="form-actions" {
+                    a class="button" href=(back) { "Cancel" } " " button type="submit" class="danger" { "Delete" }
+                }
+            }
+        }
+    };
     repository_crumbs(Page::new(title), ctx, name, Some(title)).body(body).render(ctx)
 }
 
@@ -101,26 +99,25 @@ pub(super) fn repository_confirm(ctx: &Ctx, repository: &Repository, error: Opti
         1 => "Its 1 image is deleted with it.".to_owned(),
         n => format!("Its {n} images are deleted with it."),
     };
-    let body = format!(
-        r#"<h1>{title}</h1>
-<section class="panel warning" aria-labelledby="confirm-h">
-<h2 id="confirm-h">Delete {name_text}?</h2>
-<p>Deleting a repository cannot be undone. {images}</p>
-<form method="post" action="{action}">
-<div class="field">
-<label for="confirm">To confirm deletion, type <strong>{CONFIRM_WORD}</strong> in the field.</label>
-<input id="confirm" name="confirm" type="text" autocomplete="off" spellcheck="false" data-confirm="{CONFIRM_WORD}" aria-describedby="confirm-error"{invalid}>
-<p class="field-error" id="confirm-error" aria-live="polite">{error_text}</p>
-</div>
-<div class="form-actions"><a class="button" href="{back}">Cancel</a> <button type="submit" class="danger">Delete</button></div>
-</form>
-</section>"#,
-        name_text = esc(name.as_str()),
-        action = esc(&ctx.repository_href(name, "delete")),
-        invalid = if error.is_some() { r#" aria-invalid="true""# } else { "" },
-        error_text = esc(error.unwrap_or_default()),
-        back = esc(&ctx.repository_href(name, "")),
-    );
+    let body = html! {
+        h1 { (title) }
+        section class="panel warning" aria-labelledby="confirm-h" {
+            h2 id="confirm-h" { "Delete " (name) "?" }
+            p { "Deleting a repository cannot be undone. " (images) }
+            form method="post" action=(ctx.repository_href(name, "delete")) {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                div class="field" {
+                    label for="confirm" { "To confirm deletion, type " strong { (CONFIRM_WORD) } " in the field." }
+                    input id="confirm" name="confirm" type="text" autocomplete="off" spellcheck="false" data-confirm=(CONFIRM_WORD)
+                        aria-describedby="confirm-error" aria-invalid=[error.map(|_| "true")];
+                    p class="field-error" id="confirm-error" aria-live="polite" { (error.unwrap_or_default()) }
+                }
+                div class="form-actions" {
+                    a class="button" href=(ctx.repository_href(name, "")) { "Cancel" } " " button type="submit" class="danger" { "Delete" }
+                }
+            }
+        }
+    };
     let page = repository_crumbs(Page::new(format!("{title} {name}")), ctx, name, Some(title)).body(body);
     match error {
         Some(_) => page.status(StatusCode::BAD_REQUEST).render(ctx),

@@ -1,52 +1,19 @@
-//! Writing HTML by hand safely: escaping, and how values read on a page (times, sizes, settings).
+//! How values read on a page (times, sizes, settings), as [`maud`] markup: everything written
+//! with `html!` is escaped by construction, so text from the state or the request is always safe.
 
-use crate::sigv4::format_amz_date;
+use maud::{Markup, html};
+
+use crate::clock::iso_seconds;
 use crate::state::{Encryption, TagMutabilitySetting};
 use crate::types::{EncryptionType, Millis, TagMutability, WireEnum};
 
-/// Text or an attribute value, escaped. Everything from the state or the request goes through here.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+/// A `<time>` element for `at` (`2026-11-26T20:19:54Z`).
+pub(super) fn time(at: Millis) -> Markup {
+    let iso = iso_seconds(at);
+    html! { time datetime=(iso) { (iso) } }
 }
 
-/// `2026-11-26T20:19:54Z`.
-pub(super) fn iso_time(at: Millis) -> String {
-    let compact = format_amz_date(at.0.div_euclid(1000));
-    let part = |range: std::ops::Range<usize>| &compact[range];
-    format!("{}-{}-{}T{}:{}:{}Z", part(0..4), part(4..6), part(6..8), part(9..11), part(11..13), part(13..15))
-}
-
-/// A `<time>` element for `at`.
-pub(super) fn time(at: Millis) -> String {
-    let iso = iso_time(at);
-    format!(r#"<time datetime="{iso}">{iso}</time>"#)
-}
-
-/// `2.15 MiB`, `512 B`.
-pub(super) fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.2} {}", UNITS[unit])
-}
+pub(super) use crate::types::human_size;
 
 /// `2,254,857`.
 pub(super) fn grouped(bytes: u64) -> String {
@@ -62,23 +29,29 @@ pub(super) fn grouped(bytes: u64) -> String {
 }
 
 /// A size as people read it, with the exact bytes the API reports beside it.
-pub(super) fn size(bytes: u64) -> String {
-    format!(r#"{} <span class="muted">({} bytes)</span>"#, human_size(bytes), grouped(bytes))
+pub(super) fn size(bytes: u64) -> Markup {
+    html! { (human_size(bytes)) " " span class="muted" { "(" (grouped(bytes)) " bytes)" } }
 }
 
 /// Tag immutability as the console names it, with the API's value beside it.
-pub(super) fn tag_mutability(setting: &TagMutabilitySetting) -> String {
+pub(super) fn tag_mutability(setting: &TagMutabilitySetting) -> Markup {
     let word = match setting.mode {
         TagMutability::Immutable | TagMutability::ImmutableWithExclusion => "Enabled",
         TagMutability::Mutable | TagMutability::MutableWithExclusion => "Disabled",
     };
-    let mut out = format!(r#"{word} <code class="api">{}</code>"#, setting.mode.wire());
-    if !setting.filters.is_empty() {
-        let filters: Vec<String> =
-            setting.filters.iter().map(|f| format!("<code>{}</code>", esc(f.as_str()))).collect();
-        out.push_str(&format!(r#"<br><span class="muted">except tags matching {}</span>"#, filters.join(", ")));
+    html! {
+        (word) " " code class="api" { (setting.mode.wire()) }
+        @if !setting.filters.is_empty() {
+            br;
+            span class="muted" {
+                "except tags matching "
+                @for (i, filter) in setting.filters.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    code { (filter.as_str()) }
+                }
+            }
+        }
     }
-    out
 }
 
 pub(super) fn enabled(on: bool) -> &'static str {
@@ -93,38 +66,44 @@ pub(super) fn encryption_name(kind: EncryptionType) -> &'static str {
     }
 }
 
-pub(super) fn encryption(encryption: &Encryption) -> String {
-    let mut out = esc(encryption_name(encryption.kind));
-    if let Some(key) = &encryption.kms_key {
-        out.push_str(&format!(r#"<br><code class="wrap">{}</code>"#, esc(key)));
+pub(super) fn encryption(encryption: &Encryption) -> Markup {
+    html! {
+        (encryption_name(encryption.kind))
+        @if let Some(key) = &encryption.kms_key { br; code class="wrap" { (key) } }
     }
-    out
 }
 
 /// A button that copies `text` (shown only when the script runs).
-pub(super) fn copy_button(text: &str, what: &str) -> String {
-    format!(
-        r#"<button type="button" class="copy" data-copy="{}" aria-label="Copy {}">Copy</button>"#,
-        esc(text),
-        esc(what)
-    )
+pub(super) fn copy_button(text: &str, what: &str) -> Markup {
+    html! { button type="button" class="copy" data-copy=(text) aria-label={ "Copy " (what) } { "Copy" } }
 }
 
+/// The deepest indentation `readable_json` writes; deeper nesting stays on its parent's line.
+const MAX_INDENT: usize = 16;
+
 /// A manifest for reading: as stored when it already has line breaks; a compact one indented, its
-/// members kept in the order they were pushed (re-serialising would sort them).
+/// members kept in the order they were pushed (re-serialising would sort them). The page is linear
+/// in the manifest: indentation stops at [`MAX_INDENT`] levels, and a text that would still grow
+/// past eight times its length (only a hostile one) is shown as stored.
 pub(super) fn readable_json(text: &str) -> String {
     if text.contains('\n') {
         return text.to_owned();
     }
+    let budget = text.len().saturating_mul(8).saturating_add(4096);
     let mut out = String::with_capacity(text.len() * 2);
     let mut depth = 0usize;
     let (mut in_string, mut escaped) = (false, false);
     let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(depth));
+        if depth <= MAX_INDENT {
+            out.push('\n');
+            out.push_str(&"  ".repeat(depth));
+        }
     };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
+        if out.len() > budget {
+            return text.to_owned();
+        }
         if in_string {
             out.push(c);
             match (escaped, c) {
@@ -151,8 +130,8 @@ pub(super) fn readable_json(text: &str) -> String {
                 }
             }
             '}' | ']' => {
+                newline(&mut out, depth.saturating_sub(1));
                 depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
                 out.push(c);
             }
             ',' => {
@@ -173,7 +152,11 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        let markup = copy_button(r#"<a href="x">'&'</a>"#, "<b>");
+        assert_eq!(
+            markup.into_string(),
+            r#"<button type="button" class="copy" data-copy="&lt;a href=&quot;x&quot;&gt;'&amp;'&lt;/a&gt;" aria-label="Copy &lt;b&gt;">Copy</button>"#
+        );
     }
 
     #[test]
@@ -190,8 +173,26 @@ mod tests {
     }
 
     #[test]
+    fn deep_json_renders_in_space_linear_in_its_length() {
+        for depth in [17, 1000, 60_000] {
+            let text = format!("{{\"a\":{}1{}}}", "[".repeat(depth), "]".repeat(depth));
+            let shown = readable_json(&text);
+            assert!(shown.len() <= 8 * text.len() + 4096 + 64, "{depth}: {} bytes from {}", shown.len(), text.len());
+            let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+            if depth < 128 {
+                assert_eq!(parse(&shown), parse(&text), "{shown}");
+            }
+        }
+        let wide = format!("{}{}", "[".repeat(16), "1,".repeat(50_000) + "1" + &"]".repeat(16));
+        assert!(readable_json(&wide).len() <= 8 * wide.len() + 4096 + 64);
+    }
+
+    #[test]
     fn times_and_sizes() {
-        assert_eq!(iso_time(Millis(1_795_724_394_999)), "2026-11-26T20:19:54Z");
+        assert_eq!(
+            time(Millis(1_795_724_394_999)).into_string(),
+            r#"<time datetime="2026-11-26T20:19:54Z">2026-11-26T20:19:54Z</time>"#
+        );
         assert_eq!(human_size(512), "512 B");
         assert_eq!(human_size(2_254_857), "2.15 MiB");
         assert_eq!(grouped(2_254_857), "2,254,857");

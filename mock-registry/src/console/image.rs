@@ -2,14 +2,16 @@
 //! counts by severity, and a findings table linking each advisory).
 
 use axum::response::Response;
+use maud::{Markup, html};
 
-use super::html::{copy_button, esc, readable_json, size, time};
+use super::html::{copy_button, readable_json, size, time};
 use super::layout::Page;
 use super::{Ctx, repository_crumbs};
 use crate::Lab;
-use crate::state::scan::{ImageScan, ScanStatus, Severity};
+use crate::state::scan::ImageScan;
 use crate::state::{Image, ImageRef, StateError};
 use crate::types::{Digest, RepositoryName};
+use crate::types::{ScanStatus, Severity};
 
 /// `Image`, `Image Index`, or an artifact's type, from the manifest's media type.
 pub(super) fn kind(image: &Image) -> String {
@@ -46,57 +48,41 @@ pub(super) fn page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, fi
     if findings {
         return findings_page(ctx, name, &image, scan.as_ref(), &label);
     }
-    let tags = if image.tags.is_empty() {
-        "<em>&lt;untagged&gt;</em>".to_owned()
-    } else {
-        image.tags.iter().map(|t| format!("<code>{}</code>", esc(t.as_str()))).collect::<Vec<_>>().join(", ")
-    };
     let pull = match image.tags.first() {
         Some(tag) => format!("docker pull {uri}:{tag}"),
         None => format!("docker pull {uri}@{}", image.digest),
     };
-    let manifest = readable_json(&image.manifest);
-    let body = format!(
-        r#"<h1>{name}:{label}</h1>
-<section class="panel" aria-labelledby="image-h">
-<h2 id="image-h">Details</h2>
-<dl class="details">
-<div><dt>Image tags</dt><dd>{tags}</dd></div>
-<div><dt>Image digest</dt><dd><code class="digest">{digest}</code> {copy_digest}</dd></div>
-<div><dt>URI</dt><dd><code class="wrap">{uri_digest}</code> {copy_uri}</dd></div>
-<div><dt>Pushed at</dt><dd>{pushed}</dd></div>
-<div><dt>Size</dt><dd>{size}</dd></div>
-<div><dt>Type</dt><dd>{kind}</dd></div>
-<div><dt>Manifest media type</dt><dd><code class="wrap">{media_type}</code></dd></div>
-<div><dt>Artifact media type</dt><dd><code class="wrap">{artifact}</code></dd></div>
-<div><dt>Scan status</dt><dd>{scan_status} <a href="{findings}">Findings</a></dd></div>
-<div><dt>Vulnerabilities</dt><dd>{summary}</dd></div>
-</dl>
-<p><span class="muted">Pull it:</span> <code class="wrap">{pull}</code> {copy_pull}</p>
-</section>
-<section class="panel" aria-labelledby="manifest-h">
-<h2 id="manifest-h">Manifest</h2>
-<p class="hint">Stored byte for byte as pushed: the digest is the sha256 of those bytes (a compact manifest is shown indented).</p>
-<pre class="manifest" tabindex="0" aria-label="Image manifest"><code>{manifest}</code></pre>
-</section>"#,
-        name = esc(name.as_str()),
-        label = esc(&label),
-        digest = esc(image.digest.as_str()),
-        copy_digest = copy_button(image.digest.as_str(), "image digest"),
-        uri_digest = esc(&format!("{uri}@{}", image.digest)),
-        copy_uri = copy_button(&format!("{uri}@{}", image.digest), "image URI"),
-        pushed = time(image.pushed_at),
-        size = size(image.size),
-        kind = esc(&kind(&image)),
-        media_type = esc(&image.media_type),
-        artifact = esc(image.artifact_media_type.as_deref().unwrap_or("—")),
-        findings = esc(&ctx.repository_href(name, &format!("image/{}/findings", image.digest))),
-        scan_status = status_text(scan.as_ref()),
-        summary = summary(scan.as_ref()),
-        pull = esc(&pull),
-        copy_pull = copy_button(&pull, "pull command"),
-        manifest = esc(&manifest),
-    );
+    let uri_digest = format!("{uri}@{}", image.digest);
+    let body = html! {
+        h1 { (name) ":" (label) }
+        section class="panel" aria-labelledby="image-h" {
+            h2 id="image-h" { "Details" }
+            dl class="details" {
+                div { dt { "Image tags" } dd {
+                    @if image.tags.is_empty() { em { "<untagged>" } }
+                    @for (i, tag) in image.tags.iter().enumerate() { @if i > 0 { ", " } code { (tag.as_str()) } }
+                } }
+                div { dt { "Image digest" } dd { code class="digest" { (image.digest) } " " (copy_button(image.digest.as_str(), "image digest")) } }
+                div { dt { "URI" } dd { code class="wrap" { (uri_digest) } " " (copy_button(&uri_digest, "image URI")) } }
+                div { dt { "Pushed at" } dd { (time(image.pushed_at)) } }
+                div { dt { "Size" } dd { (size(image.size)) } }
+                div { dt { "Type" } dd { (kind(&image)) } }
+                div { dt { "Manifest media type" } dd { code class="wrap" { (image.media_type) } } }
+                div { dt { "Artifact media type" } dd { code class="wrap" { (image.artifact_media_type.as_deref().unwrap_or("—")) } } }
+                div { dt { "Scan status" } dd {
+                    (status_text(scan.as_ref())) " "
+                    a href=(ctx.repository_href(name, &format!("image/{}/findings", image.digest))) { "Findings" }
+                } }
+                div { dt { "Vulnerabilities" } dd { (summary(scan.as_ref())) } }
+            }
+            p { span class="muted" { "Pull it:" } " " code class="wrap" { (pull) } " " (copy_button(&pull, "pull command")) }
+        }
+        section class="panel" aria-labelledby="manifest-h" {
+            h2 id="manifest-h" { "Manifest" }
+            p class="hint" { "Stored byte for byte as pushed: the digest is the sha256 of those bytes (a compact manifest is shown indented)." }
+            pre class="manifest" tabindex="0" aria-label="Image manifest" { code { (readable_json(&image.manifest)) } }
+        }
+    };
     repository_crumbs(Page::new(format!("{name}:{label}")), ctx, name, Some(&label)).body(body).render(ctx)
 }
 
@@ -123,94 +109,77 @@ fn severity_label(severity: Severity) -> &'static str {
 }
 
 /// Counts by severity (`1 Critical, 2 High`), `No findings`, or a dash before a completed scan.
-pub(super) fn summary(scan: Option<&ImageScan>) -> String {
+pub(super) fn summary(scan: Option<&ImageScan>) -> Markup {
     match scan {
         Some(scan) if scan.status() == ScanStatus::Complete => {
             let counts = scan.severity_counts();
-            if counts.is_empty() {
-                return "No findings".into();
+            html! {
+                @if counts.is_empty() { "No findings" }
+                @for (i, (severity, n)) in counts.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    span class={ "severity severity-" (severity.wire().to_lowercase()) } { (n) " " (severity_label(*severity)) }
+                }
             }
-            counts
-                .iter()
-                .map(|(s, n)| {
-                    format!(
-                        r#"<span class="severity severity-{}">{n} {}</span>"#,
-                        s.wire().to_lowercase(),
-                        severity_label(*s)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
         }
-        _ => r#"<span aria-hidden="true">—</span><span class="visually-hidden">no findings</span>"#.into(),
+        _ => html! { span aria-hidden="true" { "—" } span class="visually-hidden" { "no findings" } },
     }
 }
 
 /// Scan findings of an image: status, counts by severity and the findings table.
 fn findings_page(ctx: &Ctx, name: &RepositoryName, image: &Image, scan: Option<&ImageScan>, label: &str) -> Response {
     let result = scan.and_then(|s| s.result.as_ref());
-    let description = result.map(|r| format!("<div><dt>Description</dt><dd>{}</dd></div>", esc(&r.description)));
-    let completed = scan
-        .and_then(|s| s.completed_at)
-        .map(|t| format!("<div><dt>Scan completed at</dt><dd>{}</dd></div>", time(t)))
-        .unwrap_or_default();
-    let table = match (scan, result) {
-        (None, _) => "<p>This image has not been scanned. Scan it with <code>aws ecr start-image-scan</code>, or turn on scan on push for the repository.</p>".to_owned(),
-        (Some(_), None) => "<p>The scan is in progress. Reload this page to see its findings.</p>".to_owned(),
-        (Some(_), Some(r)) if r.status == ScanStatus::Failed => {
-            "<p>The scan failed; its description says why. No findings are reported for a failed scan.</p>".to_owned()
-        }
-        (Some(_), Some(r)) if r.findings.is_empty() => "<p>The scan found no vulnerabilities in the advisories the lab knows.</p>".to_owned(),
-        (Some(_), Some(r)) => {
-            let rows: String = r
-                .findings
-                .iter()
-                .map(|f| {
-                    let attribute = |key: &str| {
-                        f.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("—")
-                    };
-                    format!(
-                        r#"<tr><th scope="row"><a href="{uri}" rel="noreferrer">{name}</a></th><td><span class="severity severity-{class}">{severity}</span></td><td><code>{package}</code></td><td><code>{version}</code></td><td>{description}</td></tr>"#,
-                        uri = esc(&f.uri),
-                        name = esc(&f.name),
-                        class = f.severity.wire().to_lowercase(),
-                        severity = severity_label(f.severity),
-                        package = esc(attribute("package_name")),
-                        version = esc(attribute("package_version")),
-                        description = esc(&f.description),
-                    )
-                })
-                .collect();
-            format!(
-                r#"<div class="table-wrap"><table class="grid findings" id="findings"><caption class="visually-hidden">Findings, most severe first</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Severity</th><th scope="col">Package</th><th scope="col">Package version</th><th scope="col">Description</th></tr></thead>
-<tbody>{rows}</tbody></table></div>"#
-            )
+    let table = html! {
+        @match (scan, result) {
+            (None, _) => p {
+                "This image has not been scanned. Scan it with " code { "aws ecr start-image-scan" }
+                ", or turn on scan on push for the repository."
+            },
+            (Some(_), None) => p { "The scan is in progress. Reload this page to see its findings." },
+            (Some(_), Some(r)) if r.status == ScanStatus::Failed => {
+                p { "The scan failed; its description says why. No findings are reported for a failed scan." }
+            }
+            (Some(_), Some(r)) if r.findings.is_empty() => p { "The scan found no vulnerabilities in the advisories the lab knows." },
+            (Some(_), Some(r)) => div class="table-wrap" {
+                table class="grid findings" id="findings" {
+                    caption class="visually-hidden" { "Findings, most severe first" }
+                    thead { tr {
+                        th scope="col" { "Name" } th scope="col" { "Severity" } th scope="col" { "Package" }
+                        th scope="col" { "Package version" } th scope="col" { "Description" }
+                    } }
+                    tbody {
+                        @for f in &r.findings {
+                            @let attribute = |key: &str| f.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or("—");
+                            tr {
+                                th scope="row" { a href=(f.uri) rel="noreferrer" { (f.name) } }
+                                td { span class={ "severity severity-" (f.severity.wire().to_lowercase()) } { (severity_label(f.severity)) } }
+                                td { code { (attribute("package_name")) } }
+                                td { code { (attribute("package_version")) } }
+                                td { (f.description) }
+                            }
+                        }
+                    }
+                }
+            },
         }
     };
-    let body = format!(
-        r#"<h1>Vulnerabilities: {name}:{label}</h1>
-<section class="panel" aria-labelledby="scan-h">
-<h2 id="scan-h">Scan status</h2>
-<dl class="details">
-<div><dt>Image digest</dt><dd><code class="digest">{digest}</code></dd></div>
-<div><dt>Scan status</dt><dd>{status}</dd></div>
-{description}{completed}<div><dt>Findings</dt><dd>{summary}</dd></div>
-</dl>
-</section>
-<section class="panel" aria-labelledby="findings-h">
-<h2 id="findings-h">Findings</h2>
-{table}
-<p><a href="{back}">Back to the image</a></p>
-</section>"#,
-        name = esc(name.as_str()),
-        label = esc(label),
-        digest = esc(image.digest.as_str()),
-        status = status_text(scan),
-        description = description.unwrap_or_default(),
-        summary = summary(scan),
-        back = esc(&ctx.repository_href(name, &format!("image/{}", image.digest))),
-    );
+    let body = html! {
+        h1 { "Vulnerabilities: " (name) ":" (label) }
+        section class="panel" aria-labelledby="scan-h" {
+            h2 id="scan-h" { "Scan status" }
+            dl class="details" {
+                div { dt { "Image digest" } dd { code class="digest" { (image.digest) } } }
+                div { dt { "Scan status" } dd { (status_text(scan)) } }
+                @if let Some(result) = result { div { dt { "Description" } dd { (result.description) } } }
+                @if let Some(at) = scan.and_then(|s| s.completed_at) { div { dt { "Scan completed at" } dd { (time(at)) } } }
+                div { dt { "Findings" } dd { (summary(scan)) } }
+            }
+        }
+        section class="panel" aria-labelledby="findings-h" {
+            h2 id="findings-h" { "Findings" }
+            (table)
+            p { a href=(ctx.repository_href(name, &format!("image/{}", image.digest))) { "Back to the image" } }
+        }
+    };
     repository_crumbs(Page::new(format!("Vulnerabilities: {name}:{label}")), ctx, name, Some("Vulnerabilities"))
         .body(body)
         .render(ctx)

@@ -3,8 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, PreEscaped, html};
 
-use super::html::esc;
 use super::{Ctx, html_response};
 use crate::ecr_api::EcrError;
 
@@ -46,21 +46,19 @@ impl Flash {
         Self { kind: FlashKind::Error, title: error.code.name().to_owned(), text: error.message.clone() }
     }
 
-    fn render(&self) -> String {
+    fn render(&self) -> Markup {
         let (class, role, icon) = match self.kind {
             FlashKind::Success => ("success", "status", "Success"),
             FlashKind::Error => ("error", "alert", "Error"),
             FlashKind::Info => ("info", "status", "Note"),
         };
-        let title = if self.title.is_empty() {
-            String::new()
-        } else {
-            format!(r#"<strong class="flash-title">{}</strong> "#, esc(&self.title))
-        };
-        format!(
-            r#"<div class="flash {class}" role="{role}"><span class="visually-hidden">{icon}: </span>{title}<span class="flash-text">{}</span></div>"#,
-            esc(&self.text)
-        )
+        html! {
+            div class={ "flash " (class) } role=(role) {
+                span class="visually-hidden" { (icon) ": " }
+                @if !self.title.is_empty() { strong class="flash-title" { (self.title) } " " }
+                span class="flash-text" { (self.text) }
+            }
+        }
     }
 }
 
@@ -69,7 +67,7 @@ pub(super) struct Page {
     /// Breadcrumbs after "Amazon ECR": label and link (the last is the current page, unlinked).
     pub crumbs: Vec<(String, Option<String>)>,
     pub flashes: Vec<Flash>,
-    pub body: String,
+    pub body: Markup,
     pub status: StatusCode,
 }
 
@@ -79,7 +77,7 @@ impl Page {
             title: title.into(),
             crumbs: Vec::new(),
             flashes: Vec::new(),
-            body: String::new(),
+            body: Markup::default(),
             status: StatusCode::OK,
         }
     }
@@ -94,7 +92,7 @@ impl Page {
         self
     }
 
-    pub fn body(mut self, body: String) -> Self {
+    pub fn body(mut self, body: Markup) -> Self {
         self.body = body;
         self
     }
@@ -106,76 +104,73 @@ impl Page {
 
     /// The page for an ECR error instead of data (a revoked key, a missing repository).
     pub fn error(title: impl Into<String>, ctx: &Ctx, error: &EcrError) -> Self {
-        let back =
-            format!(r#"<p><a href="{}">Back to private repositories</a></p>"#, esc(&ctx.href("/console/repositories")));
+        let back = html! { p { a href=(ctx.href("/console/repositories")) { "Back to private repositories" } } };
         Self::new(title).flash(Flash::ecr(error)).body(back).status(error.code.status())
     }
 
     pub fn render(self, ctx: &Ctx) -> Response {
-        let mut flashes = String::new();
-        if let Some(problem) = &ctx.region_error {
-            flashes.push_str(&Flash::info(format!("{problem}; showing {}", ctx.region)).render());
-        }
-        for flash in &self.flashes {
-            flashes.push_str(&flash.render());
-        }
-        let mut crumbs = format!(r#"<li><a href="{}">Amazon ECR</a></li>"#, esc(&ctx.href("/console/repositories")));
-        for (label, href) in &self.crumbs {
-            match href {
-                Some(href) => crumbs.push_str(&format!(r#"<li><a href="{}">{}</a></li>"#, esc(href), esc(label))),
-                None => crumbs.push_str(&format!(r#"<li aria-current="page">{}</li>"#, esc(label))),
+        let region_flash =
+            ctx.region_error.as_ref().map(|problem| Flash::info(format!("{problem}; showing {}", ctx.region)));
+        let home = ctx.href("/console/repositories");
+        let create = ctx.href("/console/create-repository");
+        let current = |yes: bool| yes.then_some("page");
+        let html = html! {
+            (PreEscaped("<!doctype html>\n"))
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title) " | Amazon ECR | ecr-lab console" }
+                    link rel="icon" href="data:,";
+                    link rel="stylesheet" href="/console/assets/console.css";
+                    script src="/console/assets/console.js" defer {}
+                }
+                body {
+                    a class="skip" href="#main" { "Skip to content" }
+                    header class="top" {
+                        a class="brand" href=(home) { span class="brand-mark" aria-hidden="true" { "ecr" } " ecr-lab console" }
+                        span class="service" { "Elastic Container Registry" }
+                        (region_switcher(ctx))
+                        p class="account" title={ "arn:aws:iam::" (ctx.registry.account) ":user/" (ctx.user) } {
+                            span class="visually-hidden" { "Signed in as " }
+                            span class="user" { (ctx.user) }
+                            " " span aria-hidden="true" { "@" }
+                            span class="visually-hidden" { " in account " }
+                            " " span class="account-id" { (dashed_account(ctx.registry.account.as_str())) }
+                        }
+                    }
+                    div class="shell" {
+                        nav class="side" aria-label="Amazon ECR" {
+                            p class="side-title" { "Private registry" }
+                            ul {
+                                li { a href=(home) aria-current=[current(ctx.path.starts_with("/console/repositories"))] { "Repositories" } }
+                                li { a href=(create) aria-current=[current(ctx.path == "/console/create-repository")] { "Create repository" } }
+                            }
+                            p class="side-note" { "A lab's mock of Amazon ECR: offline, for learning." }
+                        }
+                        main id="main" tabindex="-1" {
+                            nav class="crumbs" aria-label="Breadcrumbs" {
+                                ol {
+                                    li { a href=(home) { "Amazon ECR" } }
+                                    @for (label, href) in &self.crumbs {
+                                        @match href {
+                                            Some(href) => li { a href=(href) { (label) } },
+                                            None => li aria-current="page" { (label) },
+                                        }
+                                    }
+                                }
+                            }
+                            div id="flash" {
+                                @if let Some(flash) = &region_flash { (flash.render()) }
+                                @for flash in &self.flashes { (flash.render()) }
+                            }
+                            (self.body)
+                        }
+                    }
+                }
             }
-        }
-        let on_repositories = ctx.path.starts_with("/console/repositories");
-        let current = |yes: bool| if yes { r#" aria-current="page""# } else { "" };
-        let html = format!(
-            r##"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} | Amazon ECR | ecr-lab console</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/console/assets/console.css">
-<script src="/console/assets/console.js" defer></script>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-<header class="top">
-<a class="brand" href="{home}"><span class="brand-mark" aria-hidden="true">ecr</span> ecr-lab console</a>
-<span class="service">Elastic Container Registry</span>
-{switcher}
-<p class="account" title="{arn}"><span class="visually-hidden">Signed in as </span><span class="user">{user}</span> <span aria-hidden="true">@</span><span class="visually-hidden"> in account </span> <span class="account-id">{account}</span></p>
-</header>
-<div class="shell">
-<nav class="side" aria-label="Amazon ECR">
-<p class="side-title">Private registry</p>
-<ul>
-<li><a href="{home}"{on_list}>Repositories</a></li>
-<li><a href="{create}"{on_create}>Create repository</a></li>
-</ul>
-<p class="side-note">A lab's mock of Amazon ECR: offline, for learning.</p>
-</nav>
-<main id="main" tabindex="-1">
-<nav class="crumbs" aria-label="Breadcrumbs"><ol>{crumbs}</ol></nav>
-<div id="flash">{flashes}</div>
-{body}
-</main>
-</div>
-</body>
-</html>
-"##,
-            title = esc(&self.title),
-            home = esc(&ctx.href("/console/repositories")),
-            create = esc(&ctx.href("/console/create-repository")),
-            on_list = current(on_repositories),
-            on_create = current(ctx.path == "/console/create-repository"),
-            switcher = region_switcher(ctx),
-            arn = esc(&format!("arn:aws:iam::{}:user/{}", ctx.registry.account, ctx.user)),
-            user = esc(&ctx.user),
-            account = esc(&dashed_account(ctx.registry.account.as_str())),
-            body = self.body,
-        );
+            "\n"
+        };
         html_response(self.status, html)
     }
 }
@@ -189,25 +184,24 @@ fn dashed_account(account: &str) -> String {
 }
 
 /// A plain GET form: pick a region, press Switch (no change of page on a mere arrow key).
-fn region_switcher(ctx: &Ctx) -> String {
+fn region_switcher(ctx: &Ctx) -> Markup {
     // A repository or a create form belongs to one region; another region starts at its list.
     let target = if ctx.path == "/console/create-repository" { ctx.path.as_str() } else { "/console/repositories" };
-    let mut options = String::new();
-    let mut listed = false;
-    for (code, name) in REGIONS {
-        let selected = *code == ctx.region.as_str();
-        listed |= selected;
-        options.push_str(&format!(
-            r#"<option value="{code}"{}>{name} {code}</option>"#,
-            if selected { " selected" } else { "" }
-        ));
+    let listed = REGIONS.iter().any(|(code, _)| *code == ctx.region.as_str());
+    html! {
+        form class="region" method="get" action=(target) {
+            label for="region" { "Region" }
+            " "
+            select id="region" name="region" {
+                @for (code, name) in REGIONS {
+                    option value=(code) selected[*code == ctx.region.as_str()] { (name) " " (code) }
+                }
+                @if !listed {
+                    option value=(ctx.region) selected { (ctx.region) }
+                }
+            }
+            " "
+            button type="submit" { "Switch" }
+        }
     }
-    if !listed {
-        let code = esc(ctx.region.as_str());
-        options.push_str(&format!(r#"<option value="{code}" selected>{code}</option>"#));
-    }
-    format!(
-        r#"<form class="region" method="get" action="{}"><label for="region">Region</label> <select id="region" name="region">{options}</select> <button type="submit">Switch</button></form>"#,
-        esc(target)
-    )
 }

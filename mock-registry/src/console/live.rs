@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use maud::Markup;
 use serde_json::json;
 
 use super::{Ctx, repositories, repository};
@@ -13,12 +14,12 @@ use crate::ecr_api::EcrError;
 use crate::types::{Digest, RepositoryName};
 
 /// A short digest of what a table shows.
-pub(super) fn fingerprint(rows: &str) -> String {
-    Digest::sha256_of(rows.as_bytes()).as_str()[7..23].to_owned()
+pub(super) fn fingerprint(rows: &Markup) -> String {
+    Digest::sha256_of(rows.0.as_bytes()).as_str()[7..23].to_owned()
 }
 
-fn reply(rows: String, count: usize) -> Response {
-    Json(json!({ "fingerprint": fingerprint(&rows), "count": count, "rows": rows })).into_response()
+fn reply(rows: Markup, count: usize) -> Response {
+    Json(json!({ "fingerprint": fingerprint(&rows), "count": count, "rows": rows.into_string() })).into_response()
 }
 
 /// An error instead of rows: the script reloads, and the page then shows ECR's banner.

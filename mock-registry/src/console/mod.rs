@@ -1,24 +1,27 @@
 //! The web console under `/console/`: server-rendered pages that look and act like the ECR console
-//! pages the guide walks through, signed in as the lab's default principal. Pages read the state and
+//! pages the guide walks through, signed in as the lab's default principal on loopback and as the
+//! key signed in with (`sign_in.rs`) from another machine. Every write is checked first
+//! (`session.rs`): same origin, and the form token of the browser's session. Pages read the state and
 //! write through the API's own conversions and the state's rules; they hold no rules of their own.
 //! Every page works without script; `assets/console.js` adds copying, checks as you type, the push
-//! commands dialog and live updates. Nothing is fetched from outside the mock.
+//! commands dialog and live updates. Nothing is fetched from outside the mock. Pages are [`maud`]
+//! templates (`html!`), so every value on them is escaped by construction; `html.rs` holds the
+//! shared pieces (times, sizes, settings, copy buttons).
 
 mod assets;
 mod create;
 mod delete;
 mod form;
 mod html;
-
-/// HTML escaping, shared with the slides.
-pub use html::esc;
 mod image;
 mod layout;
 mod live;
 mod push_commands;
 mod repositories;
 mod repository;
+mod session;
 mod settings;
+mod sign_in;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -46,6 +49,8 @@ pub fn router() -> Router<Lab> {
         .route("/console/create-repository", get(create::page).post(create::submit))
         .route("/console/repositories/{*rest}", get(repository::get).post(repository::post))
         .route("/console/assets/{file}", get(assets::serve))
+        .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        .layer(axum::middleware::from_fn(session::guard))
 }
 
 async fn home(ctx: Ctx) -> Redirect {
@@ -68,12 +73,21 @@ struct Ctx {
     query: FormData,
     /// A `?region=` that is not a region.
     region_error: Option<String>,
+    /// The token every form carries in its hidden `csrf` field (bound to the session cookie).
+    csrf: String,
 }
 
 impl FromRequestParts<Lab> for Ctx {
-    type Rejection = std::convert::Infallible;
+    /// Off loopback without a sign-in: to the sign-in page.
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, lab: &Lab) -> Result<Self, Self::Rejection> {
+        let session = parts.extensions.get::<session::Session>().map(|s| s.0.clone()).unwrap_or_default();
+        let key_id = if session::is_local(&parts.extensions) {
+            DEFAULT_ACCESS_KEY_ID.to_owned()
+        } else {
+            session::signed_in(&parts.headers, &session).ok_or_else(|| see_other("/console/sign-in"))?
+        };
         let query = FormData::parse(parts.uri.query().unwrap_or_default());
         let default = Region::parse(DEFAULT_REGION).expect("the default region parses");
         let (region, region_error) = match query.get("region").filter(|r| !r.is_empty()) {
@@ -84,19 +98,22 @@ impl FromRequestParts<Lab> for Ctx {
             },
         };
         let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:5000").to_owned();
-        let (principal, user) = lab.read(|state| principal(state, &region));
+        let (principal, user) = lab.read(|state| principal(state, &region, &key_id));
         let registry = match &principal {
             Ok(caller) => RegistryKey::new(caller.account.clone(), region.clone()),
             Err(_) => RegistryKey::new(crate::oci_api::default_registry().account, region.clone()),
         };
-        Ok(Ctx { region, registry, principal, user, host, path: parts.uri.path().to_owned(), query, region_error })
+        let csrf = session::token(&session);
+        let path = parts.uri.path().to_owned();
+        Ok(Ctx { region, registry, principal, user, host, path, query, region_error, csrf })
     }
 }
 
-/// The lab's default principal in `region`, checked as a signed API call would be: a revoked key
-/// is unknown to the service, expired temporary credentials are expired.
-fn principal(state: &State, region: &Region) -> (Result<Caller, EcrError>, String) {
-    let Some(key) = state.key(DEFAULT_ACCESS_KEY_ID) else {
+/// The principal of `access_key_id` (the lab's default learner on loopback, the signed-in key off
+/// it) in `region`, checked as a signed API call would be: a revoked key is unknown to the service,
+/// expired temporary credentials are expired.
+fn principal(state: &State, region: &Region, access_key_id: &str) -> (Result<Caller, EcrError>, String) {
+    let Some(key) = state.key(access_key_id) else {
         return (Err(AuthError::UnknownKey.into()), "unknown".into());
     };
     let user = key.user_name.clone();
@@ -139,8 +156,8 @@ impl Ctx {
 }
 
 /// An HTML response with headers that keep the page to this mock (no outside requests, no framing).
-fn html_response(status: StatusCode, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn html_response(status: StatusCode, body: maud::Markup) -> Response {
+    let mut response = (status, body.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

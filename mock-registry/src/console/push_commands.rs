@@ -2,8 +2,9 @@
 //! same steps against this lab's mock, whose registry answers at the address the browser used.
 
 use axum::response::Response;
+use maud::{Markup, html};
 
-use super::html::{copy_button, esc};
+use super::html::copy_button;
 use super::layout::Page;
 use super::{Ctx, repository_crumbs};
 use crate::oci_api::default_registry;
@@ -14,7 +15,7 @@ const SAMPLE_IMAGE: &str = "sohelqt8797/ec2-neon-pulse:v1";
 const TAG: &str = "v1";
 
 /// The commands as one section: used in the dialog on the repository page and on its own page.
-pub(super) fn section(ctx: &Ctx, repository: &Repository) -> String {
+pub(super) fn section(ctx: &Ctx, repository: &Repository) -> Markup {
     let region = ctx.region.as_str();
     let registry = ctx.registry.host();
     let uri = repository.uri(&ctx.registry);
@@ -53,60 +54,54 @@ pub(super) fn section(ctx: &Ctx, repository: &Repository) -> String {
         (String::new(), format!("docker push {local_registry}/{name}:{TAG}")),
     ];
     let region_note = if default {
-        format!(
-            "Against this lab's mock the registry is this server, <code>{}</code>: it stands for {} in {}.",
-            esc(host),
-            esc(ctx.registry.account.as_str()),
-            esc(region)
-        )
+        html! {
+            "Against this lab's mock the registry is this server, " code { (host) } ": it stands for "
+            (ctx.registry.account) " in " (region) "."
+        }
     } else {
-        format!(
-            "Against this lab's mock the registry is this server. The short address <code>{}</code> stands for the lab's default region ({}); for {} use the full registry name with this server's port, and map that name to 127.0.0.1 (for example in <code>/etc/hosts</code>).",
-            esc(host),
-            esc(default_registry().region.as_str()),
-            esc(region)
-        )
+        html! {
+            "Against this lab's mock the registry is this server. The short address " code { (host) }
+            " stands for the lab's default region (" (default_registry().region) "); for " (region)
+            " use the full registry name with this server's port, and map that name to 127.0.0.1 (for example in "
+            code { "/etc/hosts" } ")."
+        }
     };
-    format!(
-        r#"<section class="push-commands" aria-labelledby="push-commands-h">
-<h2 id="push-commands-h">Push commands for {name_text}</h2>
-<p class="hint">macOS / Linux. Make sure you have the AWS CLI and Docker (or use the lab shell's built-in <code>aws</code> and <code>docker</code>).</p>
-<ol class="commands">{aws}</ol>
-<h3>On this lab's mock</h3>
-<p class="hint">{region_note}</p>
-<ol class="commands">{local}</ol>
-</section>"#,
-        name_text = esc(name),
-        aws = steps(aws.iter().map(|(what, command)| (*what, command.as_str()))),
-        local = steps(local.iter().map(|(what, command)| (what.as_str(), command.as_str()))),
-    )
+    html! {
+        section class="push-commands" aria-labelledby="push-commands-h" {
+            h2 id="push-commands-h" { "Push commands for " (name) }
+            p class="hint" {
+                "macOS / Linux. Make sure you have the AWS CLI and Docker (or use the lab shell's built-in "
+                code { "aws" } " and " code { "docker" } ")."
+            }
+            ol class="commands" { (steps(aws.iter().map(|(what, command)| (*what, command.as_str())))) }
+            h3 { "On this lab's mock" }
+            p class="hint" { (region_note) }
+            ol class="commands" { (steps(local.iter().map(|(what, command)| (what.as_str(), command.as_str())))) }
+        }
+    }
 }
 
 fn port(host: &str) -> &str {
     host.rsplit_once(':').map(|(_, port)| port).filter(|p| p.bytes().all(|b| b.is_ascii_digit())).unwrap_or("80")
 }
 
-fn steps<'a>(steps: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    steps
-        .map(|(what, command)| {
-            let what = if what.is_empty() { String::new() } else { format!("<p>{}</p>", esc(what)) };
-            format!(
-                r#"<li>{what}<div class="command"><pre><code>{}</code></pre>{}</div></li>"#,
-                esc(command),
-                copy_button(command, "command")
-            )
-        })
-        .collect()
+fn steps<'a>(steps: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
+    html! {
+        @for (what, command) in steps {
+            li {
+                @if !what.is_empty() { p { (what) } }
+                div class="command" { pre { code { (command) } } (copy_button(command, "command")) }
+            }
+        }
+    }
 }
 
 /// The commands on a page of their own (the dialog's target without script).
 pub(super) fn page(ctx: &Ctx, repository: &Repository) -> Response {
-    let body = format!(
-        r#"{}<p><a href="{}">Back to {}</a></p>"#,
-        section(ctx, repository),
-        esc(&ctx.repository_href(&repository.name, "")),
-        esc(repository.name.as_str())
-    );
+    let body = html! {
+        (section(ctx, repository))
+        p { a href=(ctx.repository_href(&repository.name, "")) { "Back to " (repository.name) } }
+    };
     let title = format!("Push commands for {}", repository.name);
     repository_crumbs(Page::new(title), ctx, &repository.name, Some("Push commands")).body(body).render(ctx)
 }

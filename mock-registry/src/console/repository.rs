@@ -5,9 +5,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::{Markup, html};
 
 use super::form::FormData;
-use super::html::{copy_button, enabled, esc, size, time};
+use super::html::{copy_button, enabled, encryption, size, tag_mutability, time};
 use super::layout::{Flash, Page};
 use super::{Ctx, delete, image, live, push_commands, repository_crumbs, settings, with_repository};
 use crate::Lab;
@@ -95,11 +96,11 @@ pub(super) async fn post(State(lab): State<Lab>, ctx: Ctx, Path(rest): Path<Stri
 }
 
 fn not_found(ctx: &Ctx) -> Response {
-    let body = format!(
-        r#"<h1>Page not found</h1><p>The console has no page at <code>{}</code>.</p><p><a href="{}">Back to private repositories</a></p>"#,
-        esc(&ctx.path),
-        esc(&ctx.href("/console/repositories"))
-    );
+    let body = html! {
+        h1 { "Page not found" }
+        p { "The console has no page at " code { (ctx.path) } "." }
+        p { a href=(ctx.href("/console/repositories")) { "Back to private repositories" } }
+    };
     Page::new("Page not found").body(body).status(StatusCode::NOT_FOUND).render(ctx)
 }
 
@@ -128,67 +129,63 @@ fn images_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Response {
         }
     };
     let uri = repository.uri(&ctx.registry);
-    let body = format!(
-        r#"<div class="page-head">
-<h1>{name}</h1>
-<div class="actions">
-<a class="button" href="{push_href}" data-dialog="push-commands" aria-haspopup="dialog">View push commands</a>
-<a class="button" href="{edit_href}">Edit</a>
-<a class="button danger" href="{delete_href}">Delete repository</a>
-</div>
-</div>
-<section class="panel" aria-labelledby="summary-h">
-<h2 id="summary-h">Repository details</h2>
-<dl class="details">
-<div><dt>URI</dt><dd><code class="wrap">{uri_text}</code> {copy_uri}</dd></div>
-<div><dt>ARN</dt><dd><code class="wrap">{arn}</code></dd></div>
-<div><dt>Created at</dt><dd>{created}</dd></div>
-<div><dt>Tag immutability</dt><dd>{mutability}</dd></div>
-<div><dt>Scan on push</dt><dd>{scan}</dd></div>
-<div><dt>Encryption type</dt><dd>{encryption}</dd></div>
-</dl>
-</section>
-<nav class="tabs" aria-label="Repository sections"><a href="{images_href}" aria-current="page">Images</a> <a href="{lifecycle_href}">Lifecycle policy</a></nav>
-<section class="panel" aria-labelledby="images-h">
-<form method="get" action="{delete_images_action}">
-<input type="hidden" name="region" value="{region}">
-<div class="panel-head">
-<h2 id="images-h">Images <span class="count" data-live-count="images">({count})</span></h2>
-<div class="actions"><span class="live-note"><span class="live-dot" aria-hidden="true"></span> Live: new pushes appear here</span> <button type="submit" class="danger">Delete selected</button></div>
-</div>
-<p class="visually-hidden" id="live-status" aria-live="polite"></p>
-<div class="table-wrap">
-<table class="grid images" id="images">
-<caption class="visually-hidden">Images in {name}, newest first</caption>
-<thead><tr><th scope="col"><span class="visually-hidden">Select</span></th><th scope="col">Image tags</th><th scope="col">Type</th><th scope="col">Pushed at</th><th scope="col">Size</th><th scope="col">Image digest</th><th scope="col">Scan status</th><th scope="col">Vulnerabilities</th></tr></thead>
-<tbody id="images-body" data-live="{live}" data-fingerprint="{fingerprint}" data-count-of="images">{rows}</tbody>
-</table>
-</div>
-</form>
-</section>
-<dialog id="push-commands" aria-labelledby="push-commands-h">
-{push_commands}
-<form method="dialog" class="dialog-actions"><button type="submit" class="primary">Close</button></form>
-</dialog>"#,
-        name = esc(name.as_str()),
-        push_href = esc(&ctx.repository_href(name, "push-commands")),
-        edit_href = esc(&ctx.repository_href(name, "edit")),
-        delete_href = esc(&ctx.repository_href(name, "delete")),
-        uri_text = esc(&uri),
-        copy_uri = copy_button(&uri, "repository URI"),
-        arn = esc(&repository.arn(&ctx.registry)),
-        created = time(repository.created_at),
-        mutability = super::html::tag_mutability(&repository.tag_mutability),
-        scan = enabled(repository.scan_on_push),
-        encryption = super::html::encryption(&repository.encryption),
-        images_href = esc(&ctx.repository_href(name, "")),
-        lifecycle_href = esc(&ctx.repository_href(name, "lifecycle")),
-        delete_images_action = esc(&Ctx::repository_path(name, "delete-images")),
-        region = esc(ctx.region.as_str()),
-        live = esc(&ctx.repository_href(name, "images.json")),
-        fingerprint = live::fingerprint(&rows),
-        push_commands = push_commands::section(ctx, &repository),
-    );
+    let push_href = ctx.repository_href(name, "push-commands");
+    let body = html! {
+        div class="page-head" {
+            h1 { (name) }
+            div class="actions" {
+                a class="button" href=(push_href) data-dialog="push-commands" aria-haspopup="dialog" { "View push commands" }
+                a class="button" href=(ctx.repository_href(name, "edit")) { "Edit" }
+                a class="button danger" href=(ctx.repository_href(name, "delete")) { "Delete repository" }
+            }
+        }
+        section class="panel" aria-labelledby="summary-h" {
+            h2 id="summary-h" { "Repository details" }
+            dl class="details" {
+                div { dt { "URI" } dd { code class="wrap" { (uri) } " " (copy_button(&uri, "repository URI")) } }
+                div { dt { "ARN" } dd { code class="wrap" { (repository.arn(&ctx.registry)) } } }
+                div { dt { "Created at" } dd { (time(repository.created_at)) } }
+                div { dt { "Tag immutability" } dd { (tag_mutability(&repository.tag_mutability)) } }
+                div { dt { "Scan on push" } dd { (enabled(repository.scan_on_push)) } }
+                div { dt { "Encryption type" } dd { (encryption(&repository.encryption)) } }
+            }
+        }
+        nav class="tabs" aria-label="Repository sections" {
+            a href=(ctx.repository_href(name, "")) aria-current="page" { "Images" }
+            " "
+            a href=(ctx.repository_href(name, "lifecycle")) { "Lifecycle policy" }
+        }
+        section class="panel" aria-labelledby="images-h" {
+            form method="get" action=(Ctx::repository_path(name, "delete-images")) {
+                input type="hidden" name="region" value=(ctx.region);
+                div class="panel-head" {
+                    h2 id="images-h" { "Images " span class="count" data-live-count="images" { "(" (count) ")" } }
+                    div class="actions" {
+                        span class="live-note" { span class="live-dot" aria-hidden="true" {} " Live: new pushes appear here" }
+                        " "
+                        button type="submit" class="danger" { "Delete selected" }
+                    }
+                }
+                p class="visually-hidden" id="live-status" aria-live="polite" {}
+                div class="table-wrap" {
+                    table class="grid images" id="images" {
+                        caption class="visually-hidden" { "Images in " (name) ", newest first" }
+                        thead { tr {
+                            th scope="col" { span class="visually-hidden" { "Select" } }
+                            th scope="col" { "Image tags" } th scope="col" { "Type" } th scope="col" { "Pushed at" }
+                            th scope="col" { "Size" } th scope="col" { "Image digest" } th scope="col" { "Scan status" }
+                            th scope="col" { "Vulnerabilities" }
+                        } }
+                        tbody id="images-body" data-live=(ctx.repository_href(name, "images.json")) data-fingerprint=(live::fingerprint(&rows)) data-count-of="images" { (rows) }
+                    }
+                }
+            }
+        }
+        dialog id="push-commands" aria-labelledby="push-commands-h" {
+            (push_commands::section(ctx, &repository))
+            form method="dialog" class="dialog-actions" { button type="submit" class="primary" { "Close" } }
+        }
+    };
     let mut page = repository_crumbs(Page::new(name.as_str()), ctx, name, None).body(body);
     if let Some(flash) = notice(ctx, name) {
         page = page.flash(flash);
@@ -197,80 +194,86 @@ fn images_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Response {
 }
 
 /// The Images tab's rows, newest first (as the page and the live updates show them), and their count.
-pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (String, usize) {
+pub(super) fn image_rows(ctx: &Ctx, repository: &Repository) -> (Markup, usize) {
     let name = &repository.name;
     let mut images: Vec<&Image> = repository.images.values().collect();
     images.sort_by(|a, b| b.pushed_at.cmp(&a.pushed_at).then_with(|| a.digest.cmp(&b.digest)));
-    let mut out = String::new();
-    for image in &images {
-        let details = ctx.repository_href(name, &format!("image/{}", image.digest));
-        let tags = if image.tags.is_empty() {
-            format!(r#"<a href="{}"><em>&lt;untagged&gt;</em></a>"#, esc(&details))
-        } else {
-            let links: Vec<String> =
-                image.tags.iter().map(|t| format!(r#"<a href="{}">{}</a>"#, esc(&details), esc(t.as_str()))).collect();
-            links.join(", ")
-        };
-        let tag_list: Vec<&str> = image.tags.iter().map(|t| t.as_str()).collect();
-        let label =
-            if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
-        out.push_str(&format!(
-            r#"<tr data-key="{digest} {tags_key}" data-label="{label}"><td><input type="checkbox" name="imageDigest" value="{digest}" id="select-{digest}" aria-label="Select {label_short}"></td><td>{tags}</td><td>{kind}</td><td>{pushed}</td><td>{size}</td><td><code class="digest">{digest}</code> {copy}</td><td>{scan_status}</td><td>{summary} <a href="{findings}">Findings<span class="visually-hidden"> for {label_short}</span></a></td></tr>"#,
-            digest = esc(image.digest.as_str()),
-            tags_key = esc(&tag_list.join(",")),
-            label = esc(&label),
-            label_short = esc(&format!("{label} ({})", &image.digest.as_str()[..19.min(image.digest.as_str().len())])),
-            kind = esc(&image::kind(image)),
-            pushed = time(image.pushed_at),
-            size = size(image.size),
-            copy = copy_button(image.digest.as_str(), &format!("digest of {label}")),
-            findings = esc(&ctx.repository_href(name, &format!("image/{}/findings", image.digest))),
-            scan_status = image::status_text(repository.scans.get(&image.digest)),
-            summary = image::summary(repository.scans.get(&image.digest)),
-        ));
-    }
-    if images.is_empty() {
-        out = format!(
-            r#"<tr class="empty"><td colspan="8">No images yet. <a href="{}" data-dialog="push-commands">View push commands</a> to push one.</td></tr>"#,
-            esc(&ctx.repository_href(name, "push-commands"))
-        );
-    }
-    (out, images.len())
+    let rows = html! {
+        @for image in &images {
+            @let digest = image.digest.as_str();
+            @let details = ctx.repository_href(name, &format!("image/{digest}"));
+            @let tag_list: Vec<&str> = image.tags.iter().map(|t| t.as_str()).collect();
+            @let label = if tag_list.is_empty() { "untagged image".to_owned() } else { format!("image {}", tag_list.join(", ")) };
+            @let label_short = format!("{label} ({})", &digest[..19.min(digest.len())]);
+            @let scan = repository.scans.get(&image.digest);
+            tr data-key={ (digest) " " (tag_list.join(",")) } data-label=(label) {
+                td { input type="checkbox" name="imageDigest" value=(digest) id={ "select-" (digest) } aria-label={ "Select " (label_short) }; }
+                td {
+                    @if tag_list.is_empty() { a href=(details) { em { "<untagged>" } } }
+                    @for (i, tag) in tag_list.iter().enumerate() { @if i > 0 { ", " } a href=(details) { (tag) } }
+                }
+                td { (image::kind(image)) }
+                td { (time(image.pushed_at)) }
+                td { (size(image.size)) }
+                td { code class="digest" { (digest) } " " (copy_button(digest, &format!("digest of {label}"))) }
+                td { (image::status_text(scan)) }
+                td {
+                    (image::summary(scan)) " "
+                    a href=(ctx.repository_href(name, &format!("image/{digest}/findings"))) {
+                        "Findings" span class="visually-hidden" { " for " (label_short) }
+                    }
+                }
+            }
+        }
+        @if images.is_empty() {
+            tr class="empty" {
+                td colspan="8" {
+                    "No images yet. " a href=(ctx.repository_href(name, "push-commands")) data-dialog="push-commands" { "View push commands" } " to push one."
+                }
+            }
+        }
+    };
+    (rows, images.len())
 }
 
 /// The lifecycle policy tab: the stored policy and when the lab clock last ran it (read-only; no
 /// editor or preview here yet).
 fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
     let name = &repository.name;
-    let policy = match &repository.lifecycle_policy {
-        Some(text) => {
-            let pretty = serde_json::from_str::<serde_json::Value>(text)
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or_else(|_| text.clone());
-            let evaluated = match repository.lifecycle_evaluated_at {
-                Some(at) => format!("Last evaluated {}.", time(at)),
-                None => "Not evaluated yet: the lab runs it when its clock advances.".to_owned(),
-            };
-            format!(
-                r#"<p>{evaluated}</p>
-<pre class="manifest" tabindex="0" aria-label="Lifecycle policy"><code>{}</code></pre>"#,
-                esc(&pretty)
-            )
+    let body = html! {
+        h1 { (name) }
+        nav class="tabs" aria-label="Repository sections" {
+            a href=(ctx.repository_href(name, "")) { "Images" }
+            " "
+            a href=(ctx.repository_href(name, "lifecycle")) aria-current="page" { "Lifecycle policy" }
         }
-        None => "<p>No lifecycle policy. Put one with <code>aws ecr put-lifecycle-policy</code>; the lab runs it when its clock advances.</p>".to_owned(),
+        section class="panel" aria-labelledby="lifecycle-h" {
+            h2 id="lifecycle-h" { "Lifecycle policy" }
+            @match &repository.lifecycle_policy {
+                Some(text) => {
+                    p {
+                        @match repository.lifecycle_evaluated_at {
+                            Some(at) => { "Last evaluated " (time(at)) "." }
+                            None => "Not evaluated yet: the lab runs it when its clock advances.",
+                        }
+                    }
+                    pre class="manifest" tabindex="0" aria-label="Lifecycle policy" { code { (pretty_json(text)) } }
+                }
+                None => p {
+                    "No lifecycle policy. Put one with " code { "aws ecr put-lifecycle-policy" }
+                    "; the lab runs it when its clock advances."
+                },
+            }
+        }
     };
-    let body = format!(
-        r#"<h1>{name}</h1>
-<nav class="tabs" aria-label="Repository sections"><a href="{images}">Images</a> <a href="{lifecycle}" aria-current="page">Lifecycle policy</a></nav>
-<section class="panel" aria-labelledby="lifecycle-h">
-<h2 id="lifecycle-h">Lifecycle policy</h2>
-{policy}
-</section>"#,
-        name = esc(name.as_str()),
-        images = esc(&ctx.repository_href(name, "")),
-        lifecycle = esc(&ctx.repository_href(name, "lifecycle")),
-    );
     repository_crumbs(Page::new(format!("{name}: lifecycle policy")), ctx, name, Some("Lifecycle policy"))
         .body(body)
         .render(ctx)
+}
+
+/// A stored policy, indented (as stored if it is not JSON).
+fn pretty_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| text.to_owned())
 }

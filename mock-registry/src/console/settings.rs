@@ -3,10 +3,11 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
+use maud::html;
 
 use super::create::{exclusion_filters, mutability_fields, scan_on_push};
 use super::form::FormData;
-use super::html::esc;
+use super::html::encryption;
 use super::layout::{Flash, Page};
 use super::{Ctx, repository_crumbs, see_other, with_repository};
 use crate::Lab;
@@ -34,28 +35,28 @@ pub(super) fn edit_page(
         ),
         None => (repository.tag_mutability.mode.wire().to_owned(), current_filters.join("\n"), repository.scan_on_push),
     };
-    let body = format!(
-        r#"<h1>{EDIT_TITLE}: {name_text}</h1>
-<form method="post" action="{action}" class="stack">
-{mutability}
-<section class="panel" aria-labelledby="scan-h">
-<h2 id="scan-h">Image scan settings</h2>
-<div class="check"><input type="checkbox" id="scanOnPush" name="scanOnPush" value="true"{checked}><label for="scanOnPush">Scan on push</label></div>
-</section>
-<section class="panel" aria-labelledby="encryption-h">
-<h2 id="encryption-h">Encryption settings</h2>
-<p>{encryption}</p>
-<p class="hint">Encryption is chosen when the repository is created and cannot be changed.</p>
-</section>
-<div class="form-actions"><a class="button" href="{cancel}">Cancel</a> <button type="submit" class="primary">Save</button></div>
-</form>"#,
-        name_text = esc(name.as_str()),
-        action = esc(&ctx.repository_href(name, "edit")),
-        mutability = mutability_fields(&mode, &filters),
-        checked = if scan { " checked" } else { "" },
-        encryption = super::html::encryption(&repository.encryption),
-        cancel = esc(&ctx.repository_href(name, "")),
-    );
+    let body = html! {
+        h1 { (EDIT_TITLE) ": " (name) }
+        form method="post" action=(ctx.repository_href(name, "edit")) class="stack" {
+            input type="hidden" name="csrf" value=(ctx.csrf);
+            (mutability_fields(&mode, &filters))
+            section class="panel" aria-labelledby="scan-h" {
+                h2 id="scan-h" { "Image scan settings" }
+                div class="check" {
+                    input type="checkbox" id="scanOnPush" name="scanOnPush" value="true" checked[scan];
+                    label for="scanOnPush" { "Scan on push" }
+                }
+            }
+            section class="panel" aria-labelledby="encryption-h" {
+                h2 id="encryption-h" { "Encryption settings" }
+                p { (encryption(&repository.encryption)) }
+                p class="hint" { "Encryption is chosen when the repository is created and cannot be changed." }
+            }
+            div class="form-actions" {
+                a class="button" href=(ctx.repository_href(name, "")) { "Cancel" } " " button type="submit" class="primary" { "Save" }
+            }
+        }
+    };
     let mut page = repository_crumbs(Page::new(format!("{EDIT_TITLE}: {name}")), ctx, name, Some("Edit")).body(body);
     if let Some(error) = error {
         page = page.flash(Flash::ecr(error)).status(StatusCode::BAD_REQUEST);

@@ -4,8 +4,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::CONTENT_TYPE;
+use crate::clock::{format_amz_date, parse_amz_date};
 use crate::lab::LabError;
-use crate::sigv4::{AuthError, format_amz_date, parse_amz_date};
+use crate::sigv4::AuthError;
 use crate::state::ImageRef;
 use crate::state::{Referenced, StateError};
 use crate::types::{AccountId, Digest, RepositoryName};

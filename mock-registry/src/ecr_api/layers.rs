@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::operations::{invalid, registry, repository_name, required};
 use super::{EcrError, EcrErrorCode, json};
-use crate::Lab;
+use crate::lab::{CommitError, Lab};
+use crate::state::journal::Safety;
 use crate::state::token;
 use crate::state::{Caller, StateError};
 use crate::store::StoreError;
@@ -126,24 +127,17 @@ pub async fn upload_layer_part(lab: &Lab, caller: &Caller, request: LayerRequest
         return Err(invalid("layerPartBlob", &format!("Member must have length less than or equal to {MAX_PART}")));
     }
     lab.read(|s| s.repository(&registry, &name).map(|_| ()))?;
-    let store = lab.store();
-    let mut upload = store.take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
-    let expected_last = first + bytes.len() as i64 - 1;
-    if first < 0 || first as u64 != upload.size || last != expected_last {
-        let size = upload.size;
-        store.put_back(upload);
-        return Err(error(
+    let mut upload =
+        lab.store().take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
+    let received = upload.append_part(first, last, &bytes).await.map_err(|e| match e {
+        StoreError::PartInvalid { expected, length, .. } => error(
             EcrErrorCode::InvalidLayerPartException,
             format!(
-                "The layer part with bytes {first}-{last} does not continue the upload: the next byte expected is {size}, and this part holds {} bytes",
-                bytes.len()
+                "The layer part with bytes {first}-{last} does not continue the upload: the next byte expected is {expected}, and this part holds {length} bytes"
             ),
-        ));
-    }
-    let appended = upload.append(&bytes).await;
-    let received = upload.size;
-    store.put_back(upload);
-    appended.map_err(storage)?;
+        ),
+        other => storage(other),
+    })?;
     Ok(json(serde_json::json!({
         "registryId": registry.account.as_str(),
         "repositoryName": name.as_str(),
@@ -162,17 +156,17 @@ pub async fn complete_layer_upload(lab: &Lab, caller: &Caller, request: LayerReq
     };
     let digest = Digest::parse(digest).map_err(|e| invalid("layerDigests", &e.0))?;
     lab.read(|s| s.repository(&registry, &name).map(|_| ()))?;
-    let store = lab.store();
-    let upload = store.take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
+    let upload =
+        lab.store().take_for(&id, &registry, &name).map_err(|_| upload_not_found(&id, caller, name.as_str()))?;
     if upload.size == 0 {
-        store.cancel(upload).await;
+        upload.cancel().await;
         return Err(error(
             EcrErrorCode::EmptyUploadException,
             format!("The upload with id '{id}' contains no layer parts"),
         ));
     }
     if lab.read(|s| s.blob_size(&registry, &name, &digest).is_ok()) {
-        store.cancel(upload).await;
+        upload.cancel().await;
         return Err(error(
             EcrErrorCode::LayerAlreadyExistsException,
             format!(
@@ -181,14 +175,14 @@ pub async fn complete_layer_upload(lab: &Lab, caller: &Caller, request: LayerReq
             ),
         ));
     }
-    let size = store.commit(upload, &digest).await.map_err(|e| match e {
-        StoreError::DigestMismatch { computed, .. } => error(
+    lab.commit_blob(upload, &digest, Safety::Synced).await.map_err(|e| match e {
+        CommitError::Store(StoreError::DigestMismatch { computed, .. }) => error(
             EcrErrorCode::InvalidLayerException,
             format!("The layer digest '{digest}' does not match the uploaded content, whose digest is '{computed}'"),
         ),
-        other => storage(other),
+        CommitError::Store(other) => storage(other),
+        CommitError::Lab(e) => e.into(),
     })?;
-    lab.write(|s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
     Ok(json(serde_json::json!({
         "registryId": registry.account.as_str(),
         "repositoryName": name.as_str(),

@@ -130,12 +130,23 @@ fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
         .collect()
 }
 
+/// The ECR model's bounds on `KmsKey`: 1 to 2048 characters.
+const MAX_KMS_KEY: usize = 2048;
+
 fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) -> Result<Encryption, EcrError> {
     let request = request.unwrap_or_default();
     let kind = match request.encryption_type {
         Some(kind) => wire_enum(&kind, "encryptionConfiguration.encryptionType")?,
         None => EncryptionType::Aes256,
     };
+    if let Some(key) = &request.kms_key
+        && !(1..=MAX_KMS_KEY).contains(&key.len())
+    {
+        return Err(invalid(
+            "encryptionConfiguration.kmsKey",
+            &format!("Member must have length between 1 and {MAX_KMS_KEY}"),
+        ));
+    }
     let kms_key = match (kind, request.kms_key) {
         (EncryptionType::Aes256, Some(_)) => {
             return Err(invalid(
@@ -195,12 +206,27 @@ fn repository_arn(caller: &Caller, arn: Option<String>) -> Result<(RegistryKey, 
 
 // ---- pagination ----
 
+/// One page's request: its size, and where the previous page ended. A `nextToken` is the last key
+/// of a page with an HMAC (the lab's token secret) before it, so a token the lab did not issue, or
+/// one edited, is refused as ECR refuses one it does not know.
 pub(super) struct Page {
     size: usize,
     after: Option<String>,
+    secret: Vec<u8>,
 }
 
-pub(super) fn page(max_results: Option<i64>, next_token: Option<String>) -> Result<Page, EcrError> {
+/// The bytes of a `nextToken`'s HMAC kept in the token.
+const TOKEN_MAC_LEN: usize = 16;
+
+fn token_mac(secret: &[u8], key: &str) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::{KeyInit as _, Mac as _};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+    mac.update(b"ecr-lab nextToken\0");
+    mac.update(key.as_bytes());
+    mac
+}
+
+pub(super) fn page(lab: &Lab, max_results: Option<i64>, next_token: Option<String>) -> Result<Page, EcrError> {
     let size = match max_results {
         None => DEFAULT_PAGE,
         Some(n) if n < 1 => {
@@ -211,18 +237,25 @@ pub(super) fn page(max_results: Option<i64>, next_token: Option<String>) -> Resu
         }
         Some(n) => n as usize,
     };
+    let secret = lab.read(|s| s.token_secret().to_vec());
     let after = match next_token {
         None => None,
-        Some(token) => Some(
-            B64URL
-                .decode(token.as_bytes())
-                .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok())
-                .and_then(|text| text.strip_prefix("ecr-lab:").map(str::to_owned))
-                .ok_or_else(|| invalid("nextToken", "Invalid NextToken"))?,
-        ),
+        Some(token) => Some(verified_key(&secret, &token).ok_or_else(|| invalid("nextToken", "Invalid NextToken"))?),
     };
-    Ok(Page { size, after })
+    Ok(Page { size, after, secret })
+}
+
+/// The key a token issued by this lab carries; `None` for any other text.
+fn verified_key(secret: &[u8], token: &str) -> Option<String> {
+    use hmac::Mac as _;
+    let bytes = B64URL.decode(token.as_bytes()).ok()?;
+    if bytes.len() < TOKEN_MAC_LEN {
+        return None;
+    }
+    let (tag, key) = bytes.split_at(TOKEN_MAC_LEN);
+    let key = String::from_utf8(key.to_vec()).ok()?;
+    token_mac(secret, &key).verify_truncated_left(tag).ok()?;
+    Some(key)
 }
 
 impl Page {
@@ -232,10 +265,16 @@ impl Page {
         items: impl Iterator<Item = T>,
         key: impl Fn(&T) -> String,
     ) -> (Vec<T>, Option<String>) {
+        use hmac::Mac as _;
         let mut items = items.filter(|item| self.after.as_ref().is_none_or(|after| key(item) > *after)).peekable();
         let chosen: Vec<T> = items.by_ref().take(self.size).collect();
         let next = match (items.peek(), chosen.last()) {
-            (Some(_), Some(last)) => Some(B64URL.encode(format!("ecr-lab:{}", key(last)))),
+            (Some(_), Some(last)) => {
+                let key = key(last);
+                let mut token = token_mac(&self.secret, &key).finalize().into_bytes()[..TOKEN_MAC_LEN].to_vec();
+                token.extend_from_slice(key.as_bytes());
+                Some(B64URL.encode(token))
+            }
             _ => None,
         };
         (chosen, next)
@@ -288,7 +327,7 @@ fn describe_repositories(
         }
         None => None,
     };
-    let page = page(request.max_results, request.next_token)?;
+    let page = page(lab, request.max_results, request.next_token)?;
     lab.read(|state| {
         let (repositories, next_token) = match names {
             Some(names) => {
@@ -382,7 +421,7 @@ fn describe_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result
         }
         None => None,
     };
-    let page = page(request.max_results, request.next_token)?;
+    let page = page(lab, request.max_results, request.next_token)?;
     lab.read(|state| {
         let repository = state.repository(&registry, &name)?;
         let (images, next_token) = match ids {
@@ -413,7 +452,7 @@ fn list_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result<Res
     let registry = registry(caller, request.registry_id)?;
     let name = repository_name(request.repository_name)?;
     let status = tag_status(request.filter.as_ref())?;
-    let page = page(request.max_results, request.next_token)?;
+    let page = page(lab, request.max_results, request.next_token)?;
     lab.read(|state| {
         let repository = state.repository(&registry, &name)?;
         let rows = repository.listed_images().filter(|row| status_allows(status, row.tag.is_some()));
@@ -643,7 +682,7 @@ fn get_lifecycle_policy_preview(
         let bound = if n < 1 { "greater than or equal to 1" } else { "less than or equal to 100" };
         return Err(invalid("maxResults", &format!("Member must have value {bound}")));
     }
-    let page = page(request.max_results, request.next_token)?;
+    let page = page(lab, request.max_results, request.next_token)?;
     lab.read(|state| {
         let preview = state.lifecycle_preview(&registry, &name)?;
         let wanted = |r: &PreviewResult| {

@@ -8,8 +8,9 @@ use super::operations::{invalid, page, registry, repository_name, required};
 use super::wire::*;
 use super::{EcrError, json};
 use crate::Lab;
-use crate::state::scan::{RegistryScanning, ScanFrequency, ScanStatus, ScanType, ScanningRule};
+use crate::state::scan::{RegistryScanning, ScanFrequency, ScanType, ScanningRule};
 use crate::state::{Caller, ImageRef};
+use crate::types::ScanStatus;
 
 /// `imageId`: a digest, a tag or both.
 fn image_id(id: Option<ImageIdentifier>) -> Result<ImageRef, EcrError> {
@@ -46,7 +47,7 @@ pub(super) fn describe_image_scan_findings(
     let registry = registry(caller, request.registry_id)?;
     let name = repository_name(request.repository_name)?;
     let id = image_id(request.image_id)?;
-    let page = page(request.max_results, request.next_token)?;
+    let page = page(lab, request.max_results, request.next_token)?;
     lab.read(|state| {
         let (image, scan) = state.image_scan(&registry, &name, &id)?;
         let (findings, next_token) = match scan.result.as_ref().filter(|r| r.status == ScanStatus::Complete) {

@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::state::scan::{Finding, ImageScan, RegistryScanning, RepositoryScanning, ScanStatus};
+use crate::state::scan::{Finding, ImageScan, RegistryScanning, RepositoryScanning};
 use crate::state::{Image, ImageId, RegistryKey, Repository, ResourceTag};
+use crate::types::ScanStatus;
 use crate::types::{Millis, WireEnum};
 
 #[derive(Deserialize, Default)]

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::ecr_api::error::references_not_found;
-use crate::lab::LabError;
+use crate::lab::{CommitError, LabError};
 use crate::state::{Referenced, RegistryKey, StateError};
 use crate::store::StoreError;
 
@@ -22,7 +22,6 @@ pub enum OciCode {
     NameUnknown,
     SizeInvalid,
     TagInvalid,
-    Unauthorized,
     Denied,
     Unsupported,
     RangeInvalid,
@@ -45,7 +44,6 @@ impl OciCode {
             NameUnknown => "NAME_UNKNOWN",
             SizeInvalid => "SIZE_INVALID",
             TagInvalid => "TAG_INVALID",
-            Unauthorized => "UNAUTHORIZED",
             Denied => "DENIED",
             Unsupported => "UNSUPPORTED",
             RangeInvalid => "RANGE_INVALID",
@@ -58,7 +56,6 @@ impl OciCode {
         use OciCode::*;
         match self {
             BlobUnknown | BlobUploadUnknown | ManifestUnknown | NameUnknown => StatusCode::NOT_FOUND,
-            Unauthorized => StatusCode::UNAUTHORIZED,
             Denied => StatusCode::FORBIDDEN,
             Unsupported => StatusCode::METHOD_NOT_ALLOWED,
             RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -166,13 +163,24 @@ impl From<LabError> for OciError {
     }
 }
 
+impl From<CommitError> for OciError {
+    fn from(error: CommitError) -> Self {
+        match error {
+            CommitError::Store(e) => e.into(),
+            CommitError::Lab(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for OciError {
     fn from(error: StoreError) -> Self {
         use OciCode as C;
         match error {
             StoreError::UploadUnknown(_) => Self::new(C::BlobUploadUnknown, "blob upload unknown to registry"),
             StoreError::UploadBusy(_) => Self::new(C::BlobUploadInvalid, error.to_string()),
-            StoreError::RangeInvalid { .. } => Self::new(C::RangeInvalid, error.to_string()),
+            StoreError::RangeInvalid { .. } | StoreError::PartInvalid { .. } => {
+                Self::new(C::RangeInvalid, error.to_string())
+            }
             StoreError::DigestMismatch { .. } | StoreError::UnsupportedDigest(_) => {
                 Self::new(C::DigestInvalid, error.to_string())
             }

@@ -293,6 +293,90 @@ fn padding(size: u64) -> u64 {
     (512 - size % 512) % 512
 }
 
+/// GNU long names and pax records, which apply to the entry after them.
+#[derive(Default)]
+struct Extensions {
+    long_name: Option<String>,
+    long_link: Option<String>,
+    pax: Vec<(String, String)>,
+}
+
+impl Extensions {
+    /// Reads one extension entry (`L`, `K`, `x` or `g`) of `size` bytes and its padding.
+    fn read(
+        &mut self,
+        kind: u8,
+        size: u64,
+        reader: &mut impl Read,
+        limits: &Limits,
+        format: &str,
+    ) -> Result<(), LayerError> {
+        if size > limits.max_header_extension {
+            return Err(LayerError::Corrupt(format!(
+                "a tar long-name or pax header of {size} bytes (at most {} are read)",
+                limits.max_header_extension
+            )));
+        }
+        let data = read_data(reader, size, format)?;
+        skip_data(reader, padding(size), format)?;
+        match kind {
+            b'L' => self.long_name = Some(text(&data)),
+            b'K' => self.long_link = Some(text(&data)),
+            b'x' => self.pax = pax_records(&data)?,
+            _ => {} // global pax headers name nothing the scan uses
+        }
+        Ok(())
+    }
+
+    /// An entry's size: the header's, unless a pax record overrides it.
+    fn size(&self, header: &[u8; 512]) -> Result<u64, LayerError> {
+        let mut size = size_field(&header[124..136])
+            .ok_or_else(|| LayerError::Corrupt("a tar header with an unreadable size".into()))?;
+        for (key, value) in &self.pax {
+            if key == "size" {
+                size = value.parse().map_err(|_| LayerError::Corrupt("bad pax size".into()))?;
+            }
+        }
+        Ok(size)
+    }
+
+    /// An entry's path (normalized) and link target, using up the extensions that name them.
+    fn take_names(&mut self, header: &[u8; 512]) -> (String, String) {
+        let ustar = &header[257..263] == b"ustar\0";
+        let mut name = text(&header[0..100]);
+        if ustar && header[345] != 0 {
+            name = format!("{}/{name}", text(&header[345..500]));
+        }
+        let mut link = text(&header[157..257]);
+        if let Some(long) = self.long_name.take() {
+            name = long;
+        }
+        if let Some(long) = self.long_link.take() {
+            link = long;
+        }
+        for (key, value) in std::mem::take(&mut self.pax) {
+            match key.as_str() {
+                "path" => name = value,
+                "linkpath" => link = value,
+                _ => {}
+            }
+        }
+        (normalize(&name), link)
+    }
+}
+
+/// Whether a header's checksum is right; the first header being wrong means no tar at all.
+fn check_header(header: &[u8; 512], entries: u64, format: &str) -> Result<(), LayerError> {
+    let stored = octal(&header[148..156]);
+    let computed: u64 =
+        header.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
+    if stored != Some(computed) {
+        let what = if entries == 0 { "not a tar archive" } else { "a damaged tar header" };
+        return Err(LayerError::Corrupt(format!("{what} (the {format} stream's header checksum does not match)")));
+    }
+    Ok(())
+}
+
 fn read_tar(
     rootfs: &mut Rootfs,
     index: usize,
@@ -301,9 +385,7 @@ fn read_tar(
     format: &str,
 ) -> Result<(), LayerError> {
     let mut header = [0u8; 512];
-    let mut long_name: Option<String> = None;
-    let mut long_link: Option<String> = None;
-    let mut pax: Vec<(String, String)> = Vec::new();
+    let mut extensions = Extensions::default();
     let mut entries = 0u64;
     loop {
         if !block(&mut reader, &mut header, format)? {
@@ -314,106 +396,89 @@ fn read_tar(
         if header.iter().all(|&b| b == 0) {
             return Ok(());
         }
-        let stored = octal(&header[148..156]);
-        let computed: u64 =
-            header.iter().enumerate().map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) }).sum();
-        if stored != Some(computed) {
-            let what = if entries == 0 { "not a tar archive" } else { "a damaged tar header" };
-            return Err(LayerError::Corrupt(format!("{what} (the {format} stream's header checksum does not match)")));
-        }
+        check_header(&header, entries, format)?;
         entries += 1;
-        let mut size = size_field(&header[124..136])
-            .ok_or_else(|| LayerError::Corrupt("a tar header with an unreadable size".into()))?;
-        for (key, value) in &pax {
-            if key == "size" {
-                size = value.parse().map_err(|_| LayerError::Corrupt("bad pax size".into()))?;
-            }
-        }
+        let size = extensions.size(&header)?;
         if size > limits.max_uncompressed {
             return Err(LayerError::TooLarge(limits.max_uncompressed));
         }
         let kind = header[156];
         if matches!(kind, b'L' | b'K' | b'x' | b'g') {
-            if size > limits.max_header_extension {
-                return Err(LayerError::Corrupt(format!(
-                    "a tar long-name or pax header of {size} bytes (at most {} are read)",
-                    limits.max_header_extension
-                )));
-            }
-            let data = read_data(&mut reader, size, format)?;
-            skip_data(&mut reader, padding(size), format)?;
-            match kind {
-                b'L' => long_name = Some(text(&data)),
-                b'K' => long_link = Some(text(&data)),
-                b'x' => pax = pax_records(&data)?,
-                _ => {} // global pax headers name nothing the scan uses
-            }
+            extensions.read(kind, size, &mut reader, limits, format)?;
             continue;
         }
-        let ustar = &header[257..263] == b"ustar\0";
-        let mut name = text(&header[0..100]);
-        if ustar && header[345] != 0 {
-            name = format!("{}/{name}", text(&header[345..500]));
+        let (path, link) = extensions.take_names(&header);
+        let entry = TarEntry { path, link, kind, size };
+        if !rootfs.apply_entry(index, entry, &mut reader, limits, format)? {
+            // Hard links, symlinks, directories and devices carry no data in tar; others do.
+            let data_size = if matches!(kind, b'1' | b'2' | b'3' | b'4' | b'5' | b'6') { 0 } else { size };
+            skip_data(&mut reader, data_size + padding(data_size), format)?;
         }
-        let mut link = text(&header[157..257]);
-        if let Some(long) = long_name.take() {
-            name = long;
-        }
-        if let Some(long) = long_link.take() {
-            link = long;
-        }
-        for (key, value) in std::mem::take(&mut pax) {
-            match key.as_str() {
-                "path" => name = value,
-                "linkpath" => link = value,
-                _ => {}
-            }
-        }
-        let path = normalize(&name);
+    }
+}
+
+/// One tar entry's header, as the scan reads it.
+struct TarEntry {
+    path: String,
+    link: String,
+    kind: u8,
+    size: u64,
+}
+
+impl Rootfs {
+    /// Applies one entry of layer `index`: a whiteout, or a kept file (read in), link or its
+    /// removal. Returns whether the entry's data was read (else the caller skips it).
+    fn apply_entry(
+        &mut self,
+        index: usize,
+        entry: TarEntry,
+        reader: &mut impl Read,
+        limits: &Limits,
+        format: &str,
+    ) -> Result<bool, LayerError> {
+        let TarEntry { path, link, kind, size } = entry;
         let (parent, base) = match path.rsplit_once('/') {
             Some((parent, base)) => (parent, base),
             None => ("", path.as_str()),
         };
         if base == ".wh..wh..opq" {
-            rootfs.whiteout(index, parent, true);
+            self.whiteout(index, parent, true);
         } else if let Some(hidden) = base.strip_prefix(".wh.") {
             let target = if parent.is_empty() { hidden.to_owned() } else { format!("{parent}/{hidden}") };
-            rootfs.whiteout(index, &target, false);
+            self.whiteout(index, &target, false);
         } else if KEPT.contains(&path.as_str()) {
             match kind {
                 b'0' | 0 | b'7' => {
                     if size > limits.max_kept_file {
                         return Err(LayerError::FileTooLarge { path, size, limit: limits.max_kept_file });
                     }
-                    let data = read_data(&mut reader, size, format)?;
-                    skip_data(&mut reader, padding(size), format)?;
-                    rootfs.files.insert(path, (index, Kept::File(data)));
-                    continue;
+                    let data = read_data(reader, size, format)?;
+                    skip_data(reader, padding(size), format)?;
+                    self.files.insert(path, (index, Kept::File(data)));
+                    return Ok(true);
                 }
                 b'2' => {
-                    rootfs.files.insert(path, (index, Kept::Symlink(link)));
+                    self.files.insert(path, (index, Kept::Symlink(link)));
                 }
                 b'1' => {
                     // A hard link names a file already in the archive.
                     let target = normalize(&link);
-                    match rootfs.files.get(&target).cloned() {
+                    match self.files.get(&target).cloned() {
                         Some((_, kept)) => {
-                            rootfs.files.insert(path, (index, kept));
+                            self.files.insert(path, (index, kept));
                         }
                         None => {
-                            rootfs.files.remove(&path);
+                            self.files.remove(&path);
                         }
                     }
                 }
                 _ => {
                     // A directory or device where a kept file was: the file is gone.
-                    rootfs.files.remove(&path);
+                    self.files.remove(&path);
                 }
             }
         }
-        // Hard links, symlinks, directories and devices carry no data in tar; others do.
-        let data_size = if matches!(kind, b'1' | b'2' | b'3' | b'4' | b'5' | b'6') { 0 } else { size };
-        skip_data(&mut reader, data_size + padding(data_size), format)?;
+        Ok(false)
     }
 }
 

@@ -14,8 +14,9 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::state::manifest;
-use crate::state::scan::{Finding, ScanResult, ScanStatus, Severity};
+use crate::state::scan::{Finding, ScanResult};
 use crate::types::{Digest, Millis};
+use crate::types::{ScanStatus, Severity};
 use layers::{APK_INSTALLED, DPKG_STATUS, LayerError, Limits, OS_RELEASE, OS_RELEASE_USR, Rootfs};
 use version::Scheme;
 
@@ -42,7 +43,6 @@ pub struct Advisory {
     #[serde(default)]
     pub introduced: Option<String>,
     pub fixed: String,
-    pub advisory: String,
     pub severity: String,
     pub cvss3_score: String,
     pub cvss3_vector: String,
@@ -68,17 +68,7 @@ fn database() -> &'static Database {
 
 /// `YYYY-MM-DDT00:00:00Z` → milliseconds since the epoch (dates only; the list is dated by day).
 fn parse_date(text: &str) -> Option<Millis> {
-    let date = text.strip_suffix("T00:00:00Z")?;
-    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(Millis((era * 146_097 + doe - 719_468) * 86_400_000))
+    crate::clock::parse_day(text.strip_suffix("T00:00:00Z")?)
 }
 
 /// The OS an image is built on, from os-release.

@@ -22,6 +22,12 @@ pub const SUPPORTED: &[&str] =
 /// The `imageManifest` member's maximum length.
 pub const MAX_MANIFEST_LENGTH: usize = 4_194_304;
 
+/// The deepest nesting of objects and arrays a manifest may have. A real manifest is 4 deep (an
+/// index's descriptor's platform's features); JSON parsers in registries stop far short of what a
+/// 4 MiB document can nest (Go's at 10,000, serde_json's at 128 for typed members but never for
+/// members it skips), and every page that shows a manifest would pay for the depth.
+pub const MAX_MANIFEST_DEPTH: usize = 64;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Document {
@@ -67,6 +73,14 @@ pub fn parse(manifest: &str, declared: Option<&str>) -> Result<Parsed, StateErro
             format!("Member must have length less than or equal to {MAX_MANIFEST_LENGTH}"),
         ));
     }
+    if let Some(depth) = too_deep(manifest) {
+        return Err(invalid(
+            "ImageManifest",
+            format!(
+                "The manifest nests objects and arrays {depth} deep; at most {MAX_MANIFEST_DEPTH} levels are accepted"
+            ),
+        ));
+    }
     let document: Document =
         serde_json::from_str(manifest).map_err(|_| invalid("ImageManifest", "Invalid JSON syntax"))?;
     let inferred = match (document.schema_version, &document.media_type) {
@@ -90,6 +104,7 @@ pub fn parse(manifest: &str, declared: Option<&str>) -> Result<Parsed, StateErro
     if !SUPPORTED.contains(&media_type.as_str()) {
         return Err(invalid("imageManifestMediaType", format!("Unsupported manifest media type '{media_type}'")));
     }
+    check_shape(&document, &media_type)?;
     for descriptor in
         document.config.iter().chain(document.layers.iter().flatten()).chain(document.manifests.iter().flatten())
     {
@@ -106,6 +121,44 @@ pub fn parse(manifest: &str, declared: Option<&str>) -> Result<Parsed, StateErro
         artifact_type: document.artifact_type,
         annotations: document.annotations.unwrap_or_default(),
     })
+}
+
+/// The depth past [`MAX_MANIFEST_DEPTH`] that `text` reaches (brackets inside strings do not count).
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for byte in text.bytes() {
+        match (in_string, escaped, byte) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') | (false, _, b'"') => in_string = !in_string,
+            (false, _, b'{' | b'[') => {
+                depth += 1;
+                if depth > MAX_MANIFEST_DEPTH {
+                    return Some(depth);
+                }
+            }
+            (false, _, b'}' | b']') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// What every manifest of `media_type` must hold: `schemaVersion` and the members its kind is made
+/// of (a `{}` declared as an image manifest is not one).
+fn check_shape(document: &Document, media_type: &str) -> Result<(), StateError> {
+    let (version, required, present) = match media_type {
+        DOCKER_MANIFEST_V1 | DOCKER_MANIFEST_V1_SIGNED => (1, "fsLayers", document.fs_layers.is_some()),
+        DOCKER_MANIFEST_LIST | OCI_INDEX => (2, "manifests", document.manifests.is_some()),
+        _ => (2, "config", document.config.is_some()),
+    };
+    if document.schema_version != Some(version) {
+        return Err(invalid("ImageManifest", format!("The manifest's schemaVersion must be {version}")));
+    }
+    if !present {
+        return Err(invalid("ImageManifest", format!("A {media_type} manifest must have '{required}'")));
+    }
+    Ok(())
 }
 
 /// An image from a manifest: digest over the exact bytes, size from the layers (for an index, the
@@ -168,5 +221,28 @@ mod tests {
         assert!(parse("{}", None).is_err());
         assert!(parse(r#"{"schemaVersion":2,"config":{"digest":"sha256:12","size":1},"layers":[]}"#, None).is_err());
         assert!(parse(r#"{"schemaVersion":2,"mediaType":"text/plain"}"#, None).is_err());
+    }
+
+    #[test]
+    fn an_empty_object_is_no_manifest_of_any_kind() {
+        for media_type in SUPPORTED {
+            assert!(parse("{}", Some(media_type)).is_err(), "{media_type}");
+        }
+        assert!(parse(r#"{"schemaVersion":2}"#, Some(OCI_MANIFEST)).is_err());
+        assert!(parse(r#"{"schemaVersion":2,"manifests":[]}"#, Some(OCI_INDEX)).is_ok());
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_brackets_in_strings_do_not_count() {
+        let nested = |depth: usize| {
+            let open = "[".repeat(depth);
+            let close = "]".repeat(depth);
+            DOCKER.replacen('{', &format!("{{\"x\":{open}{close},"), 1)
+        };
+        assert!(parse(&nested(MAX_MANIFEST_DEPTH - 1), None).is_ok());
+        let error = parse(&nested(10_000), None).err().expect("too deep");
+        assert!(error.to_string().contains("at most 64 levels"), "{error}");
+        let in_string = DOCKER.replacen('{', &format!("{{\"x\":\"{}\\\"\",", "[".repeat(100)), 1);
+        assert!(parse(&in_string, None).is_ok());
     }
 }

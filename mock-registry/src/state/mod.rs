@@ -15,7 +15,6 @@ pub mod scan;
 pub mod token;
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +23,11 @@ pub use identity::{
     AccessKey, Caller, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
 };
 pub use repository::{
-    Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, LifecyclePreview, ListedImage, NewRepository,
-    PreviewResult, PutImageOutcome, PutMode, Repository, ResourceTag, TagMutabilitySetting,
+    Encryption, Image, ImageFailure, ImageId, ImageRef, ImageUpdate, LifecyclePreview, NewRepository, PreviewResult,
+    PutImageOutcome, PutMode, Repository, ResourceTag, TagMutabilitySetting,
 };
 
+use crate::clock::WallClock;
 use crate::types::{AccountId, Digest, Millis, Region, RepositoryName};
 
 /// What BatchDeleteImage removed, and the ids it could not (with why).
@@ -65,6 +65,9 @@ pub enum Event {
         key: AccessKey,
     },
     KeyRevoked {
+        access_key_id: String,
+    },
+    KeyRestored {
         access_key_id: String,
     },
     RepositoryCreated {
@@ -138,6 +141,8 @@ pub enum RepositoryUpdate {
 /// All of the mock's state. Lives behind one lock in [`crate::Lab`].
 #[derive(Debug, Default)]
 pub struct State {
+    /// The real clock, or one a test stopped.
+    wall_clock: WallClock,
     clock_offset_seconds: i64,
     token_secret: Vec<u8>,
     keys: BTreeMap<String, AccessKey>,
@@ -171,6 +176,14 @@ impl State {
         state
     }
 
+    /// The state `events` (the whole journal) describe, on this state's wall clock: after a write
+    /// the journal could not save, memory goes back to exactly what is on disk.
+    pub fn rebuilt(&self, events: impl IntoIterator<Item = Event>) -> Self {
+        let mut state = State::replay(events);
+        state.wall_clock = self.wall_clock;
+        state
+    }
+
     /// Takes the events recorded since the last call, for the journal.
     pub fn take_outbox(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.outbox)
@@ -178,8 +191,12 @@ impl State {
 
     /// The lab clock: wall-clock time plus however far the lab has advanced it.
     pub fn now(&self) -> Millis {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        Millis(wall).plus_seconds(self.clock_offset_seconds)
+        self.wall_clock.now().plus_seconds(self.clock_offset_seconds)
+    }
+
+    /// Runs the lab clock on `clock` (tests stop it at a fixed time).
+    pub fn set_wall_clock(&mut self, clock: WallClock) {
+        self.wall_clock = clock;
     }
 
     pub fn clock_offset_seconds(&self) -> i64 {
@@ -324,6 +341,11 @@ impl State {
             Event::KeyRevoked { access_key_id } => {
                 if let Some(key) = self.keys.get_mut(access_key_id) {
                     key.revoked = true;
+                }
+            }
+            Event::KeyRestored { access_key_id } => {
+                if let Some(key) = self.keys.get_mut(access_key_id) {
+                    key.revoked = false;
                 }
             }
             Event::RepositoryCreated { registry, repository } => {
@@ -546,6 +568,18 @@ impl State {
             });
         }
         self.record(Event::KeyRevoked { access_key_id: access_key_id.to_owned() });
+        Ok(())
+    }
+
+    /// Undoes [`State::revoke_key`]: the key signs requests again.
+    pub fn restore_key(&mut self, access_key_id: &str) -> Result<(), StateError> {
+        if !self.keys.contains_key(access_key_id) {
+            return Err(StateError::InvalidArgument {
+                member: "accessKeyId",
+                constraint: format!("no access key {access_key_id}"),
+            });
+        }
+        self.record(Event::KeyRestored { access_key_id: access_key_id.to_owned() });
         Ok(())
     }
 

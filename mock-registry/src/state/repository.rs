@@ -192,6 +192,13 @@ pub struct ImageId {
 pub type ListedImage = ImageId;
 
 /// `failureCode` and `failureReason` for one image of a batch call.
+/// What a planned BatchDeleteImage has deleted so far (see [`Repository::plan_delete`]).
+#[derive(Default)]
+struct Gone {
+    digests: std::collections::HashSet<Digest>,
+    tags: std::collections::HashSet<ImageTag>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageFailure {
     pub code: &'static str,
@@ -463,42 +470,60 @@ impl Repository {
     }
 
     /// Plans a BatchDeleteImage: per id, in order, as if each earlier id had already been deleted.
+    /// The earlier deletions are kept as sets of gone digests and tags beside the repository, which
+    /// is only read (never copied: a repository can hold thousands of manifests).
     pub(crate) fn plan_delete(&self, ids: &[ImageRef]) -> (ImageUpdate, Vec<ImageId>, Vec<(ImageRef, ImageFailure)>) {
-        let mut scratch = self.clone();
+        let mut gone = Gone::default();
         let mut update = ImageUpdate::default();
         let mut deleted = Vec::new();
         let mut failures = Vec::new();
         for id in ids {
-            let image = match scratch.find(id) {
-                Ok(image) => image.clone(),
+            let image = match self.find_after(id, &gone) {
+                Ok(image) => image,
                 Err(failure) => {
                     failures.push((id.clone(), failure));
                     continue;
                 }
             };
-            let step = if id.digest.is_none() {
+            let tags: Vec<&ImageTag> = image.tags.iter().filter(|t| !gone.tags.contains(*t)).collect();
+            if id.digest.is_none() {
                 // By tag: the tag goes; an image left with no tag goes with it.
                 let tag = ImageTag::parse(id.tag.as_deref().unwrap_or_default()).expect("find() parsed this tag");
                 deleted.push(ImageId { digest: image.digest.clone(), tag: Some(tag.clone()) });
-                let last = image.tags.len() == 1;
-                ImageUpdate {
-                    untagged: vec![tag],
-                    deleted: if last { vec![image.digest.clone()] } else { Vec::new() },
-                    ..ImageUpdate::default()
+                if tags.len() == 1 {
+                    update.deleted.push(image.digest.clone());
+                    gone.digests.insert(image.digest.clone());
                 }
+                gone.tags.insert(tag.clone());
+                update.untagged.push(tag);
             } else {
-                if image.tags.is_empty() {
+                if tags.is_empty() {
                     deleted.push(ImageId { digest: image.digest.clone(), tag: None });
                 }
-                deleted
-                    .extend(image.tags.iter().map(|t| ImageId { digest: image.digest.clone(), tag: Some(t.clone()) }));
-                ImageUpdate { deleted: vec![image.digest.clone()], ..ImageUpdate::default() }
-            };
-            scratch.apply_image_update(&step);
-            update.untagged.extend(step.untagged);
-            update.deleted.extend(step.deleted);
+                deleted.extend(tags.iter().map(|t| ImageId { digest: image.digest.clone(), tag: Some((*t).clone()) }));
+                gone.tags.extend(tags.into_iter().cloned());
+                gone.digests.insert(image.digest.clone());
+                update.deleted.push(image.digest.clone());
+            }
         }
         (update, deleted, failures)
+    }
+
+    /// [`Repository::find`] as if the digests and tags in `gone` had been deleted.
+    fn find_after(&self, id: &ImageRef, gone: &Gone) -> Result<&Image, ImageFailure> {
+        let not_found = || ImageFailure::new("ImageNotFound", "Requested image not found");
+        let tag_gone =
+            || id.tag.as_deref().and_then(|t| ImageTag::parse(t).ok()).is_some_and(|t| gone.tags.contains(&t));
+        let digest_gone =
+            || id.digest.as_deref().and_then(|d| Digest::parse(d).ok()).is_some_and(|d| gone.digests.contains(&d));
+        match self.find(id) {
+            Ok(image) if gone.digests.contains(&image.digest) || tag_gone() => Err(not_found()),
+            // The tag pointed elsewhere: at an image since deleted (its tags went with it), or untagged.
+            Err(failure) if failure.code == "ImageTagDoesNotMatchDigest" && (digest_gone() || tag_gone()) => {
+                Err(not_found())
+            }
+            found => found,
+        }
     }
 
     pub(crate) fn check_update(&self, update: &RepositoryUpdate) -> Result<(), StateError> {

@@ -7,51 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{Event, RegistryKey, State, StateError};
 use crate::state::{Image, ImageRef, manifest};
-use crate::types::{Digest, Millis, RepositoryName, wildcard_match};
+use crate::types::{Digest, Millis, RepositoryName, ScanStatus, Severity, wildcard_match};
 
 /// An image is scanned at most once in this long (ECR's basic scanning quota).
 pub const SCAN_INTERVAL_SECONDS: i64 = 24 * 60 * 60;
 /// At most this many registry scanning rules, each with this many filters.
 pub const MAX_RULES: usize = 2;
 pub const MAX_FILTERS: usize = 100;
-
-/// `FindingSeverity`, lowest first (`UNDEFINED` below everything: it was not rated).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Severity {
-    Undefined,
-    Informational,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 6] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Informational,
-        Severity::Undefined,
-    ];
-
-    pub fn wire(self) -> &'static str {
-        match self {
-            Severity::Undefined => "UNDEFINED",
-            Severity::Informational => "INFORMATIONAL",
-            Severity::Low => "LOW",
-            Severity::Medium => "MEDIUM",
-            Severity::High => "HIGH",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.wire() == text)
-    }
-}
 
 /// One basic-scan finding: `name`, `description`, `uri`, `severity`, `attributes`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,25 +24,6 @@ pub struct Finding {
     pub severity: Severity,
     /// `attributes[{key, value}]`, in order.
     pub attributes: Vec<(String, String)>,
-}
-
-/// `imageScanStatus.status` of a basic scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ScanStatus {
-    InProgress,
-    Complete,
-    Failed,
-}
-
-impl ScanStatus {
-    pub fn wire(self) -> &'static str {
-        match self {
-            ScanStatus::InProgress => "IN_PROGRESS",
-            ScanStatus::Complete => "COMPLETE",
-            ScanStatus::Failed => "FAILED",
-        }
-    }
 }
 
 /// What the scanner reports.

@@ -164,7 +164,7 @@
       cell(i.imageTags.length ? i.imageTags.join(', ') : '<untagged>'),
       cell(`${i.imageDigest.slice(0, 19)}…`, true),
       cell(new Date(i.imagePushedAt * 1000).toLocaleString()),
-      cell(`${(i.imageSizeInBytes / 1048576).toFixed(2)} MB`),
+      cell(i.imageSize),
     ]),
   };
   const emptyText = { repositories: 'No repositories yet.', images: 'No images yet.' };

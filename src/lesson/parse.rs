@@ -1,0 +1,237 @@
+//! Reading a lesson file into the model: front matter, `##` stages, and each `lab:*` block parsed by
+//! its kind. Parsing goes on past problems and keeps them (with their positions) for lint.
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
+
+use super::rules::{self, Rule};
+use super::{
+    Assertion, Block, BlockKind, FaultBlock, FrontMatter, Lesson, Pos, Problem, Quiz, Source, Stage, StageHeader, check,
+};
+
+/// A YAML error inside a block, at its line in the file.
+fn yaml_problem(block: &Block, error: &serde_norway::Error) -> Problem {
+    let (line, col) = error.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+    let message = error.to_string();
+    // The position is in the report already.
+    let message = match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    };
+    let pos = Pos { line: block.body_line() + line.saturating_sub(1), col };
+    if message.contains("unknown field") || message.contains("unknown variant") {
+        rules::UNKNOWN_FIELD.at(pos, format!("{}: {message}", block.kind))
+    } else {
+        rules::BAD_YAML.at(pos, format!("{} is not valid YAML: {message}", block.kind))
+    }
+}
+
+/// Parses a lesson. Problems found on the way are kept in `problems`; parsing goes on past them.
+pub fn parse(source: &Source) -> Lesson {
+    let text = source.text.replace("\r\n", "\n");
+    let mut problems = Vec::new();
+    let (front, body, body_line) = split_front_matter(&text, &mut problems);
+    let line_starts: Vec<usize> = std::iter::once(0).chain(body.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let pos_of = |offset: usize| {
+        let line = line_starts.partition_point(|&start| start <= offset);
+        Pos { line: body_line + line - 1, col: offset - line_starts[line - 1] + 1 }
+    };
+
+    let mut intro = String::new();
+    let mut stages: Vec<Stage> = Vec::new();
+    let mut in_heading: Option<Pos> = None;
+    let mut heading_text = String::new();
+    let mut code: Option<(String, Pos, String)> = None;
+    let mut prose_start: Option<usize> = None;
+    let flush_prose = |stages: &mut Vec<Stage>, intro: &mut String, from: Option<usize>, to: usize| {
+        if let Some(from) = from {
+            let chunk = &body[from..to];
+            match stages.last_mut() {
+                Some(stage) => stage.prose.push_str(chunk),
+                None => intro.push_str(chunk),
+            }
+        }
+    };
+    for (event, range) in Parser::new(body).into_offset_iter() {
+        match event {
+            Event::Start(Tag::Heading { level: HeadingLevel::H2, .. }) => {
+                flush_prose(&mut stages, &mut intro, prose_start.take(), range.start);
+                in_heading = Some(pos_of(range.start));
+                heading_text.clear();
+            }
+            Event::End(TagEnd::Heading(HeadingLevel::H2)) => {
+                let pos = in_heading.take().unwrap_or_default();
+                stages.push(Stage { title: heading_text.trim().to_owned(), pos, ..Stage::default() });
+                prose_start = Some(range.end);
+            }
+            Event::Text(t) | Event::Code(t) if in_heading.is_some() => heading_text.push_str(&t),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if info.trim_start().starts_with("lab:") => {
+                flush_prose(&mut stages, &mut intro, prose_start.take(), range.start);
+                code = Some((info.to_string(), pos_of(range.start), String::new()));
+            }
+            Event::Text(t) if code.is_some() => {
+                if let Some((_, _, text)) = code.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) if code.is_some() => {
+                let (info, pos, text) = code.take().expect("in a lab block");
+                match stages.last_mut() {
+                    Some(stage) => add_block(stage, &info, pos, text, &mut problems),
+                    None => {
+                        let kind = info.split_whitespace().next().unwrap_or_default();
+                        problems.push(
+                            rules::BLOCK_BEFORE_STAGE.at(pos, format!("{kind} appears before the first `##` stage")),
+                        );
+                    }
+                }
+                prose_start = Some(range.end);
+            }
+            _ => {
+                if prose_start.is_none() && in_heading.is_none() && code.is_none() {
+                    prose_start = Some(range.start);
+                }
+            }
+        }
+    }
+    flush_prose(&mut stages, &mut intro, prose_start.take(), body.len());
+    Lesson { path: source.path.clone(), front, intro, stages, problems }
+}
+
+fn split_front_matter<'a>(text: &'a str, problems: &mut Vec<Problem>) -> (FrontMatter, &'a str, usize) {
+    let start = Pos { line: 1, col: 1 };
+    let Some(rest) = text.strip_prefix("---\n") else {
+        problems.push(rules::NO_FRONT_MATTER.at(start, "the lesson has no YAML front matter"));
+        return (FrontMatter::default(), text, 1);
+    };
+    let Some(end) = rest.find("\n---\n").map(|i| i + 1).or_else(|| rest.strip_suffix("\n---").map(|r| r.len() + 1))
+    else {
+        problems.push(rules::UNCLOSED_FRONT_MATTER.at(start, "the front matter has no closing `---` line"));
+        return (FrontMatter::default(), text, 1);
+    };
+    let yaml = &rest[..end];
+    let front_lines = yaml.lines().count();
+    let body = rest.get(end + 4..).unwrap_or("");
+    let body_line = front_lines + 3;
+    let front = match serde_norway::from_str::<FrontMatter>(yaml) {
+        Ok(front) => front,
+        Err(error) => {
+            let line = error.location().map_or(1, |l| l.line()) + 1;
+            let rule = if error.to_string().contains("unknown field") {
+                rules::UNKNOWN_FRONT_MATTER_KEY
+            } else {
+                rules::BAD_FRONT_MATTER
+            };
+            problems.push(rule.at(Pos { line, col: 1 }, format!("front matter: {error}")));
+            FrontMatter::default()
+        }
+    };
+    for (key, value) in [("id", &front.id), ("title", &front.title)] {
+        if value.as_deref().is_none_or(str::is_empty)
+            && !problems
+                .iter()
+                .any(|p| [rules::BAD_FRONT_MATTER.code, rules::UNKNOWN_FRONT_MATTER_KEY.code].contains(&p.code))
+        {
+            problems.push(
+                rules::FRONT_MATTER_WITHOUT_ID_OR_TITLE
+                    .at(Pos { line: 2, col: 1 }, format!("front matter has no `{key}`")),
+            );
+        }
+    }
+    (front, body, body_line)
+}
+
+/// The block's kind and `name=value` attributes from its fence's info string.
+fn block_from(info: &str, pos: Pos, body: String) -> Result<Block, (Rule, String)> {
+    let mut words = info.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let Some(kind) = BlockKind::parse(name) else {
+        return Err((rules::UNKNOWN_BLOCK, format!("unknown block `{name}`")));
+    };
+    let attributes = words
+        .map(|w| {
+            w.split_once('=')
+                .map_or((w.to_owned(), String::new()), |(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
+        })
+        .collect();
+    Ok(Block { kind, attributes, body, pos })
+}
+
+fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &mut Vec<Problem>) {
+    let block = match block_from(info, pos, body) {
+        Ok(block) => block,
+        Err((rule, message)) => return problems.push(rule.at(pos, message)),
+    };
+    for name in block.attributes.keys() {
+        if !block.kind.attributes().contains(&name.as_str()) {
+            problems
+                .push(rules::UNKNOWN_ATTRIBUTE.at(block.pos, format!("unknown attribute `{name}` on {}", block.kind)));
+        }
+    }
+    if block.kind != BlockKind::Stage && stage.blocks.is_empty() {
+        problems.push(
+            rules::STAGE_WITHOUT_HEADER
+                .at(block.pos, format!("stage `{}` begins with {}, not lab:stage", stage.title, block.kind)),
+        );
+    }
+    stage.blocks.push(block.clone());
+    match block.kind {
+        BlockKind::Stage => match serde_norway::from_str::<StageHeader>(&block.body) {
+            Ok(header) => stage.header = Some((header, block.pos)),
+            Err(error) => problems.push(yaml_problem(&block, &error)),
+        },
+        BlockKind::Run => stage.runs.push(block),
+        BlockKind::Ui => stage.ui.push(block),
+        BlockKind::Notes => stage.notes.push(block),
+        BlockKind::Solution => stage.solution = Some(block),
+        // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
+        BlockKind::Check => match serde_norway::with::singleton_map_recursive::deserialize::<Vec<Assertion>, _>(
+            serde_norway::Deserializer::from_str(&block.body),
+        ) {
+            Ok(assertions) => {
+                let lines = check::item_lines(&block.body);
+                for (n, assertion) in assertions.into_iter().enumerate() {
+                    let line = block.body_line() + lines.get(n).copied().unwrap_or(0);
+                    stage.checks.push((assertion, Pos { line, col: 1 }));
+                }
+            }
+            Err(error) => problems.push(yaml_problem(&block, &error)),
+        },
+        BlockKind::Fault => match serde_norway::from_str::<FaultBlock>(&block.body) {
+            Ok(fault) => stage.faults.push((fault, block.pos)),
+            Err(error) => problems.push(yaml_problem(&block, &error)),
+        },
+        BlockKind::Quiz => match serde_norway::from_str::<Quiz>(&block.body) {
+            Ok(quiz) => stage.quizzes.push((quiz, block.pos)),
+            Err(error) => problems.push(yaml_problem(&block, &error)),
+        },
+        BlockKind::Hint => {
+            let level = block.attributes.get("level").and_then(|l| l.parse().ok()).unwrap_or(0);
+            stage.hints.push((level, block.body.clone(), block.pos));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use crate::lesson::{Source, fill, variables};
+
+    #[test]
+    fn parses_stages_and_blocks_with_lines() {
+        let text = "---\nid: demo\ntitle: Demo\n---\nIntro.\n\n## Create it\n\n```lab:stage\nid: create\ngoal: Make a repository\n```\n\nSome prose.\n\n```lab:run\naws ecr create-repository --repository-name {{repo}}\n```\n\n```lab:check\n- ecr.repository: { name: \"{{repo}}\", exists: true }\n```\n";
+        let lesson = parse(&Source { path: "demo.md".into(), text: text.into() });
+        assert!(lesson.problems.is_empty(), "{:?}", lesson.problems);
+        assert_eq!(lesson.stages.len(), 1);
+        let stage = &lesson.stages[0];
+        assert_eq!(stage.id(), "create");
+        assert_eq!(stage.pos.line, 7);
+        assert_eq!(stage.runs[0].pos.line, 16);
+        assert_eq!(stage.checks[0].1.line, 21);
+        assert!(stage.prose.contains("Some prose."));
+        let vars = variables(&lesson);
+        assert_eq!(
+            fill("{{registry}}/{{repo}}:{{tag}}", &vars),
+            "920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! `ecr-lab start`: a lesson played stage by stage. In the lab shell the runner embeds (built-in
+//! tools) the checks run again after every command; with `--tools real` the learner works in their
+//! own terminal and the runner watches the checks every second. Both go through [`StageState`].
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
+
+use anyhow::{Context as _, Result, bail};
+
+use super::check::{Ran, Tools};
+use super::state::{ATTEMPTS_BEFORE_SOLUTION, HintAnswer, SolutionAnswer, StageCommand, StageOutcome, StageState};
+use super::{
+    Progress, fault, guard_repository, lesson_repositories, needs_mock, progress_key, runs_on_aws, setup, transcript,
+};
+use crate::backend::{BackendKind, cleanup};
+use crate::lesson::{self, Lesson, Stage, fill};
+use crate::shell::{Backing, Session};
+use crate::ui::{MenuChoice, Ui};
+
+/// What the learner can type besides shell commands while a stage is open.
+const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
+  menu       the stage's menu (shell, check, hint, solution, skip, quit)
+  check      run the stage's checks now
+  hint       the next hint (after a failed check)
+  solution   the reference answer (after 3 failed checks)
+  skip       go on without finishing this stage
+  quit       leave; your progress is kept
+Anything else runs in the lab shell: aws ..., docker ..., echo, export, help.";
+
+/// How the learner works through a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolsChoice {
+    /// In the lab shell the runner opens, with the built-in aws and docker.
+    Builtin,
+    /// In their own terminal with the real aws and docker, pointed at `ecr-lab serve`.
+    Real,
+}
+
+/// How a played lesson ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Every stage is done (or skipped): the caller offers the next lesson.
+    Finished,
+    /// The learner quit; their progress is kept.
+    Quit,
+}
+
+pub async fn start(
+    lesson: &Lesson,
+    data_dir: &Path,
+    backing: Backing,
+    tools: ToolsChoice,
+    progress: &mut Progress,
+    progress_path: &Path,
+) -> Result<Ended> {
+    let aws = matches!(backing, Backing::Aws { .. });
+    playable(lesson, aws)?;
+    let progress_key = progress_key(lesson, if aws { BackendKind::Aws } else { BackendKind::Mock });
+    let mut play = Play::open(lesson, data_dir, backing, tools == ToolsChoice::Real).await?;
+    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(&progress_key, &s.id())) {
+        play.ui.say("Preparing the lab for this lesson (its starting point: what the earlier lessons built) ...");
+        if let Err(why) = setup(&mut play.session, lesson, &play.vars).await {
+            play.ui.warn(&format!("the lab could not prepare this lesson: {why}"));
+        }
+    }
+    let total = lesson.stages.len();
+    for (n, stage) in lesson.stages.iter().enumerate() {
+        if progress.is_done(&progress_key, &stage.id()) {
+            continue;
+        }
+        let outcome = play.stage(n + 1, total, stage).await?;
+        if outcome == StageOutcome::Quit {
+            let _ = play.editor.save_history(&play.history_path);
+            play.ui.say("Progress saved. `ecr-lab start` resumes here.");
+            if aws {
+                play.ui.say("What the lab created in AWS stays until `ecr-lab cleanup --backend aws` (it is tagged `ecr-lab` and recorded).");
+            }
+            return Ok(Ended::Quit);
+        }
+        if outcome == StageOutcome::Done {
+            for (quiz, _) in &stage.quizzes {
+                play.ui.quiz(quiz, &play.vars, play.typed.as_ref());
+            }
+        }
+        progress.mark(&progress_key, &stage.id(), outcome == StageOutcome::Done);
+        progress.save(progress_path)?;
+    }
+    play.finish().await;
+    Ok(Ended::Finished)
+}
+
+/// A lesson can be played when it lints clean and, on AWS, says it runs there.
+fn playable(lesson: &Lesson, aws: bool) -> Result<()> {
+    let problems = lesson::lint::lint(lesson);
+    if let Some(first) = problems.first() {
+        bail!(
+            "{} has problems (run `ecr-lab lint`): {}",
+            lesson.path.display(),
+            lesson::lint::format(&lesson.path, first)
+        );
+    }
+    if aws && !runs_on_aws(lesson) {
+        bail!(
+            "{} lists backends [{}], not aws: its stages have not been made to run on real AWS. Run it on the mock (without --backend aws)",
+            lesson.path.display(),
+            lesson.front.backends.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// A lesson being played: its shell session (and a mock of its own for stages whose error cannot be
+/// made real on AWS), its variables, the transcript, and how the learner's input is read.
+struct Play<'l> {
+    lesson: &'l Lesson,
+    data_dir: PathBuf,
+    session: Session,
+    fallback: Option<Session>,
+    vars: BTreeMap<String, String>,
+    mock_vars: BTreeMap<String, String>,
+    transcript: transcript::Writer,
+    ui: Ui,
+    /// With real tools the runner reads its own commands while it watches: one reader for the run.
+    typed: Option<Receiver<String>>,
+    editor: rustyline::DefaultEditor,
+    history_path: PathBuf,
+}
+
+impl<'l> Play<'l> {
+    async fn open(lesson: &'l Lesson, data_dir: &Path, backing: Backing, real: bool) -> Result<Self> {
+        let aws = matches!(backing, Backing::Aws { .. });
+        let backing = match (real, backing) {
+            (true, Backing::Mock(None)) => Backing::Mock(Some(crate::paths::endpoint(None).context(
+                "--tools real needs the mock running for your own tools: start `ecr-lab serve`, and run `eval \"$(ecr-lab env)\"` in your terminal",
+            )?)),
+            (_, backing) => backing,
+        };
+        let session = Session::start_on(data_dir, backing).await?;
+        let mut vars = lesson::variables_for(lesson, &session.backend);
+        if let (true, Some(endpoint)) = (real, session.backend.mock_endpoint()) {
+            // Real docker reaches the mock's registry at its loopback address, not the ECR host name.
+            vars.insert("registry".into(), endpoint.trim_start_matches("http://").to_owned());
+        }
+        if aws {
+            for name in lesson_repositories(&vars) {
+                guard_repository(&session.backend, name).await?;
+            }
+        }
+        let transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
+        let ui = Ui::new();
+        ui.lesson_header(lesson, &vars);
+        let history_path = data_dir.join("history");
+        let mut editor = rustyline::DefaultEditor::new()?;
+        let _ = editor.load_history(&history_path);
+        Ok(Self {
+            lesson,
+            data_dir: data_dir.to_path_buf(),
+            session,
+            fallback: None,
+            vars,
+            mock_vars: lesson::variables(lesson),
+            transcript,
+            ui,
+            typed: real.then(read_stdin_lines),
+            editor,
+            history_path,
+        })
+    }
+
+    /// Plays stage `n` of `total`: its faults arranged, worked through, its faults undone.
+    async fn stage(&mut self, n: usize, total: usize, stage: &Stage) -> Result<StageOutcome> {
+        let on_mock = needs_mock(&self.session, stage);
+        if on_mock && self.fallback.is_none() {
+            self.fallback = Some(Session::start(&self.data_dir.join("mock-fallback"), None).await?);
+        }
+        let (session, vars) = match self.fallback.as_mut() {
+            Some(mock) if on_mock => (mock, &self.mock_vars),
+            _ => (&mut self.session, &self.vars),
+        };
+        let ui = &self.ui;
+        ui.stage(n, total, stage, vars);
+        if on_mock {
+            ui.warn(
+                "this stage's error cannot be made real on AWS (a registry login lasts 12 hours, and AWS's clock cannot be moved), so this stage runs on the bundled mock",
+            );
+        }
+        for (block, _) in &stage.faults {
+            if let Err(why) =
+                fault::arrange(session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), vars).await
+            {
+                ui.warn(&format!("the lab could not arrange this stage's condition: {why}"));
+            }
+        }
+        let outcome = match &self.typed {
+            Some(input) => watch_stage(ui, input, session, stage, vars, &mut self.transcript).await?,
+            None => run_stage(ui, &mut self.editor, session, stage, vars, &mut self.transcript).await?,
+        };
+        for (block, _) in &stage.faults {
+            if block.revert.unwrap_or(true) {
+                fault::revert(session, &block.id, vars).await;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// The lesson is complete: says so, and on AWS removes what the lab created.
+    async fn finish(mut self) {
+        let _ = self.editor.save_history(&self.history_path);
+        let ui = &self.ui;
+        ui.say(&format!("Lesson complete: {}. Transcript: {}", self.lesson.title(), self.transcript.path().display()));
+        let session = &self.session;
+        if let Some(created) = session.created.as_ref().filter(|_| session.backend.kind == BackendKind::Aws) {
+            ui.say("Removing what the lab created in AWS (only repositories tagged `ecr-lab`):");
+            match cleanup::cleanup(&session.backend, &created.records).await {
+                Ok(outcomes) if outcomes.is_empty() => ui.say("  nothing to remove"),
+                Ok(outcomes) => outcomes.iter().for_each(|o| ui.say(&format!("  {o}"))),
+                Err(error) => ui.warn(&format!("cleanup failed; run `ecr-lab cleanup --backend aws` later:\n{error}")),
+            }
+        }
+    }
+}
+
+/// A thread reading stdin's lines, for the watch mode (which also reads quiz answers from it).
+fn read_stdin_lines() -> Receiver<String> {
+    let (lines, input) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut line = String::new();
+        while stdin.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if lines.send(line.trim().to_owned()).is_err() {
+                break;
+            }
+            line.clear();
+        }
+    });
+    input
+}
+
+/// `hint`: the next unlocked hint, or why there is none.
+fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>) {
+    match state.hint() {
+        HintAnswer::Show { level, text } => ui.hint(level, &fill(text, vars)),
+        HintAnswer::Locked => ui.say("The next hint unlocks after another failed `check`."),
+        HintAnswer::NoMore => ui.say("No more hints for this stage."),
+    }
+}
+
+/// `solution`: the reference answer once unlocked, or why not.
+fn answer_solution(ui: &Ui, state: &StageState<'_>, vars: &BTreeMap<String, String>) {
+    match state.solution() {
+        SolutionAnswer::Show(body) => ui.solution(&fill(body, vars)),
+        SolutionAnswer::Locked { failed_checks } => ui.say(&format!(
+            "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far). Try `hint`."
+        )),
+        SolutionAnswer::Missing => ui.say("This stage has no reference solution."),
+    }
+}
+
+/// The next line: a choice in the stage's menu when it is open (`Shell` closes it), else typed.
+/// `None`: the learner left (Ctrl-C, Ctrl-D).
+fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut bool) -> Result<Option<String>> {
+    while *menu_open {
+        let choice = ui.stage_menu();
+        *menu_open = !matches!(choice, MenuChoice::Shell | MenuChoice::Skip | MenuChoice::Quit);
+        if choice != MenuChoice::Shell {
+            return Ok(Some(choice.word().to_owned()));
+        }
+        ui.say("Type the stage's commands; `check`, `hint`, `solution`, `menu`, `?` work here too.");
+    }
+    match editor.readline(crate::shell::PROMPT) {
+        Ok(line) => Ok(Some(line)),
+        Err(rustyline::error::ReadlineError::Interrupted | rustyline::error::ReadlineError::Eof) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A stage in the lab shell: the menu, then the learner's commands, with the checks run after each.
+async fn run_stage(
+    ui: &Ui,
+    editor: &mut rustyline::DefaultEditor,
+    session: &mut Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    transcript: &mut transcript::Writer,
+) -> Result<StageOutcome> {
+    let mut state = StageState::begin(stage, session).await;
+    let mut history: Vec<Ran> = Vec::new();
+    let interactive_checks = state.has_checks();
+    if !interactive_checks {
+        ui.say("(Press Enter, or type `next`, to go on.)");
+    }
+    // A stage with checks opens with the menu; `menu` in the shell brings it back.
+    let mut menu_open = interactive_checks && ui.is_interactive();
+    loop {
+        let Some(line) = next_line(ui, editor, &mut menu_open)? else { return Ok(StageOutcome::Quit) };
+        let command = line.trim();
+        let _ = editor.add_history_entry(command);
+        match StageCommand::parse(command) {
+            StageCommand::Menu => {
+                menu_open = true;
+                continue;
+            }
+            StageCommand::Empty | StageCommand::Next if !interactive_checks => return Ok(StageOutcome::Done),
+            StageCommand::Empty => continue,
+            StageCommand::Quit => return Ok(StageOutcome::Quit),
+            StageCommand::Skip => return Ok(StageOutcome::Skipped),
+            StageCommand::Help => {
+                ui.say(STAGE_HELP);
+                continue;
+            }
+            StageCommand::Hint => {
+                answer_hint(ui, &mut state, vars);
+                continue;
+            }
+            StageCommand::Solution => {
+                answer_solution(ui, &state, vars);
+                continue;
+            }
+            StageCommand::Check => {}
+            StageCommand::Next | StageCommand::Run(_) => {
+                let ran = run_shown(session, command).await;
+                transcript.record(&stage.id(), command, &ran.output, ran.status, None)?;
+                history.push(ran);
+                if session.exit.take().is_some() {
+                    return Ok(StageOutcome::Quit);
+                }
+                if !interactive_checks {
+                    continue;
+                }
+            }
+        }
+        let cx = state.context(Tools::Builtin(session), vars, &history);
+        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
+        if failures.is_empty() {
+            ui.done(stage);
+            return Ok(StageOutcome::Done);
+        }
+        if command == "check" {
+            state.count_failed_check();
+            ui.not_yet(&failures);
+        }
+    }
+}
+
+/// Runs a line in the lab shell, showing what it prints as it would in a terminal.
+async fn run_shown(session: &mut Session, command: &str) -> Ran {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = session.run_line(command, &mut out, &mut err).await;
+    let _ = std::io::stdout().write_all(&out);
+    let _ = std::io::stderr().write_all(&err);
+    let _ = std::io::stdout().flush();
+    let mut output = String::from_utf8_lossy(&out).into_owned();
+    output.push_str(&String::from_utf8_lossy(&err));
+    Ran { command: command.to_owned(), output, status }
+}
+
+/// `--tools real`: the learner works in their own terminal; the checks run every second here, and
+/// the stage advances by itself when they pass. Typed here: `check`, `hint`, `solution`, `skip`, `quit`.
+async fn watch_stage(
+    ui: &Ui,
+    input: &Receiver<String>,
+    session: &Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    transcript: &mut transcript::Writer,
+) -> Result<StageOutcome> {
+    let mut state = StageState::begin(stage, session).await;
+    let where_ = match session.backend.mock_endpoint() {
+        Some(endpoint) => format!("after `eval \"$(ecr-lab env --endpoint {endpoint})\"`"),
+        None => format!("with your AWS credentials, region {}", session.backend.region),
+    };
+    let docker_config = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".docker")))
+        .unwrap_or_default();
+    ui.say(&format!(
+        "Work in your own terminal ({where_}); this stage completes by itself. Here: check, hint, solution, skip, quit."
+    ));
+    loop {
+        let typed = input.recv_timeout(std::time::Duration::from_secs(1)).ok();
+        match typed.as_deref().map(StageCommand::parse) {
+            Some(StageCommand::Quit) => return Ok(StageOutcome::Quit),
+            Some(StageCommand::Skip) => return Ok(StageOutcome::Skipped),
+            Some(StageCommand::Empty | StageCommand::Next) if !state.has_checks() => return Ok(StageOutcome::Done),
+            Some(StageCommand::Hint) => {
+                answer_hint(ui, &mut state, vars);
+                continue;
+            }
+            Some(StageCommand::Solution) => {
+                answer_solution(ui, &state, vars);
+                continue;
+            }
+            _ => {}
+        }
+        if !state.has_checks() {
+            continue;
+        }
+        let tools = Tools::Real { backend: &session.backend, docker_config: docker_config.clone() };
+        let cx = state.context(tools, vars, &[]);
+        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        if failures.is_empty() {
+            transcript.record(&stage.id(), "check", "", 0, Some(Vec::new()))?;
+            ui.done(stage);
+            return Ok(StageOutcome::Done);
+        }
+        if typed.as_deref() == Some("check") {
+            state.count_failed_check();
+            transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
+            ui.not_yet(&failures);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! `ecr-lab verify`: each lesson lints clean, every fault meets its documented error, every check
+//! fails before its stage's solution runs and passes after it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::check::Tools;
+use super::state::StageState;
+use super::{fault, guard_repository, lesson_repositories, needs_mock, run_captured, runs_on_aws, setup};
+use crate::backend::{EcrBackend, cleanup};
+use crate::lesson::{self, Lesson, Stage, StageKind, fill};
+use crate::shell::{Backing, Session};
+
+/// `ecr-lab verify`: returns the problems found, as `path:line: message`. With `aws` (the backend
+/// and the cleanup records), lessons that list `aws` run against the account, and what they created
+/// is deleted at the end.
+pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, PathBuf)>) -> Result<Vec<String>> {
+    let run = cleanup::run_id();
+    let mut problems = Vec::new();
+    for (n, lesson) in lessons.iter().enumerate() {
+        if aws.is_some() && !runs_on_aws(lesson) {
+            println!(
+                "skip  {} (its backends are [{}]; add `aws` once it runs on real AWS)",
+                lesson.path.display(),
+                lesson.front.backends.join(", ")
+            );
+            continue;
+        }
+        let lint = lesson::lint::lint(lesson);
+        if !lint.is_empty() {
+            problems.extend(lint.iter().map(|p| lesson::lint::format_line(&lesson.path, p)));
+            continue;
+        }
+        let data = work.join(format!("lesson-{n}"));
+        let backing = match &aws {
+            Some((backend, records)) => {
+                Backing::Aws { backend: Box::new(backend.clone()), run: run.clone(), records: records.clone() }
+            }
+            None => Backing::Mock(None),
+        };
+        let mut session = Session::start_on(&data, backing).await?;
+        let vars = lesson::variables_for(lesson, &session.backend);
+        if aws.is_some() {
+            for name in lesson_repositories(&vars) {
+                guard_repository(&session.backend, name).await?;
+            }
+        }
+        let mut fallback: Option<Session> = None;
+        let mock_vars = lesson::variables(lesson);
+        let before = problems.len();
+        if let Err(why) = setup(&mut session, lesson, &vars).await {
+            problems.push(format!("{}: setup: {why}", lesson.path.display()));
+        }
+        for stage in &lesson.stages {
+            if needs_mock(&session, stage) {
+                if fallback.is_none() {
+                    fallback = Some(Session::start(&data.join("mock-fallback"), None).await?);
+                }
+                let mock = fallback.as_mut().expect("started");
+                verify_stage(lesson, stage, mock, &mock_vars, &mut problems).await;
+            } else {
+                verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
+            }
+        }
+        let checks: usize = lesson.stages.iter().map(|s| s.checks.len()).sum();
+        if problems.len() == before {
+            println!("ok    {} ({} stages, {checks} checks)", lesson.path.display(), lesson.stages.len());
+        } else {
+            println!("FAIL  {}", lesson.path.display());
+        }
+    }
+    Ok(problems)
+}
+
+async fn verify_stage(
+    lesson: &Lesson,
+    stage: &Stage,
+    session: &mut Session,
+    vars: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) {
+    let at =
+        |line: usize, message: String| format!("{}:{line}: stage `{}`: {message}", lesson.path.display(), stage.id());
+    let state = StageState::begin(stage, session).await;
+    for (block, pos) in &stage.faults {
+        if let Err(why) = fault::arrange(session, &block.id, (block.mock.as_deref(), block.aws.as_deref()), vars).await
+        {
+            problems.push(at(pos.line, format!("arranging fault `{}` failed: {why}", block.id)));
+            return;
+        }
+        if let Some(spec) = lesson::fault::spec(&block.id) {
+            let ran = run_captured(session, &fill(spec.trigger, vars)).await;
+            let expected = fill(spec.error, vars);
+            if !ran.output.contains(&expected) {
+                problems.push(at(
+                    pos.line,
+                    format!(
+                        "fault `{}` ({}) should make `{}` print \"{expected}\", but it printed:\n{}",
+                        block.id, spec.summary, ran.command, ran.output
+                    ),
+                ));
+            }
+        }
+    }
+    let mut history = Vec::new();
+    if !stage.checks.is_empty() {
+        let cx = state.context(Tools::Builtin(session), vars, &history);
+        if state.failing(&cx).await.is_empty() && stage.kind() != StageKind::Cleanup {
+            problems.push(at(
+                stage.checks[0].1.line,
+                "the checks already pass before the solution ran: they do not test the stage".into(),
+            ));
+        }
+    }
+    if let Some(solution) = &stage.solution {
+        for line in solution.body.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+            history.push(run_captured(session, &fill(line, vars)).await);
+        }
+    }
+    let cx = state.context(Tools::Builtin(session), vars, &history);
+    for (line, why) in state.failing(&cx).await {
+        problems.push(at(line, format!("after the solution this check still fails: {why}")));
+    }
+    for (block, _) in &stage.faults {
+        if block.revert.unwrap_or(true) {
+            fault::revert(session, &block.id, vars).await;
+        }
+    }
+}

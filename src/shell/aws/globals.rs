@@ -1,0 +1,85 @@
+//! The global options (`--region`, `--output`, `--query`, `--endpoint-url`, ...) and what they
+//! decide: where a call goes and the client that makes it.
+
+use super::failure::Failure;
+use super::profile;
+use crate::shell::Session;
+
+/// Global options and what they leave.
+pub struct Invocation {
+    pub region: Option<String>,
+    pub output: String,
+    /// `--query`: a JMESPath expression applied to the response before it is printed.
+    pub query: Option<String>,
+    pub endpoint: Option<String>,
+    pub rest: Vec<String>,
+}
+
+impl Invocation {
+    /// `--endpoint-url`, checked as the CLI checks it before it makes a client.
+    pub fn endpoint_url(&self) -> Result<Option<&str>, Failure> {
+        match self.endpoint.as_deref() {
+            Some(url) if !url.contains("://") => Err(Failure::Other(format!(
+                "Bad value for --endpoint-url \"{url}\": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/"
+            ))),
+            url => Ok(url),
+        }
+    }
+}
+
+pub fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
+    let mut invocation =
+        Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new() };
+    let mut i = 0;
+    while i < args.len() {
+        let value = |i: usize| {
+            args.get(i + 1)
+                .cloned()
+                .ok_or_else(|| Failure::Usage(format!("argument {}: expected one argument", args[i])))
+        };
+        match args[i].as_str() {
+            "--region" => invocation.region = Some(value(i)?),
+            "--output" => {
+                invocation.output = value(i)?;
+                if !matches!(invocation.output.as_str(), "json" | "text") {
+                    return Err(Failure::Usage(format!(
+                        "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{}' is not built in)",
+                        invocation.output
+                    )));
+                }
+            }
+            "--query" => invocation.query = Some(value(i)?),
+            "--endpoint-url" => invocation.endpoint = Some(value(i)?),
+            "--profile" | "--color" | "--cli-read-timeout" | "--cli-connect-timeout" | "--ca-bundle" => {
+                value(i)?;
+            }
+            "--debug" | "--no-paginate" | "--no-verify-ssl" | "--no-sign-request" => {
+                i += 1;
+                continue;
+            }
+            _ => {
+                invocation.rest.push(args[i].clone());
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    Ok(invocation)
+}
+
+/// Where the call goes, as the CLI names it in "Could not connect to the endpoint URL".
+pub fn endpoint_shown(session: &Session, invocation: &Invocation, service: &str, region: &str) -> String {
+    invocation
+        .endpoint
+        .clone()
+        .or_else(|| session.backend.mock_endpoint().map(str::to_owned))
+        .unwrap_or_else(|| format!("https://{service}.{region}.amazonaws.com"))
+}
+
+/// An ECR client as the command line asks (its credentials, region, endpoint), and its region.
+pub fn ecr_client(session: &Session, invocation: &Invocation) -> Result<(aws_sdk_ecr::Client, String), Failure> {
+    let resolved = profile::resolve(session, invocation.region.as_deref());
+    let client = session.backend.ecr_client(Some(&resolved.region), resolved.credentials, invocation.endpoint_url()?);
+    Ok((client, resolved.region))
+}
