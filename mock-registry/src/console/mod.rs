@@ -120,7 +120,7 @@ fn principal(state: &State, region: &Region, access_key_id: &str) -> (Result<Cal
     if key.revoked {
         return (Err(AuthError::UnknownKey.into()), user);
     }
-    if key.expires_at.is_some_and(|at| state.now() >= at) {
+    if key.expires_at.is_some_and(|at| state.now_for(&key.account) >= at) {
         return (Err(AuthError::ExpiredToken.into()), user);
     }
     let caller = key.caller(region.clone());

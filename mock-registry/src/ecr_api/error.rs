@@ -293,7 +293,7 @@ pub fn skew_message(request: &str, server: &str) -> String {
 impl IntoResponse for EcrError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "__type": self.code.name(), "message": self.message });
-        (
+        let mut response = (
             self.code.status(),
             [
                 (axum::http::header::CONTENT_TYPE, CONTENT_TYPE),
@@ -301,6 +301,8 @@ impl IntoResponse for EcrError {
             ],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        crate::request_log::note_error(&mut response, self.code.name(), &self.message);
+        response
     }
 }
