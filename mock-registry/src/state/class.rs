@@ -29,13 +29,34 @@ pub const CLASS_REGION: &str = "ap-south-1";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "class_event", rename_all = "snake_case")]
 pub enum ClassEvent {
-    Joined { student: Box<Student> },
+    Joined {
+        student: Box<Student>,
+    },
     /// A new key and secret (the old key is revoked by its own event); progress cleared.
-    Reset { name: String, access_key_id: String, secret_hash: String, at: Millis },
-    Removed { name: String },
-    Progress { name: String, event: ProgressEvent },
+    Reset {
+        name: String,
+        access_key_id: String,
+        secret_hash: String,
+        at: Millis,
+    },
+    Removed {
+        name: String,
+    },
+    Progress {
+        name: String,
+        event: ProgressEvent,
+    },
+    /// A fault was armed (or cleared) for a student (what it did is in its own events).
+    Fault {
+        name: String,
+        fault: String,
+        armed: bool,
+    },
     /// An account's clock moves ahead of the lab clock by `seconds` more.
-    AccountClockAdvanced { account: AccountId, seconds: i64 },
+    AccountClockAdvanced {
+        account: AccountId,
+        seconds: i64,
+    },
 }
 
 /// One student on the roster.
@@ -51,6 +72,9 @@ pub struct Student {
     pub joined_at: Millis,
     #[serde(default)]
     pub progress: Progress,
+    /// Faults armed for this student now.
+    #[serde(default)]
+    pub faults: BTreeSet<String>,
 }
 
 /// What a student has reported.
@@ -187,6 +211,15 @@ impl Roster {
                     student.progress.apply(event);
                 }
             }
+            ClassEvent::Fault { name, fault, armed } => {
+                if let Some(student) = self.students.get_mut(&name.to_ascii_lowercase()) {
+                    if *armed {
+                        student.faults.insert(fault.clone());
+                    } else {
+                        student.faults.remove(fault);
+                    }
+                }
+            }
             ClassEvent::AccountClockAdvanced { account, seconds } => {
                 *self.clock_offsets.entry(account.clone()).or_default() += seconds;
             }
@@ -301,7 +334,10 @@ impl State {
                 ));
             }
             let key = self.key(&student.access_key_id).cloned().ok_or_else(|| {
-                ClassRefusal::new(500, format!("'{name}' has no access key; ask the instructor: ecr-lab class reset {name}"))
+                ClassRefusal::new(
+                    500,
+                    format!("'{name}' has no access key; ask the instructor: ecr-lab class reset {name}"),
+                )
             })?;
             let student = student.clone();
             return Ok(Joined { student, key, student_secret: secret.unwrap_or_default().to_owned(), resumed: true });
@@ -324,6 +360,7 @@ impl State {
             secret_hash: hash_secret(&student_secret),
             joined_at: self.now(),
             progress: Progress::default(),
+            faults: BTreeSet::new(),
         };
         self.record(Event::KeyAdded { key: key.clone() });
         self.record(Event::Class(ClassEvent::Joined { student: Box::new(student.clone()) }));
@@ -363,6 +400,14 @@ impl State {
         event.at = self.now();
         let name = student.name.clone();
         self.record(Event::Class(ClassEvent::Progress { name, event }));
+        Ok(())
+    }
+
+    /// Notes that `fault` is armed (or cleared) for `name`.
+    pub fn note_fault(&mut self, name: &str, fault: &str, armed: bool) -> Result<(), ClassRefusal> {
+        let student = self.roster.student(name).ok_or_else(|| unknown_student(name))?;
+        let (name, fault) = (student.name.clone(), fault.to_owned());
+        self.record(Event::Class(ClassEvent::Fault { name, fault, armed }));
         Ok(())
     }
 
