@@ -45,6 +45,8 @@ pub enum EcrErrorCode {
     IncompleteSignatureException,
     MissingAuthenticationTokenException,
     ExpiredTokenException,
+    /// IAM refused: in class mode, a key reaching for another account's registry.
+    AccessDeniedException,
 }
 
 impl EcrErrorCode {
@@ -82,6 +84,7 @@ impl EcrErrorCode {
             IncompleteSignatureException => "IncompleteSignatureException",
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ExpiredTokenException => "ExpiredTokenException",
+            AccessDeniedException => "AccessDeniedException",
         }
     }
 

@@ -91,6 +91,8 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
         }
         match state.key(&claims.access_key_id) {
             Some(key) if key.revoked => Err(OciError::BadCredentials),
+            // A class: a token is for its own key's account only (no resource-based policies here).
+            Some(key) if lab.class().is_some() && key.account != registry.account => Err(OciError::BadCredentials),
             Some(key) if key.expires_at.is_some_and(|at| now >= at) => Err(OciError::expired()),
             Some(_) => Ok(()),
             None => Err(OciError::BadCredentials),
