@@ -242,3 +242,127 @@ async fn the_assets_are_served_by_the_mock_and_load_nothing_from_outside() {
     assert!(script.contains("X-CSRF-Token") && script.contains("/class/api/state"));
     assert_eq!(send(&lab, get("/class/assets/nothing.js", None)).await.status, StatusCode::NOT_FOUND);
 }
+
+/// A student of the browser test's class: what `join` answered.
+struct Joined {
+    secret: String,
+    key: String,
+    key_secret: String,
+}
+
+/// A JSON call over a real socket: the status and the body.
+async fn call(method: Method, url: &str, bearer: Option<&str>, body: Option<serde_json::Value>) -> (u16, String) {
+    use hyper_util::client::legacy::Client;
+    let client =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<http_body_util::Full<bytes::Bytes>>();
+    let mut builder = Request::builder().method(method).uri(url).header("content-type", "application/json");
+    if let Some(bearer) = bearer {
+        builder = builder.header("authorization", format!("Bearer {bearer}"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let response =
+        client.request(builder.body(http_body_util::Full::new(bytes::Bytes::from(body))).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Does one step the browser script asks for and returns the line to answer.
+async fn browser_step(
+    url: &str,
+    lab: &Lab,
+    students: &mut std::collections::HashMap<String, Joined>,
+    line: &str,
+) -> String {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let student = |name: &str| students.get(name).unwrap_or_else(|| panic!("{name} has not joined"));
+    match words.as_slice() {
+        ["JOIN", name] => {
+            let (status, text) =
+                call(Method::POST, &format!("{url}/class/api/join"), None, Some(serde_json::json!({ "name": name })))
+                    .await;
+            assert_eq!(status, 201, "{text}");
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let field = |f: &str| json[f].as_str().unwrap().to_owned();
+            let joined = Joined {
+                secret: field("studentSecret"),
+                key: field("accessKeyId"),
+                key_secret: field("secretAccessKey"),
+            };
+            students.insert((*name).to_owned(), joined);
+            "ok".into()
+        }
+        ["PROGRESS", name, lesson, stage, event] => {
+            let body = serde_json::json!({ "lesson": lesson, "stage": stage.parse::<u32>().unwrap(), "event": event });
+            let url = format!("{url}/class/api/me/progress");
+            let (status, text) = call(Method::POST, &url, Some(&student(name).secret), Some(body)).await;
+            assert_eq!(status, 204, "{line}: {text}");
+            "ok".into()
+        }
+        ["ADVANCE", duration] => {
+            let body = serde_json::json!({ "by": duration });
+            let token = lab.instructor_token();
+            let (status, text) =
+                call(Method::POST, &format!("{url}/_lab/clock/advance"), Some(&token), Some(body)).await;
+            assert_eq!(status, 200, "{text}");
+            "ok".into()
+        }
+        ["REPO", name] => {
+            student_ecr(url, student(name)).await.create_repository().repository_name("test").send().await.unwrap();
+            "ok".into()
+        }
+        ["HAS", name] => {
+            let ecr = student_ecr(url, student(name)).await;
+            let found = ecr.describe_repositories().repository_names("test").send().await.is_ok();
+            format!("ok {}", if found { "yes" } else { "no" })
+        }
+        ["MEET", name] => {
+            let ecr = student_ecr(url, student(name)).await;
+            let error = ecr.describe_images().repository_name("test").send().await.expect_err("the repository is gone");
+            let code = error.into_service_error().meta().code().unwrap_or_default().to_owned();
+            assert_eq!(code, "RepositoryNotFoundException");
+            format!("ok {code}")
+        }
+        _ => panic!("the browser script asked for something unknown: {line:?}"),
+    }
+}
+
+async fn student_ecr(url: &str, joined: &Joined) -> aws_sdk_ecr::Client {
+    crate::common::ecr_client_with(url, "ap-south-1", &joined.key, &joined.key_secret, None).await
+}
+
+#[tokio::test]
+async fn in_a_real_browser() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let lab = class_lab("ECR seminar");
+    let running = mock_registry::spawn(lab.clone()).await.unwrap();
+    let url = running.url.clone();
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts/class");
+    let Some(mut node) = crate::common::start_browser_script("class.mjs", &url, &artifacts) else {
+        return;
+    };
+    let mut stdin = node.stdin.take().unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let mut running = Some(running);
+    let run = async {
+        stdin.write_all(format!("TOKEN {}\n", lab.instructor_token()).as_bytes()).await.unwrap();
+        let mut students = std::collections::HashMap::new();
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let answer = if line == "STOP" {
+                running.take().expect("one STOP").stop().await.unwrap();
+                "ok".to_owned()
+            } else {
+                browser_step(&url, &lab, &mut students, &line).await
+            };
+            stdin.write_all(format!("{answer}\n").as_bytes()).await.unwrap();
+            stdin.flush().await.unwrap();
+        }
+        node.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(180), run).await.expect("the browser test ends");
+    assert!(status.success(), "the browser script failed ({status}); its log is above");
+    assert!(running.is_none(), "the script stopped the server to see the page say so");
+    for shot in ["sign-in-refused", "grid-live", "stuck", "fault-met", "large-type", "server-unreachable"] {
+        assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
+    }
+}

@@ -135,7 +135,7 @@ fn html_response(status: StatusCode, body: Markup) -> Response {
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CSP));
-    headers.insert(header::HeaderName::from_static("referrer-policy"), HeaderValue::from_static("no-referrer"));
+    headers.insert(header::HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin"));
     response
 }
 
@@ -197,15 +197,13 @@ fn dashboard_page(class_name: &str, csrf: &str) -> Markup {
                     div class="grid-wrap" { table id="grid" class="grid" {} }
                     p id="grid-empty" class="empty muted" hidden {}
                 }
-                div class="side" {
-                    section class="panel" aria-labelledby="stuck-heading" {
-                        h2 id="stuck-heading" { "Stuck" }
-                        ol id="stuck-list" class="stuck-list" {}
-                        p id="stuck-empty" class="muted" { "Nobody is stuck." }
-                    }
-                    (detail_pane())
-                    (fault_form())
+                section class="panel stuck-panel" aria-labelledby="stuck-heading" {
+                    h2 id="stuck-heading" { "Stuck" }
+                    ol id="stuck-list" class="stuck-list" {}
+                    p id="stuck-empty" class="muted" { "Nobody is stuck." }
                 }
+                (fault_form())
+                (detail_pane())
             }
         }
         script src="/class/assets/dashboard.js" defer {}
@@ -228,9 +226,12 @@ fn dashboard_page(class_name: &str, csrf: &str) -> Markup {
 fn filters() -> Markup {
     html! {
         form id="filters" class="filters" role="search" aria-label="Filter students" {
-            label { "Lesson" select id="f-lesson" { option value="" { "All lessons" } } }
-            label {
-                "Status"
+            div class="filter" {
+                label for="f-lesson" { "Lesson" }
+                select id="f-lesson" { option value="" { "All lessons" } }
+            }
+            div class="filter" {
+                label for="f-status" { "Status" }
                 select id="f-status" {
                     option value="" { "Any status" }
                     option value="stuck" { "Stuck (S)" }
@@ -240,7 +241,10 @@ fn filters() -> Markup {
                     option value="idle" { "Idle (I)" }
                 }
             }
-            label { "Name" input id="f-name" type="search" placeholder="ana" autocomplete="off" spellcheck="false"; }
+            div class="filter" {
+                label for="f-name" { "Name" }
+                input id="f-name" type="search" placeholder="ana" autocomplete="off" spellcheck="false";
+            }
             p id="summary" class="summary" aria-live="polite" {}
         }
     }
@@ -285,7 +289,7 @@ fn detail_pane() -> Markup {
 
 fn fault_form() -> Markup {
     html! {
-        section class="panel" aria-labelledby="fault-heading" {
+        section class="panel fault-panel" aria-labelledby="fault-heading" {
             h2 id="fault-heading" { "Faults" }
             form id="fault-form" class="fault-form" {
                 label for="fault" { "Fault" }

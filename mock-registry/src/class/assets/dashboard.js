@@ -34,7 +34,7 @@
       if (key.includes('-') || key === 'scope' || key === 'colspan' || key === 'rowspan') node.setAttribute(key, String(value));
       else node[key] = value;
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined) continue;
       node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
     }
@@ -52,14 +52,15 @@
 
   function clock(value) {
     if (value === null || value === undefined || value === '') return '';
-    const date = typeof value === 'number' ? new Date(value * 1000) : new Date(value);
+    // Numbers are epoch seconds (the request log) or epoch milliseconds (progress events).
+    const date = typeof value === 'number' ? new Date(value > 1e11 ? value : value * 1000) : new Date(value);
     if (Number.isNaN(date.getTime())) return String(value);
     return date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
   }
 
   function minutes(value) {
     if (typeof value !== 'number' || !Number.isFinite(value)) return '';
-    return value < 1 ? 'under 1 min' : `${Math.floor(value)} min`;
+    return value < 1 ? '<1 min' : `${Math.floor(value)} min`;
   }
 
   function lessonOf(id) {
@@ -122,7 +123,8 @@
     } catch (error) {
       failures += 1;
       downSince ??= new Date();
-      showDown(error?.name === 'AbortError' ? 'no answer within 5 s' : String(error?.message || error));
+      showDown(error?.name === 'AbortError' ? 'no answer within 5 s'
+        : error instanceof TypeError ? 'no connection to the server' : String(error?.message || error));
     } finally {
       if (!signedOut) setTimeout(poll, POLL_MS);
     }
@@ -219,7 +221,7 @@
       el('th', { scope: 'col', rowspan: 2 }, 'Now'),
       lessons.map((l) => el('th', { scope: 'colgroup', colspan: Math.max(1, l.stages.length), className: 'lesson' }, l.title || l.id)));
     const stages = el('tr', {}, lessons.map((l) => l.stages.map((title, i) =>
-      el('th', { scope: 'col', title: `${l.title}, stage ${i + 1}: ${title}` },
+      el('th', { scope: 'col', className: 'stage', title: `${l.title}, stage ${i + 1}: ${title}` },
         String(i + 1), el('span', { className: 'visually-hidden' }, `: ${title}`)))));
     return el('thead', {}, top, stages);
   }
@@ -289,7 +291,7 @@
     $('stuck-list').replaceChildren(...stuck.map((s) => el('li', { 'data-name': s.name },
       el('span', { className: 'minutes' }, minutes(s.minutesOnStage)),
       el('span', {}, el('button', { type: 'button', className: 'student-button', 'data-name': s.name }, s.name),
-        ' ', el('span', { className: 'where' }, where(s))))));
+        el('span', { className: 'where' }, where(s))))));
     $('stuck-empty').hidden = stuck.length > 0;
   }
 
