@@ -116,6 +116,12 @@ try {
   await page.getByLabel('Status', { exact: true }).selectOption('');
   await page.waitForFunction(() => document.querySelectorAll('#grid tbody tr').length === 2);
 
+  step('keyboard focus stays on a name while the grid redraws');
+  await page.locator(`${row('bruno')} button.student-button`).focus();
+  const drawn = await page.locator(row('bruno')).elementHandle();
+  await page.waitForFunction((old) => !old.isConnected, drawn); // the grid was redrawn since
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.name), 'bruno');
+
   step('arm missing-repo for ana only, from the page');
   await ask('REPO ana');
   await ask('REPO bruno');

@@ -181,7 +181,7 @@ fn dashboard_page(class_name: &str, csrf: &str) -> Markup {
         header class="top" {
             span class="brand" { span class="brand-mark" { "ecr-lab" } " class" }
             h1 id="class-name" { (class_name) }
-            span id="live" class="live" role="status" { "Connecting…" }
+            span id="live" class="live" { "Connecting…" }
             div class="top-actions" {
                 button id="large" type="button" aria-pressed="false" { "Large type" }
                 form method="post" action="/class/logout" { button type="submit" { "Sign out" } }
@@ -245,7 +245,7 @@ fn filters() -> Markup {
                 label for="f-name" { "Name" }
                 input id="f-name" type="search" placeholder="ana" autocomplete="off" spellcheck="false";
             }
-            p id="summary" class="summary" aria-live="polite" {}
+            p id="summary" class="summary" {}
         }
     }
 }

@@ -63,6 +63,10 @@
     return value < 1 ? '<1 min' : `${Math.floor(value)} min`;
   }
 
+  function stagesOf(lesson) {
+    return Array.isArray(lesson?.stages) ? lesson.stages : [];
+  }
+
   function lessonOf(id) {
     return (state?.course || []).find((lesson) => lesson.id === id);
   }
@@ -72,7 +76,7 @@
     const lesson = lessonOf(student.lesson);
     if (!lesson) return student.lesson ? String(student.lesson) : 'not started yet';
     const stage = typeof student.stage === 'number' ? `, stage ${student.stage + 1}` : '';
-    const title = student.stageTitle || lesson.stages?.[student.stage] || '';
+    const title = student.stageTitle || stagesOf(lesson)[student.stage] || '';
     return `${lesson.title}${stage}${title ? `: ${title}` : ''}`;
   }
 
@@ -113,12 +117,12 @@
         return;
       }
       if (!response.ok) throw new Error(await errorText(response));
-      state = await response.json();
+      const answer = await response.json();
       lastOk = new Date();
       failures = 0;
       downSince = null;
       showUp();
-      render();
+      draw(answer);
       if (selected) await loadDetail();
     } catch (error) {
       failures += 1;
@@ -127,6 +131,21 @@
         : error instanceof TypeError ? 'no connection to the server' : String(error?.message || error));
     } finally {
       if (!signedOut) setTimeout(poll, POLL_MS);
+    }
+  }
+
+  /** Draws a state; one the page cannot draw is said so on the page (not taken for a network fault). */
+  function draw(answer) {
+    const previous = state;
+    try {
+      state = answer;
+      render();
+    } catch (error) {
+      state = previous;
+      const banner = $('offline');
+      banner.replaceChildren(el('p', {}, `The dashboard could not draw the class state the server sent (${error?.message || error}).`),
+        el('p', {}, 'The server and this page may be of different ecr-lab versions: reload the page.'));
+      banner.hidden = false;
     }
   }
 
@@ -219,8 +238,8 @@
     const top = el('tr', {},
       el('th', { scope: 'col', rowspan: 2 }, 'Student'),
       el('th', { scope: 'col', rowspan: 2 }, 'Now'),
-      lessons.map((l) => el('th', { scope: 'colgroup', colspan: Math.max(1, l.stages.length), className: 'lesson' }, l.title || l.id)));
-    const stages = el('tr', {}, lessons.map((l) => l.stages.map((title, i) =>
+      lessons.map((l) => el('th', { scope: 'colgroup', colspan: Math.max(1, stagesOf(l).length), className: 'lesson' }, l.title || l.id)));
+    const stages = el('tr', {}, lessons.map((l) => stagesOf(l).map((title, i) =>
       el('th', { scope: 'col', className: 'stage', title: `${l.title}, stage ${i + 1}: ${title}` },
         String(i + 1), el('span', { className: 'visually-hidden' }, `: ${title}`)))));
     return el('thead', {}, top, stages);
@@ -242,7 +261,7 @@
       el('td', { className: 'now' }, el('span', { className: 'status-word' },
         mark(student.status, info.word), `${info.word}${time}`)));
     for (const lesson of lessons) {
-      lesson.stages.forEach((title, i) => {
+      stagesOf(lesson).forEach((title, i) => {
         const status = cellStatus(student, lesson, i);
         const word = status === 'none' ? 'not reached' : statusOf(status).word;
         const label = `${student.name}, ${lesson.title} stage ${i + 1} (${title}): ${word}`;
@@ -261,7 +280,7 @@
       || Object.values(counts).some((c) => typeof c?.error === 'number'));
     return el('tfoot', {}, rows.map((status) => el('tr', {},
       el('th', { scope: 'row', colspan: 2 }, `${statusOf(status).word} (${statusOf(status).letter})`),
-      lessons.map((l) => l.stages.map((_, i) => el('td', { 'data-count': `${l.id}/${i}/${status}` },
+      lessons.map((l) => stagesOf(l).map((_, i) => el('td', { 'data-count': `${l.id}/${i}/${status}` },
         String(counts[`${l.id}/${i}`]?.[status] ?? 0)))))));
   }
 
