@@ -55,6 +55,7 @@ mod sigv4;
 mod state;
 mod store;
 mod sts_api;
+pub mod tls;
 pub mod types;
 
 pub use class::{ClassConfig, CourseLesson};

@@ -59,11 +59,11 @@ pub fn router(lab: Lab) -> Router {
         .with_state(lab)
 }
 
-/// Records each request in the lab's request log, but the control API's own and the web console's
-/// (its live pages poll every 2 s, which would bury the requests lessons look for).
+/// Records each request in the lab's request log, but the control API's own, the web console's and
+/// the class's (their live pages poll every 2 s, which would bury the requests lessons look for).
 async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/_lab") || path.starts_with("/console") {
+    if path.starts_with("/_lab") || path.starts_with("/console") || path.starts_with("/class") {
         return next.run(request).await;
     }
     let method = request.method().to_string();
