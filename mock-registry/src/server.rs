@@ -146,7 +146,7 @@ impl axum::serve::Listener for IdleListener {
 /// leaves [`STALL_TIMEOUT`] for the next. Past the deadline, the next read fails and the server
 /// drops the connection. Bytes moving either way push the deadline back, so a long upload or
 /// download is never cut while it moves.
-struct IdleIo {
+pub(crate) struct IdleIo {
     tcp: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
@@ -154,7 +154,7 @@ struct IdleIo {
 }
 
 impl IdleIo {
-    fn new(tcp: TcpStream, idle: Duration, open: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn new(tcp: TcpStream, idle: Duration, open: Arc<AtomicUsize>) -> Self {
         open.fetch_add(1, Ordering::Relaxed);
         let mut io = Self { tcp, idle, deadline: Box::pin(tokio::time::sleep(idle)), open };
         let idle = io.idle_now();

@@ -146,6 +146,7 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     lab.class_runtime().set_ca_pem(tls.ca_pem.clone());
+    let (idle, open) = (lab.idle_timeout(), Arc::new(std::sync::atomic::AtomicUsize::new(0)));
     let app = crate::router(lab).layer(axum::middleware::from_fn(crate::keep_alive::keep_connection_usable));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     tokio::pin!(shutdown);
@@ -162,6 +163,8 @@ pub async fn serve_tls(
             () = &mut shutdown => return Ok(()),
         };
         let _ = tcp.set_nodelay(true);
+        // Idle and stalled connections close themselves, as over plain HTTP.
+        let tcp = crate::server::IdleIo::new(tcp, idle, open.clone());
         let (acceptor, app) = (acceptor.clone(), app.clone());
         tokio::spawn(async move {
             let Ok(Ok(stream)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else { return };

@@ -410,3 +410,49 @@ async fn the_class_survives_reopening_its_data_dir() {
     assert_eq!(resumed.status, StatusCode::OK);
     assert_eq!(resumed.json["secretAccessKey"], ana["secretAccessKey"]);
 }
+
+#[tokio::test]
+async fn the_console_acts_as_the_signed_in_student_only() {
+    let lab = class_lab();
+    let (ana, bo) = (join(&lab, "ana").await, join(&lab, "bo").await);
+    create_test(&lab, &ana).await;
+    let created = ecr(&lab, &bo, "CreateRepository", json!({ "repositoryName": "bo-only" })).await;
+    assert_eq!(created.status, StatusCode::OK);
+
+    let form = format!(
+        "accessKeyId={}&secretAccessKey={}",
+        ana["accessKeyId"].as_str().unwrap(),
+        ana["secretAccessKey"].as_str().unwrap()
+    );
+    let sign_in = Request::post("/console/sign-in")
+        .header(header::HOST, "127.0.0.1:5000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let signed = send(&lab, sign_in).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
+    let cookies: Vec<String> = signed
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let page = Request::get("/console/repositories")
+        .header(header::HOST, "127.0.0.1:5000")
+        .header(header::COOKIE, cookies.join("; "))
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&lab, page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(ana["account"].as_str().unwrap()), "the console shows ana's account");
+    assert!(!page.text.contains("bo-only") && !page.text.contains(bo["account"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn the_ca_is_404_without_tls() {
+    let lab = class_lab();
+    let answer = call(&lab, Method::GET, "/class/ca.pem", None, None).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert!(answer.json["error"].as_str().unwrap().contains("--tls"), "{}", answer.text);
+}
