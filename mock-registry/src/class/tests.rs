@@ -456,3 +456,30 @@ async fn the_ca_is_404_without_tls() {
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.json["error"].as_str().unwrap().contains("--tls"), "{}", answer.text);
 }
+
+#[tokio::test]
+async fn the_dashboard_cookie_reads_and_writes_only_with_its_csrf_header() {
+    let lab = class_lab();
+    join(&lab, "ana").await;
+    let cookie = format!("{}={}", super::auth::COOKIE, super::auth::dashboard_cookie_value(&lab));
+    let with_cookie = |method: Method, path: &str, csrf: Option<String>, body: Option<Value>| {
+        let mut request = Request::builder().method(method).uri(path).header(header::COOKIE, cookie.clone());
+        if let Some(csrf) = csrf {
+            request = request.header(super::auth::CSRF_HEADER, csrf);
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap()
+    };
+    let read = send(&lab, with_cookie(Method::GET, "/class/api/state", None, None)).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let body = json!({ "fault": "expired-login", "students": ["ana"], "action": "arm" });
+    let no_csrf = send(&lab, with_cookie(Method::POST, "/class/api/faults", None, Some(body.clone()))).await;
+    assert_eq!(no_csrf.status, StatusCode::UNAUTHORIZED);
+    let wrong = send(&lab, with_cookie(Method::POST, "/class/api/faults", Some("x".into()), Some(body.clone()))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let csrf = Some(super::auth::csrf_token(&lab));
+    let armed = send(&lab, with_cookie(Method::POST, "/class/api/faults", csrf, Some(body))).await;
+    assert_eq!(armed.status, StatusCode::OK, "{}", armed.text);
+}
