@@ -147,6 +147,10 @@ async fn the_right_token_sets_a_strict_cookie_and_shows_the_dashboard() {
         assert!(parts.contains(&flag), "{flag} in {set}");
     }
     assert!(!set.contains(&token), "the cookie is not the token itself");
+    assert!(!parts.contains(&"Secure"), "over plain HTTP the cookie cannot be Secure: {set}");
+    let https = [("origin", "https://127.0.0.1:5000"), ("sec-fetch-site", "same-origin")];
+    let over_tls = send(&lab, form_post("/class/login", &https, &form)).await.header("set-cookie");
+    assert!(over_tls.split(';').map(str::trim).any(|p| p == "Secure"), "a sign-in over HTTPS: {over_tls}");
     let cookie = parts[0];
 
     let page = send(&lab, get("/class/", Some(cookie))).await;

@@ -66,8 +66,10 @@ async fn login(State(lab): State<Lab>, headers: HeaderMap, body: String) -> Resp
     if !auth::same(token, &lab.instructor_token()) {
         return html_response(StatusCode::UNAUTHORIZED, sign_in_page(Some(WRONG_TOKEN)));
     }
-    let cookie =
-        format!("{}={}; Path=/class; HttpOnly; SameSite=Strict", auth::COOKIE, auth::dashboard_cookie_value(&lab));
+    // A page served over HTTPS (`class serve --tls`) sends an https Origin: its cookie stays on HTTPS.
+    let secure = if over_https(&headers) { "; Secure" } else { "" };
+    let value = auth::dashboard_cookie_value(&lab);
+    let cookie = format!("{}={value}; Path=/class; HttpOnly; SameSite=Strict{secure}", auth::COOKIE);
     with_cookie(Redirect::to("/class/").into_response(), &cookie)
 }
 
@@ -77,6 +79,10 @@ async fn logout(headers: HeaderMap) -> Response {
     }
     let cookie = format!("{}=; Path=/class; HttpOnly; SameSite=Strict; Max-Age=0", auth::COOKIE);
     with_cookie(Redirect::to("/class/").into_response(), &cookie)
+}
+
+fn over_https(headers: &HeaderMap) -> bool {
+    headers.get(header::ORIGIN).is_some_and(|origin| origin.as_bytes().starts_with(b"https://"))
 }
 
 fn with_cookie(mut response: Response, cookie: &str) -> Response {
