@@ -148,6 +148,19 @@ try {
   await page.locator('#detail-requests tr.failed').first().waitFor();
   await shot('fault-met');
 
+  step('clear puts the repository back (empty); a fault for all students reaches both');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.locator('#fault-result', { hasText: 'Cleared missing-repo for ana.' }).waitFor();
+  assert.equal(await ask('HAS ana'), 'yes', "ana's repository is back");
+  await page.getByLabel('Fault', { exact: true }).selectOption('immutable-overwrite');
+  await page.getByLabel('All students').check();
+  await page.getByRole('button', { name: 'Arm' }).click();
+  await page.locator('#fault-result', { hasText: 'Armed immutable-overwrite for all students.' }).waitFor();
+  const applied = await page.locator('#fault-result li').allInnerTexts();
+  assert.deepEqual(applied.map((line) => line.split(':')[0]).sort(), ['ana', 'bruno'], applied.join('\n'));
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.locator('#fault-result', { hasText: 'Cleared immutable-overwrite for all students.' }).waitFor();
+
   step('large type for the projector, remembered after a reload');
   await page.getByRole('button', { name: 'Large type' }).click();
   assert.equal(await page.getByRole('button', { name: 'Large type' }).getAttribute('aria-pressed'), 'true');
