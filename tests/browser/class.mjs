@@ -115,6 +115,11 @@ try {
   await page.getByLabel('Name', { exact: true }).fill('');
   await page.getByLabel('Status', { exact: true }).selectOption('');
   await page.waitForFunction(() => document.querySelectorAll('#grid tbody tr').length === 2);
+  await page.getByLabel('Lesson', { exact: true }).selectOption('01-tags');
+  await page.getByText('No student matches the filters.').waitFor();
+  assert.equal(await page.locator('#grid thead th.lesson').allInnerTexts().then((t) => t.join('|')), 'Tags');
+  await page.getByLabel('Lesson', { exact: true }).selectOption('');
+  await page.waitForFunction(() => document.querySelectorAll('#grid tbody tr').length === 2);
 
   step('keyboard focus stays on a name while the grid redraws');
   await page.locator(`${row('bruno')} button.student-button`).focus();

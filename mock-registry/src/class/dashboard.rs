@@ -234,7 +234,9 @@ fn filters() -> Markup {
         form id="filters" class="filters" role="search" aria-label="Filter students" {
             div class="filter" {
                 label for="f-lesson" { "Lesson" }
-                select id="f-lesson" { option value="" { "All lessons" } }
+                select id="f-lesson" title="Shows that lesson's stages and the students now in it" {
+                    option value="" { "All lessons" }
+                }
             }
             div class="filter" {
                 label for="f-status" { "Status" }
