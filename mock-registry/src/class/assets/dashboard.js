@@ -121,7 +121,7 @@
       lastOk = new Date();
       failures = 0;
       downSince = null;
-      showUp();
+      showUp(answer.now);
       draw(answer);
       if (selected) await loadDetail();
     } catch (error) {
@@ -149,12 +149,15 @@
     }
   }
 
-  function showUp() {
+  /** Live again; the class (lab) clock is named when it was moved away from this machine's. */
+  function showUp(now) {
     $('offline').hidden = true;
     document.body.classList.remove('stale');
     const live = $('live');
     live.classList.remove('down');
-    live.textContent = `Live, updated ${clock(lastOk.getTime() / 1000)}`;
+    const classNow = new Date(now);
+    const moved = Math.abs(classNow.getTime() - lastOk.getTime()) > 60_000;
+    live.textContent = `Live, updated ${clock(lastOk.getTime() / 1000)}${moved ? ` (class clock ${clock(now)})` : ''}`;
   }
 
   function showDown(reason) {
