@@ -99,6 +99,49 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
     read_config(session)["auths"][host]["auth"].as_str().map(|auth| format!("Basic {auth}"))
 }
 
+/// The credential helper docker's config names for `host` (`credHelpers`, else `credsStore`).
+pub(super) fn helper_for(session: &Session, host: &str) -> Option<String> {
+    match crate::credential_helper::login_kind(&read_config(session), host) {
+        crate::credential_helper::Login::Helper(name) => Some(name),
+        _ => None,
+    }
+}
+
+/// What push and pull send to `host`: from the credential helper when one is configured for it (as
+/// docker asks the helper first), else the stored login. The lab's own helper (`ecr-lab`) is asked in
+/// process, at the lab's mock when the shell runs on one; any other helper is run as
+/// `docker-credential-NAME get`, as docker runs it.
+async fn authorization(session: &Session, host: &str) -> Option<String> {
+    let Some(helper) = helper_for(session, host) else { return credentials(session, host) };
+    let answer = if helper == crate::credential_helper::HELPER {
+        let registry = match session.backend.mock_endpoint() {
+            Some(endpoint) => {
+                crate::credential_helper::Registry::Mock { host: host.to_owned(), endpoint: endpoint.to_owned() }
+            }
+            None => crate::credential_helper::Registry::of(host).ok()?,
+        };
+        crate::credential_helper::get_for(&registry).await.ok()
+    } else {
+        external_helper(&helper, host)
+    };
+    answer.map(|(user, secret)| format!("Basic {}", B64.encode(format!("{user}:{secret}"))))
+}
+
+fn external_helper(helper: &str, host: &str) -> Option<(String, String)> {
+    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::io::Write::write_all(child.stdin.as_mut()?, host.as_bytes()).ok()?;
+    drop(child.stdin.take());
+    let output = child.wait_with_output().ok().filter(|o| o.status.success())?;
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    Some((answer["Username"].as_str()?.to_owned(), answer["Secret"].as_str()?.to_owned()))
+}
+
 /// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.
 fn reachable(session: &Session, host: &str) -> bool {
     // On real AWS every registry is reached at itself; the network decides.
@@ -198,6 +241,11 @@ async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             ));
             return 1;
         }
+    }
+    if helper_for(session, &host).as_deref() == Some(crate::credential_helper::HELPER) {
+        // docker hands the login to the helper's `store`, which Amazon's helper (and this one) refuses.
+        io.eprintln("Error saving credentials: error storing credentials - err: exit status 1, out: `not implemented`");
+        return 1;
     }
     let mut config = read_config(session);
     config["auths"][host.as_str()] = serde_json::json!({ "auth": auth });
@@ -341,7 +389,7 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(unreachable_error(&host));
         return 1;
     }
-    let auth = credentials(session, &host);
+    let auth = authorization(session, &host).await;
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
     let tag = reference.tag.as_deref().unwrap_or("latest");
     match push_image(session, &target, &image, &progress, tag, io).await {
@@ -396,7 +444,7 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(format!("Error response from daemon: {}", unreachable_error(&host)));
         return 1;
     }
-    let auth = credentials(session, &host);
+    let auth = authorization(session, &host).await;
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
     match pull_image(session, &reference, &target, io).await {
         Ok(()) => 0,

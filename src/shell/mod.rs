@@ -432,7 +432,7 @@ impl Session {
 
     /// Whether the shell's docker holds a login for `host`.
     pub fn docker_logged_in(&self, host: &str) -> bool {
-        docker::credentials(self, host).is_some()
+        docker::credentials(self, host).is_some() || docker::helper_for(self, host).is_some()
     }
 
     /// A shell variable, if set and not empty.

@@ -7,6 +7,7 @@ mod builtin_client;
 pub mod common;
 mod console;
 mod contract;
+mod credhelper;
 mod disk_full;
 mod docs;
 mod durability;

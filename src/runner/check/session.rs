@@ -69,7 +69,9 @@ fn docker_logged_in(tools: &Tools<'_>, host: &str) -> bool {
         Tools::Real { docker_config, .. } => std::fs::read(docker_config.join("config.json"))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .is_some_and(|config| config["auths"].get(host).is_some() || config["credHelpers"].get(host).is_some()),
+            .is_some_and(|config| {
+                crate::credential_helper::login_kind(&config, host) != crate::credential_helper::Login::None
+            }),
     }
 }
 
