@@ -351,6 +351,21 @@ fn list() -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
+/// Another credential helper, run as docker runs it: `docker-credential-NAME get` with `host` on stdin.
+pub fn run_external(helper: &str, host: &str) -> Option<(String, String)> {
+    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
+        .arg("get")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(host.as_bytes()).ok()?;
+    let output = child.wait_with_output().ok().filter(|o| o.status.success())?;
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
+    Some((answer["Username"].as_str()?.to_owned(), answer["Secret"].as_str()?.to_owned()))
+}
+
 // ---- install and configure ----
 
 /// `ecr-lab credential-helper install`: a link `DIR/docker-credential-ecr-lab` to this `ecr-lab`.

@@ -18,6 +18,7 @@ mod registry_client;
 mod runner;
 mod sample;
 mod shell;
+mod signing;
 mod slides;
 mod ui;
 
@@ -94,9 +95,12 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Some(Command::Clock { action }) => clock(action).await,
         Some(Command::Keys { action }) => keys(action).await,
         Some(Command::CredentialHelper { action }) => credential_helper_command(action).await,
-        Some(Command::Keygen { .. } | Command::Sign { .. } | Command::VerifySignature { .. }) => {
-            anyhow::bail!("signing is not built yet")
-        }
+        Some(Command::Keygen { output_key_prefix }) => signing::command::keygen(&output_key_prefix),
+        Some(Command::Sign { image, key }) => signing::command::sign(&image, &key).await,
+        Some(Command::VerifySignature { image, key }) => match signing::command::verify(&image, &key).await? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
     }
 }
 

@@ -99,6 +99,31 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
     read_config(session)["auths"][host]["auth"].as_str().map(|auth| format!("Basic {auth}"))
 }
 
+/// `ecr-lab credential-helper configure REGISTRY` in the shell: the shell's docker asks the lab's
+/// helper for REGISTRY, and its stored password for REGISTRY is removed.
+pub(super) fn configure_helper(session: &Session, registry: &str, io: &mut Io) -> i32 {
+    let configured = private_config_dir(session)
+        .map_err(anyhow::Error::from)
+        .and_then(|dir| crate::credential_helper::configure(&dir, registry));
+    match configured {
+        Ok((file, removed)) => {
+            io.println(format!(
+                "{}: credHelpers[{registry}] = \"{}\"",
+                file.display(),
+                crate::credential_helper::HELPER
+            ));
+            if removed {
+                io.println(format!("removed the password stored for {registry}"));
+            }
+            0
+        }
+        Err(error) => {
+            io.eprintln(format!("ecr-lab: {error:#}"));
+            1
+        }
+    }
+}
+
 /// The credential helper docker's config names for `host` (`credHelpers`, else `credsStore`).
 pub(super) fn helper_for(session: &Session, host: &str) -> Option<String> {
     match crate::credential_helper::login_kind(&read_config(session), host) {
@@ -111,7 +136,7 @@ pub(super) fn helper_for(session: &Session, host: &str) -> Option<String> {
 /// docker asks the helper first), else the stored login. The lab's own helper (`ecr-lab`) is asked in
 /// process, at the lab's mock when the shell runs on one; any other helper is run as
 /// `docker-credential-NAME get`, as docker runs it.
-async fn authorization(session: &Session, host: &str) -> Option<String> {
+pub(super) async fn authorization(session: &Session, host: &str) -> Option<String> {
     let Some(helper) = helper_for(session, host) else { return credentials(session, host) };
     let answer = if helper == crate::credential_helper::HELPER {
         let registry = match session.backend.mock_endpoint() {
@@ -122,24 +147,9 @@ async fn authorization(session: &Session, host: &str) -> Option<String> {
         };
         crate::credential_helper::get_for(&registry).await.ok()
     } else {
-        external_helper(&helper, host)
+        crate::credential_helper::run_external(&helper, host)
     };
     answer.map(|(user, secret)| format!("Basic {}", B64.encode(format!("{user}:{secret}"))))
-}
-
-fn external_helper(helper: &str, host: &str) -> Option<(String, String)> {
-    let mut child = std::process::Command::new(format!("docker-credential-{helper}"))
-        .arg("get")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()?;
-    std::io::Write::write_all(child.stdin.as_mut()?, host.as_bytes()).ok()?;
-    drop(child.stdin.take());
-    let output = child.wait_with_output().ok().filter(|o| o.status.success())?;
-    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
-    Some((answer["Username"].as_str()?.to_owned(), answer["Secret"].as_str()?.to_owned()))
 }
 
 /// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.

@@ -9,6 +9,7 @@ mod coreutils;
 mod docker;
 pub mod engine;
 pub mod parse;
+mod signing;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -375,7 +376,11 @@ impl Session {
             }
             "sha256sum" => sha256sum(&args[1..], io),
             "base64" => base64_command(&args[1..], io),
+            "ecr-lab" if matches!(args.get(1).map(String::as_str), Some("keygen" | "sign" | "verify-signature")) => {
+                signing::run(self, &args[1], &args[2..], io).await
+            }
             "ecr-lab" => self.lab_command(&args[1..], io).await,
+            "keygen" | "sign" | "verify-signature" => signing::run(self, &args[0].clone(), &args[1..], io).await,
             "true" => 0,
             "false" => 1,
             "clear" => {
@@ -404,6 +409,9 @@ impl Session {
     /// `ecr-lab clock advance DURATION` / `ecr-lab clock show` on this shell's mock.
     async fn lab_command(&mut self, args: &[String], io: &mut Io) -> i32 {
         let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        if let ["credential-helper", "configure", registry] = words.as_slice() {
+            return docker::configure_helper(self, registry, io);
+        }
         let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
             io.eprintln("lab: the lab clock belongs to the mock; on real AWS time passes as it does");
             return 1;
@@ -414,7 +422,9 @@ impl Session {
             }
             ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
             _ => {
-                io.eprintln("lab: inside the shell, `ecr-lab` knows `clock advance DURATION` and `clock show`");
+                io.eprintln(
+                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `credential-helper configure REGISTRY`, `keygen`, `sign` and `verify-signature`",
+                );
                 return 2;
             }
         };
@@ -611,10 +621,25 @@ impl rustyline::completion::Completer for Completer {
         let partial = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let choices: Vec<String> = match words.as_slice() {
-            [] => ["aws", "docker", "echo", "cat", "ls", "grep", "env", "export", "help", "clear", "exit"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            [] => [
+                "aws",
+                "docker",
+                "echo",
+                "cat",
+                "ls",
+                "grep",
+                "env",
+                "export",
+                "help",
+                "clear",
+                "exit",
+                "keygen",
+                "sign",
+                "verify-signature",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             ["aws"] => ["ecr", "sts", "configure", "--version"].iter().map(|s| s.to_string()).collect(),
             ["aws", "ecr"] => aws::operation_names().map(str::to_owned).collect(),
             ["aws", "sts"] => vec!["get-caller-identity".to_owned()],

@@ -24,5 +24,6 @@ mod scan;
 mod sdk;
 mod secrets;
 mod shell;
+mod signing;
 mod slides;
 mod wire;
