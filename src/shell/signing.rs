@@ -69,7 +69,7 @@ fn keygen(session: &Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(format!("Error: writing the key pair: {e}"));
         return 1;
     }
-    if session.vars.get("COSIGN_PASSWORD").is_none() {
+    if !session.vars.contains_key("COSIGN_PASSWORD") {
         io.eprintln("(COSIGN_PASSWORD is not set: the private key is encrypted with an empty passphrase)");
     }
     io.eprintln(format!("Private key written to {}", private.display()));
