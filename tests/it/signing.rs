@@ -82,6 +82,26 @@ async fn signatures_are_cosigns_and_bad_images_are_refused_precisely() {
     assert_eq!(layers[0]["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
     assert!(layers[0]["annotations"]["dev.cosignproject.cosign/signature"].as_str().unwrap().starts_with("ME"));
 
+    // DescribeImages shows the signature as ECR does: an OCI manifest whose artifact media type is
+    // the config's; the console lists it on the image's page.
+    let described = ecr
+        .describe_images()
+        .repository_name("signed")
+        .image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(&tag).build())
+        .send()
+        .await
+        .unwrap();
+    let detail = &described.image_details()[0];
+    assert_eq!(detail.image_manifest_media_type(), Some("application/vnd.oci.image.manifest.v1+json"));
+    assert_eq!(detail.artifact_media_type(), Some("application/vnd.oci.image.config.v1+json"));
+    let page = crate::common::bash(
+        &format!("curl -s {}/console/repositories/signed/_/image/{digest}", server.url),
+        home.path(),
+    );
+    assert!(page.stdout.contains("Signatures and other referrers"), "{}", page.stdout);
+    assert!(page.stdout.contains("Signature (cosign, 2 signatures)"), "{}", page.stdout);
+    assert!(page.stdout.contains(&tag), "{}", page.stdout);
+
     // Verified: cosign's report on stderr, the payloads on stdout.
     let ran = ok(run(&["verify-signature", &image, "--key", "cosign.pub"]));
     assert!(ran.stderr.contains(&format!("Verification for {image} --\n")), "{}", ran.stderr);
