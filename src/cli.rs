@@ -254,6 +254,9 @@ pub enum HelperAction {
         /// docker's config directory [default: $DOCKER_CONFIG, else ~/.docker].
         #[arg(long)]
         docker_config: Option<PathBuf>,
+        /// Take the helper out for REGISTRY instead (docker then needs `docker login` again).
+        #[arg(long)]
+        remove: bool,
     },
     #[command(external_subcommand)]
     Other(Vec<String>),

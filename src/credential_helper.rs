@@ -398,8 +398,9 @@ pub fn docker_config_dir(given: Option<PathBuf>) -> Result<PathBuf> {
 
 /// `ecr-lab credential-helper configure REGISTRY`: `credHelpers[REGISTRY] = "ecr-lab"` in docker's
 /// config.json, and the stored password for REGISTRY (`auths`) removed. Returns the file and whether a
-/// password was removed.
-pub fn configure(config_dir: &Path, registry: &str) -> Result<(PathBuf, bool)> {
+/// password was removed. With `remove`, the `credHelpers` entry is taken out instead (docker then
+/// uses `docker login` again for REGISTRY).
+pub fn configure(config_dir: &Path, registry: &str, remove: bool) -> Result<(PathBuf, bool)> {
     let host = Registry::of(registry).map(|r| r.host().to_owned()).unwrap_or_else(|_| registry.to_owned());
     let file = config_dir.join("config.json");
     let mut config: serde_json::Value = match std::fs::read(&file) {
@@ -408,6 +409,12 @@ pub fn configure(config_dir: &Path, registry: &str) -> Result<(PathBuf, bool)> {
         Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
     };
     let Some(object) = config.as_object_mut() else { bail!("{} is not a JSON object", file.display()) };
+    if remove {
+        let removed = object.get_mut("credHelpers").and_then(|h| h.as_object_mut()).and_then(|h| h.remove(&host));
+        crate::paths::write_private(&file, &serde_json::to_vec_pretty(&config)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+        return Ok((file, removed.is_some()));
+    }
     let removed = object.get_mut("auths").and_then(|a| a.as_object_mut()).and_then(|a| a.remove(&host)).is_some();
     let helpers = object.entry("credHelpers").or_insert_with(|| serde_json::json!({}));
     let Some(helpers) = helpers.as_object_mut() else { bail!("credHelpers in {} is not an object", file.display()) };

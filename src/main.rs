@@ -328,9 +328,16 @@ async fn credential_helper_command(action: Option<HelperAction>) -> Result<()> {
             );
             return Ok(());
         }
-        Some(HelperAction::Configure { registry, docker_config }) => {
+        Some(HelperAction::Configure { registry, docker_config, remove: true }) => {
             let dir = credential_helper::docker_config_dir(docker_config)?;
-            let (file, removed) = credential_helper::configure(&dir, &registry)?;
+            let (file, removed) = credential_helper::configure(&dir, &registry, true)?;
+            let what = if removed { "removed" } else { "was not set" };
+            println!("{}: credHelpers[{registry}] {what}; log in with `docker login` again", file.display());
+            return Ok(());
+        }
+        Some(HelperAction::Configure { registry, docker_config, remove: false }) => {
+            let dir = credential_helper::docker_config_dir(docker_config)?;
+            let (file, removed) = credential_helper::configure(&dir, &registry, false)?;
             println!("{}: credHelpers[{registry}] = \"{}\"", file.display(), credential_helper::HELPER);
             if removed {
                 println!(

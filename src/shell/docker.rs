@@ -101,11 +101,16 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
 
 /// `ecr-lab credential-helper configure REGISTRY` in the shell: the shell's docker asks the lab's
 /// helper for REGISTRY, and its stored password for REGISTRY is removed.
-pub(super) fn configure_helper(session: &Session, registry: &str, io: &mut Io) -> i32 {
+pub(super) fn configure_helper(session: &Session, registry: &str, remove: bool, io: &mut Io) -> i32 {
     let configured = private_config_dir(session)
         .map_err(anyhow::Error::from)
-        .and_then(|dir| crate::credential_helper::configure(&dir, registry));
+        .and_then(|dir| crate::credential_helper::configure(&dir, registry, remove));
     match configured {
+        Ok((file, removed)) if remove => {
+            let what = if removed { "removed" } else { "was not set" };
+            io.println(format!("{}: credHelpers[{registry}] {what}; log in with `docker login` again", file.display()));
+            0
+        }
         Ok((file, removed)) => {
             io.println(format!(
                 "{}: credHelpers[{registry}] = \"{}\"",
@@ -122,6 +127,11 @@ pub(super) fn configure_helper(session: &Session, registry: &str, io: &mut Io) -
             1
         }
     }
+}
+
+/// How docker's config logs in to `host`.
+pub(super) fn login_kind(session: &Session, host: &str) -> crate::credential_helper::Login {
+    crate::credential_helper::login_kind(&read_config(session), host)
 }
 
 /// The credential helper docker's config names for `host` (`credHelpers`, else `credsStore`).

@@ -409,8 +409,12 @@ impl Session {
     /// `ecr-lab clock advance DURATION` / `ecr-lab clock show` on this shell's mock.
     async fn lab_command(&mut self, args: &[String], io: &mut Io) -> i32 {
         let words: Vec<&str> = args.iter().map(String::as_str).collect();
-        if let ["credential-helper", "configure", registry] = words.as_slice() {
-            return docker::configure_helper(self, registry, io);
+        match words.as_slice() {
+            ["credential-helper", "configure", registry] => return docker::configure_helper(self, registry, false, io),
+            ["credential-helper", "configure", "--remove", registry] => {
+                return docker::configure_helper(self, registry, true, io);
+            }
+            _ => {}
         }
         let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
             io.eprintln("lab: the lab clock belongs to the mock; on real AWS time passes as it does");
@@ -443,6 +447,11 @@ impl Session {
     /// Whether the shell's docker holds a login for `host`.
     pub fn docker_logged_in(&self, host: &str) -> bool {
         docker::credentials(self, host).is_some() || docker::helper_for(self, host).is_some()
+    }
+
+    /// How the shell's docker logs in to `host`: a credential helper, a stored password, or not at all.
+    pub fn docker_login(&self, host: &str) -> crate::credential_helper::Login {
+        docker::login_kind(self, host)
     }
 
     /// A shell variable, if set and not empty.
