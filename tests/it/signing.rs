@@ -153,6 +153,16 @@ async fn signatures_are_cosigns_and_bad_images_are_refused_precisely() {
     assert!(ran.stderr.starts_with("Error: no signatures found\n"), "{}", ran.stderr);
     assert!(ran.stderr.contains("the tag was pushed over after signing"), "{}", ran.stderr);
 
+    // As on ECR, a tag-scheme signature is an image of its own: deleting the signed image leaves it.
+    ecr.batch_delete_image()
+        .repository_name("signed")
+        .image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(&digest).build())
+        .send()
+        .await
+        .unwrap();
+    let left = ecr.list_images().repository_name("signed").send().await.unwrap();
+    assert!(left.image_ids().iter().any(|i| i.image_tag() == Some(tag.as_str())), "{left:?}");
+
     // A wrong passphrase is said as such.
     let ran = lab(work.path(), home.path(), &["sign", &image, "--key", "cosign.key"], "nope");
     assert_eq!(ran.code, 1);

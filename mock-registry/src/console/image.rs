@@ -98,7 +98,7 @@ fn referrers_of<'a>(images: impl Iterator<Item = &'a Image>, digest: &Digest) ->
         .filter(|i| i.subject.as_ref() == Some(digest) || i.tags.iter().any(|t| t.as_str() == signature_tag))
         .cloned()
         .collect();
-    found.sort_by(|a, b| b.pushed_at.cmp(&a.pushed_at));
+    found.sort_by_key(|i| std::cmp::Reverse(i.pushed_at));
     found
 }
 
