@@ -540,6 +540,10 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   aws configure [set|list]           the lab profile: access key, secret, region
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
+  ecr-lab credential-helper configure [--remove] REGISTRY
+                                     docker asks the lab's credential helper: no password stored
+  keygen, sign IMAGE --key cosign.key, verify-signature IMAGE --key cosign.pub
+                                     cosign-compatible signing (passphrase: $COSIGN_PASSWORD)
   echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,
   $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
   $ACCOUNT, $REGION, $REGISTRY       the lab's account, region and registry host (~ is the lab's home)

@@ -233,3 +233,42 @@ fn amazons_helper_refuses_store_and_does_not_serve_a_mock() {
     assert_eq!((ran.code, ran.stdout.as_str()), (1, "credentials not found in native keychain\n"));
     assert_eq!(token_calls(&server.url), 0, "it never reached the mock: 127.0.0.1 is not an ECR host name");
 }
+
+/// An ECR host name goes through the standard AWS chain (here pointed at the mock with
+/// `AWS_ENDPOINT_URL`, as for any AWS SDK); `install` links the helper under docker's name.
+#[test]
+fn ecr_hosts_use_the_aws_chain_and_install_links_the_helper() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let ran = bash(
+        &format!(
+            "eval \"$(ecr-lab env --endpoint {})\"\n\
+             echo https://920736617090.dkr.ecr.ap-south-1.amazonaws.com | docker-credential-ecr-lab get",
+            server.url
+        ),
+        home.path(),
+    );
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(answer["ServerURL"], "https://920736617090.dkr.ecr.ap-south-1.amazonaws.com");
+    assert_eq!(answer["Username"], "AWS");
+    assert_eq!(token_calls(&server.url), 1);
+
+    // Without credentials the chain finds none: docker is told "not found", the reason goes to stderr.
+    let ran = bash(
+        "echo 920736617090.dkr.ecr.ap-south-1.amazonaws.com | AWS_EC2_METADATA_DISABLED=true docker-credential-ecr-lab get",
+        home.path(),
+    );
+    assert_eq!((ran.code, ran.stdout.as_str()), (1, "credentials not found in native keychain\n"));
+    assert!(!ran.stderr.is_empty());
+
+    let bin = home.path().join("bin");
+    let ran = bash(&format!("ecr-lab credential-helper install --dir {}", bin.display()), home.path());
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let link = bin.join("docker-credential-ecr-lab");
+    assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+    let ran = bash(&format!("{} version", link.display()), home.path());
+    assert_eq!(ran.stdout, format!("docker-credential-ecr-lab (ecr-lab) {}\n", env!("CARGO_PKG_VERSION")));
+    let ran = bash(&format!("echo {} | {} get", server.url.trim_start_matches("http://"), link.display()), home.path());
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
