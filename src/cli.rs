@@ -193,6 +193,73 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// docker's credential helper for ECR and the mock: no registry password stored anywhere.
+    ///
+    /// `install` links `docker-credential-ecr-lab` on PATH; `configure HOST` writes
+    /// `"credHelpers": {"HOST": "ecr-lab"}` into docker's config.json. docker then runs
+    /// `docker-credential-ecr-lab get` for every push and pull, and the helper calls
+    /// GetAuthorizationToken (cached until half its lifetime has passed).
+    CredentialHelper {
+        #[command(subcommand)]
+        action: Option<HelperAction>,
+    },
+    /// Write a cosign-compatible key pair: cosign.key (encrypted with COSIGN_PASSWORD) and cosign.pub.
+    Keygen {
+        /// File names PREFIX.key and PREFIX.pub.
+        #[arg(long, default_value = "cosign")]
+        output_key_prefix: String,
+    },
+    /// Sign an image in the registry as `cosign sign --key` does (tag sha256-<digest>.sig).
+    ///
+    /// The registry's credentials come from docker's config (a stored login or a credential helper).
+    Sign {
+        /// The image, e.g. 127.0.0.1:5000/test:v1 or 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1.
+        image: String,
+        /// The private key (cosign's encrypted PEM); its passphrase from COSIGN_PASSWORD.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Verify an image's signatures as `cosign verify --key` does; exit 1 if none verifies.
+    VerifySignature {
+        image: String,
+        /// The public key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+/// `ecr-lab credential-helper ACTION`: the protocol actions docker runs, and setting it up.
+#[derive(Debug, Subcommand)]
+pub enum HelperAction {
+    /// Protocol: the server URL on stdin; prints {"ServerURL","Username","Secret"}.
+    Get,
+    /// Protocol: refused (`not implemented`), as Amazon's helper refuses it: nothing is stored.
+    Store,
+    /// Protocol: refused (`not implemented`), as Amazon's helper refuses it.
+    Erase,
+    /// Protocol: the cached registries as {"https://HOST": "AWS"}.
+    List,
+    /// Protocol: the helper's name and version.
+    Version,
+    /// Link docker-credential-ecr-lab to this ecr-lab in DIR (put DIR on PATH).
+    Install {
+        /// [default: ~/.local/bin]
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Use the helper for REGISTRY in docker's config.json, and remove its stored password.
+    Configure {
+        /// The registry host, e.g. 127.0.0.1:5000 or 920736617090.dkr.ecr.ap-south-1.amazonaws.com.
+        registry: String,
+        /// docker's config directory [default: $DOCKER_CONFIG, else ~/.docker].
+        #[arg(long)]
+        docker_config: Option<PathBuf>,
+        /// Take the helper out for REGISTRY instead (docker then needs `docker login` again).
+        #[arg(long)]
+        remove: bool,
+    },
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 /// Where lessons, the shell and checks run: the bundled mock, or real AWS.

@@ -8,6 +8,7 @@
 mod backend;
 mod cli;
 mod control_client;
+mod credential_helper;
 mod images;
 mod instructor;
 mod lesson;
@@ -17,6 +18,7 @@ mod registry_client;
 mod runner;
 mod sample;
 mod shell;
+mod signing;
 mod slides;
 mod ui;
 
@@ -28,10 +30,10 @@ use mock_registry::Lab;
 use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
 use backend::BackendKind;
-use cli::{BackendArgs, ClockAction, Command, FaultAction, KeysAction};
+use cli::{BackendArgs, ClockAction, Command, FaultAction, HelperAction, KeysAction};
 
 fn main() -> std::process::ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(credential_helper::argv());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECR_LAB_LOG").unwrap_or_else(|_| {
             // The AWS chain logs every provider it tries; its outcome is what the lab reports.
@@ -92,6 +94,13 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Some(Command::Fault { action }) => fault(action).await,
         Some(Command::Clock { action }) => clock(action).await,
         Some(Command::Keys { action }) => keys(action).await,
+        Some(Command::CredentialHelper { action }) => credential_helper_command(action).await,
+        Some(Command::Keygen { output_key_prefix }) => signing::command::keygen(&output_key_prefix),
+        Some(Command::Sign { image, key }) => signing::command::sign(&image, &key).await,
+        Some(Command::VerifySignature { image, key }) => match signing::command::verify(&image, &key).await? {
+            0 => Ok(()),
+            code => std::process::exit(code),
+        },
     }
 }
 
@@ -299,6 +308,59 @@ async fn keys(action: KeysAction) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `ecr-lab credential-helper`: a protocol action (the answer on stdout, its exit status as ours), or
+/// installing and configuring the helper.
+async fn credential_helper_command(action: Option<HelperAction>) -> Result<()> {
+    let protocol = |name: &str| name.to_owned();
+    let action = match action {
+        None => {
+            println!("{}", credential_helper::usage());
+            std::process::exit(1);
+        }
+        Some(HelperAction::Install { dir }) => {
+            let link = credential_helper::install(dir)?;
+            println!("installed {} -> {}", link.display(), std::env::current_exe()?.display());
+            println!(
+                "make sure {} is on PATH; then `ecr-lab credential-helper configure REGISTRY`",
+                link.parent().map(|p| p.display().to_string()).unwrap_or_default()
+            );
+            return Ok(());
+        }
+        Some(HelperAction::Configure { registry, docker_config, remove: true }) => {
+            let dir = credential_helper::docker_config_dir(docker_config)?;
+            let (file, removed) = credential_helper::configure(&dir, &registry, true)?;
+            let what = if removed { "removed" } else { "was not set" };
+            println!("{}: credHelpers[{registry}] {what}; log in with `docker login` again", file.display());
+            return Ok(());
+        }
+        Some(HelperAction::Configure { registry, docker_config, remove: false }) => {
+            let dir = credential_helper::docker_config_dir(docker_config)?;
+            let (file, removed) = credential_helper::configure(&dir, &registry, false)?;
+            println!("{}: credHelpers[{registry}] = \"{}\"", file.display(), credential_helper::HELPER);
+            if removed {
+                println!(
+                    "removed the password stored for {registry}: docker now asks the helper on every push and pull"
+                );
+            }
+            return Ok(());
+        }
+        Some(HelperAction::Get) => protocol("get"),
+        Some(HelperAction::Store) => protocol("store"),
+        Some(HelperAction::Erase) => protocol("erase"),
+        Some(HelperAction::List) => protocol("list"),
+        Some(HelperAction::Version) => protocol("version"),
+        Some(HelperAction::Other(args)) if args.len() == 1 => args[0].clone(),
+        Some(HelperAction::Other(_)) => {
+            println!("{}", credential_helper::usage());
+            std::process::exit(1);
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let code = credential_helper::serve(&action, &mut std::io::stdin(), &mut stdout, &mut std::io::stderr()).await;
+    stdout.flush()?;
+    std::process::exit(code);
 }
 
 async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>, ephemeral: bool) -> Result<()> {

@@ -56,6 +56,9 @@ pub struct ImageCheck {
 pub struct CredentialsCheck {
     pub registry: String,
     pub present: Option<bool>,
+    /// `helper`: docker asks a credential helper for the registry and holds no password for it;
+    /// `password`: a password is stored in docker's config (`auths`).
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

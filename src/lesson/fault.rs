@@ -167,6 +167,36 @@ pub const CATALOGUE: &[FaultSpec] = &[
         // A registry token lasts 12 hours on AWS and its clock cannot be moved: this stage uses the mock.
         aws: None,
     },
+    FaultSpec {
+        id: "unsigned-image",
+        summary: "the tag was pushed over after signing: nothing signs the image it names now",
+        arrange: UNSIGNED_ARRANGE,
+        revert: UNSIGNED_REVERT,
+        trigger: "verify-signature {{registry}}/{{repo}}:{{tag}} --key cosign.pub",
+        error: "Error: no signatures found",
+        // Pushes and a signature in the lab's own repository only.
+        aws: Some(AwsRecipe { arrange: UNSIGNED_ARRANGE, revert: UNSIGNED_REVERT }),
+    },
+];
+
+/// `unsigned-image`: the image is pushed and signed with `cosign.key` (a pair made if there is none),
+/// then other bytes are pushed over the tag, so nothing signs what the tag names now. The repository
+/// is made mutable for the stage (the guide creates it immutable, which forbids the push over) and set
+/// back to what it was afterwards. The same on the mock and on AWS (there the lab's own repository).
+const UNSIGNED_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "aws ecr describe-repositories --repository-names {{repo}} --query \"repositories[0].imageTagMutability\" --output text > ~/.unsigned-image-mutability 2>&1",
+    "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1",
+    "keygen > /dev/null 2>&1",
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    "sign {{registry}}/{{repo}}:{{tag}} --key cosign.key > /dev/null 2>&1",
+    "docker tag {{sample_v2}} {{registry}}/{{repo}}:{{tag}}",
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+];
+const UNSIGNED_REVERT: &[&str] = &[
+    "aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability $(cat ~/.unsigned-image-mutability) > /dev/null 2>&1",
 ];
 
 pub fn spec(id: &str) -> Option<&'static FaultSpec> {

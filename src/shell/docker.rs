@@ -99,6 +99,69 @@ pub(super) fn credentials(session: &Session, host: &str) -> Option<String> {
     read_config(session)["auths"][host]["auth"].as_str().map(|auth| format!("Basic {auth}"))
 }
 
+/// `ecr-lab credential-helper configure REGISTRY` in the shell: the shell's docker asks the lab's
+/// helper for REGISTRY, and its stored password for REGISTRY is removed.
+pub(super) fn configure_helper(session: &Session, registry: &str, remove: bool, io: &mut Io) -> i32 {
+    let configured = private_config_dir(session)
+        .map_err(anyhow::Error::from)
+        .and_then(|dir| crate::credential_helper::configure(&dir, registry, remove));
+    match configured {
+        Ok((file, removed)) if remove => {
+            let what = if removed { "removed" } else { "was not set" };
+            io.println(format!("{}: credHelpers[{registry}] {what}; log in with `docker login` again", file.display()));
+            0
+        }
+        Ok((file, removed)) => {
+            io.println(format!(
+                "{}: credHelpers[{registry}] = \"{}\"",
+                file.display(),
+                crate::credential_helper::HELPER
+            ));
+            if removed {
+                io.println(format!("removed the password stored for {registry}"));
+            }
+            0
+        }
+        Err(error) => {
+            io.eprintln(format!("ecr-lab: {error:#}"));
+            1
+        }
+    }
+}
+
+/// How docker's config logs in to `host`.
+pub(super) fn login_kind(session: &Session, host: &str) -> crate::credential_helper::Login {
+    crate::credential_helper::login_kind(&read_config(session), host)
+}
+
+/// The credential helper docker's config names for `host` (`credHelpers`, else `credsStore`).
+pub(super) fn helper_for(session: &Session, host: &str) -> Option<String> {
+    match crate::credential_helper::login_kind(&read_config(session), host) {
+        crate::credential_helper::Login::Helper(name) => Some(name),
+        _ => None,
+    }
+}
+
+/// What push and pull send to `host`: from the credential helper when one is configured for it (as
+/// docker asks the helper first), else the stored login. The lab's own helper (`ecr-lab`) is asked in
+/// process, at the lab's mock when the shell runs on one; any other helper is run as
+/// `docker-credential-NAME get`, as docker runs it.
+pub(super) async fn authorization(session: &Session, host: &str) -> Option<String> {
+    let Some(helper) = helper_for(session, host) else { return credentials(session, host) };
+    let answer = if helper == crate::credential_helper::HELPER {
+        let registry = match session.backend.mock_endpoint() {
+            Some(endpoint) => {
+                crate::credential_helper::Registry::Mock { host: host.to_owned(), endpoint: endpoint.to_owned() }
+            }
+            None => crate::credential_helper::Registry::of(host).ok()?,
+        };
+        crate::credential_helper::get_for(&registry).await.ok()
+    } else {
+        crate::credential_helper::run_external(&helper, host)
+    };
+    answer.map(|(user, secret)| format!("Basic {}", B64.encode(format!("{user}:{secret}"))))
+}
+
 /// Whether `host` is a registry the lab can reach: any ECR-shaped host, or the mock's own address.
 fn reachable(session: &Session, host: &str) -> bool {
     // On real AWS every registry is reached at itself; the network decides.
@@ -198,6 +261,11 @@ async fn login(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
             ));
             return 1;
         }
+    }
+    if helper_for(session, &host).as_deref() == Some(crate::credential_helper::HELPER) {
+        // docker hands the login to the helper's `store`, which Amazon's helper (and this one) refuses.
+        io.eprintln("Error saving credentials: error storing credentials - err: exit status 1, out: `not implemented`");
+        return 1;
     }
     let mut config = read_config(session);
     config["auths"][host.as_str()] = serde_json::json!({ "auth": auth });
@@ -341,7 +409,7 @@ async fn push(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(unreachable_error(&host));
         return 1;
     }
-    let auth = credentials(session, &host);
+    let auth = authorization(session, &host).await;
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
     let tag = reference.tag.as_deref().unwrap_or("latest");
     match push_image(session, &target, &image, &progress, tag, io).await {
@@ -396,7 +464,7 @@ async fn pull(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(format!("Error response from daemon: {}", unreachable_error(&host)));
         return 1;
     }
-    let auth = credentials(session, &host);
+    let auth = authorization(session, &host).await;
     let target = Target { host: &host, repository: &reference.path, auth: auth.as_deref() };
     match pull_image(session, &reference, &target, io).await {
         Ok(()) => 0,

@@ -9,6 +9,7 @@ mod coreutils;
 mod docker;
 pub mod engine;
 pub mod parse;
+mod signing;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -375,7 +376,11 @@ impl Session {
             }
             "sha256sum" => sha256sum(&args[1..], io),
             "base64" => base64_command(&args[1..], io),
+            "ecr-lab" if matches!(args.get(1).map(String::as_str), Some("keygen" | "sign" | "verify-signature")) => {
+                signing::run(self, &args[1], &args[2..], io).await
+            }
             "ecr-lab" => self.lab_command(&args[1..], io).await,
+            "keygen" | "sign" | "verify-signature" => signing::run(self, &args[0].clone(), &args[1..], io).await,
             "true" => 0,
             "false" => 1,
             "clear" => {
@@ -404,6 +409,13 @@ impl Session {
     /// `ecr-lab clock advance DURATION` / `ecr-lab clock show` on this shell's mock.
     async fn lab_command(&mut self, args: &[String], io: &mut Io) -> i32 {
         let words: Vec<&str> = args.iter().map(String::as_str).collect();
+        match words.as_slice() {
+            ["credential-helper", "configure", registry] => return docker::configure_helper(self, registry, false, io),
+            ["credential-helper", "configure", "--remove", registry] => {
+                return docker::configure_helper(self, registry, true, io);
+            }
+            _ => {}
+        }
         let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
             io.eprintln("lab: the lab clock belongs to the mock; on real AWS time passes as it does");
             return 1;
@@ -414,7 +426,9 @@ impl Session {
             }
             ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
             _ => {
-                io.eprintln("lab: inside the shell, `ecr-lab` knows `clock advance DURATION` and `clock show`");
+                io.eprintln(
+                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `credential-helper configure REGISTRY`, `keygen`, `sign` and `verify-signature`",
+                );
                 return 2;
             }
         };
@@ -432,7 +446,12 @@ impl Session {
 
     /// Whether the shell's docker holds a login for `host`.
     pub fn docker_logged_in(&self, host: &str) -> bool {
-        docker::credentials(self, host).is_some()
+        docker::credentials(self, host).is_some() || docker::helper_for(self, host).is_some()
+    }
+
+    /// How the shell's docker logs in to `host`: a credential helper, a stored password, or not at all.
+    pub fn docker_login(&self, host: &str) -> crate::credential_helper::Login {
+        docker::login_kind(self, host)
     }
 
     /// A shell variable, if set and not empty.
@@ -521,6 +540,10 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   aws configure [set|list]           the lab profile: access key, secret, region
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
+  ecr-lab credential-helper configure [--remove] REGISTRY
+                                     docker asks the lab's credential helper: no password stored
+  keygen, sign IMAGE --key cosign.key, verify-signature IMAGE --key cosign.pub
+                                     cosign-compatible signing (passphrase: $COSIGN_PASSWORD)
   echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,
   $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
   $ACCOUNT, $REGION, $REGISTRY       the lab's account, region and registry host (~ is the lab's home)
@@ -611,10 +634,25 @@ impl rustyline::completion::Completer for Completer {
         let partial = &before[start..];
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let choices: Vec<String> = match words.as_slice() {
-            [] => ["aws", "docker", "echo", "cat", "ls", "grep", "env", "export", "help", "clear", "exit"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            [] => [
+                "aws",
+                "docker",
+                "echo",
+                "cat",
+                "ls",
+                "grep",
+                "env",
+                "export",
+                "help",
+                "clear",
+                "exit",
+                "keygen",
+                "sign",
+                "verify-signature",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             ["aws"] => ["ecr", "sts", "configure", "--version"].iter().map(|s| s.to_string()).collect(),
             ["aws", "ecr"] => aws::operation_names().map(str::to_owned).collect(),
             ["aws", "sts"] => vec!["get-caller-identity".to_owned()],

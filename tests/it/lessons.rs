@@ -59,6 +59,7 @@ fn every_fault_of_the_catalogue_is_met_in_some_lesson() {
         "wrong-region",
         "wrong-account",
         "expired-login",
+        "unsigned-image",
     ] {
         assert!(met.lines().any(|l| l == format!("id: {id}")), "no lesson arranges the fault {id}:\n{met}");
     }

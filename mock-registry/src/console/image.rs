@@ -32,13 +32,16 @@ pub(super) fn page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, fi
         let repository = state.repository(&ctx.registry, name)?;
         let image = Digest::parse(digest).ok().and_then(|d| repository.images.get(&d).cloned());
         let scan = image.as_ref().and_then(|i| repository.scans.get(&i.digest).cloned());
-        image.map(|image| (repository.uri(&ctx.registry), image, scan)).ok_or_else(|| StateError::ImageNotFound {
-            image: ImageRef { digest: Some(digest.to_owned()), tag: None },
-            name: name.clone(),
-            registry: ctx.registry.account.clone(),
+        let referrers = image.as_ref().map(|i| referrers_of(repository.images.values(), &i.digest)).unwrap_or_default();
+        image.map(|image| (repository.uri(&ctx.registry), image, scan, referrers)).ok_or_else(|| {
+            StateError::ImageNotFound {
+                image: ImageRef { digest: Some(digest.to_owned()), tag: None },
+                name: name.clone(),
+                registry: ctx.registry.account.clone(),
+            }
         })
     });
-    let (uri, image, scan) = match found {
+    let (uri, image, scan, referrers) = match found {
         Ok(found) => found,
         Err(error) => {
             return repository_crumbs(Page::error("Image", ctx, &error.into()), ctx, name, Some("Image")).render(ctx);
@@ -77,6 +80,7 @@ pub(super) fn page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, fi
             }
             p { span class="muted" { "Pull it:" } " " code class="wrap" { (pull) } " " (copy_button(&pull, "pull command")) }
         }
+        (referrers_panel(ctx, name, &image, &referrers))
         section class="panel" aria-labelledby="manifest-h" {
             h2 id="manifest-h" { "Manifest" }
             p class="hint" { "Stored byte for byte as pushed: the digest is the sha256 of those bytes (a compact manifest is shown indented)." }
@@ -84,6 +88,58 @@ pub(super) fn page(lab: &Lab, ctx: &Ctx, name: &RepositoryName, digest: &str, fi
         }
     };
     repository_crumbs(Page::new(format!("{name}:{label}")), ctx, name, Some(&label)).body(body).render(ctx)
+}
+
+/// What refers to the image `digest`: OCI 1.1 referrers (their `subject` is it) and cosign's
+/// tag-scheme signatures (tagged `sha256-<hex>.sig`), newest first.
+fn referrers_of<'a>(images: impl Iterator<Item = &'a Image>, digest: &Digest) -> Vec<Image> {
+    let signature_tag = format!("{}.sig", digest.as_str().replacen(':', "-", 1));
+    let mut found: Vec<Image> = images
+        .filter(|i| i.subject.as_ref() == Some(digest) || i.tags.iter().any(|t| t.as_str() == signature_tag))
+        .cloned()
+        .collect();
+    found.sort_by_key(|i| std::cmp::Reverse(i.pushed_at));
+    found
+}
+
+/// A referrer's kind: a cosign signature (simple-signing layers), else its artifact type.
+fn referrer_kind(image: &Image) -> String {
+    if image.manifest.contains("application/vnd.dev.cosign.simplesigning.v1+json") {
+        let count = image.manifest.matches("dev.cosignproject.cosign/signature").count();
+        return format!("Signature (cosign, {count} signature{})", if count == 1 { "" } else { "s" });
+    }
+    image.artifact_type.clone().or_else(|| image.artifact_media_type.clone()).unwrap_or_else(|| "Artifact".into())
+}
+
+/// The image's signatures and other referrers, each linked to its own page.
+fn referrers_panel(ctx: &Ctx, name: &RepositoryName, image: &Image, referrers: &[Image]) -> Markup {
+    let signs = image.subject.as_ref();
+    html! {
+        section class="panel" aria-labelledby="referrers-h" {
+            h2 id="referrers-h" { "Signatures and other referrers" }
+            @if let Some(subject) = signs {
+                p { "This artifact refers to " a href=(ctx.repository_href(name, &format!("image/{subject}"))) { code class="digest" { (subject) } } "." }
+            }
+            @if referrers.is_empty() {
+                p class="hint" { "Nothing refers to this image: it is not signed. Signatures (cosign's "
+                    code { "sha256-<digest>.sig" } ", or OCI 1.1 referrers) would be listed here." }
+            } @else {
+                table {
+                    thead { tr { th { "Type" } th { "Tag" } th { "Digest" } th { "Pushed at" } } }
+                    tbody {
+                        @for referrer in referrers {
+                            tr {
+                                td { (referrer_kind(referrer)) }
+                                td { @for tag in &referrer.tags { code { (tag.as_str()) } " " } }
+                                td { a href=(ctx.repository_href(name, &format!("image/{}", referrer.digest))) { code class="digest" { (referrer.digest) } } }
+                                td { (time(referrer.pushed_at)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The console's words for a scan's status.

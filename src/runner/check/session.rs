@@ -6,6 +6,9 @@ use crate::lesson::check::{CredentialsCheck, ExitCheck, LocalImageCheck, OutputC
 
 pub fn credentials(c: &CredentialsCheck, cx: &Context<'_>) -> CheckOutcome {
     let registry = cx.fill(&c.registry);
+    if let Some(via) = c.via.as_deref() {
+        return login_via(&cx.tools, &registry, via);
+    }
     let present = docker_logged_in(&cx.tools, &registry);
     match (present, c.present.unwrap_or(true)) {
         (true, true) | (false, false) => CheckOutcome::Pass,
@@ -63,13 +66,41 @@ pub async fn requests(c: &RequestsCheck, cx: &Context<'_>) -> CheckOutcome {
     })
 }
 
+/// `via: helper`: a credential helper answers for `host` and no password is stored for it;
+/// `via: password`: a password is stored (`auths`).
+fn login_via(tools: &Tools<'_>, host: &str, via: &str) -> CheckOutcome {
+    use crate::credential_helper::Login;
+    let login = match tools {
+        Tools::Builtin(session) => session.docker_login(host),
+        Tools::Real { docker_config, .. } => std::fs::read(docker_config.join("config.json"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .map_or(Login::None, |config| crate::credential_helper::login_kind(&config, host)),
+    };
+    match (via, login) {
+        ("helper", Login::Helper(_)) | ("password", Login::Password) => CheckOutcome::Pass,
+        ("helper", Login::Password) => {
+            CheckOutcome::NotYet(format!("docker still has a password stored for {host} (auths in config.json)"))
+        }
+        ("helper", Login::None) => {
+            CheckOutcome::NotYet(format!("docker's config names no credential helper for {host}"))
+        }
+        ("password", _) => CheckOutcome::NotYet(format!("docker has no stored login for {host}")),
+        (other, _) => {
+            CheckOutcome::CannotCheck(format!("docker.credentials via: '{other}' is neither helper nor password"))
+        }
+    }
+}
+
 fn docker_logged_in(tools: &Tools<'_>, host: &str) -> bool {
     match tools {
         Tools::Builtin(session) => session.docker_logged_in(host),
         Tools::Real { docker_config, .. } => std::fs::read(docker_config.join("config.json"))
             .ok()
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .is_some_and(|config| config["auths"].get(host).is_some() || config["credHelpers"].get(host).is_some()),
+            .is_some_and(|config| {
+                crate::credential_helper::login_kind(&config, host) != crate::credential_helper::Login::None
+            }),
     }
 }
 
