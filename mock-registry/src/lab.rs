@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
+use crate::class::ClassConfig;
 use crate::request_log::RequestLog;
 use crate::scan::layers::Limits;
 use crate::state::journal::{Journal, JournalError, Safety};
@@ -46,6 +47,8 @@ struct Inner {
     scan_limits: RwLock<Limits>,
     /// How long [`serve`](crate::serve) keeps a connection that waits for its next request.
     idle_timeout: RwLock<std::time::Duration>,
+    /// Class mode, when `ecr-lab class serve` set it (not journaled: given at every start).
+    class: RwLock<Option<Arc<ClassConfig>>>,
 }
 
 /// A started scan: which image, and when it started (so a stale result is not recorded).
@@ -131,6 +134,7 @@ impl Lab {
                 scans: Mutex::new(sender),
                 scan_limits: RwLock::new(Limits::default()),
                 idle_timeout: RwLock::new(IDLE_TIMEOUT),
+                class: RwLock::new(None),
             }
         });
         Self { inner }
@@ -146,6 +150,17 @@ impl Lab {
     /// for servers started afterwards.
     pub fn set_idle_timeout(&self, timeout: std::time::Duration) {
         *self.inner.idle_timeout.write().unwrap_or_else(|e| e.into_inner()) = timeout;
+    }
+
+    /// Puts the lab in class mode: `/class/` answers, `/_lab/` wants the instructor token from
+    /// every caller and the console wants a sign-in on loopback too.
+    pub fn set_class(&self, config: ClassConfig) {
+        *self.inner.class.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(config));
+    }
+
+    /// The class this lab runs, if it is in class mode.
+    pub fn class(&self) -> Option<Arc<ClassConfig>> {
+        self.inner.class.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub(crate) fn idle_timeout(&self) -> std::time::Duration {

@@ -39,6 +39,7 @@
 //! `types` and `clock` are the leaves every module uses; `keep_alive` and
 //! `request_log` are the server's middleware and its record.
 
+mod class;
 pub mod clock;
 mod console;
 mod control;
@@ -56,6 +57,7 @@ mod store;
 mod sts_api;
 pub mod types;
 
+pub use class::{ClassConfig, CourseLesson};
 pub use keep_alive::MAX_DRAIN_BYTES;
 pub use lab::{Lab, LabError};
 pub use request_log::{LoggedRequest, RequestLog};

@@ -52,6 +52,7 @@ pub fn router(lab: Lab) -> Router {
         .merge(oci_api::router())
         .nest("/_lab", control::router(lab.clone()))
         .merge(console::router())
+        .merge(crate::class::router(lab.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(lab.clone(), log_request))
         .layer(middleware::from_fn(crate::guard::allowed_host))

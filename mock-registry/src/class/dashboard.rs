@@ -1,0 +1,3 @@
+pub(super) fn routes() -> axum::Router<crate::Lab> {
+    axum::Router::new()
+}
