@@ -55,9 +55,21 @@ fn instructor_token(secret: &[u8]) -> String {
 }
 
 /// Loopback callers as they are; others with the instructor token. Without a socket (router
-/// tests) there is no peer, which counts as local.
+/// tests) there is no peer, which counts as local. In class mode every caller shows the token.
 async fn loopback_only(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if lab.class().is_some()
+        && !crate::class::auth::bearer(request.headers())
+            .is_some_and(|shown| crate::class::auth::same(shown, &lab.instructor_token()))
+    {
+        return error(
+            StatusCode::FORBIDDEN,
+            "this lab runs a class: the lab control API answers only callers that send the instructor token \
+             (Authorization: Bearer TOKEN; `ecr-lab class serve` printed it and wrote it to the class data dir), \
+             loopback included; nothing was read or changed"
+                .into(),
+        );
+    }
     if peer.is_some_and(|ip| !is_loopback(ip)) {
         let shown = request
             .headers()

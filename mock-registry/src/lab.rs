@@ -49,6 +49,7 @@ struct Inner {
     idle_timeout: RwLock<std::time::Duration>,
     /// Class mode, when `ecr-lab class serve` set it (not journaled: given at every start).
     class: RwLock<Option<Arc<ClassConfig>>>,
+    class_runtime: crate::class::Runtime,
 }
 
 /// A started scan: which image, and when it started (so a stale result is not recorded).
@@ -135,6 +136,7 @@ impl Lab {
                 scan_limits: RwLock::new(Limits::default()),
                 idle_timeout: RwLock::new(IDLE_TIMEOUT),
                 class: RwLock::new(None),
+                class_runtime: crate::class::Runtime::default(),
             }
         });
         Self { inner }
@@ -161,6 +163,10 @@ impl Lab {
     /// The class this lab runs, if it is in class mode.
     pub fn class(&self) -> Option<Arc<ClassConfig>> {
         self.inner.class.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn class_runtime(&self) -> &crate::class::Runtime {
+        &self.inner.class_runtime
     }
 
     pub(crate) fn idle_timeout(&self) -> std::time::Duration {

@@ -39,6 +39,39 @@ pub struct LoggedRequest {
     /// `ecr:<Operation>`, `sts:<Action>`, `registry` or `other`.
     pub api: String,
     pub status: u16,
+    /// The caller's account (the key's, or the registry's), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// For an error answer: the ECR or registry error code sent (`RepositoryNotFoundException`,
+    /// `NAME_UNKNOWN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// For an error answer: the error text sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// What a handler tells the log about its answer, as a response extension: the account it acted
+/// in, and the error code and text it sent. Merged, so the error and the account can come from
+/// different layers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogNote {
+    pub account: Option<String>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Notes the account `response` was about.
+pub(crate) fn note_account(response: &mut axum::response::Response, account: &str) {
+    let note = response.extensions_mut().get_or_insert_default::<LogNote>();
+    note.account.get_or_insert_with(|| account.to_owned());
+}
+
+/// Notes the error code and text `response` carries.
+pub(crate) fn note_error(response: &mut axum::response::Response, code: &str, message: &str) {
+    let note = response.extensions_mut().get_or_insert_default::<LogNote>();
+    note.code = Some(code.to_owned());
+    note.message = Some(message.to_owned());
 }
 
 #[derive(Default)]
@@ -54,10 +87,30 @@ impl RequestLog {
         entry.method = bounded(entry.method);
         entry.path = bounded(entry.path);
         entry.api = bounded(entry.api);
+        entry.message = entry.message.map(bounded);
         if inner.1.len() == CAPACITY {
             inner.1.pop_front();
         }
         inner.1.push_back(entry);
+    }
+
+    /// Requests of `account` after `since`, oldest first.
+    pub fn of_account(&self, account: &str, since: u64) -> Vec<LoggedRequest> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let first = inner.1.partition_point(|r| r.seq <= since);
+        inner.1.range(first..).filter(|r| r.account.as_deref() == Some(account)).cloned().collect()
+    }
+
+    /// The last `n` requests of `account`, newest first.
+    pub fn last_of_account(&self, account: &str, n: usize) -> Vec<LoggedRequest> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.iter().rev().filter(|r| r.account.as_deref() == Some(account)).take(n).cloned().collect()
+    }
+
+    /// The newest request of `account` that carried an error code.
+    pub fn last_error_of(&self, account: &str) -> Option<LoggedRequest> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.1.iter().rev().find(|r| r.code.is_some() && r.account.as_deref() == Some(account)).cloned()
     }
 
     /// Requests after `since` (0 for all that are kept).

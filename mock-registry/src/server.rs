@@ -24,7 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, Sleep};
 
 use crate::ecr_api::{self, EcrError, EcrErrorCode, Target};
-use crate::request_log::LoggedRequest;
+use crate::request_log::{LogNote, LoggedRequest, note_account};
 use crate::sigv4::{self, SignedRequest};
 use crate::state::Caller;
 use crate::{Lab, console, control, oci_api, sts_api};
@@ -75,7 +75,10 @@ async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Re
     };
     let response = next.run(request).await;
     let at = lab.read(|s| s.now()).epoch_seconds();
-    lab.log().record(LoggedRequest { seq: 0, at, method, path, api, status: response.status().as_u16() });
+    let note = response.extensions().get::<LogNote>().cloned().unwrap_or_default();
+    let status = response.status().as_u16();
+    let (code, message) = if status >= 400 { (note.code, note.message) } else { (None, None) };
+    lab.log().record(LoggedRequest { seq: 0, at, method, path, api, status, account: note.account, code, message });
     response
 }
 
@@ -339,17 +342,23 @@ async fn aws_call(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, bo
             Ok(caller) => caller,
             Err(error) => return EcrError::from(error).into_response(),
         };
-        return match target {
+        let mut response = match target {
             Target::Supported(operation) => {
                 let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
                 ecr_api::handle(lab, &caller, operation, body, host).await
             }
             other => other.refusal().expect("only supported targets run").into_response(),
         };
+        note_account(&mut response, caller.account.as_str());
+        return response;
     }
     if let Some(action) = sts_api::action(body) {
         return match authenticate(lab, &request, "sts") {
-            Ok(caller) => sts_api::handle(&caller, &action),
+            Ok(caller) => {
+                let mut response = sts_api::handle(&caller, &action);
+                note_account(&mut response, caller.account.as_str());
+                response
+            }
             Err(error) => sts_api::StsError::from(error).into_response(),
         };
     }

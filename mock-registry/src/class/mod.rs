@@ -7,6 +7,8 @@
 pub(crate) mod api;
 pub(crate) mod auth;
 mod dashboard;
+mod faults;
+mod view;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -37,7 +39,10 @@ pub struct CourseLesson {
 
 /// Everything under `/class/` (API and dashboard), answered only in class mode.
 pub(crate) fn router(lab: Lab) -> Router<Lab> {
-    Router::new().merge(api::routes()).merge(dashboard::routes()).layer(middleware::from_fn_with_state(lab, class_only))
+    Router::new()
+        .merge(api::routes(lab.clone()))
+        .merge(dashboard::routes())
+        .layer(middleware::from_fn_with_state(lab, class_only))
 }
 
 async fn class_only(State(lab): State<Lab>, request: Request, next: Next) -> Response {
@@ -49,4 +54,44 @@ async fn class_only(State(lab): State<Lab>, request: Request, next: Next) -> Res
         return (axum::http::StatusCode::NOT_FOUND, text).into_response();
     }
     next.run(request).await
+}
+
+/// What class mode keeps in memory only: the join buckets per client address and when each
+/// student was last heard from.
+#[derive(Default)]
+pub(crate) struct Runtime {
+    joins: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
+    seen: std::sync::Mutex<std::collections::HashMap<String, crate::types::Millis>>,
+}
+
+/// Joins a client may make at once, and how many come back per second.
+pub(crate) const JOIN_BURST: f64 = 40.0;
+pub(crate) const JOIN_REFILL_PER_SECOND: f64 = 1.0;
+
+impl Runtime {
+    /// Takes one join from `ip`'s bucket, or says how many seconds until one is back.
+    pub(crate) fn take_join(&self, ip: std::net::IpAddr) -> Result<(), u64> {
+        let mut joins = self.joins.lock().unwrap_or_else(|e| e.into_inner());
+        if joins.len() > 10_000 {
+            joins.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * JOIN_REFILL_PER_SECOND < JOIN_BURST);
+        }
+        let now = std::time::Instant::now();
+        let (tokens, at) = joins.entry(ip).or_insert((JOIN_BURST, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * JOIN_REFILL_PER_SECOND).min(JOIN_BURST);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / JOIN_REFILL_PER_SECOND).ceil().max(1.0) as u64)
+        }
+    }
+
+    pub(crate) fn seen(&self, name: &str, at: crate::types::Millis) {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_ascii_lowercase(), at);
+    }
+
+    pub(crate) fn last_seen(&self, name: &str) -> Option<crate::types::Millis> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).get(&name.to_ascii_lowercase()).copied()
+    }
 }

@@ -30,7 +30,7 @@ pub(super) async fn submit(State(lab): State<Lab>, Extension(session): Extension
         state.key(&id).is_some_and(|key| {
             let same = key.secret_access_key.len() == secret.len()
                 && key.secret_access_key.bytes().zip(secret.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
-            same && !key.revoked && key.expires_at.is_none_or(|at| state.now() < at)
+            same && !key.revoked && key.expires_at.is_none_or(|at| state.now_for(&key.account) < at)
         })
     });
     if !good {

@@ -45,6 +45,8 @@ pub enum EcrErrorCode {
     IncompleteSignatureException,
     MissingAuthenticationTokenException,
     ExpiredTokenException,
+    /// IAM refused: in class mode, a key reaching for another account's registry.
+    AccessDeniedException,
 }
 
 impl EcrErrorCode {
@@ -82,6 +84,7 @@ impl EcrErrorCode {
             IncompleteSignatureException => "IncompleteSignatureException",
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ExpiredTokenException => "ExpiredTokenException",
+            AccessDeniedException => "AccessDeniedException",
         }
     }
 
@@ -293,7 +296,7 @@ pub fn skew_message(request: &str, server: &str) -> String {
 impl IntoResponse for EcrError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "__type": self.code.name(), "message": self.message });
-        (
+        let mut response = (
             self.code.status(),
             [
                 (axum::http::header::CONTENT_TYPE, CONTENT_TYPE),
@@ -301,6 +304,8 @@ impl IntoResponse for EcrError {
             ],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        crate::request_log::note_error(&mut response, self.code.name(), &self.message);
+        response
     }
 }

@@ -124,10 +124,42 @@ pub fn signed_headers(
 
 /// Runs one authenticated ECR call; `host` is the `Host` the client used (for URLs this server serves).
 pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8], host: &str) -> Response {
+    if lab.class().is_some()
+        && let Some(refusal) = other_account(caller, operation, body)
+    {
+        return refusal.into_response();
+    }
     match operations::dispatch(lab, caller, operation, body, host).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
+}
+
+/// In class mode no resource-based policy lets one account in another's registry: a call that names
+/// another account (`registryId`, `registryIds`, a `resourceArn`) is refused as IAM refuses it.
+fn other_account(caller: &Caller, operation: Operation, body: &[u8]) -> Option<EcrError> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut accounts: Vec<String> = Vec::new();
+    if let Some(id) = value.get("registryId").and_then(|v| v.as_str()) {
+        accounts.push(id.to_owned());
+    }
+    if let Some(ids) = value.get("registryIds").and_then(|v| v.as_array()) {
+        accounts.extend(ids.iter().filter_map(|v| v.as_str()).map(str::to_owned));
+    }
+    if let Some(arn) = value.get("resourceArn").and_then(|v| v.as_str()) {
+        accounts.extend(arn.split(':').nth(4).map(str::to_owned));
+    }
+    let account = accounts.into_iter().find(|a| a != caller.account.as_str())?;
+    let repository = value.get("repositoryName").and_then(|v| v.as_str()).unwrap_or("*");
+    let action = format!("ecr:{}", operation.name());
+    Some(EcrError::new(
+        EcrErrorCode::AccessDeniedException,
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: arn:aws:ecr:{}:{account}:repository/{repository} \
+             because no resource-based policy allows the {action} action",
+            caller.arn, caller.region
+        ),
+    ))
 }
 
 /// Parses a request body; `{}` when empty. Syntax and type errors are SerializationException.

@@ -365,7 +365,7 @@ fn get_authorization_token(
             .collect::<Result<_, _>>()?,
     };
     lab.read(|state| {
-        let now = state.now();
+        let now = state.now_for(&caller.account);
         let authorization_data = accounts
             .into_iter()
             .map(|account| {
@@ -531,7 +531,7 @@ async fn put_image(lab: &Lab, caller: &Caller, request: PutImageRequest) -> Resu
             let repository = state.repository(&registry, &name)?;
             let child_size =
                 |digest: &str| Digest::parse(digest).ok().and_then(|d| repository.images.get(&d)).map(|i| i.size);
-            let image = manifest::image_from(manifest_text, &parsed, state.now(), child_size);
+            let image = manifest::image_from(manifest_text, &parsed, state.now_for(&registry.account), child_size);
             state.put_image(&registry, &name, image, tag, PutMode::Api)
         })
         .await?;

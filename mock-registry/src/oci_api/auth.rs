@@ -12,10 +12,28 @@ use crate::state::token::{self, TokenError};
 use crate::state::{DEFAULT_ACCOUNT, DEFAULT_REGION, RegistryKey};
 use crate::types::{AccountId, Region};
 
-/// The registry a request is for, from its `Host`: `ACCOUNT.dkr.ecr.REGION.<anything>[:PORT]`.
-pub fn registry_for_host(headers: &HeaderMap) -> RegistryKey {
+/// The registry a registry request is for: the one its `Host` names; for a bare address
+/// (`IP:PORT`, `localhost:PORT`) the registry of the token it presents (a real docker engine
+/// addressing a class server by IP), else the lab's default registry.
+pub fn registry_for_request(lab: &Lab, headers: &HeaderMap) -> RegistryKey {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    parse_registry_host(host).unwrap_or_else(default_registry)
+    if let Some(registry) = parse_registry_host(host) {
+        return registry;
+    }
+    let presented = basic_password(headers)
+        .and_then(|password| lab.read(|state| token::claims_of(state.token_secret(), &password).ok()));
+    match presented {
+        Some(claims) => RegistryKey::new(claims.account, claims.region),
+        None => default_registry(),
+    }
+}
+
+/// The password of `Authorization: Basic base64(AWS:PASSWORD)`.
+fn basic_password(headers: &HeaderMap) -> Option<String> {
+    let encoded = headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(B64.decode(encoded.trim()).ok()?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    (user == "AWS").then(|| password.to_owned())
 }
 
 pub fn default_registry() -> RegistryKey {
@@ -53,7 +71,7 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
         return Err(OciError::BadCredentials);
     }
     lab.read(|state| {
-        let now = state.now();
+        let now = state.now_for(&registry.account);
         let claims = match lab.cached_token(encoded) {
             Some(claims) => claims,
             None => {
@@ -73,6 +91,8 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
         }
         match state.key(&claims.access_key_id) {
             Some(key) if key.revoked => Err(OciError::BadCredentials),
+            // A class: a token is for its own key's account only (no resource-based policies here).
+            Some(key) if lab.class().is_some() && key.account != registry.account => Err(OciError::BadCredentials),
             Some(key) if key.expires_at.is_some_and(|at| now >= at) => Err(OciError::expired()),
             Some(_) => Ok(()),
             None => Err(OciError::BadCredentials),

@@ -195,8 +195,11 @@ impl IntoResponse for OciError {
         match self {
             OciError::Coded { code, message } => {
                 let body = serde_json::json!({ "errors": [{ "code": code.name(), "message": message }] });
-                (code.status(), [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string())
-                    .into_response()
+                let mut response =
+                    (code.status(), [(header::CONTENT_TYPE, "application/json; charset=utf-8")], body.to_string())
+                        .into_response();
+                crate::request_log::note_error(&mut response, code.name(), &message);
+                response
             }
             OciError::Challenge { realm } => {
                 let challenge = format!("Basic realm=\"{realm}\",service=\"ecr.amazonaws.com\"");

@@ -82,7 +82,7 @@ impl Call<'_> {
                 let repository = state.repository(&self.registry, name)?;
                 let child_size =
                     |d: &str| Digest::parse(d).ok().and_then(|d| repository.images.get(&d)).map(|i| i.size);
-                let image = manifest::image_from(text, &parsed, state.now(), child_size);
+                let image = manifest::image_from(text, &parsed, state.now_for(&self.registry.account), child_size);
                 state.put_image(&self.registry, name, image, tag, PutMode::Registry)
             })
             .await?;

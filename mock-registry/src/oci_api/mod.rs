@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 
 pub use auth::default_registry;
-pub(crate) use auth::registry_for_host;
 use error::{OciCode, OciError};
 use route::Route;
 
@@ -38,10 +37,12 @@ pub(crate) fn router() -> Router<Lab> {
 }
 
 async fn entry(State(lab): State<Lab>, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
+    let registry = auth::registry_for_request(&lab, &headers);
     let mut response = match handle(&lab, &method, &uri, &headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
+    crate::request_log::note_account(&mut response, registry.account.as_str());
     response.headers_mut().insert("docker-distribution-api-version", HeaderValue::from_static("registry/2.0"));
     response
 }
@@ -55,7 +56,7 @@ struct Call<'a> {
 }
 
 async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, OciError> {
-    let registry = registry_for_host(headers);
+    let registry = auth::registry_for_request(lab, headers);
     auth::authorize(lab, headers, &registry)?;
     let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
     let route = Route::parse(uri.path())?;

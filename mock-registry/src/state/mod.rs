@@ -5,6 +5,7 @@
 //! [`State::apply`] (the only code that mutates) and records it for the journal, so replaying the
 //! journal after a restart goes through exactly the same code as the original request.
 
+pub mod class;
 mod error;
 mod identity;
 pub mod journal;
@@ -120,6 +121,8 @@ pub enum Event {
         registry: RegistryKey,
         configuration: scan::RegistryScanning,
     },
+    /// A change to the class roster (class mode).
+    Class(class::ClassEvent),
 }
 
 /// A change to a repository's settings.
@@ -146,6 +149,8 @@ pub struct State {
     clock_offset_seconds: i64,
     token_secret: Vec<u8>,
     keys: BTreeMap<String, AccessKey>,
+    /// The class roster and per-account clocks (class mode; empty otherwise).
+    roster: class::Roster,
     registries: BTreeMap<RegistryKey, Registry>,
     /// Events applied since the journal last took them.
     outbox: Vec<Event>,
@@ -218,9 +223,9 @@ impl State {
     /// Runs every repository's lifecycle policy on the lab clock: expires (deletes) what it selects
     /// and sets `lastEvaluatedAt`. ECR does this within 24 hours; the lab does it when its clock moves.
     fn apply_lifecycle_policies(&mut self) {
-        let now = self.now();
         let mut updates = Vec::new();
         for (registry, r) in &self.registries {
+            let now = self.now_for(&registry.account);
             for repository in r.repositories.values() {
                 let Some(text) = &repository.lifecycle_policy else { continue };
                 // A stored policy was validated when it was put; a failure here leaves the images alone.
@@ -242,7 +247,7 @@ impl State {
                     update: Box::new(update),
                 });
             }
-            let evaluated = RepositoryUpdate::LifecycleEvaluated(now);
+            let evaluated = RepositoryUpdate::LifecycleEvaluated(self.now_for(&registry.account));
             self.record(Event::RepositoryUpdated { registry, name, update: evaluated });
         }
     }
@@ -297,7 +302,7 @@ impl State {
             Some(text) => text,
             None => self.lifecycle_policy(registry, name)?.0.to_owned(),
         };
-        let preview = self.repository(registry, name)?.lifecycle_preview_of(&text, self.now())?;
+        let preview = self.repository(registry, name)?.lifecycle_preview_of(&text, self.now_for(&registry.account))?;
         self.record(Event::RepositoryUpdated {
             registry: registry.clone(),
             name: name.clone(),
@@ -400,6 +405,7 @@ impl State {
             Event::RegistryScanningSet { registry, configuration } => {
                 self.registries.entry(registry.clone()).or_default().scanning = configuration.clone();
             }
+            Event::Class(event) => self.roster.apply(event),
         }
     }
 
@@ -435,7 +441,7 @@ impl State {
                 what: format!("the limit of {} repositories per registry", repository::MAX_REPOSITORIES_PER_REGISTRY),
             });
         }
-        let repository = Repository::create(new, self.now())?;
+        let repository = Repository::create(new, self.now_for(&registry.account))?;
         self.record(Event::RepositoryCreated { registry: registry.clone(), repository: Box::new(repository.clone()) });
         Ok(repository)
     }
@@ -487,7 +493,7 @@ impl State {
         }
         if scan {
             // Scan on push: the new image is IN_PROGRESS at once; the scanner picks it up.
-            let at = self.now();
+            let at = self.now_for(&registry.account);
             let digest = outcome.image.digest.clone();
             self.record(Event::ScanStarted { registry: registry.clone(), name: name.clone(), digest, at });
         }

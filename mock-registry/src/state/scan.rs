@@ -259,7 +259,7 @@ impl State {
         name: &RepositoryName,
         id: &ImageRef,
     ) -> Result<Image, StateError> {
-        let now = self.now();
+        let now = self.now_for(&registry.account);
         let repository = self.repository(registry, name)?;
         let image = repository
             .find(id)
@@ -302,7 +302,7 @@ impl State {
                 name: name.clone(),
                 digest: digest.clone(),
                 started_at,
-                completed_at: self.now(),
+                completed_at: self.now_for(&registry.account),
                 result: Box::new(result),
             });
         }

@@ -85,6 +85,18 @@ pub fn issue(secret: &[u8], caller: &Caller, registry: RegistryKey, now: Millis)
 
 /// Checks a password sent to `registry` at lab time `now`.
 pub fn verify(secret: &[u8], password: &str, registry: &RegistryKey, now: Millis) -> Result<TokenClaims, TokenError> {
+    let claims = claims_of(secret, password)?;
+    if claims.account != registry.account || claims.region != registry.region {
+        return Err(TokenError::WrongRegistry);
+    }
+    if now >= claims.expires_at {
+        return Err(TokenError::Expired);
+    }
+    Ok(claims)
+}
+
+/// What a password this lab issued says (its signature checked; its registry and expiry not).
+pub fn claims_of(secret: &[u8], password: &str) -> Result<TokenClaims, TokenError> {
     let envelope: Envelope = B64
         .decode(password.trim())
         .ok()
@@ -99,12 +111,6 @@ pub fn verify(secret: &[u8], password: &str, registry: &RegistryKey, now: Millis
         .ok()
         .and_then(|json| serde_json::from_slice(&json).ok())
         .ok_or(TokenError::Invalid)?;
-    if claims.account != registry.account || claims.region != registry.region {
-        return Err(TokenError::WrongRegistry);
-    }
-    if now >= claims.expires_at {
-        return Err(TokenError::Expired);
-    }
     Ok(claims)
 }
 
