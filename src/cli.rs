@@ -211,6 +211,10 @@ pub enum Command {
         /// Your name in the class: 1-64 letters, digits and +=,.@_- (e.g. ana-lopez).
         #[arg(long)]
         name: String,
+        /// The secret the instructor read out after `ecr-lab class reset NAME` (joining as yourself
+        /// from a new machine); this machine's own join needs none.
+        #[arg(long)]
+        secret: Option<String>,
     },
 }
 

@@ -76,7 +76,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Class { action }) => class_command(action).await,
-        Some(Command::Join { url, name }) => join(&url, &name).await,
+        Some(Command::Join { url, name, secret }) => join(&url, &name, secret).await,
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Lint { paths }) => lint(&paths),
         Some(Command::Verify { backend, yes, lessons, names }) => {
@@ -565,9 +565,9 @@ impl Place {
 }
 
 /// `ecr-lab join URL --name NAME`: join, say who you are, then the home menu as that student.
-async fn join(url: &str, name: &str) -> Result<()> {
+async fn join(url: &str, name: &str, secret: Option<String>) -> Result<()> {
     let home = paths::home()?;
-    let (joined, resumed) = class::join(&home, url, name).await?;
+    let (joined, resumed) = class::join(&home, url, name, secret).await?;
     print!("{}", class::describe(&joined, resumed));
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Ok(());

@@ -74,11 +74,12 @@ pub async fn reset(endpoint: &str, name: &str) -> Result<()> {
     let url = format!("{endpoint}/class/api/students/{}/reset", segment(name)?);
     let answer = call_as(hyper::Method::POST, url, Some(serde_json::json!({})), Auth::Instructor).await?;
     println!(
-        "reset {name} (account {}): the old key is revoked and their progress cleared; their repositories stay.",
+        "reset {name} (account {}): a new key (the old one is revoked), progress cleared; their repositories stay.",
         text(&answer, "account")
     );
     println!(
-        "{name}'s machine no longer proves who they are: the name is free for them again. They run, on any machine:\n  ecr-lab join {endpoint} --name {name}"
+        "Give {name} (and only {name}) this command, for the machine they work on now:\n  ecr-lab join {endpoint} --name {name} --secret {}",
+        text(&answer, "studentSecret")
     );
     Ok(())
 }

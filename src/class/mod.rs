@@ -128,14 +128,17 @@ struct JoinAnswer {
 
 /// `ecr-lab join URL --name NAME`: registers (or resumes, with the secret this machine kept) and
 /// stores who this machine is. Returns the student and whether the server resumed them.
-pub async fn join(home: &Path, endpoint: &str, name: &str) -> Result<(Joined, bool)> {
+/// `secret` is the one an instructor's reset gave out; without it, the one this machine kept.
+pub async fn join(home: &Path, endpoint: &str, name: &str, secret: Option<String>) -> Result<(Joined, bool)> {
     let endpoint = crate::paths::endpoint(Some(endpoint.to_owned()))?;
     let before = load(home).ok().flatten();
     // The secret this machine kept for this name on this server: it proves we are that student.
-    let secret = before
-        .as_ref()
-        .filter(|b| same_endpoint(&b.endpoint, &endpoint) && b.name.eq_ignore_ascii_case(name))
-        .map(|b| b.student_secret.clone());
+    let secret = secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).or_else(|| {
+        before
+            .as_ref()
+            .filter(|b| same_endpoint(&b.endpoint, &endpoint) && b.name.eq_ignore_ascii_case(name))
+            .map(|b| b.student_secret.clone())
+    });
     let mut body = serde_json::json!({ "name": name });
     if let Some(secret) = &secret {
         body["secret"] = serde_json::Value::String(secret.clone());

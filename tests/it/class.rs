@@ -286,24 +286,36 @@ fn cross_account_attempts_are_refused(server: &ClassServer, a: &Student, b: &Stu
     let listed = a.aws(server, "ecr describe-repositories --output json");
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(!listed.stdout.contains("only-b") && !listed.stdout.contains(&b_account), "{}", listed.stdout);
-    for attempt in [
-        format!("ecr describe-images --repository-name only-b --registry-id {b_account}"),
-        format!("ecr batch-delete-image --repository-name test --registry-id {b_account} --image-ids imageTag=v1"),
-        format!("ecr delete-repository --repository-name only-b --registry-id {b_account} --force"),
+    for (operation, attempt) in [
+        ("DescribeImages", format!("ecr describe-images --repository-name only-b --registry-id {b_account}")),
+        (
+            "BatchDeleteImage",
+            format!("ecr batch-delete-image --repository-name test --registry-id {b_account} --image-ids imageTag=v1"),
+        ),
+        (
+            "DeleteRepository",
+            format!("ecr delete-repository --repository-name only-b --registry-id {b_account} --force"),
+        ),
+        ("ListImages", format!("ecr list-images --repository-name test --registry-id {b_account}")),
     ] {
         let ran = a.aws(server, &attempt);
-        let refused = ran.stderr.contains("is not authorized to perform")
-            || ran.stderr.contains("does not exist in the registry with id")
-            || ran.stdout.contains("\"failures\"") && !ran.stdout.contains("\"imageIds\": [\n        {");
-        assert!(ran.code != 0 || refused, "{attempt}: {}{}", ran.stdout, ran.stderr);
-        assert!(!ran.stdout.contains("only-b\",\n") || ran.code != 0, "{attempt}: {}", ran.stdout);
+        assert_ne!(ran.code, 0, "{attempt}: {}", ran.stdout);
+        let repository = if attempt.contains("only-b") { "only-b" } else { "test" };
+        let expected = format!(
+            "An error occurred (AccessDeniedException) when calling the {operation} operation: User: arn:aws:iam::{}:user/{} \
+             is not authorized to perform: ecr:{operation} on resource: arn:aws:ecr:ap-south-1:{b_account}:repository/{repository}",
+            a.account(),
+            a.name
+        );
+        assert!(ran.stderr.contains(&expected), "{attempt}:\n{}\nexpected: {expected}", ran.stderr);
     }
     let still = b.aws(server, "ecr describe-images --repository-name test --output json");
     assert_eq!(still.json()["imageDetails"][0]["imageTags"][0], "v1", "b's image survived a's attempts");
     let still = b.aws(server, "ecr describe-repositories --repository-names only-b --output json");
     assert_eq!(still.code, 0, "b's repository survived a's attempts: {}", still.stderr);
 
-    // The registry: A's token named for B's registry host is denied with ECR's text.
+    // The registry: A's token on B's registry host gets ECR's answer to a token for another
+    // registry, 400 Bad Request, and docker's login says so in its own words.
     let password = a.registry_password();
     let host = format!("Host: {}", b.registry());
     let (status, body) = curl(
@@ -313,8 +325,19 @@ fn cross_account_attempts_are_refused(server: &ClassServer, a: &Student, b: &Stu
         None,
         &["-u", &format!("AWS:{password}"), "-H", &host],
     );
-    assert_eq!(status, 403, "{body}");
-    assert!(body.contains("DENIED"), "{body}");
+    assert_eq!((status, body.trim()), (400, "Bad Request"));
+    let login = format!(
+        "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin {}\n",
+        b.registry()
+    );
+    let ran = a.ecr_lab(&["shell"], Some(&login));
+    assert!(
+        ran.stderr
+            .contains(&format!("login attempt to https://{}/v2/ failed with status: 400 Bad Request", b.registry())),
+        "{}{}",
+        ran.stdout,
+        ran.stderr
+    );
     // skopeo at the bare address: A's token is A's registry, where B's repository does not exist.
     if crate::common::require_tool("skopeo", || Command::new("skopeo").arg("--version").output().is_ok()) {
         let address = server.url.trim_start_matches("http://");
@@ -483,9 +506,22 @@ fn bad_input_gets_clear_errors() {
     // Reset: the name is hers again on another machine, with a new key; the old key is refused.
     let ran = server.ecr_lab(&["class", "reset", "ana", "--endpoint", &server.url]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let command = ran.stdout.lines().map(str::trim).find(|l| l.starts_with("ecr-lab join ")).expect("the join line");
+    let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+    assert!(words.contains(&"--secret"), "{command}");
     let (old_key, _) = ana.key();
-    let other = Student::join(&server, "ana");
+    let ran = run(home.path(), &words, None);
+    assert_eq!(ran.code, 0, "join with the reset's secret: {}{}", ran.stdout, ran.stderr);
+    let other = Student {
+        joined: serde_json::from_slice(&std::fs::read(home.path().join("class.json")).unwrap()).unwrap(),
+        home,
+        name: "ana".into(),
+    };
+    let home = tempfile::tempdir().unwrap();
     assert_eq!(other.account(), ana.account(), "ana keeps her account");
+    // The machine she joined on before no longer proves who she is.
+    let ran = ana.ecr_lab(&["join", &server.url, "--name", "ana"], None);
+    assert!(ran.stderr.contains("is taken in this class"), "{}{}", ran.stdout, ran.stderr);
     assert_ne!(other.key().0, old_key);
     assert_ne!(ana.aws(&server, "ecr describe-repositories").code, 0, "the old key still works");
     // Wrong instructor token; a student's secret or key on /_lab/.
