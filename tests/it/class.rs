@@ -36,7 +36,10 @@ impl ClassServer {
             .spawn()
             .expect("start ecr-lab class serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
+        let first = lines
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("ecr-lab class serve stopped before it listened (its error is above)"));
         let url = first
             .strip_prefix("ecr-lab mock listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
