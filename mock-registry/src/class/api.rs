@@ -50,6 +50,15 @@ pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
+/// A refusal not yet made a response (small, for functions that return `Result`).
+pub(crate) struct ApiError(pub StatusCode, pub String);
+
+impl From<ApiError> for Response {
+    fn from(e: ApiError) -> Self {
+        error(e.0, e.1)
+    }
+}
+
 pub(crate) fn refusal(refusal: ClassRefusal) -> Response {
     error(StatusCode::from_u16(refusal.status).unwrap_or(StatusCode::BAD_REQUEST), refusal.message)
 }
@@ -182,17 +191,18 @@ async fn join(
 }
 
 /// The student whose secret the request bears, noted as seen now.
-pub(crate) fn student_of(lab: &Lab, headers: &HeaderMap) -> Result<Student, Response> {
+pub(crate) fn student_of(lab: &Lab, headers: &HeaderMap) -> Result<Student, ApiError> {
     let student = super::auth::bearer(headers).and_then(|secret| lab.read(|s| s.roster().by_secret(secret).cloned()));
     match student {
         Some(student) => {
             lab.class_runtime().seen(&student.name, lab.read(|s| s.now()));
             Ok(student)
         }
-        None => Err(error(
+        None => Err(ApiError(
             StatusCode::UNAUTHORIZED,
             "this needs your student secret (Authorization: Bearer SECRET), which `ecr-lab join` stored on the machine \
-             you joined from; join again from there, or ask the instructor to reset you",
+             you joined from; join again from there, or ask the instructor to reset you"
+                .into(),
         )),
     }
 }
@@ -237,7 +247,7 @@ struct ProgressIn {
 async fn progress(State(lab): State<Lab>, headers: HeaderMap, Body(request): Body<ProgressIn>) -> Response {
     let student = match student_of(&lab, &headers) {
         Ok(student) => student,
-        Err(response) => return response,
+        Err(e) => return e.into(),
     };
     let course = lab.class().map(|c| c.course.clone()).unwrap_or_default();
     let Some(lesson) = course.iter().find(|l| l.id == request.lesson) else {

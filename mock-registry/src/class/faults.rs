@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::api::{Body, error, roster_write};
+use super::api::{ApiError, Body, error, roster_write};
 use crate::Lab;
 use crate::state::class::{ClassRefusal, Student};
 use crate::state::{Encryption, NewRepository, RegistryKey, RepositoryUpdate, TagMutabilitySetting};
@@ -82,7 +82,7 @@ pub(super) async fn apply(State(lab): State<Lab>, Body(request): Body<FaultIn>) 
     };
     let students = match chosen(&lab, &request.students) {
         Ok(students) => students,
-        Err(response) => return response,
+        Err(e) => return e.into(),
     };
     let mut applied = Vec::new();
     for student in students {
@@ -102,10 +102,10 @@ pub(super) async fn apply(State(lab): State<Lab>, Body(request): Body<FaultIn>) 
 }
 
 /// The students named (all must exist), or every student for `"all"`.
-fn chosen(lab: &Lab, students: &Students) -> Result<Vec<Student>, Response> {
+fn chosen(lab: &Lab, students: &Students) -> Result<Vec<Student>, ApiError> {
     match students {
         Students::All(all) if all == "all" => Ok(lab.read(|s| s.roster().students().cloned().collect())),
-        Students::All(other) => Err(error(
+        Students::All(other) => Err(ApiError(
             StatusCode::BAD_REQUEST,
             format!("students is a list of names such as [\"ana\"] or the word \"all\", not '{other}'"),
         )),
@@ -113,7 +113,7 @@ fn chosen(lab: &Lab, students: &Students) -> Result<Vec<Student>, Response> {
             .iter()
             .map(|name| {
                 lab.read(|s| s.roster().student(name).cloned()).ok_or_else(|| {
-                    error(
+                    ApiError(
                         StatusCode::NOT_FOUND,
                         format!(
                             "there is no student '{name}' in this class (nothing was changed); see the names with `ecr-lab class students`"

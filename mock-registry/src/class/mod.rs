@@ -8,6 +8,8 @@ pub(crate) mod api;
 pub(crate) mod auth;
 mod dashboard;
 mod faults;
+#[cfg(test)]
+mod tests;
 mod view;
 
 use axum::Router;

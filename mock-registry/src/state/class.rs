@@ -363,7 +363,7 @@ impl State {
             faults: BTreeSet::new(),
         };
         self.record(Event::KeyAdded { key: key.clone() });
-        self.record(Event::Class(ClassEvent::Joined { student: Box::new(student.clone()) }));
+        self.record(Event::Class { change: ClassEvent::Joined { student: Box::new(student.clone()) } });
         Ok(Joined { student, key, student_secret, resumed: false })
     }
 
@@ -379,7 +379,7 @@ impl State {
         self.record(Event::KeyAdded { key: key.clone() });
         let at = self.now();
         let (access_key_id, name) = (key.access_key_id.clone(), student.name.clone());
-        self.record(Event::Class(ClassEvent::Reset { name, access_key_id, secret_hash, at }));
+        self.record(Event::Class { change: ClassEvent::Reset { name, access_key_id, secret_hash, at } });
         let student = self.roster.student(&student.name).cloned().expect("reset keeps the student");
         Ok(Joined { student, key, student_secret, resumed: false })
     }
@@ -390,7 +390,7 @@ impl State {
         if self.key(&student.access_key_id).is_some() {
             self.record(Event::KeyRevoked { access_key_id: student.access_key_id.clone() });
         }
-        self.record(Event::Class(ClassEvent::Removed { name: student.name.clone() }));
+        self.record(Event::Class { change: ClassEvent::Removed { name: student.name.clone() } });
         Ok(student)
     }
 
@@ -399,7 +399,7 @@ impl State {
         let student = self.roster.student(name).ok_or_else(|| unknown_student(name))?;
         event.at = self.now();
         let name = student.name.clone();
-        self.record(Event::Class(ClassEvent::Progress { name, event }));
+        self.record(Event::Class { change: ClassEvent::Progress { name, event } });
         Ok(())
     }
 
@@ -407,7 +407,7 @@ impl State {
     pub fn note_fault(&mut self, name: &str, fault: &str, armed: bool) -> Result<(), ClassRefusal> {
         let student = self.roster.student(name).ok_or_else(|| unknown_student(name))?;
         let (name, fault) = (student.name.clone(), fault.to_owned());
-        self.record(Event::Class(ClassEvent::Fault { name, fault, armed }));
+        self.record(Event::Class { change: ClassEvent::Fault { name, fault, armed } });
         Ok(())
     }
 
@@ -420,7 +420,7 @@ impl State {
         if to.is_none_or(|to| to > 253_402_300_799_000) {
             return Err(ClassRefusal::new(400, "the clock would pass the year 9999; it stays where it is"));
         }
-        self.record(Event::Class(ClassEvent::AccountClockAdvanced { account: account.clone(), seconds }));
+        self.record(Event::Class { change: ClassEvent::AccountClockAdvanced { account: account.clone(), seconds } });
         self.apply_lifecycle_policies();
         Ok(self.now_for(account))
     }

@@ -122,7 +122,9 @@ pub enum Event {
         configuration: scan::RegistryScanning,
     },
     /// A change to the class roster (class mode).
-    Class(class::ClassEvent),
+    Class {
+        change: class::ClassEvent,
+    },
 }
 
 /// A change to a repository's settings.
@@ -405,7 +407,7 @@ impl State {
             Event::RegistryScanningSet { registry, configuration } => {
                 self.registries.entry(registry.clone()).or_default().scanning = configuration.clone();
             }
-            Event::Class(event) => self.roster.apply(event),
+            Event::Class { change } => self.roster.apply(change),
         }
     }
 
