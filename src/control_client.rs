@@ -2,7 +2,7 @@
 //! the instructor token `ecr-lab serve` prints (in `ECR_LAB_INSTRUCTOR_TOKEN`, or recorded by
 //! `ecr-lab class serve` for its own URLs); a joined student's calls go to `/class/api/me/...`.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -49,12 +49,30 @@ pub async fn call_as(
     let bytes = response.into_body().collect().await?.to_bytes();
     let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     if !status.is_success() {
-        let message = value.get("error").and_then(|e| e.as_str()).unwrap_or("no details");
-        let retry = retry_after.map(|s| format!("; try again in {s} s")).unwrap_or_default();
-        bail!("the mock refused: {message} (HTTP {status}{retry})");
+        let message = value.get("error").and_then(|e| e.as_str()).unwrap_or("no details").to_owned();
+        let retry_after = retry_after.and_then(|s| s.trim().parse().ok());
+        return Err(Refused { status, message, retry_after }.into());
     }
     Ok(value)
 }
+
+/// The server answered with an error status: its own words, and when to try again if it said.
+#[derive(Debug)]
+pub struct Refused {
+    pub status: hyper::StatusCode,
+    pub message: String,
+    /// `Retry-After`, seconds.
+    pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let retry = self.retry_after.map(|s| format!("; try again in {s} s")).unwrap_or_default();
+        write!(f, "the mock refused: {} (HTTP {}{retry})", self.message, self.status)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// The joined student's `/class/api/me` URL for `path`, when `endpoint` is their class server.
 fn me(endpoint: &str, path: &str) -> Option<(String, Auth)> {

@@ -143,8 +143,7 @@ pub async fn join(home: &Path, endpoint: &str, name: &str, secret: Option<String
     if let Some(secret) = &secret {
         body["secret"] = serde_json::Value::String(secret.clone());
     }
-    let url = format!("{endpoint}/class/api/join");
-    let value = crate::control_client::call_as(hyper::Method::POST, url, Some(body), crate::control_client::Auth::None)
+    let value = post_join(&endpoint, &body)
         .await
         .map_err(|e| anyhow::anyhow!("{e:#}").context(format!("joining the class at {endpoint} as '{name}'")))?;
     let answer: JoinAnswer = serde_json::from_value(value).with_context(|| {
@@ -174,6 +173,35 @@ pub async fn join(home: &Path, endpoint: &str, name: &str, secret: Option<String
     }
     save(home, &joined)?;
     Ok((joined, answer.resumed))
+}
+
+/// `POST /class/api/join`; when the server is busy with a room joining at once (429), waits as it
+/// asks (a few seconds at most) and tries again, a few times.
+async fn post_join(endpoint: &str, body: &serde_json::Value) -> Result<serde_json::Value> {
+    // A room joining at once from one address (a NAT, a test) drains the server's bucket of joins,
+    // which refills at one a second: spread out and keep trying for up to about half a minute.
+    const TRIES: u32 = 15;
+    let mut tried = 0;
+    loop {
+        let url = format!("{endpoint}/class/api/join");
+        let auth = crate::control_client::Auth::None;
+        let error = match crate::control_client::call_as(hyper::Method::POST, url, Some(body.clone()), auth).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        tried += 1;
+        let wait = match error.downcast_ref::<crate::control_client::Refused>() {
+            Some(refused) if refused.status == hyper::StatusCode::TOO_MANY_REQUESTS && tried < TRIES => {
+                refused.retry_after.unwrap_or(1).clamp(1, 5)
+            }
+            _ => return Err(error),
+        };
+        if tried == 1 {
+            eprintln!("the class server is busy with joins; trying again in a moment ...");
+        }
+        let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 4;
+        tokio::time::sleep(std::time::Duration::from_millis(wait * 1000 + jitter)).await;
+    }
 }
 
 /// What `join` prints: who you are in the class.
