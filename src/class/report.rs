@@ -108,6 +108,18 @@ pub async fn flush() {
     }
 }
 
+/// Where the learner is: a lesson and a stage (0-based), for the runner's events.
+pub struct At {
+    pub lesson: String,
+    pub stage: usize,
+}
+
+impl At {
+    pub fn send(&self, event: Event, detail: Option<&str>) {
+        report(&self.lesson, self.stage, event, detail);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,17 +133,5 @@ mod tests {
         assert_eq!(body["event"], "check-failed");
         assert_eq!(body["detail"].as_str().unwrap().chars().count(), MAX_DETAIL);
         assert!(super::body("l", 0, Event::Hint, Some("  ")).get("detail").is_none());
-    }
-}
-
-/// Where the learner is: a lesson and a stage (0-based), for the runner's events.
-pub struct At {
-    pub lesson: String,
-    pub stage: usize,
-}
-
-impl At {
-    pub fn send(&self, event: Event, detail: Option<&str>) {
-        report(&self.lesson, self.stage, event, detail);
     }
 }
