@@ -244,13 +244,17 @@ pub enum ClassAction {
     /// Give a student a new key and secret, clear their progress (their repositories stay); the
     /// name is theirs again on any machine with `ecr-lab join`.
     Reset {
+        /// The student's name, as `ecr-lab class students` lists it.
         name: String,
+        /// The class server's URL [default: the last server started on this machine].
         #[arg(long)]
         endpoint: Option<String>,
     },
     /// Take a student off the roster (their key is revoked).
     Remove {
+        /// The student's name, as `ecr-lab class students` lists it.
         name: String,
+        /// The class server's URL [default: the last server started on this machine].
         #[arg(long)]
         endpoint: Option<String>,
     },
