@@ -41,9 +41,13 @@ pub async fn call_as(
         request = request.header("authorization", format!("Bearer {}", token.trim()));
     }
     let request = request.body(Full::new(bytes::Bytes::from(body)))?;
-    let response = client.request(request).await.with_context(|| {
-        format!("cannot reach the mock at {url}; is `ecr-lab serve` (or `ecr-lab class serve`) running?")
-    })?;
+    let unreachable =
+        || format!("cannot reach the mock at {url}; is `ecr-lab serve` (or `ecr-lab class serve`) running?");
+    // An address nobody answers on (a class server's laptop gone from the LAN) must not hang the lab.
+    let response = tokio::time::timeout(std::time::Duration::from_secs(30), client.request(request))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer in 30 s").context(unreachable()))?
+        .with_context(unreachable)?;
     let status = response.status();
     let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = response.into_body().collect().await?.to_bytes();
