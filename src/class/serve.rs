@@ -123,3 +123,27 @@ fn banner(
     out.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_address_is_the_one_to_join_and_any_address_lists_no_loopback() {
+        let given: SocketAddr = "192.168.1.20:5000".parse().unwrap();
+        assert_eq!(reachable(given), vec![given]);
+        let any: SocketAddr = "0.0.0.0:5000".parse().unwrap();
+        for address in reachable(any) {
+            assert!(!address.ip().is_loopback() && !address.ip().is_unspecified(), "{address}");
+            assert_eq!(address.port(), 5000);
+        }
+    }
+
+    #[test]
+    fn the_course_names_every_bundled_lesson_and_its_stages() {
+        let course = course().unwrap();
+        let quick = course.iter().find(|l| l.id == "push-first-image").expect("lesson 00");
+        assert_eq!(quick.stages.len(), 6, "{:?}", quick.stages);
+        assert!(course.iter().all(|l| !l.stages.is_empty() && !l.title.is_empty()));
+    }
+}
