@@ -19,6 +19,10 @@
 //!   [`IDLE_TIMEOUT`] (how long a connection may wait between requests; `Lab::set_idle_timeout`
 //!   shortens it in tests). A lab's instructor token (for `/_lab/` off loopback) is
 //!   `Lab::instructor_token`.
+//! - Class mode (`ecr-lab class serve`): [`Lab::set_class`] with a [`ClassConfig`] (its course of
+//!   [`CourseLesson`]s) turns on `/class/` (the roster API and the instructor's dashboard), makes
+//!   `/_lab/` want the instructor token from every caller and the console a sign-in on loopback
+//!   too. [`tls`]: the class CA and HTTPS ([`tls::ClassTls`], [`tls::serve_tls`]).
 //! - [`types`]: the typed values at the edge (account ids, regions, repository names, tags,
 //!   digests, [`types::Millis`], the wire enums such as [`types::TagMutability`],
 //!   [`types::Severity`] and [`types::ScanStatus`], [`types::WireEnum`], [`types::wildcard_match`], [`types::human_size`]).
@@ -33,7 +37,8 @@
 //!
 //! `server` routes one port: `ecr_api` and `sts_api` (JSON on `POST /`, signed by `sigv4`),
 //! `oci_api` (the registry under `/v2/`, one module per resource), `control` (`/_lab/`) and
-//! `console` (HTML). All of them act through `lab`, which applies `state`'s rules, journals the
+//! `console` (HTML), and in class mode `class` (`/class/`: the roster's API, who is the
+//! instructor, the dashboard; the roster itself is `state::class`). All of them act through `lab`, which applies `state`'s rules, journals the
 //! events (`state::journal`) and keeps blobs in `store`; `scan` reads layers for image scans on
 //! the lab's scanner thread; the console and slides are maud templates, escaped by construction.
 //! `types` and `clock` are the leaves every module uses; `keep_alive` and
@@ -55,6 +60,7 @@ mod sigv4;
 mod state;
 mod store;
 mod sts_api;
+pub mod tls;
 pub mod types;
 
 pub use class::{ClassConfig, CourseLesson};

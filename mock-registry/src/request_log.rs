@@ -107,6 +107,18 @@ impl RequestLog {
         inner.1.iter().rev().filter(|r| r.account.as_deref() == Some(account)).take(n).cloned().collect()
     }
 
+    /// The newest request that carried an error code, of every account that has one.
+    pub fn last_errors(&self) -> std::collections::HashMap<String, LoggedRequest> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = std::collections::HashMap::new();
+        for entry in inner.1.iter().filter(|r| r.code.is_some()) {
+            if let Some(account) = &entry.account {
+                last.insert(account.clone(), entry.clone());
+            }
+        }
+        last
+    }
+
     /// The newest request of `account` that carried an error code.
     pub fn last_error_of(&self, account: &str) -> Option<LoggedRequest> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

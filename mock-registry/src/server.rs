@@ -59,11 +59,11 @@ pub fn router(lab: Lab) -> Router {
         .with_state(lab)
 }
 
-/// Records each request in the lab's request log, but the control API's own and the web console's
-/// (its live pages poll every 2 s, which would bury the requests lessons look for).
+/// Records each request in the lab's request log, but the control API's own, the web console's and
+/// the class's (their live pages poll every 2 s, which would bury the requests lessons look for).
 async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
-    if path.starts_with("/_lab") || path.starts_with("/console") {
+    if path.starts_with("/_lab") || path.starts_with("/console") || path.starts_with("/class") {
         return next.run(request).await;
     }
     let method = request.method().to_string();
@@ -146,7 +146,7 @@ impl axum::serve::Listener for IdleListener {
 /// leaves [`STALL_TIMEOUT`] for the next. Past the deadline, the next read fails and the server
 /// drops the connection. Bytes moving either way push the deadline back, so a long upload or
 /// download is never cut while it moves.
-struct IdleIo {
+pub(crate) struct IdleIo {
     tcp: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
@@ -154,7 +154,7 @@ struct IdleIo {
 }
 
 impl IdleIo {
-    fn new(tcp: TcpStream, idle: Duration, open: Arc<AtomicUsize>) -> Self {
+    pub(crate) fn new(tcp: TcpStream, idle: Duration, open: Arc<AtomicUsize>) -> Self {
         open.fetch_add(1, Ordering::Relaxed);
         let mut io = Self { tcp, idle, deadline: Box::pin(tokio::time::sleep(idle)), open };
         let idle = io.idle_now();

@@ -31,6 +31,7 @@ pub(super) fn routes(lab: Lab) -> Router<Lab> {
         .route("/class/api/faults", post(super::faults::apply))
         .layer(middleware::from_fn_with_state(lab, instructor_only));
     Router::new()
+        .route("/class/ca.pem", get(ca_pem))
         .route("/class/api/join", post(join))
         .route("/class/api/me", get(me))
         .route("/class/api/me/progress", post(progress))
@@ -39,6 +40,17 @@ pub(super) fn routes(lab: Lab) -> Router<Lab> {
         .route("/class/api/me/clock/advance", post(advance_my_clock))
         .merge(instructor)
         .route("/class/api", delete(not_here).get(not_here))
+}
+
+/// The class CA (only with `--tls`; public: it is what students' docker engines are told to trust).
+async fn ca_pem(State(lab): State<Lab>) -> Response {
+    match lab.class_runtime().ca_pem() {
+        Some(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], pem).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "this class is served without TLS, so there is no class CA; start it with `ecr-lab class serve --tls` to have one",
+        ),
+    }
 }
 
 async fn not_here() -> Response {

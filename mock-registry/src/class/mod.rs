@@ -64,6 +64,8 @@ async fn class_only(State(lab): State<Lab>, request: Request, next: Next) -> Res
 pub(crate) struct Runtime {
     joins: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
     seen: std::sync::Mutex<std::collections::HashMap<String, crate::types::Millis>>,
+    /// The class CA (PEM) when serving with `--tls`.
+    ca_pem: std::sync::RwLock<Option<String>>,
 }
 
 /// Joins a client may make at once, and how many come back per second.
@@ -87,6 +89,14 @@ impl Runtime {
         } else {
             Err(((1.0 - *tokens) / JOIN_REFILL_PER_SECOND).ceil().max(1.0) as u64)
         }
+    }
+
+    pub(crate) fn set_ca_pem(&self, pem: String) {
+        *self.ca_pem.write().unwrap_or_else(|e| e.into_inner()) = Some(pem);
+    }
+
+    pub(crate) fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub(crate) fn seen(&self, name: &str, at: crate::types::Millis) {

@@ -410,3 +410,76 @@ async fn the_class_survives_reopening_its_data_dir() {
     assert_eq!(resumed.status, StatusCode::OK);
     assert_eq!(resumed.json["secretAccessKey"], ana["secretAccessKey"]);
 }
+
+#[tokio::test]
+async fn the_console_acts_as_the_signed_in_student_only() {
+    let lab = class_lab();
+    let (ana, bo) = (join(&lab, "ana").await, join(&lab, "bo").await);
+    create_test(&lab, &ana).await;
+    let created = ecr(&lab, &bo, "CreateRepository", json!({ "repositoryName": "bo-only" })).await;
+    assert_eq!(created.status, StatusCode::OK);
+
+    let form = format!(
+        "accessKeyId={}&secretAccessKey={}",
+        ana["accessKeyId"].as_str().unwrap(),
+        ana["secretAccessKey"].as_str().unwrap()
+    );
+    let sign_in = Request::post("/console/sign-in")
+        .header(header::HOST, "127.0.0.1:5000")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .unwrap();
+    let signed = send(&lab, sign_in).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
+    let cookies: Vec<String> = signed
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(cookies.len(), 2, "{cookies:?}");
+    let page = Request::get("/console/repositories")
+        .header(header::HOST, "127.0.0.1:5000")
+        .header(header::COOKIE, cookies.join("; "))
+        .body(Body::empty())
+        .unwrap();
+    let page = send(&lab, page).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(ana["account"].as_str().unwrap()), "the console shows ana's account");
+    assert!(!page.text.contains("bo-only") && !page.text.contains(bo["account"].as_str().unwrap()));
+}
+
+#[tokio::test]
+async fn the_ca_is_404_without_tls() {
+    let lab = class_lab();
+    let answer = call(&lab, Method::GET, "/class/ca.pem", None, None).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert!(answer.json["error"].as_str().unwrap().contains("--tls"), "{}", answer.text);
+}
+
+#[tokio::test]
+async fn the_dashboard_cookie_reads_and_writes_only_with_its_csrf_header() {
+    let lab = class_lab();
+    join(&lab, "ana").await;
+    let cookie = format!("{}={}", super::auth::COOKIE, super::auth::dashboard_cookie_value(&lab));
+    let with_cookie = |method: Method, path: &str, csrf: Option<String>, body: Option<Value>| {
+        let mut request = Request::builder().method(method).uri(path).header(header::COOKIE, cookie.clone());
+        if let Some(csrf) = csrf {
+            request = request.header(super::auth::CSRF_HEADER, csrf);
+        }
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_string()))).unwrap()
+    };
+    let read = send(&lab, with_cookie(Method::GET, "/class/api/state", None, None)).await;
+    assert_eq!(read.status, StatusCode::OK);
+    let body = json!({ "fault": "expired-login", "students": ["ana"], "action": "arm" });
+    let no_csrf = send(&lab, with_cookie(Method::POST, "/class/api/faults", None, Some(body.clone()))).await;
+    assert_eq!(no_csrf.status, StatusCode::UNAUTHORIZED);
+    let wrong = send(&lab, with_cookie(Method::POST, "/class/api/faults", Some("x".into()), Some(body.clone()))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let csrf = Some(super::auth::csrf_token(&lab));
+    let armed = send(&lab, with_cookie(Method::POST, "/class/api/faults", csrf, Some(body))).await;
+    assert_eq!(armed.status, StatusCode::OK, "{}", armed.text);
+}

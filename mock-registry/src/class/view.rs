@@ -21,7 +21,7 @@ use crate::Lab;
 use crate::clock::iso_seconds;
 use crate::request_log::LoggedRequest;
 use crate::state::RegistryKey;
-use crate::state::class::{ProgressEvent, Student};
+use crate::state::class::{ProgressEvent, ProgressKind, Student};
 use crate::types::Millis;
 
 /// The last documented error a student met.
@@ -60,9 +60,19 @@ pub(crate) struct StudentEntry {
 
 /// `student`'s entry now.
 pub(crate) fn entry(lab: &Lab, student: &Student, class: Option<&ClassConfig>) -> StudentEntry {
+    let logged_error = lab.log().last_error_of(student.account.as_str());
+    entry_with(lab, student, class, logged_error)
+}
+
+/// `student`'s entry, given the last error their account met.
+fn entry_with(
+    lab: &Lab,
+    student: &Student,
+    class: Option<&ClassConfig>,
+    logged_error: Option<LoggedRequest>,
+) -> StudentEntry {
     let now = lab.read(|s| s.now());
     let progress = &student.progress;
-    let logged_error = lab.log().last_error_of(student.account.as_str());
     let last_error = logged_error.as_ref().map(|r| LastError {
         at: iso_seconds(Millis((r.at * 1000.0) as i64)),
         api: r.api.clone(),
@@ -146,7 +156,9 @@ pub(super) async fn state(State(lab): State<Lab>) -> Json<StateOut> {
     let class = lab.class();
     let class = class.as_deref();
     let students: Vec<Student> = lab.read(|s| s.roster().students().cloned().collect());
-    let entries: Vec<StudentEntry> = students.iter().map(|s| entry(&lab, s, class)).collect();
+    let mut errors = lab.log().last_errors();
+    let entries: Vec<StudentEntry> =
+        students.iter().map(|s| entry_with(&lab, s, class, errors.remove(s.account.as_str()))).collect();
     let course = class.map(|c| c.course.clone()).unwrap_or_default();
     let mut counts: BTreeMap<String, BTreeMap<&'static str, u32>> = BTreeMap::new();
     for lesson in &course {
@@ -187,7 +199,31 @@ pub(super) struct StudentOut {
     entry: StudentEntry,
     requests: Vec<LoggedRequest>,
     repositories: Vec<RepositoryOut>,
-    events: Vec<ProgressEvent>,
+    events: Vec<EventOut>,
+}
+
+/// A progress event as the detail shows it (its time in RFC 3339).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventOut {
+    at: String,
+    lesson: String,
+    stage: u32,
+    event: ProgressKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+impl From<&ProgressEvent> for EventOut {
+    fn from(e: &ProgressEvent) -> Self {
+        Self {
+            at: iso_seconds(e.at),
+            lesson: e.lesson.clone(),
+            stage: e.stage,
+            event: e.event,
+            detail: e.detail.clone(),
+        }
+    }
 }
 
 /// How many requests and events the detail shows.
@@ -216,6 +252,6 @@ pub(super) async fn student(State(lab): State<Lab>, Path(name): Path<String>) ->
         entry: entry(&lab, &student, class.as_deref()),
         requests: lab.log().last_of_account(student.account.as_str(), DETAIL_ITEMS),
         repositories,
-        events: student.progress.events.iter().rev().take(DETAIL_ITEMS).cloned().collect(),
+        events: student.progress.events.iter().rev().take(DETAIL_ITEMS).map(EventOut::from).collect(),
     }))
 }

@@ -2,7 +2,7 @@
 //! LAN signs in first with an access key id and its secret (from the instructor, or `/_lab/keys`).
 //! A good pair sets the sign-in cookie (HttpOnly, SameSite=Strict, bound to the session); the
 //! console then acts as that key's user in its account. On loopback the console is signed in as
-//! the lab's default learner, as before, and this page says so.
+//! the lab's default learner, as before, except in class mode, where every browser signs in.
 
 use axum::Extension;
 use axum::extract::State;
