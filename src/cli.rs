@@ -226,6 +226,29 @@ pub enum Command {
         #[arg(long)]
         key: PathBuf,
     },
+    /// Run a class: one server for a room, each student in an account of their own, a live dashboard.
+    ///
+    /// The instructor runs `ecr-lab class serve`; each student runs `ecr-lab join URL --name NAME`.
+    Class {
+        #[command(subcommand)]
+        action: ClassAction,
+    },
+    /// Student: join the class at URL (from `ecr-lab class serve`) and open the lab as yourself.
+    ///
+    /// You get an account, a key and a registry of your own; lessons and the lab shell then run
+    /// against the class server, and the instructor's dashboard sees your progress (stages, checks,
+    /// hints; never what else you type, never secrets). Joining again from this machine resumes you.
+    Join {
+        /// The class server's URL, e.g. http://192.168.1.20:5000.
+        url: String,
+        /// Your name in the class: 1-64 letters, digits and +=,.@_- (e.g. ana-lopez).
+        #[arg(long)]
+        name: String,
+        /// The secret the instructor read out after `ecr-lab class reset NAME` (joining as yourself
+        /// from a new machine); this machine's own join needs none.
+        #[arg(long)]
+        secret: Option<String>,
+    },
 }
 
 /// `ecr-lab credential-helper ACTION`: the protocol actions docker runs, and setting it up.
@@ -260,6 +283,50 @@ pub enum HelperAction {
     },
     #[command(external_subcommand)]
     Other(Vec<String>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClassAction {
+    /// Serve a class: the mock in class mode (students' accounts, dashboard at /class/), slides too.
+    Serve {
+        /// Address to listen on (0.0.0.0: every network of this machine); port 0 picks a free port.
+        #[arg(long, default_value = "0.0.0.0:5000")]
+        addr: SocketAddr,
+        /// Where the class keeps its state [default: the lab's home, class/server].
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The class's name, shown to students and on the dashboard.
+        #[arg(long, default_value = "ECR seminar")]
+        name: String,
+        /// A student on the same stage this long without passing it shows as stuck (5m, 90s, 1h).
+        #[arg(long, default_value = "5m")]
+        stuck_after: String,
+    },
+    /// The roster: each student's account, lesson, stage, status, hints and last error.
+    Students {
+        /// The class server's URL [default: the last server started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Give a student a new key and secret, clear their progress (their repositories stay); the
+    /// name is theirs again on any machine with `ecr-lab join`.
+    Reset {
+        /// The student's name, as `ecr-lab class students` lists it.
+        name: String,
+        /// The class server's URL [default: the last server started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Take a student off the roster (their key is revoked).
+    Remove {
+        /// The student's name, as `ecr-lab class students` lists it.
+        name: String,
+        /// The class server's URL [default: the last server started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Student: forget the class this machine joined (the lab runs on its own mock again).
+    Leave,
 }
 
 /// Where lessons, the shell and checks run: the bundled mock, or real AWS.
@@ -300,12 +367,22 @@ pub enum FaultAction {
         /// The repository the fault is about.
         #[arg(long, default_value = "test")]
         repo: String,
+        #[command(flatten)]
+        who: FaultTarget,
         /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
         #[arg(long)]
         endpoint: Option<String>,
     },
-    /// Undo the faults armed on the server from this machine (newest first).
+    /// Undo the faults armed on the server from this machine (newest first); in a class, undo fault ID
+    /// for --student NAME or --all.
     Clear {
+        /// With --student or --all: the fault to undo.
+        id: Option<String>,
+        /// The repository the fault is about (with --student or --all).
+        #[arg(long, default_value = "test")]
+        repo: String,
+        #[command(flatten)]
+        who: FaultTarget,
         /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
         #[arg(long)]
         endpoint: Option<String>,
@@ -316,6 +393,18 @@ pub enum FaultAction {
         #[arg(long)]
         endpoint: Option<String>,
     },
+}
+
+/// In a class: whom a fault is for (neither: the whole server, as outside a class).
+#[derive(Args, Debug, Clone)]
+#[group(multiple = false)]
+pub struct FaultTarget {
+    /// In a class: only this student's account.
+    #[arg(long, value_name = "NAME")]
+    pub student: Option<String>,
+    /// In a class: every student's account.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@
 //! (files, the lab shell's state) uses `anyhow`.
 
 mod backend;
+mod class;
 mod cli;
 mod control_client;
 mod credential_helper;
@@ -30,7 +31,7 @@ use mock_registry::Lab;
 use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY};
 
 use backend::BackendKind;
-use cli::{BackendArgs, ClockAction, Command, FaultAction, HelperAction, KeysAction};
+use cli::{BackendArgs, ClassAction, ClockAction, Command, FaultAction, HelperAction, KeysAction};
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse_from(credential_helper::argv());
@@ -63,15 +64,21 @@ async fn run(cli: cli::Cli) -> Result<()> {
         backend.validate().map_err(anyhow::Error::msg)?;
     }
     match cli.command {
-        None => home(None).await,
+        None => home(None, &Place::for_home(None)?).await,
         Some(Command::Serve { addr, data_dir, ephemeral }) => serve(addr, data_dir, ephemeral).await,
         Some(Command::Slides { addr, no_open, deck }) => present(addr, !no_open, deck.as_deref()).await,
         Some(Command::Repair { data_dir, yes }) => repair(data_dir, yes),
         Some(Command::Env { endpoint }) => {
-            let endpoint = paths::endpoint(endpoint)?;
-            print!("{}", env_lines(&endpoint));
+            match class::load(&paths::home()?)?
+                .filter(|j| endpoint.as_deref().is_none_or(|e| class::student_at_or(j, e)))
+            {
+                Some(joined) => print!("{}", class::env_lines(&joined)),
+                None => print!("{}", env_lines(&paths::endpoint(endpoint)?)),
+            }
             Ok(())
         }
+        Some(Command::Class { action }) => class_command(action).await,
+        Some(Command::Join { url, name, secret }) => join(&url, &name, secret).await,
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Lint { paths }) => lint(&paths),
         Some(Command::Verify { backend, yes, lessons, names }) => {
@@ -81,7 +88,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Some(Command::Cleanup { backend }) => cleanup(&backend).await,
         Some(Command::List { lessons }) => {
             let lessons = runner::load(lessons.as_deref(), &[])?;
-            let progress = runner::Progress::load(&runner::progress_path(&paths::home()?));
+            let progress = runner::Progress::load(&Place::for_home(None)?.progress_path);
             runner::list(&lessons, &progress);
             Ok(())
         }
@@ -147,7 +154,11 @@ struct StartOptions {
 async fn start(options: StartOptions, backend: &BackendArgs) -> Result<()> {
     let StartOptions { lesson, lessons, restart, endpoint, data_dir, tools, yes } = options;
     let all = runner::load(lessons.as_deref(), &[])?;
-    let progress_path = runner::progress_path(&paths::home()?);
+    let place = match backend.backend {
+        BackendKind::Mock => Place::for_home(endpoint.clone())?,
+        BackendKind::Aws => Place::solo(None)?,
+    };
+    let progress_path = place.progress_path.clone();
     let mut progress = runner::Progress::load(&progress_path);
     let mut chosen = match lesson {
         Some(name) => runner::load(lessons.as_deref(), &[name])?.remove(0),
@@ -161,9 +172,13 @@ async fn start(options: StartOptions, backend: &BackendArgs) -> Result<()> {
     if restart {
         progress.reset(&runner::progress_key(&chosen, backend.backend));
     }
-    let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+    let endpoint = match &place.endpoint {
+        Some(class) => Some(class.clone()),
+        None => endpoint.map(|e| paths::endpoint(Some(e))).transpose()?,
+    };
     let data_dir = match data_dir {
         Some(dir) => dir,
+        None if place.endpoint.is_some() => place.data_dir.clone(),
         None => paths::home()?.join(shell_dir(backend.backend)),
     };
     let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
@@ -176,7 +191,7 @@ async fn start(options: StartOptions, backend: &BackendArgs) -> Result<()> {
         }
         match then_after(&all, &chosen) {
             Then::Play(next) => chosen = *next,
-            Then::Menu => return home(lessons.as_deref()).await,
+            Then::Menu => return home(lessons.as_deref(), &place).await,
             Then::Quit => return Ok(()),
         }
     }
@@ -236,9 +251,17 @@ async fn lab_shell(
     data_dir: Option<std::path::PathBuf>,
     backend: &BackendArgs,
 ) -> Result<()> {
-    let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
+    let place = match backend.backend {
+        BackendKind::Mock => Place::for_home(endpoint.clone())?,
+        BackendKind::Aws => Place::solo(None)?,
+    };
+    let endpoint = match &place.endpoint {
+        Some(class) => Some(class.clone()),
+        None => endpoint.map(|e| paths::endpoint(Some(e))).transpose()?,
+    };
     let data_dir = match data_dir {
         Some(dir) => dir,
+        None if place.endpoint.is_some() => place.data_dir.clone(),
         None => paths::home()?.join(shell_dir(backend.backend)),
     };
     let backing = match backend.backend {
@@ -258,18 +281,38 @@ async fn lab_shell(
 /// `ecr-lab fault arm|clear|list`.
 async fn fault(action: FaultAction) -> Result<()> {
     match action {
-        FaultAction::Arm { id, repo, endpoint } => {
+        FaultAction::Arm { id, repo, who, endpoint } => {
             let endpoint = paths::endpoint(endpoint)?;
-            instructor::arm(&paths::home()?, &endpoint, &id, &repo).await
+            match fault_target(who) {
+                Some(target) => class::admin::fault(&endpoint, &id, &repo, &target, true).await,
+                None => instructor::arm(&paths::home()?, &endpoint, &id, &repo).await,
+            }
         }
-        FaultAction::Clear { endpoint } => {
+        FaultAction::Clear { id, repo, who, endpoint } => {
             let endpoint = paths::endpoint(endpoint)?;
-            instructor::clear(&paths::home()?, &endpoint).await
+            match (fault_target(who), id) {
+                (Some(target), Some(id)) => class::admin::fault(&endpoint, &id, &repo, &target, false).await,
+                (Some(_), None) => anyhow::bail!(
+                    "name the fault to clear: `ecr-lab fault clear ID --student NAME` (or --all); `ecr-lab fault list` has the ids"
+                ),
+                (None, Some(id)) => anyhow::bail!(
+                    "`ecr-lab fault clear` without --student or --all undoes everything this machine armed; `{id}` is for a class: add --student NAME or --all"
+                ),
+                (None, None) => instructor::clear(&paths::home()?, &endpoint).await,
+            }
         }
         FaultAction::List { endpoint } => {
             let endpoint = endpoint.map(|e| paths::endpoint(Some(e))).transpose()?;
             instructor::list(&paths::home()?, endpoint.as_deref())
         }
+    }
+}
+
+fn fault_target(who: cli::FaultTarget) -> Option<class::admin::Target> {
+    match (who.student, who.all) {
+        (Some(name), _) => Some(class::admin::Target::Student(name)),
+        (None, true) => Some(class::admin::Target::All),
+        (None, false) => None,
     }
 }
 
@@ -553,6 +596,64 @@ fn sample_image(load: bool, output: Option<std::path::PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Where the home menu, `start` and `shell` run on the mock: the lab's own mock, or the class this
+/// machine joined (the student's shell directory and progress, the class server).
+struct Place {
+    /// The class server, when joined.
+    endpoint: Option<String>,
+    data_dir: std::path::PathBuf,
+    progress_path: std::path::PathBuf,
+}
+
+impl Place {
+    /// The joined class (activated: the shell and checks act as the student) unless `endpoint` names
+    /// another server; else the solo lab.
+    fn for_home(endpoint: Option<String>) -> Result<Self> {
+        let home = paths::home()?;
+        match class::for_command(&home, endpoint.as_deref())? {
+            Some(joined) => Ok(Self {
+                endpoint: Some(joined.endpoint.clone()),
+                data_dir: class::shell_dir(&home),
+                progress_path: class::progress_path(&home),
+            }),
+            None => Self::solo(None),
+        }
+    }
+
+    fn solo(endpoint: Option<String>) -> Result<Self> {
+        let home = paths::home()?;
+        Ok(Self { endpoint, data_dir: home.join("shell"), progress_path: runner::progress_path(&home) })
+    }
+}
+
+/// `ecr-lab join URL --name NAME`: join, say who you are, then the home menu as that student.
+async fn join(url: &str, name: &str, secret: Option<String>) -> Result<()> {
+    let home = paths::home()?;
+    let (joined, resumed) = class::join(&home, url, name, secret).await?;
+    print!("{}", class::describe(&joined, resumed));
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Ok(());
+    }
+    home_menu_joined().await
+}
+
+async fn home_menu_joined() -> Result<()> {
+    home(None, &Place::for_home(None)?).await
+}
+
+/// `ecr-lab class serve|students|reset|remove|leave`.
+async fn class_command(action: ClassAction) -> Result<()> {
+    match action {
+        ClassAction::Serve { addr, data_dir, name, stuck_after } => {
+            class::serve::serve(class::serve::Options { addr, data_dir, name, stuck_after }).await
+        }
+        ClassAction::Students { endpoint } => class::admin::students(&paths::endpoint(endpoint)?).await,
+        ClassAction::Reset { name, endpoint } => class::admin::reset(&paths::endpoint(endpoint)?, &name).await,
+        ClassAction::Remove { name, endpoint } => class::admin::remove(&paths::endpoint(endpoint)?, &name).await,
+        ClassAction::Leave => class::leave(&paths::home()?),
+    }
+}
+
 /// A choice in the home menu (`ecr-lab` alone).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum HomeChoice {
@@ -578,21 +679,21 @@ impl std::fmt::Display for HomeChoice {
 
 /// `ecr-lab` alone: on a terminal, a menu (continue, pick a lesson, the lab shell); otherwise the help.
 /// The lessons are the bundled ones, or those in `dir` (after `ecr-lab start --lessons DIR`).
-async fn home(dir: Option<&std::path::Path>) -> Result<()> {
+async fn home(dir: Option<&std::path::Path>, place: &Place) -> Result<()> {
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         cli::Cli::command().print_help()?;
         return Ok(());
     }
     let lessons = runner::load(dir, &[])?;
-    let progress_path = runner::progress_path(&paths::home()?);
+    let progress_path = place.progress_path.clone();
     let mut progress = runner::Progress::load(&progress_path);
-    let data_dir = paths::home()?.join("shell");
+    let data_dir = place.data_dir.clone();
     'menu: loop {
-        let Some(mut lesson) = home_choice(&lessons, &progress, &data_dir).await? else {
+        let Some(mut lesson) = home_choice(&lessons, &progress, &data_dir, place.endpoint.clone()).await? else {
             return Ok(());
         };
         loop {
-            let backing = shell::Backing::Mock(None);
+            let backing = shell::Backing::Mock(place.endpoint.clone());
             let tools = runner::ToolsChoice::Builtin;
             if runner::start(&lesson, &data_dir, backing, tools, &mut progress, &progress_path).await?
                 == runner::Ended::Quit
@@ -613,6 +714,7 @@ async fn home_choice(
     lessons: &[lesson::Lesson],
     progress: &runner::Progress,
     data_dir: &std::path::Path,
+    endpoint: Option<String>,
 ) -> Result<Option<lesson::Lesson>> {
     let next = lessons.iter().find(|l| l.stages.iter().any(|s| !progress.is_done(&l.id(), &s.id()))).cloned();
     // A first-time learner has nothing to continue.
@@ -640,7 +742,7 @@ async fn home_choice(
                 return Ok(lessons.get(picked.index).cloned());
             }
             HomeChoice::Shell => {
-                let status = shell::run(data_dir, shell::Backing::Mock(None)).await?;
+                let status = shell::run(data_dir, shell::Backing::Mock(endpoint.clone())).await?;
                 std::process::exit(status);
             }
             HomeChoice::Slides => {

@@ -92,3 +92,49 @@ pub fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     open_private(path, std::fs::OpenOptions::new().write(true).create(true).truncate(true))?.write_all(contents)
 }
+
+// ---- instructor tokens: endpoint -> token, recorded by `ecr-lab class serve` (0600) ----
+
+fn tokens_file() -> Result<PathBuf> {
+    Ok(home()?.join("instructor-tokens.json"))
+}
+
+/// `scheme://host:port` of a URL (what a token is recorded under).
+pub fn origin(url: &str) -> String {
+    let rest_at = url.find("://").map_or(0, |i| i + 3);
+    let end = url[rest_at..].find('/').map_or(url.len(), |i| rest_at + i);
+    url[..end].to_ascii_lowercase()
+}
+
+/// Records `token` for each of `urls`, so this machine's `ecr-lab fault|clock|keys|class` send it.
+pub fn record_instructor_token(urls: &[String], token: &str) -> Result<()> {
+    let file = tokens_file()?;
+    private_dir(file.parent().expect("has a parent"))?;
+    let mut tokens: std::collections::BTreeMap<String, String> =
+        std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    for url in urls {
+        tokens.insert(origin(url), token.to_owned());
+    }
+    write_private(&file, &serde_json::to_vec_pretty(&tokens)?).with_context(|| format!("writing {}", file.display()))
+}
+
+/// The instructor token for `url`: `ECR_LAB_INSTRUCTOR_TOKEN` wins, else the one recorded for its server.
+pub fn instructor_token(url: &str) -> Option<String> {
+    if let Ok(token) = std::env::var("ECR_LAB_INSTRUCTOR_TOKEN")
+        && !token.trim().is_empty()
+    {
+        return Some(token.trim().to_owned());
+    }
+    let tokens: std::collections::BTreeMap<String, String> =
+        serde_json::from_slice(&std::fs::read(tokens_file().ok()?).ok()?).ok()?;
+    tokens.get(&origin(url)).cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_tokens_origin_is_scheme_host_and_port() {
+        assert_eq!(super::origin("http://10.0.0.5:5000/_lab/keys"), "http://10.0.0.5:5000");
+        assert_eq!(super::origin("HTTP://Host:1"), "http://host:1");
+    }
+}

@@ -61,8 +61,8 @@ pub enum RegionSource {
 
 #[derive(Clone)]
 enum Connection {
-    /// The mock at this URL, signed with the lab's key unless a command brings its own.
-    Mock { endpoint: String },
+    /// The mock at this URL, signed with the lab's key (or a class student's) unless a command brings its own.
+    Mock { endpoint: String, credentials: Credentials },
     /// Real AWS (or, in tests, whatever `AWS_ENDPOINT_URL` names) with the standard chain's credentials.
     Aws { config: Box<aws_config::SdkConfig> },
 }
@@ -85,11 +85,41 @@ impl EcrBackend {
     pub fn mock(endpoint: &str) -> Self {
         Self {
             kind: BackendKind::Mock,
-            connection: Connection::Mock { endpoint: endpoint.trim_end_matches('/').to_owned() },
+            connection: Connection::Mock {
+                endpoint: endpoint.trim_end_matches('/').to_owned(),
+                credentials: lab_credentials(),
+            },
             account: DEFAULT_ACCOUNT.to_owned(),
             region: DEFAULT_REGION.to_owned(),
             principal: format!("arn:aws:iam::{DEFAULT_ACCOUNT}:user/lab-learner"),
             registry_url: Some(endpoint.trim_end_matches('/').to_owned()),
+        }
+    }
+
+    /// A class server at `endpoint`, as a joined student: their account, region, user and key.
+    pub fn student(endpoint: &str, student: &crate::class::Joined) -> Self {
+        let mut backend = Self::mock(endpoint);
+        backend.connection = Connection::Mock {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            credentials: Credentials::new(
+                student.access_key_id.clone(),
+                student.secret_access_key.clone(),
+                None,
+                None,
+                "ecr-lab-class",
+            ),
+        };
+        backend.account = student.account.clone();
+        backend.region = student.region.clone();
+        backend.principal = format!("arn:aws:iam::{}:user/{}", student.account, student.name);
+        backend
+    }
+
+    /// On the mock, the key commands are signed with when they bring none (the lab's, or a student's).
+    pub fn mock_credentials(&self) -> Option<&Credentials> {
+        match &self.connection {
+            Connection::Mock { credentials, .. } => Some(credentials),
+            Connection::Aws { .. } => None,
         }
     }
 
@@ -113,7 +143,7 @@ impl EcrBackend {
     /// The mock's URL, when this is the mock.
     pub fn mock_endpoint(&self) -> Option<&str> {
         match &self.connection {
-            Connection::Mock { endpoint } => Some(endpoint),
+            Connection::Mock { endpoint, .. } => Some(endpoint),
             Connection::Aws { .. } => None,
         }
     }
@@ -147,8 +177,8 @@ impl EcrBackend {
     ) -> aws_sdk_ecr::Client {
         let region = region.unwrap_or(&self.region).to_owned();
         match &self.connection {
-            Connection::Mock { endpoint: mock } => {
-                let credentials = credentials.unwrap_or_else(lab_credentials);
+            Connection::Mock { endpoint: mock, credentials: own } => {
+                let credentials = credentials.unwrap_or_else(|| own.clone());
                 let config = aws_sdk_ecr::Config::builder()
                     .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
                     .region(aws_sdk_ecr::config::Region::new(region))
@@ -183,10 +213,10 @@ impl EcrBackend {
         let region = aws_sdk_sts::config::Region::new(region.unwrap_or(&self.region).to_owned());
         let mut builder = match &self.connection {
             Connection::Aws { config } => aws_sdk_sts::config::Builder::from(config.as_ref()).region(region),
-            Connection::Mock { endpoint } => aws_sdk_sts::Config::builder()
+            Connection::Mock { endpoint, credentials: own } => aws_sdk_sts::Config::builder()
                 .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
                 .region(region)
-                .credentials_provider(lab_credentials())
+                .credentials_provider(own.clone())
                 .endpoint_url(endpoint)
                 .http_client(http_client())
                 .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled()),

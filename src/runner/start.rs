@@ -15,6 +15,7 @@ use super::{
     Progress, fault, guard_repository, lesson_repositories, needs_mock, progress_key, runs_on_aws, setup, transcript,
 };
 use crate::backend::{BackendKind, cleanup};
+use crate::class::report::{At, Event};
 use crate::lesson::{self, Lesson, Stage, fill};
 use crate::shell::{Backing, Session};
 use crate::ui::{MenuChoice, Ui};
@@ -73,6 +74,7 @@ pub async fn start(
         let outcome = play.stage(n + 1, total, stage).await?;
         if outcome == StageOutcome::Quit {
             let _ = play.editor.save_history(&play.history_path);
+            crate::class::report::flush().await;
             play.ui.say("Progress saved. `ecr-lab start` resumes here.");
             if aws {
                 play.ui.say("What the lab created in AWS stays until `ecr-lab cleanup --backend aws` (it is tagged `ecr-lab` and recorded).");
@@ -181,6 +183,8 @@ impl<'l> Play<'l> {
         };
         let ui = &self.ui;
         ui.stage(n, total, stage, vars);
+        let at = At { lesson: self.lesson.id(), stage: n - 1 };
+        at.send(Event::StageStarted, None);
         if on_mock {
             ui.warn(
                 "this stage's error cannot be made real on AWS (a registry login lasts 12 hours, and AWS's clock cannot be moved), so this stage runs on the bundled mock",
@@ -194,9 +198,13 @@ impl<'l> Play<'l> {
             }
         }
         let outcome = match &self.typed {
-            Some(input) => watch_stage(ui, input, session, stage, vars, &mut self.transcript).await?,
-            None => run_stage(ui, &mut self.editor, session, stage, vars, &mut self.transcript).await?,
+            Some(input) => watch_stage(ui, input, session, (stage, &at), vars, &mut self.transcript).await?,
+            None => run_stage(ui, &mut self.editor, session, (stage, &at), vars, &mut self.transcript).await?,
         };
+        if outcome == StageOutcome::Done {
+            // A stage done (its checks passed, or a reading stage read) is what the class dashboard counts.
+            at.send(Event::CheckPassed, None);
+        }
         for (block, _) in &stage.faults {
             if block.revert.unwrap_or(true) {
                 fault::revert(session, &block.id, vars).await;
@@ -208,6 +216,9 @@ impl<'l> Play<'l> {
     /// The lesson is complete: says so, and on AWS removes what the lab created.
     async fn finish(mut self) {
         let _ = self.editor.save_history(&self.history_path);
+        let last = self.lesson.stages.len().saturating_sub(1);
+        At { lesson: self.lesson.id(), stage: last }.send(Event::LessonFinished, None);
+        crate::class::report::flush().await;
         let ui = &self.ui;
         ui.say(&format!("Lesson complete: {}. Transcript: {}", self.lesson.title(), self.transcript.path().display()));
         let session = &self.session;
@@ -239,18 +250,24 @@ fn read_stdin_lines() -> Receiver<String> {
 }
 
 /// `hint`: the next unlocked hint, or why there is none.
-fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>) {
+fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>, at: &At) {
     match state.hint() {
-        HintAnswer::Show { level, text } => ui.hint(level, &fill(text, vars)),
+        HintAnswer::Show { level, text } => {
+            at.send(Event::Hint, Some(&format!("hint {level}")));
+            ui.hint(level, &fill(text, vars))
+        }
         HintAnswer::Locked => ui.say("The next hint unlocks after another failed `check`."),
         HintAnswer::NoMore => ui.say("No more hints for this stage."),
     }
 }
 
 /// `solution`: the reference answer once unlocked, or why not.
-fn answer_solution(ui: &Ui, state: &StageState<'_>, vars: &BTreeMap<String, String>) {
+fn answer_solution(ui: &Ui, state: &StageState<'_>, vars: &BTreeMap<String, String>, at: &At) {
     match state.solution() {
-        SolutionAnswer::Show(body) => ui.solution(&fill(body, vars)),
+        SolutionAnswer::Show(body) => {
+            at.send(Event::Solution, None);
+            ui.solution(&fill(body, vars))
+        }
         SolutionAnswer::Locked { failed_checks } => ui.say(&format!(
             "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far). Try `hint`."
         )),
@@ -281,7 +298,7 @@ async fn run_stage(
     ui: &Ui,
     editor: &mut rustyline::DefaultEditor,
     session: &mut Session,
-    stage: &Stage,
+    (stage, at): (&Stage, &At),
     vars: &BTreeMap<String, String>,
     transcript: &mut transcript::Writer,
 ) -> Result<StageOutcome> {
@@ -311,11 +328,11 @@ async fn run_stage(
                 continue;
             }
             StageCommand::Hint => {
-                answer_hint(ui, &mut state, vars);
+                answer_hint(ui, &mut state, vars, at);
                 continue;
             }
             StageCommand::Solution => {
-                answer_solution(ui, &state, vars);
+                answer_solution(ui, &state, vars, at);
                 continue;
             }
             StageCommand::Check => {}
@@ -339,6 +356,7 @@ async fn run_stage(
             return Ok(StageOutcome::Done);
         }
         if command == "check" {
+            at.send(Event::CheckFailed, failures.first().map(String::as_str));
             state.count_failed_check();
             ui.not_yet(&failures);
         }
@@ -363,7 +381,7 @@ async fn watch_stage(
     ui: &Ui,
     input: &Receiver<String>,
     session: &Session,
-    stage: &Stage,
+    (stage, at): (&Stage, &At),
     vars: &BTreeMap<String, String>,
     transcript: &mut transcript::Writer,
 ) -> Result<StageOutcome> {
@@ -386,11 +404,11 @@ async fn watch_stage(
             Some(StageCommand::Skip) => return Ok(StageOutcome::Skipped),
             Some(StageCommand::Empty | StageCommand::Next) if !state.has_checks() => return Ok(StageOutcome::Done),
             Some(StageCommand::Hint) => {
-                answer_hint(ui, &mut state, vars);
+                answer_hint(ui, &mut state, vars, at);
                 continue;
             }
             Some(StageCommand::Solution) => {
-                answer_solution(ui, &state, vars);
+                answer_solution(ui, &state, vars, at);
                 continue;
             }
             _ => {}
@@ -407,6 +425,7 @@ async fn watch_stage(
             return Ok(StageOutcome::Done);
         }
         if typed.as_deref() == Some("check") {
+            at.send(Event::CheckFailed, failures.first().map(String::as_str));
             state.count_failed_check();
             transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
             ui.not_yet(&failures);

@@ -134,7 +134,10 @@ impl Session {
         crate::paths::private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let (backend, created, mock) = match backing {
             Backing::Aws { backend, run, records } => (*backend, Some(Created { run, records }), None),
-            Backing::Mock(Some(url)) => (EcrBackend::mock(&url), None, None),
+            Backing::Mock(Some(url)) => match crate::class::student_at(&url) {
+                Some(student) => (EcrBackend::student(&url, student), None, None),
+                None => (EcrBackend::mock(&url), None, None),
+            },
             Backing::Mock(None) => {
                 // The shell's own mock: its journal holds the lab's secrets (older versions made it 0755).
                 crate::paths::lab_dir(&data_dir.join("mock"))

@@ -4,6 +4,7 @@
 pub mod aws_backend;
 mod aws_cli;
 mod builtin_client;
+mod class;
 mod class_dashboard;
 pub mod common;
 mod console;

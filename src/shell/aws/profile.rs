@@ -21,20 +21,18 @@ pub fn resolve(session: &Session, region: Option<&str>) -> Resolved {
     let credentials = match (session.var("AWS_ACCESS_KEY_ID"), session.var("AWS_SECRET_ACCESS_KEY")) {
         (Some(key), Some(secret)) => Some((key, secret, session.var("AWS_SESSION_TOKEN"))),
         _ if aws => None,
-        _ => Some((
-            profile
-                .get("aws_access_key_id")
-                .cloned()
-                .unwrap_or_else(|| mock_registry::defaults::DEFAULT_ACCESS_KEY_ID.into()),
-            profile
-                .get("aws_secret_access_key")
-                .cloned()
-                .unwrap_or_else(|| mock_registry::defaults::DEFAULT_SECRET_ACCESS_KEY.into()),
-            profile.get("aws_session_token").cloned(),
-        )),
+        _ => {
+            // The mock's own key for this shell: the lab's, or a joined student's.
+            let own = session.backend.mock_credentials().cloned().unwrap_or_else(crate::backend::lab_credentials);
+            Some((
+                profile.get("aws_access_key_id").cloned().unwrap_or_else(|| own.access_key_id().to_owned()),
+                profile.get("aws_secret_access_key").cloned().unwrap_or_else(|| own.secret_access_key().to_owned()),
+                profile.get("aws_session_token").cloned(),
+            ))
+        }
     };
-    let fallback_region =
-        if aws { session.backend.region.clone() } else { mock_registry::defaults::DEFAULT_REGION.into() };
+    // On the mock the backend's region is the lab's (or a joined student's, the same ap-south-1 by default).
+    let fallback_region = session.backend.region.clone();
     let region = region
         .map(str::to_owned)
         .or_else(|| session.var("AWS_REGION"))
