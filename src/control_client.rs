@@ -72,7 +72,7 @@ pub struct Refused {
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let retry = self.retry_after.map(|s| format!("; try again in {s} s")).unwrap_or_default();
-        write!(f, "the mock refused: {} (HTTP {}{retry})", self.message, self.status)
+        write!(f, "the server refused: {} (HTTP {}{retry})", self.message, self.status)
     }
 }
 
