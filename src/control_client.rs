@@ -4,8 +4,6 @@
 
 use anyhow::{Context, Result};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// How a request to the server proves who sends it.
 pub enum Auth {
@@ -29,7 +27,7 @@ pub async fn call_as(
     body: Option<serde_json::Value>,
     auth: Auth,
 ) -> Result<serde_json::Value> {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let client = crate::registry_client::https_client();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut request = hyper::Request::builder().method(method).uri(&url).header("content-type", "application/json");
     let token = match auth {
