@@ -161,8 +161,11 @@ pub async fn fetch_class_ca(endpoint: &str) -> Result<String> {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
     http.enforce_http(false);
-    let connector =
-        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_only().enable_http1().wrap_connector(http);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_only()
+        .enable_http1()
+        .wrap_connector(http);
     let client = Client::builder(TokioExecutor::new()).build::<_, Empty<bytes::Bytes>>(connector);
     let url = format!("{endpoint}/class/ca.pem");
     let unreachable = || format!("cannot fetch the class CA from {url}; is `ecr-lab class serve --tls` running there?");
@@ -191,7 +194,11 @@ pub fn https_connector() -> hyper_rustls::HttpsConnector<HttpConnector> {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
     http.enforce_http(false);
-    hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(client_config()).https_or_http().enable_http1().wrap_connector(http)
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(client_config())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http)
 }
 
 #[cfg(test)]

@@ -144,7 +144,8 @@ pub async fn join(
     let endpoint = crate::paths::endpoint(Some(endpoint.to_owned()))?;
     let before = load(home).ok().flatten();
     let class_ca = if endpoint.starts_with("https://") {
-        let known = before.as_ref().filter(|b| same_endpoint(&b.endpoint, &endpoint)).and_then(|b| b.ca_fingerprint.clone());
+        let known =
+            before.as_ref().filter(|b| same_endpoint(&b.endpoint, &endpoint)).and_then(|b| b.ca_fingerprint.clone());
         let pem = checked_ca(&endpoint, ca.as_deref(), known.as_deref()).await?;
         // The join itself (and all that follows) then verifies the server against this CA.
         crate::trust::trust_class_ca(&pem);

@@ -88,7 +88,8 @@ pub async fn serve(options: Options) -> Result<()> {
         tracing::warn!("could not record the endpoint for `ecr-lab class students`: {e:#}");
     }
     let fingerprint = tls.as_ref().map(mock_registry::tls::ClassTls::ca_fingerprint);
-    let shown = Shown { lan: &lan, local: &local, token: &token, token_file: &token_file, bound, ca: fingerprint.as_deref() };
+    let shown =
+        Shown { lan: &lan, local: &local, token: &token, token_file: &token_file, bound, ca: fingerprint.as_deref() };
     banner(&options.name, &dir, &shown)?;
     let deck = crate::slides::bundled()?;
     let app = mock_registry::router(lab.clone()).merge(crate::slides::router(lab.clone(), &deck));
