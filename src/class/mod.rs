@@ -268,7 +268,7 @@ pub fn real_engines(joined: &Joined, ca: &Path) -> String {
          sudo mkdir -p /etc/docker/certs.d/{host} && sudo cp {ca} /etc/docker/certs.d/{host}/ca.crt\n\
          then: aws ecr get-login-password | docker login --username AWS --password-stdin {host}; push and pull {host}/REPOSITORY:TAG.\n\
          podman and skopeo: sudo mkdir -p /etc/containers/certs.d/{host} && sudo cp {ca} /etc/containers/certs.d/{host}/ca.crt\n  \
-         (or, without sudo, skopeo/podman --cert-dir DIR with the CA as DIR/ca.crt); the aws CLI: AWS_CA_BUNDLE={ca} (ecr-lab env sets it).\n",
+         (or, without sudo, ~/.config/containers/certs.d/{host}/ca.crt, or skopeo/podman --cert-dir DIR with the CA as DIR/ca.crt); the aws CLI: AWS_CA_BUNDLE={ca} (ecr-lab env sets it).\n",
         fp = joined.ca_fingerprint.as_deref().unwrap_or("?"),
     )
 }
