@@ -44,10 +44,10 @@ pub fn load(home: &Path) {
 
 /// From now on every client this process builds trusts `pem` too.
 pub fn trust_class_ca(pem: &str) {
-    if let Ok(mut cas) = CLASS_CAS.write() {
-        if !cas.iter().any(|c| c == pem) {
-            cas.push(pem.to_owned());
-        }
+    if let Ok(mut cas) = CLASS_CAS.write()
+        && !cas.iter().any(|c| c == pem)
+    {
+        cas.push(pem.to_owned());
     }
 }
 
