@@ -87,12 +87,17 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// The system's root certificates, and the class CA when one is trusted.
 pub fn roots() -> rustls::RootCertStore {
+    // The system's roots are read once per process (clients are built per call).
+    static NATIVE: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    let native = NATIVE.get_or_init(|| {
+        let native = rustls_native_certs::load_native_certs();
+        if native.certs.is_empty() && !native.errors.is_empty() {
+            tracing::warn!("no usable root certificates ({:?}); HTTPS to AWS will be refused", native.errors);
+        }
+        native.certs
+    });
     let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    if native.certs.is_empty() && !native.errors.is_empty() {
-        tracing::warn!("no usable root certificates ({:?}); HTTPS to AWS will be refused", native.errors);
-    }
-    let (_added, _ignored) = roots.add_parsable_certificates(native.certs);
+    let (_added, _ignored) = roots.add_parsable_certificates(native.iter().cloned());
     for der in class_cas().iter().filter_map(|pem| pem_der(pem)) {
         if let Err(e) = roots.add(CertificateDer::from(der)) {
             tracing::warn!("a class CA cannot be used ({e}); run `ecr-lab join` again");

@@ -133,3 +133,40 @@ fn skopeo_with_the_ca(server: &ClassServer, student: &Student) {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("certificate signed by unknown authority"), "{stderr}");
 }
+
+/// `join https://…` without `--ca` in a terminal: the fingerprint is shown and the student asked;
+/// "no" joins nothing, "yes" joins and stores the CA.
+#[test]
+fn without_ca_a_terminal_shows_the_fingerprint_and_asks() {
+    use expectrl::Expect;
+    let (data, instructor) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server = tls_server(data.path(), instructor.path());
+    let fingerprint = server.ca.clone().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let join = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+        command.args(["join", &server.url, "--name", "bo-tls"]).env("ECR_LAB_HOME", home.path()).env("TERM", "xterm");
+        let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+        session.expect(fingerprint.as_str()).expect("the fingerprint is shown");
+        session.expect("instructor's screen?").expect("the student is asked");
+        session
+    };
+    let mut no = join();
+    no.send("n\r").unwrap();
+    no.expect("not joined").unwrap();
+    no.expect(expectrl::Eof).unwrap();
+    assert!(!home.path().join("class.json").exists() && !home.path().join("class-ca.pem").exists());
+
+    let mut yes = join();
+    yes.send("y\r").unwrap();
+    yes.expect("you joined").unwrap();
+    yes.expect("/etc/docker/certs.d/").unwrap();
+    // Then the home menu opens; Esc leaves it.
+    yes.expect("a hands-on lab for Amazon ECR").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    yes.send("\x1b").unwrap();
+    yes.expect(expectrl::Eof).unwrap();
+    let stored = std::fs::read_to_string(home.path().join("class-ca.pem")).unwrap();
+    assert_eq!(stored, std::fs::read_to_string(data.path().join("class-ca.pem")).unwrap());
+}
