@@ -239,7 +239,7 @@ pub enum Command {
     /// against the class server, and the instructor's dashboard sees your progress (stages, checks,
     /// hints; never what else you type, never secrets). Joining again from this machine resumes you.
     Join {
-        /// The class server's URL, e.g. http://192.168.1.20:5000.
+        /// The class server's URL, e.g. http://192.168.1.20:5000 (https://… for a class over TLS).
         url: String,
         /// Your name in the class: 1-64 letters, digits and +=,.@_- (e.g. ana-lopez).
         #[arg(long)]
@@ -248,6 +248,10 @@ pub enum Command {
         /// from a new machine); this machine's own join needs none.
         #[arg(long)]
         secret: Option<String>,
+        /// For a class over HTTPS: the class CA's fingerprint the instructor's screen shows
+        /// (sha256:…); the CA the server presents must match it, or nothing is joined.
+        #[arg(long)]
+        ca: Option<String>,
     },
 }
 
@@ -301,6 +305,10 @@ pub enum ClassAction {
         /// A student on the same stage this long without passing it shows as stuck (5m, 90s, 1h).
         #[arg(long, default_value = "5m")]
         stuck_after: String,
+        /// Serve HTTPS with a class CA made on first start (kept in the data dir); students join
+        /// with `--ca sha256:…` as printed, and real docker engines trust it through certs.d.
+        #[arg(long)]
+        tls: bool,
     },
     /// The roster: each student's account, lesson, stage, status, hints and last error.
     Students {

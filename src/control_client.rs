@@ -2,10 +2,8 @@
 //! the instructor token `ecr-lab serve` prints (in `ECR_LAB_INSTRUCTOR_TOKEN`, or recorded by
 //! `ecr-lab class serve` for its own URLs); a joined student's calls go to `/class/api/me/...`.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 
 /// How a request to the server proves who sends it.
 pub enum Auth {
@@ -29,7 +27,7 @@ pub async fn call_as(
     body: Option<serde_json::Value>,
     auth: Auth,
 ) -> Result<serde_json::Value> {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<bytes::Bytes>>();
+    let client = crate::registry_client::https_client();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut request = hyper::Request::builder().method(method).uri(&url).header("content-type", "application/json");
     let token = match auth {
@@ -47,7 +45,7 @@ pub async fn call_as(
     let response = tokio::time::timeout(std::time::Duration::from_secs(30), client.request(request))
         .await
         .map_err(|_| anyhow::anyhow!("no answer in 30 s").context(unreachable()))?
-        .with_context(unreachable)?;
+        .map_err(|e| untrusted(anyhow::Error::new(e).context(unreachable())))?;
     let status = response.status();
     let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = response.into_body().collect().await?.to_bytes();
@@ -58,6 +56,18 @@ pub async fn call_as(
         return Err(Refused { status, message, retry_after }.into());
     }
     Ok(value)
+}
+
+/// A certificate this machine does not trust (a class over HTTPS): what to do about it.
+fn untrusted(error: anyhow::Error) -> anyhow::Error {
+    if !format!("{error:#}").contains("certificate") {
+        return error;
+    }
+    error.context(
+        "the server's HTTPS certificate is not signed by a CA this machine trusts: a student joins with \
+         `ecr-lab join https://IP:PORT --name NAME --ca sha256:…` (the fingerprint on the instructor's screen); \
+         the instructor's own machine trusts the CA `ecr-lab class serve --tls` recorded there",
+    )
 }
 
 /// The server answered with an error status: its own words, and when to try again if it said.

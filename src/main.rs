@@ -21,6 +21,7 @@ mod sample;
 mod shell;
 mod signing;
 mod slides;
+mod trust;
 mod ui;
 
 use std::io::Write;
@@ -53,6 +54,10 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: cli::Cli) -> Result<()> {
+    // A class served over HTTPS: its CA (joined, or this machine's own server's) is trusted by every client.
+    if let Ok(home) = paths::home() {
+        trust::load(&home);
+    }
     if let Some(
         Command::Start { backend, .. }
         | Command::Verify { backend, .. }
@@ -72,13 +77,13 @@ async fn run(cli: cli::Cli) -> Result<()> {
             match class::load(&paths::home()?)?
                 .filter(|j| endpoint.as_deref().is_none_or(|e| class::student_at_or(j, e)))
             {
-                Some(joined) => print!("{}", class::env_lines(&joined)),
+                Some(joined) => print!("{}", class::env_lines(&joined, &paths::home()?)),
                 None => print!("{}", env_lines(&paths::endpoint(endpoint)?)),
             }
             Ok(())
         }
         Some(Command::Class { action }) => class_command(action).await,
-        Some(Command::Join { url, name, secret }) => join(&url, &name, secret).await,
+        Some(Command::Join { url, name, secret, ca }) => join(&url, &name, secret, ca).await,
         Some(Command::SampleImage { load, output }) => sample_image(load, output),
         Some(Command::Lint { paths }) => lint(&paths),
         Some(Command::Verify { backend, yes, lessons, names }) => {
@@ -627,10 +632,13 @@ impl Place {
 }
 
 /// `ecr-lab join URL --name NAME`: join, say who you are, then the home menu as that student.
-async fn join(url: &str, name: &str, secret: Option<String>) -> Result<()> {
+async fn join(url: &str, name: &str, secret: Option<String>, ca: Option<String>) -> Result<()> {
     let home = paths::home()?;
-    let (joined, resumed) = class::join(&home, url, name, secret).await?;
+    let (joined, resumed) = class::join(&home, url, name, secret, ca).await?;
     print!("{}", class::describe(&joined, resumed));
+    if joined.ca_fingerprint.is_some() {
+        print!("{}", class::real_engines(&joined, &trust::joined_ca_path(&home)));
+    }
     if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Ok(());
     }
@@ -644,8 +652,8 @@ async fn home_menu_joined() -> Result<()> {
 /// `ecr-lab class serve|students|reset|remove|leave`.
 async fn class_command(action: ClassAction) -> Result<()> {
     match action {
-        ClassAction::Serve { addr, data_dir, name, stuck_after } => {
-            class::serve::serve(class::serve::Options { addr, data_dir, name, stuck_after }).await
+        ClassAction::Serve { addr, data_dir, name, stuck_after, tls } => {
+            class::serve::serve(class::serve::Options { addr, data_dir, name, stuck_after, tls }).await
         }
         ClassAction::Students { endpoint } => class::admin::students(&paths::endpoint(endpoint)?).await,
         ClassAction::Reset { name, endpoint } => class::admin::reset(&paths::endpoint(endpoint)?, &name).await,

@@ -201,30 +201,11 @@ impl RegistryClient {
     }
 }
 
-/// Plain HTTP for the mock, HTTPS (rustls with ring, the system's root certificates) for AWS.
+/// Plain HTTP for the mock, HTTPS (rustls with ring) for AWS and a class server over HTTPS: the
+/// system's root certificates and the joined class's CA ([`crate::trust`]).
 pub(crate) fn https_client() -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
-    // A registry that does not answer must fail the command, not hang the lab.
-    let mut http = HttpConnector::new();
-    http.set_connect_timeout(Some(std::time::Duration::from_secs(10)));
-    http.enforce_http(false);
-    let provider = rustls::crypto::ring::default_provider();
-    let connector = match hyper_rustls::HttpsConnectorBuilder::new().with_provider_and_native_roots(provider) {
-        Ok(builder) => builder.https_or_http().enable_http1().wrap_connector(http),
-        Err(error) => {
-            tracing::warn!("no usable root certificates ({error}); HTTPS registries will be refused");
-            let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
-                .with_safe_default_protocol_versions()
-                .expect("ring supports the default protocol versions")
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth();
-            hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(config)
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http)
-        }
-    };
-    Client::builder(TokioExecutor::new()).build(connector)
+    // (The connector's connect timeout: a registry that does not answer fails the command, not hangs.)
+    Client::builder(TokioExecutor::new()).build(crate::trust::https_connector())
 }
 
 fn error_of(reply: &Reply) -> RegistryError {

@@ -126,6 +126,13 @@ impl ClassTls {
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
     }
+
+    /// `sha256:HEX` of the CA certificate's DER bytes: what `ecr-lab join --ca` checks.
+    pub fn ca_fingerprint(&self) -> String {
+        use sha2::Digest as _;
+        let der = pem_der(&self.ca_pem).unwrap_or_default();
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(&der)))
+    }
 }
 
 /// The DER bytes of the first certificate in a PEM text.
@@ -145,9 +152,22 @@ pub async fn serve_tls(
     tls: ClassTls,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let app = crate::router(lab.clone());
+    serve_tls_app(listener, &lab, app, tls, shutdown).await
+}
+
+/// [`serve_tls`] for [`router`](crate::router) with more routes merged in by the program that
+/// embeds the mock (the lab's slides), like [`serve_app`](crate::serve_app) over plain HTTP.
+pub async fn serve_tls_app(
+    listener: TcpListener,
+    lab: &Lab,
+    app: axum::Router,
+    tls: ClassTls,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     lab.class_runtime().set_ca_pem(tls.ca_pem.clone());
     let (idle, open) = (lab.idle_timeout(), Arc::new(std::sync::atomic::AtomicUsize::new(0)));
-    let app = crate::router(lab).layer(axum::middleware::from_fn(crate::keep_alive::keep_connection_usable));
+    let app = app.layer(axum::middleware::from_fn(crate::keep_alive::keep_connection_usable));
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     tokio::pin!(shutdown);
     loop {
@@ -192,6 +212,9 @@ mod tests {
         let tls = ClassTls::load_or_create(dir.path(), &["10.0.0.7".into(), "class.local".into()]).unwrap();
         let again = ClassTls::load_or_create(dir.path(), &[]).unwrap();
         assert_eq!(tls.ca_pem(), again.ca_pem(), "the CA is made once and kept");
+        let fingerprint = tls.ca_fingerprint();
+        assert!(fingerprint.starts_with("sha256:") && fingerprint.len() == 7 + 64, "{fingerprint}");
+        assert_eq!(fingerprint, again.ca_fingerprint());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;

@@ -242,10 +242,23 @@ pub fn lab_credentials() -> Credentials {
     Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "ecr-lab")
 }
 
-/// The SDK's HTTP client: rustls with ring (rust-crates.md §4).
+/// The SDK's HTTP client: rustls with ring (rust-crates.md §4), trusting the system's roots and,
+/// on a machine joined to a class over HTTPS, the class CA too.
 pub fn http_client() -> aws_sdk_ecr::config::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+    use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring));
+    let cas = crate::trust::class_cas();
+    if cas.is_empty() {
+        return builder.build_https();
+    }
+    let store = cas.into_iter().fold(TrustStore::default(), |store, ca| store.with_pem_certificate(ca.into_bytes()));
+    match TlsContext::builder().with_trust_store(store).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        Err(e) => {
+            tracing::warn!("the class CA cannot be used by the AWS SDK client ({e}); run `ecr-lab join` again");
+            builder.build_https()
+        }
+    }
 }
 
 pub struct Identity {

@@ -33,6 +33,10 @@ pub struct Joined {
     pub student_secret: String,
     #[serde(default)]
     pub registry: String,
+    /// A class over HTTPS: the fingerprint (`sha256:…`) of its CA, kept next to `class.json`
+    /// (`class-ca.pem`) and trusted by every client of the lab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_fingerprint: Option<String>,
 }
 
 /// The student this process acts as, once [`activate`]d (one class per process).
@@ -129,9 +133,31 @@ struct JoinAnswer {
 /// `ecr-lab join URL --name NAME`: registers (or resumes, with the secret this machine kept) and
 /// stores who this machine is. Returns the student and whether the server resumed them.
 /// `secret` is the one an instructor's reset gave out; without it, the one this machine kept.
-pub async fn join(home: &Path, endpoint: &str, name: &str, secret: Option<String>) -> Result<(Joined, bool)> {
+/// `ca` is the class CA's fingerprint the instructor's screen shows (a class over HTTPS).
+pub async fn join(
+    home: &Path,
+    endpoint: &str,
+    name: &str,
+    secret: Option<String>,
+    ca: Option<String>,
+) -> Result<(Joined, bool)> {
     let endpoint = crate::paths::endpoint(Some(endpoint.to_owned()))?;
     let before = load(home).ok().flatten();
+    let class_ca = if endpoint.starts_with("https://") {
+        let known =
+            before.as_ref().filter(|b| same_endpoint(&b.endpoint, &endpoint)).and_then(|b| b.ca_fingerprint.clone());
+        let pem = checked_ca(&endpoint, ca.as_deref(), known.as_deref()).await?;
+        // The join itself (and all that follows) then verifies the server against this CA.
+        crate::trust::trust_class_ca(&pem);
+        Some(pem)
+    } else {
+        if ca.is_some() {
+            bail!(
+                "--ca is for a class served over HTTPS (join https://…); {endpoint} is plain HTTP: leave out --ca, or use the https:// address the instructor's screen shows"
+            );
+        }
+        None
+    };
     // The secret this machine kept for this name on this server: it proves we are that student.
     let secret = secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).or_else(|| {
         before
@@ -166,13 +192,85 @@ pub async fn join(home: &Path, endpoint: &str, name: &str, secret: Option<String
         secret_access_key: answer.secret_access_key,
         student_secret: answer.student_secret,
         registry,
+        ca_fingerprint: class_ca.as_deref().and_then(crate::trust::pem_der).map(|der| crate::trust::fingerprint(&der)),
     };
     if before.as_ref().is_none_or(|b| !same_endpoint(&b.endpoint, &joined.endpoint) || b.account != joined.account) {
         // Another class or another student: the local record of stages done is not theirs.
         let _ = std::fs::remove_file(progress_path(home));
     }
     save(home, &joined)?;
+    let ca_path = crate::trust::joined_ca_path(home);
+    match &class_ca {
+        Some(pem) => crate::paths::write_private(&ca_path, pem.as_bytes())
+            .with_context(|| format!("writing the class CA to {}", ca_path.display()))?,
+        None => remove_if_there(&ca_path)?,
+    }
     Ok((joined, answer.resumed))
+}
+
+fn remove_if_there(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("removing {}", path.display())),
+    }
+}
+
+/// The class CA of the server at `endpoint` (HTTPS), fetched from `/class/ca.pem` and checked
+/// against `given` (the fingerprint on the instructor's screen). Without it: the one this
+/// machine joined with before, else the learner compares it on a terminal; otherwise refused.
+async fn checked_ca(endpoint: &str, given: Option<&str>, known: Option<&str>) -> Result<String> {
+    let pem = crate::trust::fetch_class_ca(endpoint).await?;
+    let der = crate::trust::pem_der(&pem).context("the class CA holds no certificate")?;
+    let found = crate::trust::fingerprint(&der);
+    match given.or(known) {
+        Some(expected) if crate::trust::same_fingerprint(expected, &found) => Ok(pem),
+        Some(expected) => bail!(
+            "the class server at {endpoint} presents a CA whose fingerprint is\n  {found}\nnot the {} one\n  {expected}\n\
+             Nothing was joined or stored. Compare with the fingerprint on the instructor's screen (`ecr-lab class serve --tls` prints it):\n\
+             a typo: run join again with the right --ca; a different one: someone else may be answering at this address, tell the instructor.",
+            if given.is_some() { "--ca" } else { "stored" }
+        ),
+        None => confirm_fingerprint(endpoint, &found).map(|()| pem),
+    }
+}
+
+/// No --ca given: on a terminal, show the fingerprint and ask; elsewhere refuse.
+fn confirm_fingerprint(endpoint: &str, found: &str) -> Result<()> {
+    use std::io::IsTerminal as _;
+    let again = format!("ecr-lab join {endpoint} --name YOUR-NAME --ca {found}");
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        bail!(
+            "{endpoint} is a class over HTTPS and no --ca was given: its CA's fingerprint is {found}.\n\
+             Check it against the instructor's screen, then run: {again}"
+        );
+    }
+    eprintln!("{endpoint} serves HTTPS with its own class CA, fingerprint:\n  {found}");
+    let same = inquire::Confirm::new("Is this the fingerprint on the instructor's screen?")
+        .with_default(false)
+        .with_help_message("compare every character; no: someone else may be answering at this address")
+        .prompt()
+        .unwrap_or(false);
+    if !same {
+        bail!("not joined: the fingerprints differ (or you did not say yes). Tell the instructor, or run: {again}");
+    }
+    Ok(())
+}
+
+/// After joining a class over HTTPS: what a real docker engine (and podman, skopeo) needs to
+/// trust the class CA stored at `ca`.
+pub fn real_engines(joined: &Joined, ca: &Path) -> String {
+    let host = joined.endpoint.trim_start_matches("https://").trim_end_matches('/');
+    let ca = ca.display();
+    format!(
+        "The class is served over HTTPS with its own CA ({fp}), stored in {ca}; the lab trusts it.\n\
+         Your own docker engine trusts it with:\n  \
+         sudo mkdir -p /etc/docker/certs.d/{host} && sudo cp {ca} /etc/docker/certs.d/{host}/ca.crt\n\
+         then: aws ecr get-login-password | docker login --username AWS --password-stdin {host}; push and pull {host}/REPOSITORY:TAG.\n\
+         podman and skopeo: sudo mkdir -p /etc/containers/certs.d/{host} && sudo cp {ca} /etc/containers/certs.d/{host}/ca.crt\n  \
+         (or, without sudo, ~/.config/containers/certs.d/{host}/ca.crt, or skopeo/podman --cert-dir DIR with the CA as DIR/ca.crt); the aws CLI: AWS_CA_BUNDLE={ca} (ecr-lab env sets it).\n",
+        fp = joined.ca_fingerprint.as_deref().unwrap_or("?"),
+    )
 }
 
 /// `POST /class/api/join`; when the server is busy with a room joining at once (429), waits as it
@@ -223,6 +321,7 @@ pub fn leave(home: &Path) -> Result<()> {
         return Ok(());
     };
     std::fs::remove_file(joined_path(home)).with_context(|| format!("removing {}", joined_path(home).display()))?;
+    remove_if_there(&crate::trust::joined_ca_path(home))?;
     println!(
         "left '{}' at {}: the lab runs on its own mock again. The server keeps you: `ecr-lab join {} --name {}` on another machine needs the instructor to reset you (this machine's secret is gone).",
         joined.name, joined.endpoint, joined.endpoint, joined.name
@@ -231,7 +330,11 @@ pub fn leave(home: &Path) -> Result<()> {
 }
 
 /// `ecr-lab env` on a joined machine: the student's own keys for the class server.
-pub fn env_lines(joined: &Joined) -> String {
+pub fn env_lines(joined: &Joined, home: &Path) -> String {
+    let ca = match joined.ca_fingerprint {
+        Some(_) => format!("export AWS_CA_BUNDLE={}\n", crate::trust::joined_ca_path(home).display()),
+        None => String::new(),
+    };
     format!(
         "# ecr-lab class at {e}: you are {n}, account {a}; the aws CLI and AWS SDKs in this shell now talk to it\n\
          export AWS_ENDPOINT_URL={e}\n\
@@ -246,7 +349,7 @@ pub fn env_lines(joined: &Joined) -> String {
         k = joined.access_key_id,
         s = joined.secret_access_key,
         r = joined.region,
-    )
+    ) + &ca
 }
 
 /// Minutes from `5m`, `90s`, `1h`, `1h30m` or a bare number of minutes.

@@ -16,6 +16,8 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     pub name: String,
     pub stuck_after: String,
+    /// HTTPS with the class CA (`--tls`).
+    pub tls: bool,
 }
 
 /// The bundled course as the class server knows it: every lesson's id, title and stage titles.
@@ -66,10 +68,15 @@ pub async fn serve(options: Options) -> Result<()> {
         format!("cannot listen on {}; is another server using it? Try --addr 0.0.0.0:5001", options.addr)
     })?;
     let bound = listener.local_addr()?;
-    let local = format!("http://127.0.0.1:{}", bound.port());
-    let lan: Vec<String> = reachable(bound).iter().map(|a| format!("http://{a}")).collect();
+    let tls = match options.tls {
+        true => Some(class_tls(&dir, bound)?),
+        false => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let local = format!("{scheme}://127.0.0.1:{}", bound.port());
+    let lan: Vec<String> = reachable(bound).iter().map(|a| format!("{scheme}://{a}")).collect();
     let mut urls = lan.clone();
-    urls.extend([local.clone(), format!("http://localhost:{}", bound.port())]);
+    urls.extend([local.clone(), format!("{scheme}://localhost:{}", bound.port())]);
     if let Err(e) = crate::paths::record_instructor_token(&urls, &token) {
         tracing::warn!("could not record the instructor token for this machine's commands: {e:#}");
     }
@@ -80,36 +87,76 @@ pub async fn serve(options: Options) -> Result<()> {
     }) {
         tracing::warn!("could not record the endpoint for `ecr-lab class students`: {e:#}");
     }
-    banner(&options.name, &dir, &lan, &local, &token, &token_file, bound)?;
+    let fingerprint = tls.as_ref().map(mock_registry::tls::ClassTls::ca_fingerprint);
+    let shown =
+        Shown { lan: &lan, local: &local, token: &token, token_file: &token_file, bound, ca: fingerprint.as_deref() };
+    banner(&options.name, &dir, &shown)?;
     let deck = crate::slides::bundled()?;
-    let app = mock_registry::router(lab.clone()).merge(crate::slides::router(lab, &deck));
-    mock_registry::serve_app(listener, app, crate::shutdown_signal()).await.context("serving")?;
+    let app = mock_registry::router(lab.clone()).merge(crate::slides::router(lab.clone(), &deck));
+    match tls {
+        Some(tls) => mock_registry::tls::serve_tls_app(listener, &lab, app, tls, crate::shutdown_signal()).await,
+        None => mock_registry::serve_app(listener, app, crate::shutdown_signal()).await,
+    }
+    .context("serving")?;
     println!("ecr-lab class server stopped (everything is kept in {}; start it again the same way)", dir.display());
     Ok(())
 }
 
-fn banner(
-    name: &str,
-    dir: &std::path::Path,
-    lan: &[String],
-    local: &str,
-    token: &str,
-    token_file: &std::path::Path,
+/// `--tls`: the class CA in `dir` (made on first start) and a server certificate for the addresses
+/// students reach; the CA is also recorded for this machine's own `ecr-lab class|fault` commands.
+fn class_tls(dir: &std::path::Path, bound: SocketAddr) -> Result<mock_registry::tls::ClassTls> {
+    let mut names: Vec<String> = reachable(bound).iter().map(|a| a.ip().to_string()).collect();
+    if let Ok(host) = std::env::var("HOSTNAME") {
+        names.push(host);
+    }
+    let tls = mock_registry::tls::ClassTls::load_or_create(dir, &names)
+        .with_context(|| format!("setting up HTTPS for the class in {}", dir.display()))?;
+    let served = crate::trust::served_ca_path(&crate::paths::home()?);
+    if let Some(parent) = served.parent() {
+        crate::paths::private_dir(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    crate::paths::write_private(&served, tls.ca_pem().as_bytes())
+        .with_context(|| format!("writing {}", served.display()))?;
+    crate::trust::trust_class_ca(tls.ca_pem());
+    Ok(tls)
+}
+
+/// What the banner shows besides the class's name and directory.
+struct Shown<'a> {
+    lan: &'a [String],
+    local: &'a str,
+    token: &'a str,
+    token_file: &'a std::path::Path,
     bound: SocketAddr,
-) -> Result<()> {
+    /// The class CA's fingerprint (`--tls`).
+    ca: Option<&'a str>,
+}
+
+fn banner(name: &str, dir: &std::path::Path, shown: &Shown<'_>) -> Result<()> {
+    let Shown { lan, local, token, token_file, bound, ca } = *shown;
+    let scheme = if ca.is_some() { "https" } else { "http" };
+    let ca_arg = ca.map(|fp| format!(" --ca {fp}")).unwrap_or_default();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "ecr-lab mock listening on http://{bound}")?;
+    writeln!(out, "ecr-lab mock listening on {scheme}://{bound}")?;
     writeln!(out, "class '{name}': state in {} (kept across restarts)", dir.display())?;
     if lan.is_empty() {
         writeln!(
             out,
-            "no LAN address found on this machine (listening on {bound}); students on this machine join with:\n  ecr-lab join {local} --name YOUR-NAME"
+            "no LAN address found on this machine (listening on {bound}); students on this machine join with:\n  ecr-lab join {local} --name YOUR-NAME{ca_arg}"
         )?;
     } else {
         writeln!(out, "students join with (one of, the address their network reaches):")?;
         for url in lan {
-            writeln!(out, "  ecr-lab join {url} --name YOUR-NAME")?;
+            writeln!(out, "  ecr-lab join {url} --name YOUR-NAME{ca_arg}")?;
         }
+    }
+    if let Some(fp) = ca {
+        writeln!(
+            out,
+            "class CA fingerprint (students compare it; keep it on the screen): {fp}\n\
+             the CA is in {}/class-ca.pem (also at /class/ca.pem); join prints the certs.d commands for real docker engines",
+            dir.display()
+        )?;
     }
     writeln!(out, "dashboard: {local}/class/ (sign in with the instructor token)")?;
     writeln!(out, "instructor token: {token} (also in {}; keep it from the class)", token_file.display())?;

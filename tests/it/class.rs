@@ -8,13 +8,15 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::Ran;
 
-const LESSON: &str = "push-first-image";
+pub(crate) const LESSON: &str = "push-first-image";
 const LESSON_FILE: &str = "00-quick-start.md";
 
 /// `ecr-lab class serve` on 127.0.0.1:0 with its own data dir and instructor home; killed when dropped.
-struct ClassServer {
-    url: String,
-    token: String,
+pub(crate) struct ClassServer {
+    pub(crate) url: String,
+    pub(crate) token: String,
+    /// The class CA's fingerprint the banner shows (`--tls`).
+    pub(crate) ca: Option<String>,
     child: Child,
     data: PathBuf,
     instructor: PathBuf,
@@ -26,9 +28,15 @@ impl ClassServer {
     }
 
     fn start_on(data: &Path, instructor: &Path, addr: &str) -> Self {
+        Self::start_with(data, instructor, addr, &[])
+    }
+
+    /// `class serve` with `extra` options (`--tls`).
+    pub(crate) fn start_with(data: &Path, instructor: &Path, addr: &str, extra: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
             .args(["class", "serve", "--addr", addr, "--name", "Test class", "--stuck-after", "5m", "--data-dir"])
             .arg(data)
+            .args(extra)
             .env("ECR_LAB_HOME", instructor)
             .env_remove("ECR_LAB_INSTRUCTOR_TOKEN")
             .stdout(Stdio::piped())
@@ -44,9 +52,12 @@ impl ClassServer {
             .strip_prefix("ecr-lab mock listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
             .to_owned();
-        let mut token = String::new();
+        let (mut token, mut ca) = (String::new(), None);
         for line in lines.by_ref() {
             let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("class CA fingerprint ") {
+                ca = rest.split_whitespace().last().map(str::to_owned);
+            }
             if let Some(rest) = line.strip_prefix("instructor token: ") {
                 token = rest.split_whitespace().next().unwrap().to_owned();
                 break;
@@ -55,7 +66,7 @@ impl ClassServer {
         assert!(!token.is_empty(), "class serve printed no instructor token");
         // Keep draining what it prints, so it never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self { url, token, child, data: data.to_path_buf(), instructor: instructor.to_path_buf() }
+        Self { url, token, ca, child, data: data.to_path_buf(), instructor: instructor.to_path_buf() }
     }
 
     fn kill_hard(&mut self) {
@@ -65,17 +76,21 @@ impl ClassServer {
 
     /// `curl` against the server: (status, body).
     fn curl(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
-        curl(&format!("{}{path}", self.url), method, token, body, &[])
+        // Over --tls, curl trusts the class CA this machine's server recorded.
+        let ca = self.instructor.join("class").join("served-ca.pem");
+        let ca = ca.to_string_lossy();
+        let extra: &[&str] = if self.ca.is_some() { &["--cacert", &ca] } else { &[] };
+        curl(&format!("{}{path}", self.url), method, token, body, extra)
     }
 
-    fn state(&self) -> serde_json::Value {
+    pub(crate) fn state(&self) -> serde_json::Value {
         let (status, body) = self.curl("GET", "/class/api/state", Some(&self.token), None);
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(&body).unwrap()
     }
 
     /// `ecr-lab ARGS` as the instructor on the server's machine (the token is recorded there).
-    fn ecr_lab(&self, args: &[&str]) -> Ran {
+    pub(crate) fn ecr_lab(&self, args: &[&str]) -> Ran {
         run(&self.instructor, args, None)
     }
 }
@@ -86,7 +101,7 @@ impl Drop for ClassServer {
     }
 }
 
-fn curl(url: &str, method: &str, token: Option<&str>, body: Option<&str>, extra: &[&str]) -> (u16, String) {
+pub(crate) fn curl(url: &str, method: &str, token: Option<&str>, body: Option<&str>, extra: &[&str]) -> (u16, String) {
     let mut command = Command::new("curl");
     command.args(["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "--max-time", "20"]);
     if let Some(token) = token {
@@ -102,7 +117,7 @@ fn curl(url: &str, method: &str, token: Option<&str>, body: Option<&str>, extra:
 }
 
 /// `ecr-lab ARGS` with `home` as the lab's home, `stdin` piped in (or nothing).
-fn run(home: &Path, args: &[&str], stdin: Option<&str>) -> Ran {
+pub(crate) fn run(home: &Path, args: &[&str], stdin: Option<&str>) -> Ran {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
         .args(args)
         .env("ECR_LAB_HOME", home)
@@ -127,16 +142,21 @@ fn run(home: &Path, args: &[&str], stdin: Option<&str>) -> Ran {
 }
 
 /// A student: their own lab home, and who the class made them.
-struct Student {
-    home: tempfile::TempDir,
+pub(crate) struct Student {
+    pub(crate) home: tempfile::TempDir,
     name: String,
     joined: serde_json::Value,
 }
 
 impl Student {
-    fn join(server: &ClassServer, name: &str) -> Self {
+    /// Joins `server`, with `--ca FINGERPRINT` when it serves HTTPS.
+    pub(crate) fn join(server: &ClassServer, name: &str) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let ran = run(home.path(), &["join", &server.url, "--name", name], None);
+        let mut args = vec!["join", &server.url, "--name", name];
+        if let Some(ca) = &server.ca {
+            args.extend(["--ca", ca]);
+        }
+        let ran = run(home.path(), &args, None);
         assert_eq!(ran.code, 0, "join {name}: {}{}", ran.stdout, ran.stderr);
         assert!(ran.stdout.contains("registry:"), "{}", ran.stdout);
         let joined: serde_json::Value =
@@ -144,11 +164,11 @@ impl Student {
         Self { home, name: name.to_owned(), joined }
     }
 
-    fn account(&self) -> String {
+    pub(crate) fn account(&self) -> String {
         self.joined["account"].as_str().unwrap().to_owned()
     }
 
-    fn registry(&self) -> String {
+    pub(crate) fn registry(&self) -> String {
         format!("{}.dkr.ecr.ap-south-1.amazonaws.com", self.account())
     }
 
@@ -159,7 +179,7 @@ impl Student {
         )
     }
 
-    fn ecr_lab(&self, args: &[&str], stdin: Option<&str>) -> Ran {
+    pub(crate) fn ecr_lab(&self, args: &[&str], stdin: Option<&str>) -> Ran {
         run(self.home.path(), args, stdin)
     }
 
@@ -177,7 +197,7 @@ impl Student {
     }
 
     /// `aws ARGS --output json` in this student's lab shell (the built-in aws, as the student): the JSON.
-    fn lab_aws(&self, args: &str) -> serde_json::Value {
+    pub(crate) fn lab_aws(&self, args: &str) -> serde_json::Value {
         let ran = self.ecr_lab(&["shell"], Some(&format!("aws {args} --output json\n")));
         assert_eq!(ran.code, 0, "aws {args}: {}{}", ran.stdout, ran.stderr);
         let json = &ran.stdout[ran.stdout.find('{').unwrap_or_else(|| panic!("no JSON: {}", ran.stdout))..];
@@ -185,7 +205,7 @@ impl Student {
     }
 
     /// A registry token for this student (`aws ecr get-login-password` through the lab's shell).
-    fn registry_password(&self) -> String {
+    pub(crate) fn registry_password(&self) -> String {
         let ran = self.ecr_lab(&["shell"], Some("aws ecr get-login-password --region ap-south-1\n"));
         assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
         ran.stdout.lines().map(str::trim).find(|l| l.len() > 100).expect("a token line").to_owned()
@@ -222,7 +242,7 @@ fn lesson_script(student: &Student) -> String {
     [&c[0], "", &c[1], "1", &c[2], &c[3], &c[4], &c[5], "1", ""].join("\n") + "\n"
 }
 
-fn play_lesson(student: &Student) -> Ran {
+pub(crate) fn play_lesson(student: &Student) -> Ran {
     student.ecr_lab(&["start", LESSON], Some(&lesson_script(student)))
 }
 
@@ -235,7 +255,7 @@ fn entry<'s>(state: &'s serde_json::Value, name: &str) -> &'s serde_json::Value 
         .unwrap_or_else(|| panic!("{name} is not in the state: {state}"))
 }
 
-fn lesson_done(state: &serde_json::Value, name: &str) {
+pub(crate) fn lesson_done(state: &serde_json::Value, name: &str) {
     let student = entry(state, name);
     assert_eq!(student["lesson"], LESSON, "{student}");
     assert_eq!(student["status"], "done", "{student}");

@@ -6,6 +6,7 @@ mod aws_cli;
 mod builtin_client;
 mod class;
 mod class_dashboard;
+mod class_tls;
 pub mod common;
 mod console;
 mod contract;
