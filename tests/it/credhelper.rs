@@ -1,12 +1,12 @@
 //! `docker-credential-ecr-lab` against docker's credential-helper protocol (docker-credential-helpers
 //! `credentials/credentials.go`, reference/ecr-facts.md §7), its token cache across the lab clock, and
-//! a real Docker engine and skopeo pushing and pulling through `credHelpers` with no password stored.
+//! a real Docker engine, skopeo and podman pushing and pulling through `credHelpers` with no password stored.
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{Ran, Served, aws_cli_available, bash, docker_available};
+use crate::common::{Ran, Served, aws_cli_available, bash, docker_available, require_tool};
 
 const HELPER: &str = env!("CARGO_BIN_EXE_docker-credential-ecr-lab");
 
@@ -275,4 +275,96 @@ fn ecr_hosts_use_the_aws_chain_and_install_links_the_helper() {
     assert_eq!(ran.stdout, format!("docker-credential-ecr-lab (ecr-lab) {}\n", env!("CARGO_PKG_VERSION")));
     let ran = bash(&format!("echo {} | {} get", server.url.trim_start_matches("http://"), link.display()), home.path());
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
+
+/// Real podman (Debian's podman 4.3.1), when it is installed; scripts/test installs it.
+fn podman_available() -> bool {
+    require_tool("podman (apt-get install podman; scripts/test installs it)", || {
+        Command::new("podman").arg("--version").output().is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A script run with `P` as podman the way reference/registry-clients.md runs it on this machine
+/// (storage, run root, runtime dir and HOME all under `$PODMAN` in the test's temp dir, so neither
+/// /run/containers nor ~/.docker is read or written) and `$PODMAN/auth.json` as its auth file.
+fn podman(server: &Served, script: &str) -> Ran {
+    let prelude = format!(
+        "PODMAN={}\nexport HOME=$PODMAN/home XDG_RUNTIME_DIR=$PODMAN/xdg REGISTRY_AUTH_FILE=$PODMAN/auth.json\n\
+         P() {{ podman --root $PODMAN/root --runroot $PODMAN/runroot --storage-driver=vfs --events-backend=none \
+         --cgroup-manager=cgroupfs \"$@\"; }}\n",
+        server.home.join("podman").display()
+    );
+    sh(server, &format!("{prelude}{script}"))
+}
+
+fn podman_ok(server: &Served, script: &str) -> Ran {
+    let ran = podman(server, script);
+    assert_eq!(ran.code, 0, "{script}\nstdout: {}\nstderr: {}", ran.stdout, ran.stderr);
+    ran
+}
+
+#[test]
+fn podman_pushes_and_pulls_through_the_helper_with_no_password_stored() {
+    if !aws_cli_available() || !podman_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let dir = server.home.join("podman");
+    for sub in ["home", "xdg"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let auth_file = dir.join("auth.json");
+    let helpers = serde_json::json!({ "credHelpers": { host.as_str(): "ecr-lab" } }).to_string();
+    std::fs::write(&auth_file, "{}").unwrap();
+    ok(&server, "aws ecr create-repository --repository-name helped > /dev/null");
+    podman_ok(
+        &server,
+        "ecr-lab sample-image --output $PODMAN/image.tar > /dev/null && P load -q -i $PODMAN/image.tar > /dev/null \
+         && P tag sohelqt8797/ec2-neon-pulse:v1 $HOST/helped:v1",
+    );
+
+    // An auth file without the helper: podman has no credentials and the mock refuses the push.
+    let ran = podman(&server, "P push --tls-verify=false $HOST/helped:v1");
+    assert_ne!(ran.code, 0, "a push with no credentials went through: {}{}", ran.stdout, ran.stderr);
+    assert_eq!(token_calls(&server.url), 0);
+
+    // With `credHelpers` podman runs docker-credential-ecr-lab from PATH; no `podman login`.
+    std::fs::write(&auth_file, &helpers).unwrap();
+    let ran = podman_ok(&server, "P push --tls-verify=false $HOST/helped:v1");
+    assert!(ran.stderr.contains("Writing manifest to image destination"), "{}", ran.stderr);
+    assert_eq!(token_calls(&server.url), 1, "the helper fetched one token (then served it from its cache)");
+    ok(&server, "aws ecr describe-images --repository-name helped --image-ids imageTag=v1 > /dev/null");
+    podman_ok(&server, "P rmi $HOST/helped:v1 sohelqt8797/ec2-neon-pulse:v1 > /dev/null");
+    let ran = podman_ok(&server, "P pull -q --tls-verify=false $HOST/helped:v1 && P image exists $HOST/helped:v1");
+    assert!(ran.stdout.trim().len() == 64, "pull prints the image ID: {}", ran.stdout);
+
+    // `podman login` hands the password to the helper, which refuses to store it.
+    let ran = podman(&server, "aws ecr get-login-password | P login --tls-verify=false -u AWS --password-stdin $HOST");
+    assert_eq!(ran.code, 125, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stderr.contains("error storing credentials - err: exit status 1, out: `not implemented`"),
+        "{}",
+        ran.stderr
+    );
+    assert_no_password_stored(&server, &dir, &helpers);
+}
+
+/// The auth file still names only the helper; podman wrote no other auth file; and the token the
+/// helper handed out (plain or as docker's base64 `auth`) appears nowhere under podman's directories.
+fn assert_no_password_stored(server: &Served, dir: &Path, helpers: &str) {
+    assert_eq!(std::fs::read_to_string(dir.join("auth.json")).unwrap(), helpers);
+    assert!(!dir.join("xdg/containers/auth.json").exists());
+    assert!(!dir.join("home/.docker").exists());
+    let host = server.url.trim_start_matches("http://");
+    let calls = token_calls(&server.url);
+    let ran = helper(&server.home, &["get"], host);
+    let secret = serde_json::from_str::<serde_json::Value>(&ran.stdout).unwrap()["Secret"].as_str().unwrap().to_owned();
+    assert_eq!(token_calls(&server.url), calls, "from the cache: the token podman used");
+    let ran = sh(
+        server,
+        &format!("grep -rlF -e '{secret}' -e \"$(printf 'AWS:%s' '{secret}' | base64 -w0)\" {} || true", dir.display()),
+    );
+    assert_eq!(ran.stdout, "", "the registry password was stored in these files");
 }
