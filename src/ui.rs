@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use console::style;
 
-use crate::lesson::{Lesson, Quiz, Stage, fill};
+use crate::lesson::{Lesson, Quiz, Shown, Stage, fill};
 
 /// A choice at the end of a lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +56,18 @@ impl MenuChoice {
 
 pub struct Ui {
     interactive: bool,
+    /// The web console of the lesson's own mock, shown beside every console step.
+    console: Option<String>,
 }
 
 impl Ui {
     pub fn new() -> Self {
-        Self { interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()) }
+        Self { interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()), console: None }
+    }
+
+    /// Where the lesson's console is (its mock's `/console/`): printed beside every console step.
+    pub fn set_console(&mut self, url: Option<String>) {
+        self.console = url;
     }
 
     pub fn is_interactive(&self) -> bool {
@@ -133,19 +140,29 @@ impl Ui {
                 .unwrap_or_default();
             println!("{} {}{}", style("Goal:").bold(), fill(goal, vars), style(minutes).dim());
         }
-        let prose = stage.prose.trim();
-        if !prose.is_empty() {
-            println!("\n{}", render_markdown(&fill(prose, vars)));
-        }
-        for run in &stage.runs {
-            println!();
-            for line in run.body.lines() {
-                println!("    {}", style(fill(line, vars)).green());
+        // Prose, commands and console steps in the order the lesson has them.
+        for part in &stage.flow {
+            match part {
+                Shown::Prose(prose) if !prose.trim().is_empty() => {
+                    println!("\n{}", render_markdown(&fill(prose.trim(), vars)));
+                }
+                Shown::Prose(_) => {}
+                Shown::Run(run) => {
+                    println!();
+                    for line in run.body.lines() {
+                        println!("    {}", style(fill(line, vars)).green());
+                    }
+                }
+                Shown::Ui(ui) => {
+                    match &self.console {
+                        Some(url) => {
+                            println!("\n{} {}", style("In the console").bold(), style(format!("({url}):")).cyan())
+                        }
+                        None => println!("\n{}", style("In the console:").bold()),
+                    }
+                    println!("{}", render_markdown(&fill(&ui.body, vars)));
+                }
             }
-        }
-        for ui in &stage.ui {
-            println!("\n{}", style("In the console:").bold());
-            println!("{}", render_markdown(&fill(&ui.body, vars)));
         }
         if !stage.checks.is_empty() {
             println!("\n{}", style("Done when:").bold());

@@ -264,6 +264,16 @@ pub struct Stage {
     pub notes: Vec<Block>,
     /// Every block in order (for lint).
     pub blocks: Vec<Block>,
+    /// What the learner reads, in document order: prose, commands and console steps as written.
+    pub flow: Vec<Shown>,
+}
+
+/// One part of a stage as shown to the learner, in the order the lesson file has it.
+#[derive(Debug, Clone)]
+pub enum Shown {
+    Prose(String),
+    Run(Block),
+    Ui(Block),
 }
 
 impl Stage {

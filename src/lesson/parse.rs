@@ -5,7 +5,8 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use super::rules::{self, Rule};
 use super::{
-    Assertion, Block, BlockKind, FaultBlock, FrontMatter, Lesson, Pos, Problem, Quiz, Source, Stage, StageHeader, check,
+    Assertion, Block, BlockKind, FaultBlock, FrontMatter, Lesson, Pos, Problem, Quiz, Shown, Source, Stage,
+    StageHeader, check,
 };
 
 /// A YAML error inside a block, at its line in the file.
@@ -46,7 +47,13 @@ pub fn parse(source: &Source) -> Lesson {
         if let Some(from) = from {
             let chunk = &body[from..to];
             match stages.last_mut() {
-                Some(stage) => stage.prose.push_str(chunk),
+                Some(stage) => {
+                    stage.prose.push_str(chunk);
+                    match stage.flow.last_mut() {
+                        Some(Shown::Prose(prose)) => prose.push_str(chunk),
+                        _ => stage.flow.push(Shown::Prose(chunk.to_owned())),
+                    }
+                }
                 None => intro.push_str(chunk),
             }
         }
@@ -179,8 +186,14 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             Ok(header) => stage.header = Some((header, block.pos)),
             Err(error) => problems.push(yaml_problem(&block, &error)),
         },
-        BlockKind::Run => stage.runs.push(block),
-        BlockKind::Ui => stage.ui.push(block),
+        BlockKind::Run => {
+            stage.flow.push(Shown::Run(block.clone()));
+            stage.runs.push(block);
+        }
+        BlockKind::Ui => {
+            stage.flow.push(Shown::Ui(block.clone()));
+            stage.ui.push(block);
+        }
         BlockKind::Notes => stage.notes.push(block),
         BlockKind::Solution => stage.solution = Some(block),
         // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.

@@ -149,7 +149,8 @@ impl<'l> Play<'l> {
             }
         }
         let transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
-        let ui = Ui::new();
+        let mut ui = Ui::new();
+        ui.set_console(Some(console_url(&session)));
         ui.lesson_header(lesson, &vars);
         let history_path = data_dir.join("history");
         let mut editor = rustyline::DefaultEditor::new()?;
@@ -218,6 +219,18 @@ impl<'l> Play<'l> {
                 Ok(outcomes) => outcomes.iter().for_each(|o| ui.say(&format!("  {o}"))),
                 Err(error) => ui.warn(&format!("cleanup failed; run `ecr-lab cleanup --backend aws` later:\n{error}")),
             }
+        }
+    }
+}
+
+/// The web console for this lesson: its own mock's (the lab shell's, or the served one with real
+/// tools), or on AWS the region's ECR console.
+fn console_url(session: &Session) -> String {
+    match session.backend.mock_endpoint() {
+        Some(endpoint) => format!("{}/console/repositories", endpoint.trim_end_matches('/')),
+        None => {
+            let region = &session.backend.region;
+            format!("https://{region}.console.aws.amazon.com/ecr/private-registry/repositories?region={region}")
         }
     }
 }

@@ -1,0 +1,114 @@
+//! The course as a learner lives it, in a pseudo-terminal: prose and commands in the lesson's order,
+//! the console link beside console steps, a way forward from the plausible wrong turns, hints that
+//! unlock after real attempts, troubleshooting that makes the learner diagnose.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::Expect;
+
+/// `ecr-lab start LESSON` in a pty, with its own data directory.
+fn start(home: &Path, lesson: &str) -> expectrl::session::OsSession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.args(["start", lesson, "--data-dir"]).arg(home.join("lab")).env("ECR_LAB_HOME", home).env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    session.get_process_mut().set_window_size(200, 50).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+}
+
+/// Everything printed until `text` (inclusive), as plain text.
+fn until(lab: &mut expectrl::session::OsSession, text: &str) -> String {
+    let found = lab.expect(text).unwrap_or_else(|e| panic!("{text:?} never came: {e}"));
+    let mut bytes = found.before().to_vec();
+    found.matches().for_each(|m| bytes.extend_from_slice(m));
+    let plain = strip_ansi(&String::from_utf8_lossy(&bytes));
+    plain.replace('\r', "")
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Asserts `parts` appear in `text` in this order.
+fn in_order(text: &str, parts: &[&str]) {
+    let mut at = 0;
+    for part in parts {
+        match text[at..].find(part) {
+            Some(found) => at += found + part.len(),
+            None => panic!("{part:?} is not after the earlier parts (or missing) in:\n{text}"),
+        }
+    }
+}
+
+/// Lesson 03's first stage interleaves prose and commands; lesson 00's push stage has its prose after
+/// the command. Both print as the lesson file has them.
+#[test]
+fn prose_and_commands_print_in_document_order() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "create-repository");
+    let shown = until(&mut lab, "Done when:");
+    in_order(
+        &shown,
+        &[
+            "Try a name with capitals first and read the error:",
+            "aws ecr create-repository --repository-name My_App",
+            "The message quotes the rule as a regular expression.",
+            "aws ecr create-repository --repository-name test/web",
+        ],
+    );
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+
+    // Lesson 00, stages done up to the push: the command comes before "Read the output".
+    let progress =
+        r#"{"lessons":{"push-first-image":{"identity":true,"create-repository":true,"login":true,"tag":true}}}"#;
+    std::fs::write(home.path().join("progress.json"), progress).unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    let shown = until(&mut lab, "Done when:");
+    in_order(
+        &shown,
+        &["Stage 5/6", "docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1", "Read the output"],
+    );
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// A console step names this lesson's own console (its mock's address), and that address answers.
+#[test]
+fn console_steps_print_the_lessons_console_link() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    let shown = until(&mut lab, "Done when:");
+    let line = shown.lines().find(|l| l.starts_with("In the console (")).unwrap_or_else(|| panic!("{shown}"));
+    let url = line.trim_start_matches("In the console (").trim_end_matches("):");
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/console/repositories"), "{line}");
+    let (host, path) = url.trim_start_matches("http://").split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    use std::io::{Read as _, Write as _};
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{}", &page[..page.len().min(300)]);
+    lab.send_line("quit").unwrap(); // typed into the stage's menu: filters to Quit
+    lab.expect(expectrl::Eof).unwrap();
+}
