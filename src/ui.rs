@@ -177,6 +177,11 @@ impl Ui {
         println!("{} {}", style(format!("Hint {level}:")).yellow().bold(), render_markdown(text.trim()));
     }
 
+    /// A hint that reacts to what the learner just did (`lab:hint when=...`).
+    pub fn hint_for_what_happened(&self, text: &str) {
+        println!("{} {}", style("Hint:").yellow().bold(), render_markdown(text.trim()));
+    }
+
     pub fn solution(&self, text: &str) {
         println!("{}", style("Solution:").magenta().bold());
         for line in text.lines() {

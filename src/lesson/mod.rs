@@ -217,7 +217,7 @@ impl BlockKind {
     /// The attributes a block of this kind may carry (`lab:hint level=2`).
     pub fn attributes(self) -> &'static [&'static str] {
         match self {
-            Self::Hint => &["level"],
+            Self::Hint => &["level", "when"],
             _ => &[],
         }
     }
@@ -259,6 +259,9 @@ pub struct Stage {
     pub faults: Vec<(FaultBlock, Pos)>,
     /// `(level, text, pos)`.
     pub hints: Vec<(usize, String, Pos)>,
+    /// Hints that react to what the learner did (`lab:hint when="TEXT"`): `(when, text, pos)`. One is
+    /// offered once TEXT appears in a command the learner ran in the stage, its output, or a failing check.
+    pub reactions: Vec<(String, String, Pos)>,
     pub solution: Option<Block>,
     pub quizzes: Vec<(Quiz, Pos)>,
     pub notes: Vec<Block>,

@@ -154,13 +154,34 @@ fn block_from(info: &str, pos: Pos, body: String) -> Result<Block, (Rule, String
     let Some(kind) = BlockKind::parse(name) else {
         return Err((rules::UNKNOWN_BLOCK, format!("unknown block `{name}`")));
     };
-    let attributes = words
-        .map(|w| {
-            w.split_once('=')
-                .map_or((w.to_owned(), String::new()), |(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
-        })
+    let rest: String = words.collect::<Vec<_>>().join(" ");
+    let attributes = attribute_words(&rest)
+        .into_iter()
+        .map(|w| w.split_once('=').map_or((w.clone(), String::new()), |(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
     Ok(Block { kind, attributes, body, pos })
+}
+
+/// `name=value` words of an info string; a value in double quotes may hold spaces (quotes dropped).
+fn attribute_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &mut Vec<Problem>) {
@@ -217,6 +238,10 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             Ok(quiz) => stage.quizzes.push((quiz, block.pos)),
             Err(error) => problems.push(yaml_problem(&block, &error)),
         },
+        BlockKind::Hint if block.attributes.contains_key("when") => {
+            let when = block.attributes.get("when").cloned().unwrap_or_default();
+            stage.reactions.push((when, block.body.clone(), block.pos));
+        }
         BlockKind::Hint => {
             let level = block.attributes.get("level").and_then(|l| l.parse().ok()).unwrap_or(0);
             stage.hints.push((level, block.body.clone(), block.pos));

@@ -23,8 +23,8 @@ use crate::ui::{MenuChoice, Ui};
 const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
   menu       the stage's menu (shell, check, hint, solution, skip, quit)
   check      run the stage's checks now
-  hint       the next hint (after a failed check)
-  solution   the reference answer (after 3 failed checks)
+  hint       a hint (after a try: a command for the stage, or `check`)
+  solution   the reference answer (after 3 tries)
   skip       go on without finishing this stage
   quit       leave; your progress is kept
 Anything else runs in the lab shell: aws ..., docker ..., echo, export, help.";
@@ -251,11 +251,14 @@ fn read_stdin_lines() -> Receiver<String> {
     input
 }
 
-/// `hint`: the next unlocked hint, or why there is none.
-fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>) {
-    match state.hint() {
+/// `hint`: a hint reacting to what the learner did (`seen`), else the next unlocked one, or why there
+/// is none.
+fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>, seen: &str) {
+    match state.hint(seen) {
+        HintAnswer::Show { level: 0, text } => ui.hint_for_what_happened(&fill(text, vars)),
         HintAnswer::Show { level, text } => ui.hint(level, &fill(text, vars)),
-        HintAnswer::Locked => ui.say("The next hint unlocks after another failed `check`."),
+        HintAnswer::Locked => ui
+            .say("The next hint unlocks after another try: run a command for this stage (or `check`), then ask again."),
         HintAnswer::NoMore => ui.say("No more hints for this stage."),
     }
 }
@@ -264,10 +267,33 @@ fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, Stri
 fn answer_solution(ui: &Ui, state: &StageState<'_>, vars: &BTreeMap<String, String>) {
     match state.solution() {
         SolutionAnswer::Show(body) => ui.solution(&fill(body, vars)),
-        SolutionAnswer::Locked { failed_checks } => ui.say(&format!(
-            "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far). Try `hint`."
+        SolutionAnswer::Locked { attempts } => ui.say(&format!(
+            "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} tries that leave the stage unfinished ({attempts} so far). Try `hint`."
         )),
         SolutionAnswer::Missing => ui.say("This stage has no reference solution."),
+    }
+}
+
+/// What the learner ran and saw in the stage, and what still fails: the text reacting hints match.
+fn seen(history: &[Ran], failures: &[String]) -> String {
+    let mut text = String::new();
+    for ran in history {
+        text.push_str(&ran.command);
+        text.push('\n');
+        text.push_str(&ran.output);
+        text.push('\n');
+    }
+    text.push_str(&failures.join("\n"));
+    text
+}
+
+/// After a command for the stage that left it unfinished: a genuine attempt. Says which checks
+/// still fail (as rustlings shows the compiler's output every time), and whether a hint reacts to it.
+fn after_attempt(ui: &Ui, state: &mut StageState<'_>, failures: &[String], seen: &str) {
+    state.count_attempt();
+    ui.not_yet(failures);
+    if state.reaction(seen).is_some() {
+        ui.say("Type `hint`: there is a hint for what just happened.");
     }
 }
 
@@ -300,6 +326,7 @@ async fn run_stage(
 ) -> Result<StageOutcome> {
     let mut state = StageState::begin(stage, session).await;
     let mut history: Vec<Ran> = Vec::new();
+    let mut failures: Vec<String> = Vec::new();
     let interactive_checks = state.has_checks();
     if !interactive_checks {
         ui.say("(Press Enter, or type `next`, to go on.)");
@@ -310,6 +337,7 @@ async fn run_stage(
         let Some(line) = next_line(ui, editor, &mut menu_open)? else { return Ok(StageOutcome::Quit) };
         let command = line.trim();
         let _ = editor.add_history_entry(command);
+        let mut related = false;
         match StageCommand::parse(command) {
             StageCommand::Menu => {
                 menu_open = true;
@@ -324,7 +352,7 @@ async fn run_stage(
                 continue;
             }
             StageCommand::Hint => {
-                answer_hint(ui, &mut state, vars);
+                answer_hint(ui, &mut state, vars, &seen(&history, &failures));
                 continue;
             }
             StageCommand::Solution => {
@@ -342,18 +370,18 @@ async fn run_stage(
                 if !interactive_checks {
                     continue;
                 }
+                related = state.related(command);
             }
         }
         let cx = state.context(Tools::Builtin(session), vars, &history);
-        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        failures = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
         transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
         if failures.is_empty() {
             ui.done(stage);
             return Ok(StageOutcome::Done);
         }
-        if command == "check" {
-            state.count_failed_check();
-            ui.not_yet(&failures);
+        if command == "check" || related {
+            after_attempt(ui, &mut state, &failures, &seen(&history, &failures));
         }
     }
 }
@@ -399,7 +427,7 @@ async fn watch_stage(
             Some(StageCommand::Skip) => return Ok(StageOutcome::Skipped),
             Some(StageCommand::Empty | StageCommand::Next) if !state.has_checks() => return Ok(StageOutcome::Done),
             Some(StageCommand::Hint) => {
-                answer_hint(ui, &mut state, vars);
+                answer_hint(ui, &mut state, vars, "");
                 continue;
             }
             Some(StageCommand::Solution) => {
@@ -420,7 +448,7 @@ async fn watch_stage(
             return Ok(StageOutcome::Done);
         }
         if typed.as_deref() == Some("check") {
-            state.count_failed_check();
+            state.count_attempt();
             transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
             ui.not_yet(&failures);
         }

@@ -112,3 +112,37 @@ fn console_steps_print_the_lessons_console_link() {
     lab.send_line("quit").unwrap(); // typed into the stage's menu: filters to Quit
     lab.expect(expectrl::Eof).unwrap();
 }
+
+/// Lesson 00: the repository created without `--image-tag-mutability IMMUTABLE` is no dead end. The
+/// failing check is shown after the command, creating it again fails, the hint reacts to that, and
+/// `put-image-tag-mutability` finishes the stage. No hint before a try.
+#[test]
+fn a_repository_created_mutable_has_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    until(&mut lab, "What next?");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "The next hint unlocks after another try");
+    lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true")
+        .unwrap();
+    let shown = until(&mut lab, "there is a hint for what just happened");
+    in_order(&shown, &["\"repositoryName\": \"test\"", "Not yet:", "tag mutability of test is MUTABLE, not IMMUTABLE"]);
+    lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE").unwrap();
+    until(&mut lab, "RepositoryAlreadyExistsException");
+    until(&mut lab, "Not yet:");
+    lab.send_line("hint").unwrap();
+    let hint = until(&mut lab, "--image-tag-mutability IMMUTABLE");
+    assert!(hint.contains("aws ecr put-image-tag-mutability --repository-name test"), "{hint}");
+    lab.send_line("aws ecr put-image-tag-mutability --repository-name test --image-tag-mutability IMMUTABLE").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "With tag immutability on");
+    lab.send("\r").unwrap(); // the quiz: the first (wrong) choice
+    until(&mut lab, "Not quite.");
+    until(&mut lab, "Stage 3/6");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
