@@ -166,8 +166,8 @@ impl Ui {
         }
         if !stage.checks.is_empty() {
             println!("\n{}", style("Done when:").bold());
-            for (check, _) in &stage.checks {
-                println!("  ○ {}", check.describe(vars));
+            for n in 0..stage.checks.len() {
+                println!("  ○ {}", stage.check_text(n, vars));
             }
         }
         println!();
@@ -200,6 +200,22 @@ impl Ui {
         }
     }
 
+    /// A diagnose quiz, asked once the learner has met the error: a wrong choice is not corrected
+    /// at once (that would give the cause away) but asked again; after three, the answer is told.
+    pub fn diagnose(&self, quiz: &Quiz, vars: &BTreeMap<String, String>) {
+        println!("{}", style("Before you fix it: what is wrong?").bold());
+        for attempt in 1..=3 {
+            let picked = self.pick(quiz, vars, None);
+            if picked == Some(quiz.answer) {
+                return self.answered(quiz, vars, true);
+            }
+            if attempt < 3 {
+                println!("{} Read the error again, word for word, and choose again.", style("Not quite.").red().bold());
+            }
+        }
+        self.answered(quiz, vars, false);
+    }
+
     /// Asks a quiz: a menu on a terminal, otherwise the choice's number (from `typed` when the
     /// runner is already reading stdin).
     pub fn quiz(
@@ -208,35 +224,42 @@ impl Ui {
         vars: &BTreeMap<String, String>,
         typed: Option<&std::sync::mpsc::Receiver<String>>,
     ) {
+        let picked = self.pick(quiz, vars, typed);
+        self.answered(quiz, vars, picked == Some(quiz.answer));
+    }
+
+    /// The learner's choice (1-based), if they made one.
+    fn pick(
+        &self,
+        quiz: &Quiz,
+        vars: &BTreeMap<String, String>,
+        typed: Option<&std::sync::mpsc::Receiver<String>>,
+    ) -> Option<usize> {
         let prompt = fill(&quiz.prompt, vars);
         let choices: Vec<String> = quiz.choices.iter().map(|c| fill(c, vars)).collect();
-        let picked = if self.interactive && typed.is_none() {
-            inquire::Select::new(&prompt, choices.clone()).with_vim_mode(false).raw_prompt().ok().map(|c| c.index + 1)
+        if self.interactive && typed.is_none() {
+            return inquire::Select::new(&prompt, choices).with_vim_mode(false).raw_prompt().ok().map(|c| c.index + 1);
+        }
+        println!("{} {prompt}", style("Quiz:").bold());
+        for (n, choice) in choices.iter().enumerate() {
+            println!("  {}. {choice}", n + 1);
+        }
+        match typed {
+            Some(lines) => lines.recv().ok().and_then(|l| l.trim().parse().ok()),
+            None => {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
+            }
+        }
+    }
+
+    fn answered(&self, quiz: &Quiz, vars: &BTreeMap<String, String>, right: bool) {
+        let explain = quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default();
+        if right {
+            println!("{} {explain}", style("Right.").green().bold());
         } else {
-            println!("{} {prompt}", style("Quiz:").bold());
-            for (n, choice) in choices.iter().enumerate() {
-                println!("  {}. {choice}", n + 1);
-            }
-            match typed {
-                Some(lines) => lines.recv().ok().and_then(|l| l.trim().parse().ok()),
-                None => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
-                }
-            }
-        };
-        match picked {
-            Some(answer) if answer == quiz.answer => println!(
-                "{} {}",
-                style("Right.").green().bold(),
-                quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default()
-            ),
-            _ => println!(
-                "{} The answer is: {}. {}",
-                style("Not quite.").red().bold(),
-                choices.get(quiz.answer - 1).cloned().unwrap_or_default(),
-                quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default()
-            ),
+            let answer = quiz.choices.get(quiz.answer.saturating_sub(1)).map(|c| fill(c, vars)).unwrap_or_default();
+            println!("{} The answer is: {answer}. {explain}", style("Not quite.").red().bold());
         }
     }
 }

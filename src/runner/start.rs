@@ -80,7 +80,7 @@ pub async fn start(
             return Ok(Ended::Quit);
         }
         if outcome == StageOutcome::Done {
-            for (quiz, _) in &stage.quizzes {
+            for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| !q.diagnose) {
                 play.ui.quiz(quiz, &play.vars, play.typed.as_ref());
             }
         }
@@ -297,6 +297,21 @@ fn after_attempt(ui: &Ui, state: &mut StageState<'_>, failures: &[String], seen:
     }
 }
 
+/// The failing checks as the learner reads them: the author's label where the check has one.
+fn shown_failures(stage: &Stage, vars: &BTreeMap<String, String>, failing: Vec<(usize, String)>) -> Vec<String> {
+    failing.into_iter().map(|(line, why)| stage.label_at(line).map_or(why, |label| fill(label, vars))).collect()
+}
+
+/// The stage's diagnose quizzes (the learner names the cause), asked once.
+fn diagnose(ui: &Ui, stage: &Stage, vars: &BTreeMap<String, String>, asked: &mut bool) {
+    if !*asked {
+        *asked = true;
+        for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| q.diagnose) {
+            ui.diagnose(quiz, vars);
+        }
+    }
+}
+
 /// The next line: a choice in the stage's menu when it is open (`Shell` closes it), else typed.
 /// `None`: the learner left (Ctrl-C, Ctrl-D).
 fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut bool) -> Result<Option<String>> {
@@ -327,6 +342,7 @@ async fn run_stage(
     let mut state = StageState::begin(stage, session).await;
     let mut history: Vec<Ran> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
+    let mut diagnosed = false;
     let interactive_checks = state.has_checks();
     if !interactive_checks {
         ui.say("(Press Enter, or type `next`, to go on.)");
@@ -338,6 +354,7 @@ async fn run_stage(
         let command = line.trim();
         let _ = editor.add_history_entry(command);
         let mut related = false;
+        let mut failed = command == "check";
         match StageCommand::parse(command) {
             StageCommand::Menu => {
                 menu_open = true;
@@ -371,17 +388,23 @@ async fn run_stage(
                     continue;
                 }
                 related = state.related(command);
+                failed = related && history.last().is_some_and(|ran| ran.status != 0);
             }
         }
         let cx = state.context(Tools::Builtin(session), vars, &history);
-        failures = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        failures = shown_failures(stage, vars, state.failing(&cx).await);
         transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
         if failures.is_empty() {
+            diagnose(ui, stage, vars, &mut diagnosed);
             ui.done(stage);
             return Ok(StageOutcome::Done);
         }
         if command == "check" || related {
             after_attempt(ui, &mut state, &failures, &seen(&history, &failures));
+        }
+        if failed {
+            // The learner has met the stage's error: before the fix, they name its cause.
+            diagnose(ui, stage, vars, &mut diagnosed);
         }
     }
 }
@@ -441,9 +464,12 @@ async fn watch_stage(
         }
         let tools = Tools::Real { backend: &session.backend, docker_config: docker_config.clone() };
         let cx = state.context(tools, vars, &[]);
-        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        let failures = shown_failures(stage, vars, state.failing(&cx).await);
         if failures.is_empty() {
             transcript.record(&stage.id(), "check", "", 0, Some(Vec::new()))?;
+            for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| q.diagnose) {
+                ui.quiz(quiz, vars, Some(input));
+            }
             ui.done(stage);
             return Ok(StageOutcome::Done);
         }

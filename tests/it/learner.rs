@@ -146,3 +146,42 @@ fn a_repository_created_mutable_has_a_way_forward() {
     lab.send_line("quit").unwrap();
     lab.expect(expectrl::Eof).unwrap();
 }
+
+/// Lesson 09's first stage: a neutral title and done-lines (the author's labels, not the checks'
+/// jargon), no hint before a try, the failing push answered by which check still fails and a
+/// diagnose question (a wrong choice asked again, not corrected), then hints, then the fix.
+#[test]
+fn troubleshooting_makes_the_learner_diagnose() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "troubleshooting");
+    let shown = until(&mut lab, "What next?");
+    assert!(shown.contains("Case 1: the first push"), "{shown}");
+    in_order(&shown, &["Done when:", "○ You met the error and read it", "○ test:v1 is pushed"]);
+    for giveaway in ["the mock saw", "does not exist", "answered 404"] {
+        assert!(!shown.contains(giveaway), "{giveaway:?} gives the cause away:\n{shown}");
+    }
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "The next hint unlocks after another try");
+    lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1").unwrap();
+    let met = until(&mut lab, "Before you fix it: what is wrong?");
+    in_order(&met, &["name unknown", "Not yet:", "✗ test:v1 is pushed"]);
+    until(&mut lab, "What does the push's error say is wrong?");
+    lab.send("\r").unwrap(); // the first choice: wrong
+    let wrong = until(&mut lab, "Read the error again");
+    assert!(!wrong.contains("The answer is"), "{wrong}");
+    until(&mut lab, "What does the push's error say is wrong?");
+    lab.send("\x1b[B").unwrap();
+    lab.send("\r").unwrap();
+    until(&mut lab, "Right.");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "ECR never creates one on push");
+    lab.send_line("aws ecr create-repository --repository-name test").unwrap();
+    until(&mut lab, "\"repositoryName\": \"test\"");
+    lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "Case 2: another push");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
