@@ -22,7 +22,7 @@ use crate::ui::{MenuChoice, Ui};
 /// What the learner can type besides shell commands while a stage is open.
 const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
   menu       the stage's menu (shell, check, hint, solution, skip, quit)
-  check      run the stage's checks now
+  check      run the stage's checks now (Enter alone checks too, without counting a try)
   hint       a hint (after a try: a command for the stage, or `check`)
   solution   the reference answer (after 3 tries)
   skip       go on without finishing this stage
@@ -349,6 +349,7 @@ async fn run_stage(
     }
     // A stage with checks opens with the menu; `menu` in the shell brings it back.
     let mut menu_open = interactive_checks && ui.is_interactive();
+    let _watcher = watch_console(session, stage, vars, &state);
     loop {
         let Some(line) = next_line(ui, editor, &mut menu_open)? else { return Ok(StageOutcome::Quit) };
         let command = line.trim();
@@ -361,7 +362,8 @@ async fn run_stage(
                 continue;
             }
             StageCommand::Empty | StageCommand::Next if !interactive_checks => return Ok(StageOutcome::Done),
-            StageCommand::Empty => continue,
+            // Enter checks again (after a change in the console, say), without counting a try.
+            StageCommand::Empty => {}
             StageCommand::Quit => return Ok(StageOutcome::Quit),
             StageCommand::Skip => return Ok(StageOutcome::Skipped),
             StageCommand::Help => {
@@ -407,6 +409,57 @@ async fn run_stage(
             diagnose(ui, stage, vars, &mut diagnosed);
         }
     }
+}
+
+/// Stops the console watcher when the stage ends.
+struct Watcher(tokio::task::JoinHandle<()>);
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A stage with a console step: its checks (those the registry's state answers) are evaluated every
+/// second in the background, so a change made in the web console is seen without typing `check`;
+/// the runner says so, above the prompt, and Enter completes the stage.
+fn watch_console(
+    session: &Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    state: &StageState<'_>,
+) -> Option<Watcher> {
+    use crate::lesson::Assertion;
+    let registry_side = |a: &Assertion| {
+        matches!(a, Assertion::Repository(_) | Assertion::Image(_) | Assertion::Findings(_) | Assertion::Requests(_))
+    };
+    if stage.ui.is_empty() || !stage.checks.iter().all(|(a, _)| registry_side(a)) {
+        return None;
+    }
+    // Printed directly, not through rustyline's external printer: with one, keys typed quickly (a
+    // paste) can be lost.
+    let (backend, stage, vars) = (session.backend.clone(), stage.clone(), vars.clone());
+    let (log_seq_at_start, started_at) = state.marks();
+    Some(Watcher(tokio::spawn(async move {
+        let mut passing = false;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let tools = Tools::Real { backend: &backend, docker_config: PathBuf::new() };
+            let cx = super::check::Context { tools, vars: &vars, history: &[], log_seq_at_start, started_at };
+            let now = super::check::failing(&stage, &cx).await.is_empty();
+            if now && !passing {
+                // The prompt is in raw mode: a carriage return of our own, then the prompt again.
+                let mut out = std::io::stdout().lock();
+                let _ = write!(
+                    out,
+                    "\r\n✓ The stage's checks pass now (a change made in the console is seen here too). Press Enter to go on.\r\n{}",
+                    crate::shell::PROMPT
+                );
+                let _ = out.flush();
+            }
+            passing = now;
+        }
+    })))
 }
 
 /// Runs a line in the lab shell, showing what it prints as it would in a terminal.

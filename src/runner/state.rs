@@ -99,6 +99,11 @@ impl<'s> StageState<'s> {
         Self { stage, log_seq_at_start, started_at, attempts: 0, hints_shown: 0, reactions_shown: Vec::new() }
     }
 
+    /// Where the mock's request log and the lab clock stood when the stage began.
+    pub fn marks(&self) -> (u64, f64) {
+        (self.log_seq_at_start, self.started_at)
+    }
+
     /// Whether the stage has checks (otherwise Enter or `next` goes on).
     pub fn has_checks(&self) -> bool {
         !self.stage.checks.is_empty()

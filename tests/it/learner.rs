@@ -20,7 +20,14 @@ fn start(home: &Path, lesson: &str) -> expectrl::session::OsSession {
 
 /// Everything printed until `text` (inclusive), as plain text.
 fn until(lab: &mut expectrl::session::OsSession, text: &str) -> String {
-    let found = lab.expect(text).unwrap_or_else(|e| panic!("{text:?} never came: {e}"));
+    let found = match lab.expect(text) {
+        Ok(found) => found,
+        Err(e) => {
+            let mut rest = vec![0; 64 * 1024];
+            let n = lab.try_read(&mut rest).unwrap_or(0);
+            panic!("{text:?} never came ({e}); the screen had:\n{}", strip_ansi(&String::from_utf8_lossy(&rest[..n])))
+        }
+    };
     let mut bytes = found.before().to_vec();
     found.matches().for_each(|m| bytes.extend_from_slice(m));
     let plain = strip_ansi(&String::from_utf8_lossy(&bytes));
@@ -182,6 +189,48 @@ fn troubleshooting_makes_the_learner_diagnose() {
     lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1").unwrap();
     until(&mut lab, "Stage complete:");
     until(&mut lab, "Case 2: another push");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// A change made outside the lab shell (as in the web console) is seen while the learner sits at the
+/// prompt: the runner says the checks pass, and Enter completes the stage.
+#[test]
+fn a_console_change_is_seen_without_typing_check() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    let shown = until(&mut lab, "What next?");
+    let line = shown.lines().find(|l| l.starts_with("In the console (")).unwrap_or_else(|| panic!("{shown}"));
+    let endpoint = line.trim_start_matches("In the console (").trim_end_matches("/console/repositories):");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    // Another client of the lesson's mock (the console's stand-in) creates the repository.
+    let mut other = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--endpoint", endpoint, "--data-dir"])
+        .arg(home.path().join("other"))
+        .env("ECR_LAB_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    other
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE\n")
+        .unwrap();
+    let created = other.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&created.stdout).contains("\"repositoryName\": \"test\""), "{created:?}");
+    until(&mut lab, "The stage's checks pass now");
+    lab.send_line("").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "With tag immutability on");
+    lab.send("\r").unwrap();
+    until(&mut lab, "Stage 3/6");
     lab.send_line("quit").unwrap();
     lab.expect(expectrl::Eof).unwrap();
 }
