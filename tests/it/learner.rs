@@ -234,3 +234,65 @@ fn a_console_change_is_seen_without_typing_check() {
     lab.send_line("quit").unwrap();
     lab.expect(expectrl::Eof).unwrap();
 }
+
+/// `ecr-lab start LESSON` fed `input` on a pipe (no terminal), in `home`'s lab; what it printed.
+fn start_piped(home: &Path, lesson: &str, input: &str) -> String {
+    use std::io::Write as _;
+    let mut lab = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["start", lesson, "--data-dir"])
+        .arg(home.join("lab"))
+        .env("ECR_LAB_HOME", home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    lab.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = lab.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Lesson 06 after lesson 00 (one lab): `test:v1` is already in the immutable repository, so the push
+/// stage's push is refused. The hint reacting to that names the way forward, and it completes the stage.
+#[test]
+fn a_push_refused_by_an_earlier_lessons_tag_has_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    let push = "docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1";
+    let earlier = format!(
+        "aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE\naws ecr get-login-password | docker login --username AWS --password-stdin 920736617090.dkr.ecr.ap-south-1.amazonaws.com\ndocker tag sohelqt8797/ec2-neon-pulse:v1 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1\n{push}\n"
+    );
+    let shell = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--data-dir"])
+        .arg(home.path().join("lab"))
+        .env("ECR_LAB_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut shell = shell;
+        shell.stdin.take().unwrap().write_all(earlier.as_bytes()).unwrap();
+        let out = shell.wait_with_output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("v1: digest: sha256:"), "{out:?}");
+    }
+    let shown = start_piped(
+        home.path(),
+        "push",
+        &format!(
+            "{push}\nhint\naws ecr batch-delete-image --repository-name test --image-ids imageTag=v1\n{push}\nquit\n"
+        ),
+    );
+    // Docker's error goes to stderr, printed after stdout here.
+    assert!(shown.contains("tag invalid: The image tag 'v1' already exists in the 'test' repository"), "{shown}");
+    in_order(
+        &shown,
+        &[
+            "Not yet:",
+            "Type `hint`: there is a hint for what just happened.",
+            "remove the old one first",
+            "v1: digest: sha256:",
+            "Stage complete:",
+        ],
+    );
+}
