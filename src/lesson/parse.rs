@@ -316,4 +316,16 @@ mod tests {
         assert_eq!(stage.reactions[0].0, "already exists");
         assert!(stage.hints.is_empty());
     }
+
+    /// "Done when" lines read as a learner would say them: no doubled quotes, no route jargon.
+    #[test]
+    fn check_descriptions_read_plainly() {
+        let text = "---\nid: d\ntitle: D\n---\n## S\n\n```lab:stage\nid: s\n```\n\n```lab:check\n- output: { of: \"aws ecr describe-images\", contains: \"\\\"{{tag}}\\\"\" }\n- mock.requests: { route: registry, status: 401 }\n```\n";
+        let lesson = parse(&Source { path: "d.md".into(), text: text.into() });
+        assert!(lesson.problems.is_empty(), "{:?}", lesson.problems);
+        let vars = variables(&lesson);
+        let stage = &lesson.stages[0];
+        assert_eq!(stage.check_text(0, &vars), "the output of `aws ecr describe-images` contains `\"v1\"`");
+        assert_eq!(stage.check_text(1, &vars), "the registry answered a docker request with 401");
+    }
 }
