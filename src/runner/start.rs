@@ -341,7 +341,7 @@ async fn run_stage(
 ) -> Result<StageOutcome> {
     let mut state = StageState::begin(stage, session).await;
     let mut history: Vec<Ran> = Vec::new();
-    let mut failures: Vec<String> = Vec::new();
+    let mut raw_failures: Vec<String> = Vec::new();
     let mut diagnosed = false;
     let interactive_checks = state.has_checks();
     if !interactive_checks {
@@ -371,7 +371,7 @@ async fn run_stage(
                 continue;
             }
             StageCommand::Hint => {
-                answer_hint(ui, &mut state, vars, &seen(&history, &failures));
+                answer_hint(ui, &mut state, vars, &seen(&history, &raw_failures));
                 continue;
             }
             StageCommand::Solution => {
@@ -394,7 +394,10 @@ async fn run_stage(
             }
         }
         let cx = state.context(Tools::Builtin(session), vars, &history);
-        failures = shown_failures(stage, vars, state.failing(&cx).await);
+        let failing = state.failing(&cx).await;
+        // Reacting hints match the checks' own words too, even where a label is shown instead.
+        raw_failures = failing.iter().map(|(_, why)| why.clone()).collect();
+        let failures = shown_failures(stage, vars, failing);
         transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
         if failures.is_empty() {
             diagnose(ui, stage, vars, &mut diagnosed);
@@ -402,7 +405,7 @@ async fn run_stage(
             return Ok(StageOutcome::Done);
         }
         if command == "check" || related {
-            after_attempt(ui, &mut state, &failures, &seen(&history, &failures));
+            after_attempt(ui, &mut state, &failures, &seen(&history, &raw_failures));
         }
         if failed {
             // The learner has met the stage's error: before the fix, they name its cause.
@@ -496,6 +499,8 @@ async fn watch_stage(
     ui.say(&format!(
         "Work in your own terminal ({where_}); this stage completes by itself. Here: check, hint, solution, skip, quit."
     ));
+    // What the last watch saw failing: the text a reacting hint can match here (no commands are seen).
+    let mut failing_now = String::new();
     loop {
         let typed = input.recv_timeout(std::time::Duration::from_secs(1)).ok();
         match typed.as_deref().map(StageCommand::parse) {
@@ -503,7 +508,7 @@ async fn watch_stage(
             Some(StageCommand::Skip) => return Ok(StageOutcome::Skipped),
             Some(StageCommand::Empty | StageCommand::Next) if !state.has_checks() => return Ok(StageOutcome::Done),
             Some(StageCommand::Hint) => {
-                answer_hint(ui, &mut state, vars, "");
+                answer_hint(ui, &mut state, vars, &failing_now);
                 continue;
             }
             Some(StageCommand::Solution) => {
@@ -517,7 +522,9 @@ async fn watch_stage(
         }
         let tools = Tools::Real { backend: &session.backend, docker_config: docker_config.clone() };
         let cx = state.context(tools, vars, &[]);
-        let failures = shown_failures(stage, vars, state.failing(&cx).await);
+        let failing = state.failing(&cx).await;
+        failing_now = failing.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("\n");
+        let failures = shown_failures(stage, vars, failing);
         if failures.is_empty() {
             transcript.record(&stage.id(), "check", "", 0, Some(Vec::new()))?;
             for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| q.diagnose) {
