@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use console::style;
 
-use crate::lesson::{Lesson, Quiz, Stage, fill};
+use crate::lesson::{Lesson, Quiz, Shown, Stage, fill};
 
 /// A choice at the end of a lesson.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +56,18 @@ impl MenuChoice {
 
 pub struct Ui {
     interactive: bool,
+    /// The web console of the lesson's own mock, shown beside every console step.
+    console: Option<String>,
 }
 
 impl Ui {
     pub fn new() -> Self {
-        Self { interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()) }
+        Self { interactive: std::io::IsTerminal::is_terminal(&std::io::stdin()), console: None }
+    }
+
+    /// Where the lesson's console is (its mock's `/console/`): printed beside every console step.
+    pub fn set_console(&mut self, url: Option<String>) {
+        self.console = url;
     }
 
     pub fn is_interactive(&self) -> bool {
@@ -133,24 +140,34 @@ impl Ui {
                 .unwrap_or_default();
             println!("{} {}{}", style("Goal:").bold(), fill(goal, vars), style(minutes).dim());
         }
-        let prose = stage.prose.trim();
-        if !prose.is_empty() {
-            println!("\n{}", render_markdown(&fill(prose, vars)));
-        }
-        for run in &stage.runs {
-            println!();
-            for line in run.body.lines() {
-                println!("    {}", style(fill(line, vars)).green());
+        // Prose, commands and console steps in the order the lesson has them.
+        for part in &stage.flow {
+            match part {
+                Shown::Prose(prose) if !prose.trim().is_empty() => {
+                    println!("\n{}", render_markdown(&fill(prose.trim(), vars)));
+                }
+                Shown::Prose(_) => {}
+                Shown::Run(run) => {
+                    println!();
+                    for line in run.body.lines() {
+                        println!("    {}", style(fill(line, vars)).green());
+                    }
+                }
+                Shown::Ui(ui) => {
+                    match &self.console {
+                        Some(url) => {
+                            println!("\n{} {}", style("In the console").bold(), style(format!("({url}):")).cyan())
+                        }
+                        None => println!("\n{}", style("In the console:").bold()),
+                    }
+                    println!("{}", render_markdown(&fill(&ui.body, vars)));
+                }
             }
-        }
-        for ui in &stage.ui {
-            println!("\n{}", style("In the console:").bold());
-            println!("{}", render_markdown(&fill(&ui.body, vars)));
         }
         if !stage.checks.is_empty() {
             println!("\n{}", style("Done when:").bold());
-            for (check, _) in &stage.checks {
-                println!("  ○ {}", check.describe(vars));
+            for n in 0..stage.checks.len() {
+                println!("  ○ {}", stage.check_text(n, vars));
             }
         }
         println!();
@@ -158,6 +175,11 @@ impl Ui {
 
     pub fn hint(&self, level: usize, text: &str) {
         println!("{} {}", style(format!("Hint {level}:")).yellow().bold(), render_markdown(text.trim()));
+    }
+
+    /// A hint that reacts to what the learner just did (`lab:hint when=...`).
+    pub fn hint_for_what_happened(&self, text: &str) {
+        println!("{} {}", style("Hint:").yellow().bold(), render_markdown(text.trim()));
     }
 
     pub fn solution(&self, text: &str) {
@@ -178,6 +200,22 @@ impl Ui {
         }
     }
 
+    /// A diagnose quiz, asked once the learner has met the error: a wrong choice is not corrected
+    /// at once (that would give the cause away) but asked again; after three, the answer is told.
+    pub fn diagnose(&self, quiz: &Quiz, vars: &BTreeMap<String, String>) {
+        println!("{}", style("Before you fix it: what is wrong?").bold());
+        for attempt in 1..=3 {
+            let picked = self.pick(quiz, vars, None);
+            if picked == Some(quiz.answer) {
+                return self.answered(quiz, vars, true);
+            }
+            if attempt < 3 {
+                println!("{} Read the error again, word for word, and choose again.", style("Not quite.").red().bold());
+            }
+        }
+        self.answered(quiz, vars, false);
+    }
+
     /// Asks a quiz: a menu on a terminal, otherwise the choice's number (from `typed` when the
     /// runner is already reading stdin).
     pub fn quiz(
@@ -186,35 +224,42 @@ impl Ui {
         vars: &BTreeMap<String, String>,
         typed: Option<&std::sync::mpsc::Receiver<String>>,
     ) {
+        let picked = self.pick(quiz, vars, typed);
+        self.answered(quiz, vars, picked == Some(quiz.answer));
+    }
+
+    /// The learner's choice (1-based), if they made one.
+    fn pick(
+        &self,
+        quiz: &Quiz,
+        vars: &BTreeMap<String, String>,
+        typed: Option<&std::sync::mpsc::Receiver<String>>,
+    ) -> Option<usize> {
         let prompt = fill(&quiz.prompt, vars);
         let choices: Vec<String> = quiz.choices.iter().map(|c| fill(c, vars)).collect();
-        let picked = if self.interactive && typed.is_none() {
-            inquire::Select::new(&prompt, choices.clone()).with_vim_mode(false).raw_prompt().ok().map(|c| c.index + 1)
+        if self.interactive && typed.is_none() {
+            return inquire::Select::new(&prompt, choices).with_vim_mode(false).raw_prompt().ok().map(|c| c.index + 1);
+        }
+        println!("{} {prompt}", style("Quiz:").bold());
+        for (n, choice) in choices.iter().enumerate() {
+            println!("  {}. {choice}", n + 1);
+        }
+        match typed {
+            Some(lines) => lines.recv().ok().and_then(|l| l.trim().parse().ok()),
+            None => {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
+            }
+        }
+    }
+
+    fn answered(&self, quiz: &Quiz, vars: &BTreeMap<String, String>, right: bool) {
+        let explain = quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default();
+        if right {
+            println!("{} {explain}", style("Right.").green().bold());
         } else {
-            println!("{} {prompt}", style("Quiz:").bold());
-            for (n, choice) in choices.iter().enumerate() {
-                println!("  {}. {choice}", n + 1);
-            }
-            match typed {
-                Some(lines) => lines.recv().ok().and_then(|l| l.trim().parse().ok()),
-                None => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line).ok().and_then(|_| line.trim().parse().ok())
-                }
-            }
-        };
-        match picked {
-            Some(answer) if answer == quiz.answer => println!(
-                "{} {}",
-                style("Right.").green().bold(),
-                quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default()
-            ),
-            _ => println!(
-                "{} The answer is: {}. {}",
-                style("Not quite.").red().bold(),
-                choices.get(quiz.answer - 1).cloned().unwrap_or_default(),
-                quiz.explain.as_deref().map(|e| fill(e, vars)).unwrap_or_default()
-            ),
+            let answer = quiz.choices.get(quiz.answer.saturating_sub(1)).map(|c| fill(c, vars)).unwrap_or_default();
+            println!("{} The answer is: {answer}. {explain}", style("Not quite.").red().bold());
         }
     }
 }

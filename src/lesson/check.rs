@@ -206,14 +206,26 @@ impl Assertion {
                 f(&c.reference),
                 if c.exists == Some(false) { "is absent" } else { "exists" }
             ),
+            // In backticks, so a text with quotes (`"v1"`) reads as written, not as `""v1""`.
             Self::Output(c) => format!(
-                "the output of `{}` contains \"{}\"",
-                c.of.as_deref().unwrap_or("the last command"),
+                "the output of `{}` contains `{}`",
+                c.of.as_deref().map(f).unwrap_or_else(|| "the last command".into()),
                 f(&c.contains)
             ),
             Self::Exit(c) => format!("`{}` exits with {}", c.of.as_deref().unwrap_or("the last command"), c.code),
             Self::Requests(c) => {
-                format!("the mock saw {} {}", c.route, c.status.map(|s| format!("answered {s}")).unwrap_or_default())
+                let what = match c.route.as_str() {
+                    "registry" => "a docker request".to_owned(),
+                    "sts" => "an STS request".to_owned(),
+                    route => match route.strip_prefix("ecr:") {
+                        Some(operation) => format!("an ECR {operation} call"),
+                        None => format!("a `{route}` request"),
+                    },
+                };
+                match c.status {
+                    Some(status) => format!("the registry answered {what} with {status}"),
+                    None => format!("the registry received {what}"),
+                }
             }
             Self::Findings(c) => format!(
                 "the scan of {}:{} found a {} or higher finding",

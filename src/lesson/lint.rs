@@ -28,6 +28,7 @@ pub fn lint(lesson: &Lesson) -> Vec<Problem> {
         }
         task_rules(stage, &mut problems);
         hint_and_quiz_rules(stage, &mut problems);
+        troubleshoot_rules(stage, &mut problems);
         check_rules(stage, on_aws, &mut problems);
         for (fault, pos) in &stage.faults {
             if fault::spec(&fault.id).is_none() {
@@ -62,6 +63,29 @@ fn task_rules(stage: &Stage, problems: &mut Vec<Problem>) {
 }
 
 /// LAB008 (hint levels 1..n) and LAB009 (a quiz's answer is one of its choices).
+/// LAB015: a troubleshoot stage makes the learner diagnose: its checks carry the author's neutral
+/// labels (a check's own description names the cause or the fix), and a quiz asks for the cause.
+fn troubleshoot_rules(stage: &Stage, problems: &mut Vec<Problem>) {
+    if stage.kind() != StageKind::Troubleshoot {
+        return;
+    }
+    for (n, (_, pos)) in stage.checks.iter().enumerate() {
+        if stage.check_labels.get(n).is_none_or(Option::is_none) {
+            problems.push(rules::TROUBLESHOOT_GIVES_AWAY.at(
+                *pos,
+                "a check of a troubleshoot stage has no `label:`: its own description gives the cause away".to_owned(),
+            ));
+        }
+    }
+    if !stage.checks.is_empty() && !stage.quizzes.iter().any(|(q, _)| q.diagnose) {
+        let pos = stage.header.as_ref().map_or(stage.pos, |(_, p)| *p);
+        problems.push(rules::TROUBLESHOOT_GIVES_AWAY.at(
+            pos,
+            format!("troubleshoot stage `{}` has no diagnose quiz: the learner never names the cause", stage.id()),
+        ));
+    }
+}
+
 fn hint_and_quiz_rules(stage: &Stage, problems: &mut Vec<Problem>) {
     let mut levels: Vec<(usize, Pos)> = stage.hints.iter().map(|(l, _, p)| (*l, *p)).collect();
     levels.sort();

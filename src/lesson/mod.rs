@@ -166,6 +166,10 @@ pub struct Quiz {
     /// 1-based index of the right choice.
     pub answer: usize,
     pub explain: Option<String>,
+    /// Asked once the learner has met the stage's error (their first try that fails), before the
+    /// fix: the learner names the cause. Otherwise asked when the stage is done.
+    #[serde(default)]
+    pub diagnose: bool,
 }
 
 /// The kinds of `lab:*` block a stage may hold.
@@ -217,7 +221,7 @@ impl BlockKind {
     /// The attributes a block of this kind may carry (`lab:hint level=2`).
     pub fn attributes(self) -> &'static [&'static str] {
         match self {
-            Self::Hint => &["level"],
+            Self::Hint => &["level", "when"],
             _ => &[],
         }
     }
@@ -256,14 +260,30 @@ pub struct Stage {
     pub runs: Vec<Block>,
     pub ui: Vec<Block>,
     pub checks: Vec<(Assertion, Pos)>,
+    /// The author's words for each check (`label:` under its item), by the check's index: shown as
+    /// "Done when" and when it fails, instead of the check's own description.
+    pub check_labels: Vec<Option<String>>,
     pub faults: Vec<(FaultBlock, Pos)>,
     /// `(level, text, pos)`.
     pub hints: Vec<(usize, String, Pos)>,
+    /// Hints that react to what the learner did (`lab:hint when="TEXT"`): `(when, text, pos)`. One is
+    /// offered once TEXT appears in a command the learner ran in the stage, its output, or a failing check.
+    pub reactions: Vec<(String, String, Pos)>,
     pub solution: Option<Block>,
     pub quizzes: Vec<(Quiz, Pos)>,
     pub notes: Vec<Block>,
     /// Every block in order (for lint).
     pub blocks: Vec<Block>,
+    /// What the learner reads, in document order: prose, commands and console steps as written.
+    pub flow: Vec<Shown>,
+}
+
+/// One part of a stage as shown to the learner, in the order the lesson file has it.
+#[derive(Debug, Clone)]
+pub enum Shown {
+    Prose(String),
+    Run(Block),
+    Ui(Block),
 }
 
 impl Stage {
@@ -273,6 +293,20 @@ impl Stage {
     pub fn kind(&self) -> StageKind {
         self.header.as_ref().map(|(h, _)| h.kind).unwrap_or_default()
     }
+    /// What check `n` means, for the learner: the author's label, else the check's description.
+    pub fn check_text(&self, n: usize, vars: &BTreeMap<String, String>) -> String {
+        match self.check_labels.get(n).and_then(Option::as_deref) {
+            Some(label) => fill(label, vars),
+            None => self.checks.get(n).map(|(c, _)| c.describe(vars)).unwrap_or_default(),
+        }
+    }
+
+    /// The label of the check on `line`, if its author gave one.
+    pub fn label_at(&self, line: usize) -> Option<&str> {
+        let n = self.checks.iter().position(|(_, pos)| pos.line == line)?;
+        self.check_labels.get(n).and_then(Option::as_deref)
+    }
+
     pub fn goal(&self) -> Option<&str> {
         self.header.as_ref().and_then(|(h, _)| h.goal.as_deref())
     }

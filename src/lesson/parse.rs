@@ -5,7 +5,8 @@ use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 
 use super::rules::{self, Rule};
 use super::{
-    Assertion, Block, BlockKind, FaultBlock, FrontMatter, Lesson, Pos, Problem, Quiz, Source, Stage, StageHeader, check,
+    Assertion, Block, BlockKind, FaultBlock, FrontMatter, Lesson, Pos, Problem, Quiz, Shown, Source, Stage,
+    StageHeader, check,
 };
 
 /// A YAML error inside a block, at its line in the file.
@@ -46,7 +47,13 @@ pub fn parse(source: &Source) -> Lesson {
         if let Some(from) = from {
             let chunk = &body[from..to];
             match stages.last_mut() {
-                Some(stage) => stage.prose.push_str(chunk),
+                Some(stage) => {
+                    stage.prose.push_str(chunk);
+                    match stage.flow.last_mut() {
+                        Some(Shown::Prose(prose)) => prose.push_str(chunk),
+                        _ => stage.flow.push(Shown::Prose(chunk.to_owned())),
+                    }
+                }
                 None => intro.push_str(chunk),
             }
         }
@@ -147,13 +154,56 @@ fn block_from(info: &str, pos: Pos, body: String) -> Result<Block, (Rule, String
     let Some(kind) = BlockKind::parse(name) else {
         return Err((rules::UNKNOWN_BLOCK, format!("unknown block `{name}`")));
     };
-    let attributes = words
-        .map(|w| {
-            w.split_once('=')
-                .map_or((w.to_owned(), String::new()), |(k, v)| (k.to_owned(), v.trim_matches('"').to_owned()))
-        })
+    let rest: String = words.collect::<Vec<_>>().join(" ");
+    let attributes = attribute_words(&rest)
+        .into_iter()
+        .map(|w| w.split_once('=').map_or((w.clone(), String::new()), |(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
     Ok(Block { kind, attributes, body, pos })
+}
+
+/// A check block's `label:` lines (indented under an item: `  label: You met the error`), taken out
+/// of the YAML (blanked, so line numbers hold) and returned per item, in order.
+fn check_labels(body: &str) -> (String, Vec<Option<String>>) {
+    let mut labels: Vec<Option<String>> = Vec::new();
+    let mut kept = Vec::new();
+    for line in body.lines() {
+        if line.starts_with("- ") {
+            labels.push(None);
+        }
+        let label = line.strip_prefix("  ").map(str::trim_start).and_then(|l| l.strip_prefix("label:"));
+        match (label, labels.last_mut()) {
+            (Some(value), Some(slot)) => {
+                *slot =
+                    Some(serde_norway::from_str::<String>(value.trim()).unwrap_or_else(|_| value.trim().to_owned()));
+                kept.push("");
+            }
+            _ => kept.push(line),
+        }
+    }
+    (kept.join("\n"), labels)
+}
+
+/// `name=value` words of an info string; a value in double quotes may hold spaces (quotes dropped).
+fn attribute_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in text.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &mut Vec<Problem>) {
@@ -179,23 +229,34 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             Ok(header) => stage.header = Some((header, block.pos)),
             Err(error) => problems.push(yaml_problem(&block, &error)),
         },
-        BlockKind::Run => stage.runs.push(block),
-        BlockKind::Ui => stage.ui.push(block),
+        BlockKind::Run => {
+            stage.flow.push(Shown::Run(block.clone()));
+            stage.runs.push(block);
+        }
+        BlockKind::Ui => {
+            stage.flow.push(Shown::Ui(block.clone()));
+            stage.ui.push(block);
+        }
         BlockKind::Notes => stage.notes.push(block),
         BlockKind::Solution => stage.solution = Some(block),
         // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
-        BlockKind::Check => match serde_norway::with::singleton_map_recursive::deserialize::<Vec<Assertion>, _>(
-            serde_norway::Deserializer::from_str(&block.body),
-        ) {
-            Ok(assertions) => {
-                let lines = check::item_lines(&block.body);
-                for (n, assertion) in assertions.into_iter().enumerate() {
-                    let line = block.body_line() + lines.get(n).copied().unwrap_or(0);
-                    stage.checks.push((assertion, Pos { line, col: 1 }));
+        BlockKind::Check => {
+            let (body, labels) = check_labels(&block.body);
+            // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
+            match serde_norway::with::singleton_map_recursive::deserialize::<Vec<Assertion>, _>(
+                serde_norway::Deserializer::from_str(&body),
+            ) {
+                Ok(assertions) => {
+                    let lines = check::item_lines(&body);
+                    for (n, assertion) in assertions.into_iter().enumerate() {
+                        let line = block.body_line() + lines.get(n).copied().unwrap_or(0);
+                        stage.check_labels.push(labels.get(n).cloned().flatten());
+                        stage.checks.push((assertion, Pos { line, col: 1 }));
+                    }
                 }
+                Err(error) => problems.push(yaml_problem(&block, &error)),
             }
-            Err(error) => problems.push(yaml_problem(&block, &error)),
-        },
+        }
         BlockKind::Fault => match serde_norway::from_str::<FaultBlock>(&block.body) {
             Ok(fault) => stage.faults.push((fault, block.pos)),
             Err(error) => problems.push(yaml_problem(&block, &error)),
@@ -204,6 +265,10 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             Ok(quiz) => stage.quizzes.push((quiz, block.pos)),
             Err(error) => problems.push(yaml_problem(&block, &error)),
         },
+        BlockKind::Hint if block.attributes.contains_key("when") => {
+            let when = block.attributes.get("when").cloned().unwrap_or_default();
+            stage.reactions.push((when, block.body.clone(), block.pos));
+        }
         BlockKind::Hint => {
             let level = block.attributes.get("level").and_then(|l| l.parse().ok()).unwrap_or(0);
             stage.hints.push((level, block.body.clone(), block.pos));
@@ -233,5 +298,34 @@ mod tests {
             fill("{{registry}}/{{repo}}:{{tag}}", &vars),
             "920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1"
         );
+    }
+
+    #[test]
+    fn check_labels_and_reacting_hints_keep_their_lines() {
+        let text = "---\nid: demo\ntitle: Demo\n---\n## Fix it\n\n```lab:stage\nid: fix\nkind: troubleshoot\n```\n\n```lab:check\n- mock.requests: { route: registry, status: 401 }\n  label: \"You met it: {{repo}}\"\n- ecr.repository: { name: \"{{repo}}\" }\n```\n\n```lab:hint when=\"already exists\"\nchange it in place\n```\n";
+        let lesson = parse(&Source { path: "demo.md".into(), text: text.into() });
+        let stage = &lesson.stages[0];
+        assert_eq!(stage.checks.len(), 2);
+        assert_eq!(stage.check_labels, vec![Some("You met it: {{repo}}".to_owned()), None]);
+        assert_eq!((stage.checks[0].1.line, stage.checks[1].1.line), (13, 15), "labels keep the lines");
+        assert_eq!(stage.label_at(13), Some("You met it: {{repo}}"));
+        let vars = variables(&lesson);
+        assert_eq!(stage.check_text(0, &vars), "You met it: test");
+        assert_eq!(stage.check_text(1, &vars), "repository test exists");
+        assert_eq!(stage.reactions.len(), 1);
+        assert_eq!(stage.reactions[0].0, "already exists");
+        assert!(stage.hints.is_empty());
+    }
+
+    /// "Done when" lines read as a learner would say them: no doubled quotes, no route jargon.
+    #[test]
+    fn check_descriptions_read_plainly() {
+        let text = "---\nid: d\ntitle: D\n---\n## S\n\n```lab:stage\nid: s\n```\n\n```lab:check\n- output: { of: \"aws ecr describe-images\", contains: \"\\\"{{tag}}\\\"\" }\n- mock.requests: { route: registry, status: 401 }\n```\n";
+        let lesson = parse(&Source { path: "d.md".into(), text: text.into() });
+        assert!(lesson.problems.is_empty(), "{:?}", lesson.problems);
+        let vars = variables(&lesson);
+        let stage = &lesson.stages[0];
+        assert_eq!(stage.check_text(0, &vars), "the output of `aws ecr describe-images` contains `\"v1\"`");
+        assert_eq!(stage.check_text(1, &vars), "the registry answered a docker request with 401");
     }
 }

@@ -49,7 +49,8 @@ pub const UNKNOWN_BLOCK: Rule = Rule {
     code: "LAB003",
     hint: "blocks: lab:stage, lab:run, lab:ui, lab:check, lab:fault, lab:hint level=N, lab:solution, lab:quiz, lab:notes",
 };
-pub const UNKNOWN_ATTRIBUTE: Rule = Rule { code: "LAB003", hint: "only lab:hint takes an attribute: level=N" };
+pub const UNKNOWN_ATTRIBUTE: Rule =
+    Rule { code: "LAB003", hint: "only lab:hint takes attributes: level=N, or when=\"TEXT\"" };
 pub const BLOCK_BEFORE_STAGE: Rule = Rule { code: "LAB004", hint: "put lab blocks under a `## Stage` heading" };
 pub const STAGE_WITHOUT_HEADER: Rule =
     Rule { code: "LAB004", hint: "begin every stage with a ```lab:stage block (id, goal, kind)" };
@@ -83,4 +84,8 @@ pub const BAD_YAML: Rule = Rule { code: "LAB013", hint: "check the indentation a
 pub const REQUESTS_ON_AWS: Rule = Rule {
     code: "LAB014",
     hint: "check the outcome instead (output, exit, ecr.image, docker.credentials), or list only `mock`",
+};
+pub const TROUBLESHOOT_GIVES_AWAY: Rule = Rule {
+    code: "LAB015",
+    hint: "in a troubleshoot stage give every check a `label:` that does not name the cause or the fix, and a lab:quiz with `diagnose: true`",
 };

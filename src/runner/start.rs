@@ -23,9 +23,9 @@ use crate::ui::{MenuChoice, Ui};
 /// What the learner can type besides shell commands while a stage is open.
 const STAGE_HELP: &str = "In a stage, type the lesson's commands, or:
   menu       the stage's menu (shell, check, hint, solution, skip, quit)
-  check      run the stage's checks now
-  hint       the next hint (after a failed check)
-  solution   the reference answer (after 3 failed checks)
+  check      run the stage's checks now (Enter alone checks too, without counting a try)
+  hint       a hint (after a try: a command for the stage, or `check`)
+  solution   the reference answer (after 3 tries)
   skip       go on without finishing this stage
   quit       leave; your progress is kept
 Anything else runs in the lab shell: aws ..., docker ..., echo, export, help.";
@@ -82,7 +82,7 @@ pub async fn start(
             return Ok(Ended::Quit);
         }
         if outcome == StageOutcome::Done {
-            for (quiz, _) in &stage.quizzes {
+            for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| !q.diagnose) {
                 play.ui.quiz(quiz, &play.vars, play.typed.as_ref());
             }
         }
@@ -151,7 +151,8 @@ impl<'l> Play<'l> {
             }
         }
         let transcript = transcript::Writer::create(&data_dir.join("transcripts"), &lesson.id())?;
-        let ui = Ui::new();
+        let mut ui = Ui::new();
+        ui.set_console(Some(console_url(&session)));
         ui.lesson_header(lesson, &vars);
         let history_path = data_dir.join("history");
         let mut editor = rustyline::DefaultEditor::new()?;
@@ -233,6 +234,18 @@ impl<'l> Play<'l> {
     }
 }
 
+/// The web console for this lesson: its own mock's (the lab shell's, or the served one with real
+/// tools), or on AWS the region's ECR console.
+fn console_url(session: &Session) -> String {
+    match session.backend.mock_endpoint() {
+        Some(endpoint) => format!("{}/console/repositories", endpoint.trim_end_matches('/')),
+        None => {
+            let region = &session.backend.region;
+            format!("https://{region}.console.aws.amazon.com/ecr/private-registry/repositories?region={region}")
+        }
+    }
+}
+
 /// A thread reading stdin's lines, for the watch mode (which also reads quiz answers from it).
 fn read_stdin_lines() -> Receiver<String> {
     let (lines, input) = std::sync::mpsc::channel::<String>();
@@ -249,14 +262,20 @@ fn read_stdin_lines() -> Receiver<String> {
     input
 }
 
-/// `hint`: the next unlocked hint, or why there is none.
-fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>, at: &At) {
-    match state.hint() {
+/// `hint`: a hint reacting to what the learner did (`seen`), else the next unlocked one, or why there
+/// is none.
+fn answer_hint(ui: &Ui, state: &mut StageState<'_>, vars: &BTreeMap<String, String>, seen: &str, at: &At) {
+    match state.hint(seen) {
+        HintAnswer::Show { level: 0, text } => {
+            at.send(Event::Hint, Some("hint for what happened"));
+            ui.hint_for_what_happened(&fill(text, vars))
+        }
         HintAnswer::Show { level, text } => {
             at.send(Event::Hint, Some(&format!("hint {level}")));
             ui.hint(level, &fill(text, vars))
         }
-        HintAnswer::Locked => ui.say("The next hint unlocks after another failed `check`."),
+        HintAnswer::Locked => ui
+            .say("The next hint unlocks after another try: run a command for this stage (or `check`), then ask again."),
         HintAnswer::NoMore => ui.say("No more hints for this stage."),
     }
 }
@@ -268,10 +287,48 @@ fn answer_solution(ui: &Ui, state: &StageState<'_>, vars: &BTreeMap<String, Stri
             at.send(Event::Solution, None);
             ui.solution(&fill(body, vars))
         }
-        SolutionAnswer::Locked { failed_checks } => ui.say(&format!(
-            "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} failed checks ({failed_checks} so far). Try `hint`."
+        SolutionAnswer::Locked { attempts } => ui.say(&format!(
+            "The solution unlocks after {ATTEMPTS_BEFORE_SOLUTION} tries that leave the stage unfinished ({attempts} so far). Try `hint`."
         )),
         SolutionAnswer::Missing => ui.say("This stage has no reference solution."),
+    }
+}
+
+/// What the learner ran and saw in the stage, and what still fails: the text reacting hints match.
+fn seen(history: &[Ran], failures: &[String]) -> String {
+    let mut text = String::new();
+    for ran in history {
+        text.push_str(&ran.command);
+        text.push('\n');
+        text.push_str(&ran.output);
+        text.push('\n');
+    }
+    text.push_str(&failures.join("\n"));
+    text
+}
+
+/// After a command for the stage that left it unfinished: a genuine attempt. Says which checks
+/// still fail (as rustlings shows the compiler's output every time), and whether a hint reacts to it.
+fn after_attempt(ui: &Ui, state: &mut StageState<'_>, failures: &[String], seen: &str) {
+    state.count_attempt();
+    ui.not_yet(failures);
+    if state.reaction(seen).is_some() {
+        ui.say("Type `hint`: there is a hint for what just happened.");
+    }
+}
+
+/// The failing checks as the learner reads them: the author's label where the check has one.
+fn shown_failures(stage: &Stage, vars: &BTreeMap<String, String>, failing: Vec<(usize, String)>) -> Vec<String> {
+    failing.into_iter().map(|(line, why)| stage.label_at(line).map_or(why, |label| fill(label, vars))).collect()
+}
+
+/// The stage's diagnose quizzes (the learner names the cause), asked once.
+fn diagnose(ui: &Ui, stage: &Stage, vars: &BTreeMap<String, String>, asked: &mut bool) {
+    if !*asked {
+        *asked = true;
+        for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| q.diagnose) {
+            ui.diagnose(quiz, vars);
+        }
     }
 }
 
@@ -304,23 +361,29 @@ async fn run_stage(
 ) -> Result<StageOutcome> {
     let mut state = StageState::begin(stage, session).await;
     let mut history: Vec<Ran> = Vec::new();
+    let mut raw_failures: Vec<String> = Vec::new();
+    let mut diagnosed = false;
     let interactive_checks = state.has_checks();
     if !interactive_checks {
         ui.say("(Press Enter, or type `next`, to go on.)");
     }
     // A stage with checks opens with the menu; `menu` in the shell brings it back.
     let mut menu_open = interactive_checks && ui.is_interactive();
+    let _watcher = watch_console(session, stage, vars, &state);
     loop {
         let Some(line) = next_line(ui, editor, &mut menu_open)? else { return Ok(StageOutcome::Quit) };
         let command = line.trim();
         let _ = editor.add_history_entry(command);
+        let mut related = false;
+        let mut failed = command == "check";
         match StageCommand::parse(command) {
             StageCommand::Menu => {
                 menu_open = true;
                 continue;
             }
             StageCommand::Empty | StageCommand::Next if !interactive_checks => return Ok(StageOutcome::Done),
-            StageCommand::Empty => continue,
+            // Enter checks again (after a change in the console, say), without counting a try.
+            StageCommand::Empty => {}
             StageCommand::Quit => return Ok(StageOutcome::Quit),
             StageCommand::Skip => return Ok(StageOutcome::Skipped),
             StageCommand::Help => {
@@ -328,7 +391,7 @@ async fn run_stage(
                 continue;
             }
             StageCommand::Hint => {
-                answer_hint(ui, &mut state, vars, at);
+                answer_hint(ui, &mut state, vars, &seen(&history, &raw_failures), at);
                 continue;
             }
             StageCommand::Solution => {
@@ -346,21 +409,83 @@ async fn run_stage(
                 if !interactive_checks {
                     continue;
                 }
+                related = state.related(command);
+                failed = related && history.last().is_some_and(|ran| ran.status != 0);
             }
         }
         let cx = state.context(Tools::Builtin(session), vars, &history);
-        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        let failing = state.failing(&cx).await;
+        // Reacting hints match the checks' own words too, even where a label is shown instead.
+        raw_failures = failing.iter().map(|(_, why)| why.clone()).collect();
+        let failures = shown_failures(stage, vars, failing);
         transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
         if failures.is_empty() {
+            diagnose(ui, stage, vars, &mut diagnosed);
             ui.done(stage);
             return Ok(StageOutcome::Done);
         }
         if command == "check" {
             at.send(Event::CheckFailed, failures.first().map(String::as_str));
-            state.count_failed_check();
-            ui.not_yet(&failures);
+        }
+        if command == "check" || related {
+            after_attempt(ui, &mut state, &failures, &seen(&history, &raw_failures));
+        }
+        if failed {
+            // The learner has met the stage's error: before the fix, they name its cause.
+            diagnose(ui, stage, vars, &mut diagnosed);
         }
     }
+}
+
+/// Stops the console watcher when the stage ends.
+struct Watcher(tokio::task::JoinHandle<()>);
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A stage with a console step: its checks (those the registry's state answers) are evaluated every
+/// second in the background, so a change made in the web console is seen without typing `check`;
+/// the runner says so, above the prompt, and Enter completes the stage.
+fn watch_console(
+    session: &Session,
+    stage: &Stage,
+    vars: &BTreeMap<String, String>,
+    state: &StageState<'_>,
+) -> Option<Watcher> {
+    use crate::lesson::Assertion;
+    let registry_side = |a: &Assertion| {
+        matches!(a, Assertion::Repository(_) | Assertion::Image(_) | Assertion::Findings(_) | Assertion::Requests(_))
+    };
+    if stage.ui.is_empty() || !stage.checks.iter().all(|(a, _)| registry_side(a)) {
+        return None;
+    }
+    // Printed directly, not through rustyline's external printer: with one, keys typed quickly (a
+    // paste) can be lost.
+    let (backend, stage, vars) = (session.backend.clone(), stage.clone(), vars.clone());
+    let (log_seq_at_start, started_at) = state.marks();
+    Some(Watcher(tokio::spawn(async move {
+        let mut passing = false;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let tools = Tools::Real { backend: &backend, docker_config: PathBuf::new() };
+            let cx = super::check::Context { tools, vars: &vars, history: &[], log_seq_at_start, started_at };
+            let now = super::check::failing(&stage, &cx).await.is_empty();
+            if now && !passing {
+                // The prompt is in raw mode: a carriage return of our own, then the prompt again.
+                let mut out = std::io::stdout().lock();
+                let _ = write!(
+                    out,
+                    "\r\n✓ The stage's checks pass now (a change made in the console is seen here too). Press Enter to go on.\r\n{}",
+                    crate::shell::PROMPT
+                );
+                let _ = out.flush();
+            }
+            passing = now;
+        }
+    })))
 }
 
 /// Runs a line in the lab shell, showing what it prints as it would in a terminal.
@@ -397,6 +522,8 @@ async fn watch_stage(
     ui.say(&format!(
         "Work in your own terminal ({where_}); this stage completes by itself. Here: check, hint, solution, skip, quit."
     ));
+    // What the last watch saw failing: the text a reacting hint can match here (no commands are seen).
+    let mut failing_now = String::new();
     loop {
         let typed = input.recv_timeout(std::time::Duration::from_secs(1)).ok();
         match typed.as_deref().map(StageCommand::parse) {
@@ -404,7 +531,7 @@ async fn watch_stage(
             Some(StageCommand::Skip) => return Ok(StageOutcome::Skipped),
             Some(StageCommand::Empty | StageCommand::Next) if !state.has_checks() => return Ok(StageOutcome::Done),
             Some(StageCommand::Hint) => {
-                answer_hint(ui, &mut state, vars, at);
+                answer_hint(ui, &mut state, vars, &failing_now, at);
                 continue;
             }
             Some(StageCommand::Solution) => {
@@ -418,15 +545,20 @@ async fn watch_stage(
         }
         let tools = Tools::Real { backend: &session.backend, docker_config: docker_config.clone() };
         let cx = state.context(tools, vars, &[]);
-        let failures: Vec<String> = state.failing(&cx).await.into_iter().map(|(_, why)| why).collect();
+        let failing = state.failing(&cx).await;
+        failing_now = failing.iter().map(|(_, why)| why.as_str()).collect::<Vec<_>>().join("\n");
+        let failures = shown_failures(stage, vars, failing);
         if failures.is_empty() {
             transcript.record(&stage.id(), "check", "", 0, Some(Vec::new()))?;
+            for (quiz, _) in stage.quizzes.iter().filter(|(q, _)| q.diagnose) {
+                ui.quiz(quiz, vars, Some(input));
+            }
             ui.done(stage);
             return Ok(StageOutcome::Done);
         }
         if typed.as_deref() == Some("check") {
             at.send(Event::CheckFailed, failures.first().map(String::as_str));
-            state.count_failed_check();
+            state.count_attempt();
             transcript.record(&stage.id(), "check", "", 0, Some(failures.clone()))?;
             ui.not_yet(&failures);
         }

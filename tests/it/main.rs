@@ -17,6 +17,7 @@ mod durability;
 mod instructor;
 mod keep_alive;
 mod lan;
+mod learner;
 mod lessons;
 mod limits;
 mod proptests;

@@ -1,0 +1,298 @@
+//! The course as a learner lives it, in a pseudo-terminal: prose and commands in the lesson's order,
+//! the console link beside console steps, a way forward from the plausible wrong turns, hints that
+//! unlock after real attempts, troubleshooting that makes the learner diagnose.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::Expect;
+
+/// `ecr-lab start LESSON` in a pty, with its own data directory.
+fn start(home: &Path, lesson: &str) -> expectrl::session::OsSession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-lab"));
+    command.args(["start", lesson, "--data-dir"]).arg(home.join("lab")).env("ECR_LAB_HOME", home).env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    session.get_process_mut().set_window_size(200, 50).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+}
+
+/// Everything printed until `text` (inclusive), as plain text.
+fn until(lab: &mut expectrl::session::OsSession, text: &str) -> String {
+    let found = match lab.expect(text) {
+        Ok(found) => found,
+        Err(e) => {
+            let mut rest = vec![0; 64 * 1024];
+            let n = lab.try_read(&mut rest).unwrap_or(0);
+            panic!("{text:?} never came ({e}); the screen had:\n{}", strip_ansi(&String::from_utf8_lossy(&rest[..n])))
+        }
+    };
+    let mut bytes = found.before().to_vec();
+    found.matches().for_each(|m| bytes.extend_from_slice(m));
+    let plain = strip_ansi(&String::from_utf8_lossy(&bytes));
+    plain.replace('\r', "")
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Asserts `parts` appear in `text` in this order.
+fn in_order(text: &str, parts: &[&str]) {
+    let mut at = 0;
+    for part in parts {
+        match text[at..].find(part) {
+            Some(found) => at += found + part.len(),
+            None => panic!("{part:?} is not after the earlier parts (or missing) in:\n{text}"),
+        }
+    }
+}
+
+/// Lesson 03's first stage interleaves prose and commands; lesson 00's push stage has its prose after
+/// the command. Both print as the lesson file has them.
+#[test]
+fn prose_and_commands_print_in_document_order() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "create-repository");
+    let shown = until(&mut lab, "Done when:");
+    in_order(
+        &shown,
+        &[
+            "Try a name with capitals first and read the error:",
+            "aws ecr create-repository --repository-name My_App",
+            "The message quotes the rule as a regular expression.",
+            "aws ecr create-repository --repository-name test/web",
+        ],
+    );
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+
+    // Lesson 00, stages done up to the push: the command comes before "Read the output".
+    let progress =
+        r#"{"lessons":{"push-first-image":{"identity":true,"create-repository":true,"login":true,"tag":true}}}"#;
+    std::fs::write(home.path().join("progress.json"), progress).unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    let shown = until(&mut lab, "Done when:");
+    in_order(
+        &shown,
+        &["Stage 5/6", "docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1", "Read the output"],
+    );
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// A console step names this lesson's own console (its mock's address), and that address answers.
+#[test]
+fn console_steps_print_the_lessons_console_link() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    let shown = until(&mut lab, "Done when:");
+    let line = shown.lines().find(|l| l.starts_with("In the console (")).unwrap_or_else(|| panic!("{shown}"));
+    let url = line.trim_start_matches("In the console (").trim_end_matches("):");
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/console/repositories"), "{line}");
+    let (host, path) = url.trim_start_matches("http://").split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    use std::io::{Read as _, Write as _};
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{}", &page[..page.len().min(300)]);
+    lab.send_line("quit").unwrap(); // typed into the stage's menu: filters to Quit
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// Lesson 00: the repository created without `--image-tag-mutability IMMUTABLE` is no dead end. The
+/// failing check is shown after the command, creating it again fails, the hint reacts to that, and
+/// `put-image-tag-mutability` finishes the stage. No hint before a try.
+#[test]
+fn a_repository_created_mutable_has_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    until(&mut lab, "What next?");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "The next hint unlocks after another try");
+    lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true")
+        .unwrap();
+    let shown = until(&mut lab, "there is a hint for what just happened");
+    in_order(&shown, &["\"repositoryName\": \"test\"", "Not yet:", "tag mutability of test is MUTABLE, not IMMUTABLE"]);
+    lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE").unwrap();
+    until(&mut lab, "RepositoryAlreadyExistsException");
+    until(&mut lab, "Not yet:");
+    lab.send_line("hint").unwrap();
+    let hint = until(&mut lab, "--image-tag-mutability IMMUTABLE");
+    assert!(hint.contains("aws ecr put-image-tag-mutability --repository-name test"), "{hint}");
+    lab.send_line("aws ecr put-image-tag-mutability --repository-name test --image-tag-mutability IMMUTABLE").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "With tag immutability on");
+    lab.send("\r").unwrap(); // the quiz: the first (wrong) choice
+    until(&mut lab, "Not quite.");
+    until(&mut lab, "Stage 3/6");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// Lesson 09's first stage: a neutral title and done-lines (the author's labels, not the checks'
+/// jargon), no hint before a try, the failing push answered by which check still fails and a
+/// diagnose question (a wrong choice asked again, not corrected), then hints, then the fix.
+#[test]
+fn troubleshooting_makes_the_learner_diagnose() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "troubleshooting");
+    let shown = until(&mut lab, "What next?");
+    assert!(shown.contains("Case 1: the first push"), "{shown}");
+    in_order(&shown, &["Done when:", "○ You met the error and read it", "○ test:v1 is pushed"]);
+    for giveaway in ["the mock saw", "does not exist", "answered 404"] {
+        assert!(!shown.contains(giveaway), "{giveaway:?} gives the cause away:\n{shown}");
+    }
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "The next hint unlocks after another try");
+    lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1").unwrap();
+    let met = until(&mut lab, "Before you fix it: what is wrong?");
+    in_order(&met, &["name unknown", "Not yet:", "✗ test:v1 is pushed"]);
+    until(&mut lab, "What does the push's error say is wrong?");
+    lab.send("\r").unwrap(); // the first choice: wrong
+    let wrong = until(&mut lab, "Read the error again");
+    assert!(!wrong.contains("The answer is"), "{wrong}");
+    until(&mut lab, "What does the push's error say is wrong?");
+    lab.send("\x1b[B").unwrap();
+    lab.send("\r").unwrap();
+    until(&mut lab, "Right.");
+    lab.send_line("hint").unwrap();
+    until(&mut lab, "ECR never creates one on push");
+    lab.send_line("aws ecr create-repository --repository-name test").unwrap();
+    until(&mut lab, "\"repositoryName\": \"test\"");
+    lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "Case 2: another push");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// A change made outside the lab shell (as in the web console) is seen while the learner sits at the
+/// prompt: the runner says the checks pass, and Enter completes the stage.
+#[test]
+fn a_console_change_is_seen_without_typing_check() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    let shown = until(&mut lab, "What next?");
+    let line = shown.lines().find(|l| l.starts_with("In the console (")).unwrap_or_else(|| panic!("{shown}"));
+    let endpoint = line.trim_start_matches("In the console (").trim_end_matches("/console/repositories):");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    // Another client of the lesson's mock (the console's stand-in) creates the repository.
+    let mut other = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--endpoint", endpoint, "--data-dir"])
+        .arg(home.path().join("other"))
+        .env("ECR_LAB_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    other
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE\n")
+        .unwrap();
+    let created = other.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&created.stdout).contains("\"repositoryName\": \"test\""), "{created:?}");
+    until(&mut lab, "The stage's checks pass now");
+    lab.send_line("").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "With tag immutability on");
+    lab.send("\r").unwrap();
+    until(&mut lab, "Stage 3/6");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// `ecr-lab start LESSON` fed `input` on a pipe (no terminal), in `home`'s lab; what it printed.
+fn start_piped(home: &Path, lesson: &str, input: &str) -> String {
+    use std::io::Write as _;
+    let mut lab = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["start", lesson, "--data-dir"])
+        .arg(home.join("lab"))
+        .env("ECR_LAB_HOME", home)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    lab.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = lab.wait_with_output().unwrap();
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Lesson 06 after lesson 00 (one lab): `test:v1` is already in the immutable repository, so the push
+/// stage's push is refused. The hint reacting to that names the way forward, and it completes the stage.
+#[test]
+fn a_push_refused_by_an_earlier_lessons_tag_has_a_way_forward() {
+    let home = tempfile::tempdir().unwrap();
+    let push = "docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1";
+    let earlier = format!(
+        "aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE\naws ecr get-login-password | docker login --username AWS --password-stdin 920736617090.dkr.ecr.ap-south-1.amazonaws.com\ndocker tag sohelqt8797/ec2-neon-pulse:v1 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1\n{push}\n"
+    );
+    let shell = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--data-dir"])
+        .arg(home.path().join("lab"))
+        .env("ECR_LAB_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        let mut shell = shell;
+        shell.stdin.take().unwrap().write_all(earlier.as_bytes()).unwrap();
+        let out = shell.wait_with_output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("v1: digest: sha256:"), "{out:?}");
+    }
+    let shown = start_piped(
+        home.path(),
+        "push",
+        &format!(
+            "{push}\nhint\naws ecr batch-delete-image --repository-name test --image-ids imageTag=v1\n{push}\nquit\n"
+        ),
+    );
+    // Docker's error goes to stderr, printed after stdout here.
+    assert!(shown.contains("tag invalid: The image tag 'v1' already exists in the 'test' repository"), "{shown}");
+    in_order(
+        &shown,
+        &[
+            "Not yet:",
+            "Type `hint`: there is a hint for what just happened.",
+            "remove the old one first",
+            "v1: digest: sha256:",
+            "Stage complete:",
+        ],
+    );
+}
