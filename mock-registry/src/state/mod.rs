@@ -11,6 +11,7 @@ mod identity;
 pub mod journal;
 pub mod lifecycle;
 pub mod manifest;
+pub mod policy;
 mod repository;
 pub mod scan;
 pub mod token;
