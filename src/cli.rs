@@ -193,6 +193,11 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
+    /// IAM users with policies on a running mock: create-user, list-users, put-user-policy, delete-user-policy.
+    Iam {
+        #[command(subcommand)]
+        action: crate::iam::IamAction,
+    },
 }
 
 /// Where lessons, the shell and checks run: the bundled mock, or real AWS.

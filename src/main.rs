@@ -8,6 +8,7 @@
 mod backend;
 mod cli;
 mod control_client;
+mod iam;
 mod images;
 mod instructor;
 mod lesson;
@@ -92,6 +93,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
         Some(Command::Fault { action }) => fault(action).await,
         Some(Command::Clock { action }) => clock(action).await,
         Some(Command::Keys { action }) => keys(action).await,
+        Some(Command::Iam { action }) => iam::run(action).await,
     }
 }
 

@@ -11,6 +11,7 @@ mod contract;
 mod disk_full;
 mod docs;
 mod durability;
+mod iam;
 mod instructor;
 mod keep_alive;
 mod lan;
