@@ -393,3 +393,41 @@ async fn the_iam_commands_drive_a_running_mock() {
     assert!(!ok);
     assert!(err.contains("NoSuchEntity: The user policy with name deploy-policy cannot be found."), "{err}");
 }
+
+/// The cost of authorization: DescribeImages and CreateRepository rates for the learner (no IAM
+/// user: no evaluation) and for a user whose full-access policy is evaluated on every call.
+/// On demand: `cargo test --workspace --test it iam::authorization_cost -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check: run on demand"]
+async fn authorization_cost() {
+    let mock = InProcess::start().await;
+    let learner = ecr_client(&mock.url, "ap-south-1").await;
+    learner.create_repository().repository_name("test").send().await.unwrap();
+    for n in 0..50 {
+        put_sample(&learner, "test", &sample(100 + n, 100), &format!("t{n}")).await.unwrap();
+    }
+    let full = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"},
+      {"Effect":"Deny","Action":"ecr:DeleteRepository","Resource":"arn:aws:ecr:*:*:repository/prod-*"}]}"#;
+    let user = client_of(&mock.url, &create_user(&mock.url, ME, "measured", full).await).await;
+    let window =
+        std::time::Duration::from_secs(std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3));
+    for (round, (who, client)) in
+        [("learner", &learner), ("evaluated user", &user), ("learner", &learner)].into_iter().enumerate()
+    {
+        let (mut describes, mut creates) = (0u64, 0u64);
+        let start = std::time::Instant::now();
+        while start.elapsed() < window {
+            client.describe_images().repository_name("test").send().await.unwrap();
+            describes += 1;
+        }
+        let describe_rate = describes as f64 / start.elapsed().as_secs_f64();
+        let start = std::time::Instant::now();
+        while start.elapsed() < window {
+            let name = format!("r-{round}-{creates}");
+            client.create_repository().repository_name(name).send().await.unwrap();
+            creates += 1;
+        }
+        let create_rate = creates as f64 / start.elapsed().as_secs_f64();
+        println!("{who:>15}: DescribeImages {describe_rate:8.1}/s  CreateRepository {create_rate:8.1}/s");
+    }
+}
