@@ -18,15 +18,20 @@ pub(crate) struct AccountQuery {
     account_id: Option<String>,
 }
 
-fn account(id: Option<&str>) -> Result<AccountId, Response> {
-    AccountId::parse(id.unwrap_or(crate::state::DEFAULT_ACCOUNT)).map_err(|e| error(StatusCode::BAD_REQUEST, e.0))
+/// The account named (the lab's default when none is); a bad id is the control API's 400.
+fn account(id: Option<&str>) -> Result<AccountId, String> {
+    AccountId::parse(id.unwrap_or(crate::state::DEFAULT_ACCOUNT)).map_err(|e| e.0)
+}
+
+fn bad(message: String) -> Response {
+    error(StatusCode::BAD_REQUEST, message)
 }
 
 pub(crate) async fn list_users(
     State(lab): State<Lab>,
     Query(query): Query<AccountQuery>,
 ) -> Result<Json<Vec<UserSummary>>, Response> {
-    let account = account(query.account_id.as_deref())?;
+    let account = account(query.account_id.as_deref()).map_err(bad)?;
     Ok(Json(lab.read(|s| s.users(&account))))
 }
 
@@ -51,7 +56,7 @@ pub(crate) async fn create_user(
     State(lab): State<Lab>,
     JsonBody(request): JsonBody<CreateUserIn>,
 ) -> Result<Json<CreateUserOut>, Response> {
-    let account = account(request.account_id.as_deref())?;
+    let account = account(request.account_id.as_deref()).map_err(bad)?;
     let policy_name = request.policy_name.unwrap_or_else(|| format!("{}-policy", request.user_name));
     let policy = request.policy_document.as_deref().map(|text| (policy_name.as_str(), text));
     let key =
@@ -72,7 +77,7 @@ pub(crate) async fn put_user_policy(
     Path(name): Path<String>,
     JsonBody(request): JsonBody<PutPolicyIn>,
 ) -> Result<StatusCode, Response> {
-    let account = account(request.account_id.as_deref())?;
+    let account = account(request.account_id.as_deref()).map_err(bad)?;
     lab.write(|s| s.put_user_policy(account, &name, &request.policy_name, &request.policy_document))
         .await
         .map_err(IntoResponse::into_response)?;
@@ -92,7 +97,7 @@ pub(crate) async fn get_user_policy(
     Path((name, policy)): Path<(String, String)>,
     Query(query): Query<AccountQuery>,
 ) -> Result<Json<PolicyOut>, Response> {
-    let account = account(query.account_id.as_deref())?;
+    let account = account(query.account_id.as_deref()).map_err(bad)?;
     let text = lab
         .read(|s| s.user_policy(&account, &name, &policy).map(str::to_owned))
         .map_err(|e| crate::lab::LabError::State(e).into_response())?;
@@ -105,7 +110,7 @@ pub(crate) async fn delete_user_policy(
     Query(query): Query<AccountQuery>,
     JsonBody(NoArguments {}): JsonBody<NoArguments>,
 ) -> Result<StatusCode, Response> {
-    let account = account(query.account_id.as_deref())?;
+    let account = account(query.account_id.as_deref()).map_err(bad)?;
     lab.write(|s| s.delete_user_policy(account, &name, &policy)).await.map_err(IntoResponse::into_response)?;
     Ok(StatusCode::NO_CONTENT)
 }

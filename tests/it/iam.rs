@@ -245,6 +245,9 @@ impl Registry {
     }
 }
 
+/// (method, path, body, action, pull-only allowed, push-only allowed)
+type RouteCase<'a> = (Method, &'a String, Vec<u8>, &'a str, bool, bool);
+
 #[tokio::test]
 async fn registry_routes_are_authorized_with_ecrs_actions() {
     let mock = InProcess::start().await;
@@ -270,7 +273,7 @@ async fn registry_routes_are_authorized_with_ecrs_actions() {
     let blob = format!("/v2/test/blobs/{layer}");
     let upload = "/v2/test/blobs/uploads/".to_owned();
     // (method, path, body, action, pull-only allowed, push-only allowed)
-    let table: Vec<(Method, &String, Vec<u8>, &str, bool, bool)> = vec![
+    let table: Vec<RouteCase> = vec![
         (Method::GET, &manifest, vec![], "ecr:BatchGetImage", true, false),
         (Method::HEAD, &blob, vec![], "ecr:BatchCheckLayerAvailability", true, true),
         (Method::GET, &blob, vec![], "ecr:GetDownloadUrlForLayer", true, false),

@@ -20,9 +20,12 @@ pub struct IamUser {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum IamEvent {
-    UserCreated { account: AccountId, user_name: String },
-    UserPolicyPut { account: AccountId, user_name: String, policy_name: String, document: String },
-    UserPolicyDeleted { account: AccountId, user_name: String, policy_name: String },
+    #[serde(rename = "user_created")]
+    Created { account: AccountId, user_name: String },
+    #[serde(rename = "user_policy_put")]
+    PolicyPut { account: AccountId, user_name: String, policy_name: String, document: String },
+    #[serde(rename = "user_policy_deleted")]
+    PolicyDeleted { account: AccountId, user_name: String, policy_name: String },
 }
 
 /// A user as `list-users` shows it.
@@ -68,10 +71,10 @@ fn parse_identity(text: &str) -> Result<PolicyDocument, StateError> {
 impl State {
     pub(super) fn apply_iam(&mut self, change: &IamEvent) {
         match change {
-            IamEvent::UserCreated { account, user_name } => {
+            IamEvent::Created { account, user_name } => {
                 self.users.entry(user_arn(account, user_name)).or_default();
             }
-            IamEvent::UserPolicyPut { account, user_name, policy_name, document } => {
+            IamEvent::PolicyPut { account, user_name, policy_name, document } => {
                 // Validated before it was journaled; a document that no longer parses grants nothing.
                 if let (Some(user), Ok(parsed)) = (
                     self.users.get_mut(&user_arn(account, user_name)),
@@ -80,7 +83,7 @@ impl State {
                     user.policies.insert(policy_name.clone(), (document.clone(), parsed));
                 }
             }
-            IamEvent::UserPolicyDeleted { account, user_name, policy_name } => {
+            IamEvent::PolicyDeleted { account, user_name, policy_name } => {
                 if let Some(user) = self.users.get_mut(&user_arn(account, user_name)) {
                     user.policies.remove(policy_name);
                 }
@@ -105,12 +108,10 @@ impl State {
             return Err(iam_error("EntityAlreadyExists", format!("User with name {user_name} already exists.")));
         }
         let key = AccessKey::generate(account.clone(), user_name.to_owned(), None);
-        self.record(Event::Iam {
-            change: IamEvent::UserCreated { account: account.clone(), user_name: user_name.into() },
-        });
+        self.record(Event::Iam { change: IamEvent::Created { account: account.clone(), user_name: user_name.into() } });
         if let Some((policy_name, text)) = policy {
             self.record(Event::Iam {
-                change: IamEvent::UserPolicyPut {
+                change: IamEvent::PolicyPut {
                     account,
                     user_name: user_name.into(),
                     policy_name: policy_name.into(),
@@ -132,7 +133,7 @@ impl State {
         check_name("policyName", policy_name, 128)?;
         self.iam_user(&account, user_name)?;
         parse_identity(text)?;
-        let change = IamEvent::UserPolicyPut {
+        let change = IamEvent::PolicyPut {
             account,
             user_name: user_name.into(),
             policy_name: policy_name.into(),
@@ -152,8 +153,7 @@ impl State {
         if !self.iam_user(&account, user_name)?.policies.contains_key(policy_name) {
             return Err(iam_error("NoSuchEntity", format!("The user policy with name {policy_name} cannot be found.")));
         }
-        let change =
-            IamEvent::UserPolicyDeleted { account, user_name: user_name.into(), policy_name: policy_name.into() };
+        let change = IamEvent::PolicyDeleted { account, user_name: user_name.into(), policy_name: policy_name.into() };
         self.record(Event::Iam { change });
         Ok(())
     }
@@ -306,9 +306,10 @@ mod tests {
         assert_eq!(state.authorize(DEFAULT_ACCESS_KEY_ID, "ecr:PutImage", &registry(), Some("test")), Ok(()));
         state.delete_user_policy(account.clone(), "deploy", "pull").unwrap();
         assert!(state.authorize(id, "ecr:BatchGetImage", &registry(), Some("test")).is_err(), "no policy, no access");
-        // The journal replays to the same decisions.
+        // The journal (JSON lines) replays to the same decisions.
         state.put_user_policy(account.clone(), "deploy", "pull", PULL_ONLY).unwrap();
-        let replayed = State::replay(state.take_outbox());
+        let lines: Vec<String> = state.take_outbox().iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        let replayed = State::replay(lines.iter().map(|l| serde_json::from_str::<Event>(l).unwrap()));
         assert_eq!(replayed.authorize(id, "ecr:BatchGetImage", &registry(), Some("test")), Ok(()));
         assert_eq!(replayed.users(&account)[0].policy_names, vec!["pull".to_owned()]);
     }

@@ -395,7 +395,7 @@ fn names(principals: &Principals, request: &Request) -> Option<Named> {
         Principals::Aws(list) => list,
     };
     let account_root = format!("arn:aws:iam::{}:root", request.principal_account);
-    if list.iter().any(|p| *p == request.principal_arn) {
+    if list.contains(&request.principal_arn) {
         Some(Named::Principal)
     } else if list.iter().any(|p| *p == request.principal_account || *p == account_root) {
         Some(Named::Account)
