@@ -434,3 +434,52 @@ async fn authorization_cost() {
         println!("{who:>15}: DescribeImages {describe_rate:8.1}/s  CreateRepository {create_rate:8.1}/s");
     }
 }
+
+/// Issue 14 item 7: the learner (no IAM user) in another account's registry gets only what that
+/// repository's policy allows, at the API and at the registry, with the resource-based denial.
+#[tokio::test]
+async fn another_accounts_registry_opens_only_through_its_repository_policy() {
+    let mock = InProcess::start().await;
+    let body = serde_json::json!({ "accountId": OTHER, "userName": "owner" });
+    let (status, owner_key) = control(&mock.url, Method::POST, "keys", body).await;
+    assert_eq!(status, StatusCode::OK, "{owner_key}");
+    let owner = client_of(
+        &mock.url,
+        &User {
+            id: owner_key["accessKeyId"].as_str().unwrap().into(),
+            secret: owner_key["secretAccessKey"].as_str().unwrap().into(),
+        },
+    )
+    .await;
+    owner.create_repository().repository_name("shared").send().await.unwrap();
+    put_sample(&owner, "shared", &sample(4, 500), "v1").await.unwrap();
+    let learner = ecr_client(&mock.url, "ap-south-1").await;
+    let me = format!("arn:aws:iam::{ME}:user/lab-learner");
+    let no_resource = |action: &str, repository: &str| {
+        let arn = format!("arn:aws:ecr:ap-south-1:{OTHER}:repository/{repository}");
+        (
+            "AccessDeniedException".to_owned(),
+            denial(&me, action, &arn, &format!("because no resource-based policy allows the {action} action")),
+        )
+    };
+    let create = learner.create_repository().registry_id(OTHER).repository_name("intruder").send().await;
+    assert_eq!(outcome(create), Err(no_resource("ecr:CreateRepository", "intruder")));
+    let v1 = ImageIdentifier::builder().image_tag("v1").build();
+    let pull = || learner.batch_get_image().registry_id(OTHER).repository_name("shared").image_ids(v1.clone()).send();
+    assert_eq!(outcome(pull().await), Err(no_resource("ecr:BatchGetImage", "shared")));
+
+    owner.set_repository_policy().repository_name("shared").policy_text(allow_pull_from(ME)).send().await.unwrap();
+    let pulled = pull().await.unwrap();
+    assert_eq!(pulled.images().len(), 1);
+    let push = learner.initiate_layer_upload().registry_id(OTHER).repository_name("shared").send().await;
+    assert_eq!(outcome(push), Err(no_resource("ecr:InitiateLayerUpload", "shared")));
+    // The learner's own registry is untouched by any of this.
+    learner.create_repository().repository_name("mine").send().await.unwrap();
+
+    let registry = Registry::login(&mock.url, &learner, Some(OTHER)).await;
+    let (status, _, _) = registry.send(OTHER, Method::GET, "/v2/shared/manifests/v1", vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, code, message) = registry.send(OTHER, Method::POST, "/v2/shared/blobs/uploads/", vec![]).await;
+    assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "DENIED"));
+    assert_eq!(message, no_resource("ecr:InitiateLayerUpload", "shared").1);
+}

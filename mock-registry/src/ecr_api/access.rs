@@ -1,6 +1,7 @@
 //! IAM for the JSON API: each operation is the action `ecr:OPERATION` on the repository its body
 //! names (or `*` for registry-wide operations), in the registry of `registryId` (the caller's own
-//! by default). Only keys of users created through IAM are evaluated; others have full access.
+//! by default). Keys of users created through IAM are evaluated; others have full access in their
+//! own account, and in another account's registry only what its repository policy allows.
 
 use serde_json::Value;
 
@@ -11,11 +12,17 @@ use crate::types::AccountId;
 
 /// AWS's AccessDeniedException for a call its caller's policies do not allow; `None` to go on.
 pub(super) fn check(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Option<EcrError> {
-    if !lab.read(|s| s.restricted(&caller.access_key_id)) {
+    // The learner's everyday call (own registry, no IAM user) costs one lookup and no parsing.
+    let names_a_registry = |member: &[u8]| body.windows(member.len()).any(|w| w == member);
+    let other = names_a_registry(b"\"registryId\"") || names_a_registry(b"\"resourceArn\"");
+    if !other && !lab.read(|s| s.restricted(&caller.access_key_id)) {
         return None;
     }
     let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let (account, repository) = target(caller, operation, &value);
+    if !lab.read(|s| s.evaluated(&caller.access_key_id, &account)) {
+        return None;
+    }
     let registry = RegistryKey::new(account, caller.region.clone());
     let action = format!("ecr:{}", operation.name());
     lab.read(|s| s.authorize(&caller.access_key_id, &action, &registry, repository.as_deref()))

@@ -59,7 +59,7 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
     let registry = auth::registry_for_request(lab, headers);
     let access_key_id = auth::authorize(lab, headers, &registry)?;
     let route = Route::parse(uri.path())?;
-    if lab.read(|s| s.restricted(&access_key_id))
+    if lab.read(|s| s.evaluated(&access_key_id, &registry.account))
         && let Some((action, repository)) = iam_action(method, &route)
     {
         lab.read(|s| s.authorize(&access_key_id, action, &registry, repository))
@@ -90,7 +90,7 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
 fn iam_action<'r>(method: &Method, route: &'r Route) -> Option<(&'static str, Option<&'r str>)> {
     let (action, name) = match (method.clone(), route) {
         (_, Route::Ping) => return None,
-        (_, Route::Catalog) => return Some(("ecr:DescribeRepositories", None)),
+        (_, Route::Catalog) => return Some(("ecr:DescribeRepositories", Some("*"))),
         (_, Route::Tags(name)) => ("ecr:ListImages", name),
         (Method::PUT, Route::Manifest(name, _)) => ("ecr:PutImage", name),
         (Method::DELETE, Route::Manifest(name, _) | Route::Blob(name, _)) => ("ecr:BatchDeleteImage", name),

@@ -200,9 +200,16 @@ impl State {
         !self.users.is_empty() && self.keys.get(access_key_id).is_some_and(|k| self.users.contains_key(&k.arn()))
     }
 
+    /// Whether a call by `access_key_id` on `account`'s registry is evaluated: a restricted user's
+    /// always; anyone's on another account's registry (which only that repository's policy opens).
+    pub fn evaluated(&self, access_key_id: &str, account: &AccountId) -> bool {
+        self.restricted(access_key_id) || self.keys.get(access_key_id).is_some_and(|k| k.account != *account)
+    }
+
     /// May the holder of `access_key_id` perform `action` (`ecr:PutImage`) on `repository` of
     /// `registry` (or on `*`, registry-wide)? `Err` is AWS's denial text. Keys of users the lab did
-    /// not create through IAM have full access in their own account (no evaluation at all).
+    /// not create through IAM have full access in their own account (no evaluation at all); in
+    /// another account's registry, only what that repository's policy allows them.
     pub fn authorize(
         &self,
         access_key_id: &str,
@@ -213,7 +220,7 @@ impl State {
         let Some(key) = self.keys.get(access_key_id) else { return Ok(()) };
         let arn = key.arn();
         let user = self.users.get(&arn);
-        if user.is_none() {
+        if user.is_none() && key.account == registry.account {
             return Ok(());
         }
         let resource = match repository {
