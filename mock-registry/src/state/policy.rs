@@ -478,6 +478,10 @@ pub enum Denial {
 
 impl Denial {
     /// `User: ARN is not authorized to perform: ACTION on resource: RESOURCE because ...` as IAM words it.
+    /// Captured: no identity-based allow, docker's `denied: ...` line (gh:ministryofjustice/cloud-platform#7245,
+    /// gh:department-of-veterans-affairs/va.gov-team#106631); no resource-based allow, cross-account
+    /// (gh:aws-actions/amazon-ecr-login#232); explicit deny in an identity-based policy
+    /// (gh:terraform-aws-modules/terraform-aws-eks#2517) and in a resource-based policy (gh:noobaa/noobaa-core#10060).
     pub fn message(self, request: &Request) -> String {
         let head = format!(
             "User: {} is not authorized to perform: {} on resource: {}",
