@@ -226,6 +226,11 @@ pub enum Command {
         #[arg(long)]
         key: PathBuf,
     },
+    /// IAM users with policies on a running mock: create-user, list-users, put-user-policy, delete-user-policy.
+    Iam {
+        #[command(subcommand)]
+        action: crate::iam::IamAction,
+    },
     /// Run a class: one server for a room, each student in an account of their own, a live dashboard.
     ///
     /// The instructor runs `ecr-lab class serve`; each student runs `ecr-lab join URL --name NAME`.

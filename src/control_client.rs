@@ -171,3 +171,14 @@ pub async fn key_action(endpoint: &str, id: &str, action: &str) -> Result<()> {
     call(hyper::Method::POST, format!("{endpoint}/_lab/keys/{id}/{action}"), Some(serde_json::json!({}))).await?;
     Ok(())
 }
+
+/// `/_lab/iam/PATH` (users and their policies): the JSON answer, or the mock's refusal (IAM's code and text).
+pub async fn iam(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value> {
+    let method = if method == "GET" { hyper::Method::GET } else { hyper::Method::POST };
+    call(method, format!("{endpoint}/_lab/iam/{path}"), body).await
+}

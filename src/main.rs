@@ -10,6 +10,7 @@ mod class;
 mod cli;
 mod control_client;
 mod credential_helper;
+mod iam;
 mod images;
 mod instructor;
 mod lesson;
@@ -113,6 +114,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
             0 => Ok(()),
             code => std::process::exit(code),
         },
+        Some(Command::Iam { action }) => iam::run(action).await,
     }
 }
 

@@ -29,6 +29,10 @@ pub fn router(lab: Lab) -> Router<Lab> {
         .route("/keys/{id}/revoke", post(revoke_key))
         .route("/keys/{id}/restore", post(restore_key))
         .route("/requests", get(requests))
+        .route("/iam/users", get(crate::iam_control::list_users).post(crate::iam_control::create_user))
+        .route("/iam/users/{name}/policies", post(crate::iam_control::put_user_policy))
+        .route("/iam/users/{name}/policies/{policy}", get(crate::iam_control::get_user_policy))
+        .route("/iam/users/{name}/policies/{policy}/delete", post(crate::iam_control::delete_user_policy))
         .layer(middleware::from_fn(json_writes))
         .layer(middleware::from_fn_with_state(lab, loopback_only))
 }
@@ -123,7 +127,7 @@ async fn json_writes(request: Request, next: Next) -> Response {
 }
 
 /// A JSON body, or the control API's own 400 (not axum's text).
-struct JsonBody<T>(T);
+pub(crate) struct JsonBody<T>(pub(crate) T);
 
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for JsonBody<T> {
     type Rejection = Response;
@@ -144,9 +148,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 
 /// The body of a call that takes no arguments: `{}`.
 #[derive(Deserialize)]
-struct NoArguments {}
+pub(crate) struct NoArguments {}
 
-fn error(status: StatusCode, message: String) -> Response {
+pub(crate) fn error(status: StatusCode, message: String) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
@@ -212,7 +216,7 @@ struct AddKeyIn {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct KeyOut {
+pub(crate) struct KeyOut {
     access_key_id: String,
     secret_access_key: String,
     #[serde(skip_serializing_if = "Option::is_none")]

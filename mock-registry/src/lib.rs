@@ -50,6 +50,7 @@ mod console;
 mod control;
 mod ecr_api;
 mod guard;
+mod iam_control;
 mod keep_alive;
 mod lab;
 mod oci_api;

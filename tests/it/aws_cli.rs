@@ -179,11 +179,11 @@ fn the_documented_errors_word_for_word() {
         "GetCallerIdentity",
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
-    let unsupported = lab.sh("aws ecr get-repository-policy --repository-name test");
+    let unsupported = lab.sh("aws ecr get-registry-policy");
     assert_eq!(unsupported.code, 255);
     assert!(
         unsupported.stderr.starts_with(
-            "\nAn error occurred (UnsupportedOperationException) when calling the GetRepositoryPolicy operation: The ECR operation GetRepositoryPolicy is not supported by the ecr-lab mock."
+            "\nAn error occurred (UnsupportedOperationException) when calling the GetRegistryPolicy operation: The ECR operation GetRegistryPolicy is not supported by the ecr-lab mock."
         ),
         "{}",
         unsupported.stderr

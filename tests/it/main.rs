@@ -14,6 +14,7 @@ mod credhelper;
 mod disk_full;
 mod docs;
 mod durability;
+mod iam;
 mod instructor;
 mod keep_alive;
 mod lan;

@@ -222,6 +222,13 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
         "aws ecr get-registry-scanning-configuration --region ap-south-1",
         r#"aws ecr put-registry-scanning-configuration --scan-type BASIC --rules '[{"scanFrequency":"SCAN_ON_PUSH","repositoryFilters":[{"filter":"prod-*","filterType":"WILDCARD"}]}]' --region ap-south-1"#,
         "aws ecr batch-get-repository-scanning-configuration --repository-names scanned test nope --region ap-south-1",
+        // Repository policies (issue 14).
+        "aws ecr get-repository-policy --repository-name test --region ap-south-1",
+        r#"aws ecr set-repository-policy --repository-name test --region ap-south-1 --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}'"#,
+        "aws ecr get-repository-policy --repository-name test --region ap-south-1 --query policyText --output text",
+        r#"aws ecr set-repository-policy --repository-name test --region ap-south-1 --policy-text '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*"}]}'"#,
+        "aws ecr delete-repository-policy --repository-name test --region ap-south-1",
+        "aws ecr delete-repository-policy --repository-name test --region ap-south-1",
     ];
 
     // The real tools, in bash, against `ecr-lab serve`.

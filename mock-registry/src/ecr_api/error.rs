@@ -35,6 +35,7 @@ pub enum EcrErrorCode {
     LifecyclePolicyNotFoundException,
     LifecyclePolicyPreviewNotFoundException,
     ScanNotFoundException,
+    RepositoryPolicyNotFoundException,
     UnsupportedImageTypeException,
     ServerException,
     SerializationException,
@@ -74,6 +75,7 @@ impl EcrErrorCode {
             LifecyclePolicyNotFoundException => "LifecyclePolicyNotFoundException",
             LifecyclePolicyPreviewNotFoundException => "LifecyclePolicyPreviewNotFoundException",
             ScanNotFoundException => "ScanNotFoundException",
+            RepositoryPolicyNotFoundException => "RepositoryPolicyNotFoundException",
             UnsupportedImageTypeException => "UnsupportedImageTypeException",
             ServerException => "ServerException",
             SerializationException => "SerializationException",
@@ -206,6 +208,14 @@ impl From<StateError> for EcrError {
                 format!(
                     "Image scan does not exist for the image with '{}' in the repository with name '{name}' in the registry with id '{registry}'",
                     image_id_text(&image)
+                ),
+            ),
+            StateError::Iam { code: "AccessDenied", message } => Self::new(C::AccessDeniedException, message),
+            StateError::Iam { message, .. } => Self::invalid_parameter("policyText", &message),
+            StateError::RepositoryPolicyNotFound { name, registry } => Self::new(
+                C::RepositoryPolicyNotFoundException,
+                format!(
+                    "Repository policy does not exist for the repository with name '{name}' in the registry with id '{registry}'"
                 ),
             ),
             StateError::ScanQuotaExceeded => {

@@ -1,9 +1,11 @@
 //! The ECR JSON 1.1 API: `X-Amz-Target` → [`Operation`] → parse the body → one state call →
 //! serialise. Rules live in `state`; wording lives in `error`; shapes live in `wire`.
 
+mod access;
 pub mod error;
 mod layers;
 mod operations;
+mod policies;
 mod scanning;
 pub mod wire;
 
@@ -46,10 +48,9 @@ operations! {
         UploadLayerPart, CompleteLayerUpload, GetDownloadUrlForLayer, PutLifecyclePolicy, GetLifecyclePolicy,
         DeleteLifecyclePolicy, StartLifecyclePolicyPreview, GetLifecyclePolicyPreview, StartImageScan,
         DescribeImageScanFindings, GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
-        BatchGetRepositoryScanningConfiguration,
+        BatchGetRepositoryScanningConfiguration, SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy,
     }
     modeled {
-        DeleteRepositoryPolicy, GetRepositoryPolicy, SetRepositoryPolicy,
         CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
         DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
         DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,
@@ -128,6 +129,9 @@ pub async fn handle(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8
         && let Some(refusal) = other_account(caller, operation, body)
     {
         return refusal.into_response();
+    }
+    if let Some(denial) = access::check(lab, caller, operation, body) {
+        return denial.into_response();
     }
     match operations::dispatch(lab, caller, operation, body, host).await {
         Ok(response) => response,

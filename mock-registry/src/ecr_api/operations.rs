@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, layers, parse, scanning};
+use super::{EcrError, Operation, json, layers, parse, policies, scanning};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
@@ -69,6 +69,9 @@ pub(super) async fn dispatch(
         Operation::BatchGetRepositoryScanningConfiguration => {
             scanning::batch_get_repository_scanning_configuration(lab, caller, parse(body)?)
         }
+        Operation::SetRepositoryPolicy => policies::set(lab, caller, parse(body)?).await,
+        Operation::GetRepositoryPolicy => policies::get(lab, caller, parse(body)?),
+        Operation::DeleteRepositoryPolicy => policies::delete(lab, caller, parse(body)?).await,
     }
 }
 

@@ -56,8 +56,8 @@ fn parse_registry_host(host: &str) -> Option<RegistryKey> {
     Some(RegistryKey::new(account, region))
 }
 
-/// Checks the request's credentials for `registry`.
-pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Result<(), OciError> {
+/// Checks the request's credentials for `registry`; the access key the token stands for.
+pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Result<String, OciError> {
     let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
         return Err(OciError::challenge(registry));
     };
@@ -94,7 +94,7 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
             // A class: a token is for its own key's account only (no resource-based policies here).
             Some(key) if lab.class().is_some() && key.account != registry.account => Err(OciError::BadCredentials),
             Some(key) if key.expires_at.is_some_and(|at| now >= at) => Err(OciError::expired()),
-            Some(_) => Ok(()),
+            Some(key) => Ok(key.access_key_id.clone()),
             None => Err(OciError::BadCredentials),
         }
     })

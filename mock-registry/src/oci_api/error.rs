@@ -149,7 +149,9 @@ impl From<StateError> for OciError {
             | StateError::LifecyclePreviewNotFound { .. }
             | StateError::UnsupportedImageType { .. }
             | StateError::ScanQuotaExceeded
+            | StateError::RepositoryPolicyNotFound { .. }
             | StateError::ScanNotFound { .. }) => Self::new(C::Denied, other.to_string()),
+            StateError::Iam { message, .. } => Self::new(C::Denied, message),
         }
     }
 }

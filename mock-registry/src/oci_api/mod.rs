@@ -57,9 +57,15 @@ struct Call<'a> {
 
 async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, OciError> {
     let registry = auth::registry_for_request(lab, headers);
-    auth::authorize(lab, headers, &registry)?;
-    let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
+    let access_key_id = auth::authorize(lab, headers, &registry)?;
     let route = Route::parse(uri.path())?;
+    if lab.read(|s| s.evaluated(&access_key_id, &registry.account))
+        && let Some((action, repository)) = iam_action(method, &route)
+    {
+        lab.read(|s| s.authorize(&access_key_id, action, &registry, repository))
+            .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
+    }
+    let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
     let head = *method == Method::HEAD;
     match (method.clone(), route) {
         (Method::GET | Method::HEAD, Route::Ping) => Ok(json_response(StatusCode::OK, "{}".into(), head)),
@@ -78,6 +84,24 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
         (Method::GET, Route::Referrers(name, digest)) => call.referrers(&name, &digest),
         (method, route) => Err(OciError::new(OciCode::Unsupported, format!("{method} is not supported on {route:?}"))),
     }
+}
+
+/// The IAM action a registry request is, as ECR maps it (the repository, if the route names one).
+fn iam_action<'r>(method: &Method, route: &'r Route) -> Option<(&'static str, Option<&'r str>)> {
+    let (action, name) = match (method.clone(), route) {
+        (_, Route::Ping) => return None,
+        (_, Route::Catalog) => return Some(("ecr:DescribeRepositories", Some("*"))),
+        (_, Route::Tags(name)) => ("ecr:ListImages", name),
+        (Method::PUT, Route::Manifest(name, _)) => ("ecr:PutImage", name),
+        (Method::DELETE, Route::Manifest(name, _) | Route::Blob(name, _)) => ("ecr:BatchDeleteImage", name),
+        (_, Route::Manifest(name, _) | Route::Referrers(name, _)) => ("ecr:BatchGetImage", name),
+        (Method::HEAD, Route::Blob(name, _)) => ("ecr:BatchCheckLayerAvailability", name),
+        (_, Route::Blob(name, _)) => ("ecr:GetDownloadUrlForLayer", name),
+        (Method::PATCH, Route::Upload(name, _)) => ("ecr:UploadLayerPart", name),
+        (Method::PUT, Route::Upload(name, _)) => ("ecr:CompleteLayerUpload", name),
+        (_, Route::UploadStart(name) | Route::Upload(name, _)) => ("ecr:InitiateLayerUpload", name),
+    };
+    Some((action, Some(name.as_str())))
 }
 
 fn json_response(status: StatusCode, body: String, head: bool) -> Response {

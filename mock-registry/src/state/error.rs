@@ -47,6 +47,11 @@ pub enum StateError {
     /// A second scan of an image within 24 hours.
     #[error("the image was scanned less than 24 hours ago")]
     ScanQuotaExceeded,
+    /// IAM refused or rejected something: `code` is IAM's error code, `message` its text.
+    #[error("{code}: {message}")]
+    Iam { code: &'static str, message: String },
+    #[error("repository {name} in registry {registry} has no repository policy")]
+    RepositoryPolicyNotFound { name: RepositoryName, registry: AccountId },
     #[error("image {image:?} in {name} has not been scanned")]
     ScanNotFound { image: ImageRef, name: RepositoryName, registry: AccountId },
 }

@@ -7,10 +7,12 @@
 
 pub mod class;
 mod error;
+pub mod iam;
 mod identity;
 pub mod journal;
 pub mod lifecycle;
 pub mod manifest;
+pub mod policy;
 mod repository;
 pub mod scan;
 pub mod token;
@@ -125,6 +127,10 @@ pub enum Event {
     Class {
         change: class::ClassEvent,
     },
+    /// A change to IAM users and their policies.
+    Iam {
+        change: iam::IamEvent,
+    },
 }
 
 /// A change to a repository's settings.
@@ -141,6 +147,9 @@ pub enum RepositoryUpdate {
     /// The lab clock ran the lifecycle policy at this time (`lastEvaluatedAt`).
     LifecycleEvaluated(Millis),
     LifecyclePreviewed(Box<LifecyclePreview>),
+    /// SetRepositoryPolicy: the validated policy text.
+    PolicySet(String),
+    PolicyDeleted,
 }
 
 /// All of the mock's state. Lives behind one lock in [`crate::Lab`].
@@ -153,6 +162,8 @@ pub struct State {
     keys: BTreeMap<String, AccessKey>,
     /// The class roster and per-account clocks (class mode; empty otherwise).
     roster: class::Roster,
+    /// IAM users the lab created, by ARN; other keys' users have full access.
+    users: BTreeMap<String, iam::IamUser>,
     registries: BTreeMap<RegistryKey, Registry>,
     /// Events applied since the journal last took them.
     outbox: Vec<Event>,
@@ -408,6 +419,7 @@ impl State {
                 self.registries.entry(registry.clone()).or_default().scanning = configuration.clone();
             }
             Event::Class { change } => self.roster.apply(change),
+            Event::Iam { change } => self.apply_iam(change),
         }
     }
 

@@ -269,6 +269,9 @@ pub struct Repository {
     /// The last StartLifecyclePolicyPreview's outcome (GetLifecyclePolicyPreview).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_preview: Option<LifecyclePreview>,
+    /// The repository policy (SetRepositoryPolicy), validated when it was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     /// Images by digest. Journaled as image events, never inside the repository record.
     #[serde(skip)]
     pub images: BTreeMap<Digest, Image>,
@@ -300,6 +303,7 @@ impl Repository {
             lifecycle_policy: None,
             lifecycle_evaluated_at: None,
             lifecycle_preview: None,
+            policy: None,
             images: BTreeMap::new(),
             tag_index: HashMap::new(),
             blobs: BTreeMap::new(),
@@ -544,7 +548,9 @@ impl Repository {
             | RepositoryUpdate::ScanOnPush(_)
             | RepositoryUpdate::LifecyclePolicyDeleted
             | RepositoryUpdate::LifecycleEvaluated(_)
-            | RepositoryUpdate::LifecyclePreviewed(_) => Ok(()),
+            | RepositoryUpdate::LifecyclePreviewed(_)
+            | RepositoryUpdate::PolicySet(_)
+            | RepositoryUpdate::PolicyDeleted => Ok(()),
         }
     }
 
@@ -558,6 +564,8 @@ impl Repository {
             RepositoryUpdate::LifecyclePolicyDeleted => self.lifecycle_policy = None,
             RepositoryUpdate::LifecycleEvaluated(at) => self.lifecycle_evaluated_at = Some(*at),
             RepositoryUpdate::LifecyclePreviewed(preview) => self.lifecycle_preview = Some((**preview).clone()),
+            RepositoryUpdate::PolicySet(text) => self.policy = Some(text.clone()),
+            RepositoryUpdate::PolicyDeleted => self.policy = None,
         }
     }
 

@@ -6,6 +6,7 @@
 mod images;
 mod layers;
 mod lifecycle;
+mod policies;
 mod registry;
 mod repositories;
 mod scanning;
@@ -109,9 +110,11 @@ const COMMANDS: &[Command] = &[
     scanning::GET_REGISTRY_SCANNING_CONFIGURATION,
     scanning::PUT_REGISTRY_SCANNING_CONFIGURATION,
     lifecycle::DELETE_LIFECYCLE_POLICY,
+    policies::DELETE_REPOSITORY_POLICY,
     scanning::DESCRIBE_IMAGE_SCAN_FINDINGS,
     lifecycle::GET_LIFECYCLE_POLICY,
     lifecycle::GET_LIFECYCLE_POLICY_PREVIEW,
+    policies::GET_REPOSITORY_POLICY,
     lifecycle::PUT_LIFECYCLE_POLICY,
     scanning::START_IMAGE_SCAN,
     lifecycle::START_LIFECYCLE_POLICY_PREVIEW,
@@ -125,6 +128,7 @@ const COMMANDS: &[Command] = &[
     images::PUT_IMAGE,
     scanning::PUT_IMAGE_SCANNING_CONFIGURATION,
     repositories::PUT_IMAGE_TAG_MUTABILITY,
+    policies::SET_REPOSITORY_POLICY,
     tags::TAG_RESOURCE,
     tags::UNTAG_RESOURCE,
     layers::UPLOAD_LAYER_PART,
