@@ -28,6 +28,7 @@ pub enum IamAction {
     },
     /// The users created with `iam create-user`, their policies and access keys.
     ListUsers {
+        /// The account whose users are listed [default: 920736617090].
         #[arg(long)]
         account: Option<String>,
         /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
@@ -36,13 +37,16 @@ pub enum IamAction {
     },
     /// Add or replace an inline policy of a user (as `aws iam put-user-policy`).
     PutUserPolicy {
+        /// The user, as `iam create-user` named it.
         #[arg(long)]
         user_name: String,
+        /// The inline policy's name (a policy of that name is replaced).
         #[arg(long)]
         policy_name: String,
         /// `file://PATH` or the JSON itself.
         #[arg(long)]
         policy_document: String,
+        /// The user's account [default: 920736617090].
         #[arg(long)]
         account: Option<String>,
         /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
@@ -51,10 +55,13 @@ pub enum IamAction {
     },
     /// Remove an inline policy of a user (as `aws iam delete-user-policy`).
     DeleteUserPolicy {
+        /// The user, as `iam create-user` named it.
         #[arg(long)]
         user_name: String,
+        /// The inline policy's name (a policy of that name is replaced).
         #[arg(long)]
         policy_name: String,
+        /// The user's account [default: 920736617090].
         #[arg(long)]
         account: Option<String>,
         /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
