@@ -30,6 +30,7 @@ pub fn lint(lesson: &Lesson) -> Vec<Problem> {
         hint_and_quiz_rules(stage, &mut problems);
         troubleshoot_rules(stage, &mut problems);
         check_rules(stage, on_aws, &mut problems);
+        wrong_rules(stage, &mut problems);
         for (fault, pos) in &stage.faults {
             if fault::spec(&fault.id).is_none() {
                 let known: Vec<&str> = fault::CATALOGUE.iter().map(|f| f.id).collect();
@@ -60,6 +61,27 @@ fn task_rules(stage: &Stage, problems: &mut Vec<Problem>) {
             rules::TASK_WITHOUT_SOLUTION.at(stage.pos, format!("task stage `{}` has no lab:solution", stage.title)),
         );
     }
+}
+
+/// LAB016: a `lab:wrong` runs something and has checks to fail.
+fn wrong_rules(stage: &Stage, problems: &mut Vec<Problem>) {
+    for wrong in &stage.wrongs {
+        if stage.checks.is_empty() && !stage.blocks.iter().any(|b| b.kind == BlockKind::Check) {
+            problems.push(
+                rules::WRONG_WITHOUT_CHECKS.at(
+                    wrong.pos,
+                    format!("lab:wrong in stage `{}`, which has no lab:check for it to fail", stage.id()),
+                ),
+            );
+        } else if command_lines(&wrong.body).next().is_none() {
+            problems.push(rules::WRONG_WITHOUT_CHECKS.at(wrong.pos, "lab:wrong with no command to run"));
+        }
+    }
+}
+
+/// The lines of a solution-like block that run (blank lines and `#` comments are shown, not run).
+pub fn command_lines(body: &str) -> impl Iterator<Item = &str> {
+    body.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
 }
 
 /// LAB008 (hint levels 1..n) and LAB009 (a quiz's answer is one of its choices).
@@ -154,7 +176,7 @@ fn block_rules(block: &Block, declared: &BTreeSet<&str>, problems: &mut Vec<Prob
             );
         }
     }
-    if matches!(block.kind, BlockKind::Run | BlockKind::Solution) {
+    if matches!(block.kind, BlockKind::Run | BlockKind::Solution | BlockKind::Wrong) {
         for (n, line) in block.body.lines().enumerate() {
             if let Some((col, what)) = hard_coded(line) {
                 let pos = Pos { line: block.body_line() + n, col };

@@ -238,6 +238,7 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             stage.ui.push(block);
         }
         BlockKind::Notes => stage.notes.push(block),
+        BlockKind::Wrong => stage.wrongs.push(block),
         BlockKind::Solution => stage.solution = Some(block),
         // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
         BlockKind::Check => {

@@ -88,6 +88,7 @@ pub async fn evaluate(assertion: &Assertion, cx: &Context<'_>) -> CheckOutcome {
     match assertion {
         Assertion::Repository(c) => ecr::repository(c, cx).await,
         Assertion::Image(c) => ecr::image(c, cx).await,
+        Assertion::Images(c) => ecr::images(c, cx).await,
         Assertion::Findings(c) => ecr::findings(c, cx).await,
         Assertion::Credentials(c) => session::credentials(c, cx),
         Assertion::LocalImage(c) => session::local_image(c, cx),
@@ -127,7 +128,7 @@ mod tests {
             log_seq_at_start: 0,
             started_at: 0.0,
         };
-        let printed = OutputCheck { of: Some("docker push".into()), contains: "pushed {{repo}}".into() };
+        let printed = OutputCheck { of: Some("docker push".into()), contains: "pushed {{repo}}".into(), any_run: None };
         assert_eq!(
             session::output(&printed, &cx(&[])),
             CheckOutcome::NotYet("`docker push` has not been run in this stage".into())
