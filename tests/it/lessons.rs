@@ -389,7 +389,9 @@ fn the_lesson_picker_shows_numbers_minutes_and_progress() {
 #[test]
 fn the_old_weak_checks_let_the_wrong_solutions_pass() {
     let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
-    let weakened: &[(&str, &[(&str, &str)], usize)] = &[
+    /// A lesson file, its (strong, old) checks, and how many of its wrong solutions the old ones let pass.
+    type Weakened<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+    let weakened: &[Weakened] = &[
         (
             "01-concepts.md",
             &[(
@@ -475,4 +477,40 @@ fn every_troubleshooting_and_capstone_stage_has_a_wrong_solution() {
             assert!(stage.contains("```lab:wrong\n"), "{file}: stage `{title}` has no lab:wrong");
         }
     }
+}
+
+/// `ecr-lab start LESSON --notes` is the instructor view: every stage with its notes, nothing played.
+#[test]
+fn start_with_notes_prints_each_stages_notes_and_plays_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["start", "troubleshooting", "--notes"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.starts_with("# Troubleshooting"), "{}", ran.stdout);
+    assert_eq!(ran.stdout.matches("\n## ").count(), 6, "six stages:\n{}", ran.stdout);
+    assert!(ran.stdout.contains("Fault: expired-login: "), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Notes:\n  The stage moves the lab clock 13 hours ahead"), "{}", ran.stdout);
+    let made: Vec<_> = std::fs::read_dir(home.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(made.is_empty(), "nothing was played, no lab started: {made:?}");
+    let none = ecr_lab(home.path(), &["start", "no-such-lesson", "--notes"]);
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("no lesson `no-such-lesson`; the lessons are:"), "{}", none.stderr);
+}
+
+/// `ecr-lab coverage`: per lesson, practised (checked) against told, as tables.
+#[test]
+fn coverage_tables_practised_against_told() {
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["coverage"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.starts_with("| lesson | stages | practised | told | checks | wrong solutions |\n"));
+    assert!(ran.stdout.contains("\n| troubleshooting | 6 | 6 | 0 | 12 | 7 |\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("\n| vocabulary | reading | told | (told: "), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("| create | task | practised | repository test exists, scan on push on, tags immutable, encrypted with AES256 (1 wrong solution proved to fail) |"),
+        "{}",
+        ran.stdout
+    );
+    let one = ecr_lab(home.path(), &["coverage", "capstone"]);
+    assert_eq!(one.stdout.lines().filter(|l| l.starts_with("| capstone |")).count(), 1, "{}", one.stdout);
+    assert!(!one.stdout.contains("troubleshooting"), "{}", one.stdout);
 }
