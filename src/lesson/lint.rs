@@ -146,6 +146,18 @@ fn check_rules(stage: &Stage, on_aws: bool, problems: &mut Vec<Problem>) {
                 }
             }
             Assertion::Repository(c) => {
+                if let Some(kind) = c
+                    .encryption
+                    .as_deref()
+                    .filter(|e| !["AES256", "KMS", "KMS_DSSE"].contains(&e.to_ascii_uppercase().as_str()))
+                {
+                    problems.push(
+                        rules::UNKNOWN_ENCRYPTION.at(
+                            *pos,
+                            format!("ecr.repository encryption `{kind}` is not an encryption type ECR knows"),
+                        ),
+                    );
+                }
                 if let Some(Wire::Unknown(mutability)) = &c.tag_mutability {
                     problems.push(rules::UNKNOWN_MUTABILITY.at(
                         *pos,
@@ -258,5 +270,15 @@ mod tests {
         assert_eq!(problems[0].code, "LAB011");
         assert_eq!(problems[0].pos.line, 13);
         assert_eq!(problems[0].message, "ecr.repository tag_mutability `FROZEN` is not a tag mutability ECR knows");
+    }
+
+    #[test]
+    fn an_encryption_type_ecr_does_not_know_is_named() {
+        let text = "---\nid: e\ntitle: E\n---\n## S\n\n```lab:stage\nid: s\nkind: task\n```\n\n```lab:check\n- ecr.repository: { name: r, encryption: AES-256 }\n- ecr.repository: { name: r, encryption: kms }\n```\n\n```lab:solution\ntrue\n```\n";
+        let lesson = crate::lesson::parse(&crate::lesson::Source { path: "e.md".into(), text: text.into() });
+        let problems = super::lint(&lesson);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].code, problems[0].pos.line), ("LAB011", 13));
+        assert!(problems[0].message.contains("`AES-256`"), "{}", problems[0].message);
     }
 }

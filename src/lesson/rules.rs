@@ -78,6 +78,8 @@ pub const UNKNOWN_MUTABILITY: Rule = Rule {
     code: "LAB011",
     hint: "tag_mutability is one of IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, IMMUTABLE_WITH_EXCLUSION",
 };
+pub const UNKNOWN_ENCRYPTION: Rule =
+    Rule { code: "LAB011", hint: "encryption is one of AES256, KMS, KMS_DSSE (as in --encryption-configuration)" };
 pub const HARD_CODED: Rule = Rule {
     code: "LAB012",
     hint: "write {{account}}, {{registry}} or {{region}}: the lab fills them for mock and real AWS alike",

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::lesson::{self, Lesson, Stage, StageKind, fill};
+use crate::lesson::{self, Assertion, Lesson, Stage, StageKind, fill};
 
 /// The instructor view of a lesson: its title and objectives, then each stage's number, title,
 /// minutes, goal, the fault it arranges and its notes (or that it has none). Variables are filled
@@ -108,6 +108,10 @@ fn proved(stage: &Stage, vars: &BTreeMap<String, String>) -> String {
     }
     let checks: Vec<String> = stage.checks.iter().map(|(c, _)| c.describe(vars)).collect();
     let mut text = checks.join("; ");
+    // Output and exit codes show a command ran, not that the lab is in the state the stage names.
+    if stage.checks.iter().all(|(c, _)| matches!(c, Assertion::Output(_) | Assertion::Exit(_))) {
+        text.push_str(" (output only)");
+    }
     if !stage.wrongs.is_empty() {
         let n = stage.wrongs.len();
         let _ = write!(text, " ({n} wrong solution{} proved to fail)", if n == 1 { "" } else { "s" });
