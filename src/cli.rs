@@ -99,6 +99,19 @@ pub enum Command {
         /// With --backend aws, do not ask before touching the account (the checks still run).
         #[arg(long)]
         yes: bool,
+        /// Instructor view: print each stage of the lesson (all lessons when none is named) with its
+        /// goal, the fault it arranges and its `lab:notes`, and exit without playing.
+        #[arg(long)]
+        notes: bool,
+    },
+    /// Per lesson, what the learner practises (stages the lab checks, and what the checks prove)
+    /// against what is only told (stages with no check), as markdown tables.
+    Coverage {
+        /// Report on the lessons in this folder instead of the bundled course.
+        #[arg(long)]
+        lessons: Option<PathBuf>,
+        /// Lesson ids or files [default: all].
+        names: Vec<String>,
     },
     /// List the lessons with your progress.
     List {

@@ -98,7 +98,18 @@ async fn run(cli: cli::Cli) -> Result<()> {
             runner::list(&lessons, &progress);
             Ok(())
         }
-        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools, backend, yes }) => {
+        Some(Command::Start { lesson, lessons, notes: true, .. }) => {
+            let names: Vec<String> = lesson.into_iter().collect();
+            let views: Vec<String> =
+                runner::load(lessons.as_deref(), &names)?.iter().map(runner::trainer::instructor_view).collect();
+            print!("{}", views.join("\n"));
+            Ok(())
+        }
+        Some(Command::Coverage { lessons, names }) => {
+            print!("{}", runner::trainer::coverage(&runner::load(lessons.as_deref(), &names)?));
+            Ok(())
+        }
+        Some(Command::Start { lesson, lessons, restart, endpoint, data_dir, tools, backend, yes, notes: false }) => {
             let options = StartOptions { lesson, lessons, restart, endpoint, data_dir, tools, yes };
             start(options, &backend).await
         }

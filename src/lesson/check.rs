@@ -16,6 +16,8 @@ pub enum Assertion {
     Repository(RepositoryCheck),
     #[serde(rename = "ecr.image")]
     Image(ImageCheck),
+    #[serde(rename = "ecr.images")]
+    Images(ImagesCheck),
     #[serde(rename = "docker.credentials")]
     Credentials(CredentialsCheck),
     #[serde(rename = "local.image")]
@@ -37,6 +39,20 @@ pub struct RepositoryCheck {
     pub exists: Option<bool>,
     pub scan_on_push: Option<bool>,
     pub tag_mutability: Option<Wire<TagMutability>>,
+    /// `AES256` or `KMS` (ECR's `encryptionConfiguration.encryptionType`).
+    pub encryption: Option<String>,
+    pub region: Option<String>,
+}
+
+/// What a repository holds, counted: every image, and the untagged ones.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImagesCheck {
+    pub repo: String,
+    /// How many images the repository holds (tagged or not).
+    pub count: Option<usize>,
+    /// How many of them no tag names.
+    pub untagged: Option<usize>,
     pub region: Option<String>,
 }
 
@@ -45,6 +61,9 @@ pub struct RepositoryCheck {
 pub struct ImageCheck {
     pub repo: String,
     pub tag: Option<String>,
+    /// `sha256:...` (for example `{{sample_v2_digest}}`): with `tag`, the tag names this image;
+    /// alone, an image with this digest is (or is not) there, tagged or not.
+    pub digest: Option<String>,
     pub exists: Option<bool>,
     /// `stage_start`: pushed since the stage began.
     pub pushed_after: Option<String>,
@@ -75,6 +94,9 @@ pub struct OutputCheck {
     /// `last` (default), or the start of a command (`docker push`): its most recent run in the stage.
     pub of: Option<String>,
     pub contains: String,
+    /// `true`: any run of that command in the stage printed it (an error met before the fix), not
+    /// only the most recent one.
+    pub any_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,8 +210,27 @@ impl Assertion {
                 if let Some(m) = &c.tag_mutability {
                     parts.push(format!("tags {}", m.text().to_lowercase()));
                 }
+                if let Some(e) = &c.encryption {
+                    parts.push(format!("encrypted with {e}"));
+                }
                 parts.join(", ")
             }
+            Self::Images(c) => {
+                let mut parts = Vec::new();
+                if let Some(n) = c.count {
+                    parts.push(format!("{n} image{}", if n == 1 { "" } else { "s" }));
+                }
+                if let Some(n) = c.untagged {
+                    parts.push(format!("{n} untagged"));
+                }
+                format!("repository {} holds {}", f(&c.repo), parts.join(", of them "))
+            }
+            Self::Image(c) if c.digest.is_some() => format!(
+                "{} {} {}",
+                c.tag.as_deref().map(|t| format!("{}:{}", f(&c.repo), f(t))).unwrap_or_else(|| f(&c.repo)),
+                if c.exists == Some(false) { "does not hold image" } else { "holds image" },
+                short_digest(&f(c.digest.as_deref().unwrap_or_default()))
+            ),
             Self::Image(c) => format!(
                 "image {}:{} {}",
                 f(&c.repo),
@@ -207,6 +248,11 @@ impl Assertion {
                 if c.exists == Some(false) { "is absent" } else { "exists" }
             ),
             // In backticks, so a text with quotes (`"v1"`) reads as written, not as `""v1""`.
+            Self::Output(c) if c.any_run == Some(true) => format!(
+                "a run of `{}` in this stage printed `{}`",
+                c.of.as_deref().map(f).unwrap_or_else(|| "a command".into()),
+                f(&c.contains)
+            ),
             Self::Output(c) => format!(
                 "the output of `{}` contains `{}`",
                 c.of.as_deref().map(f).unwrap_or_else(|| "the last command".into()),
@@ -235,4 +281,9 @@ impl Assertion {
             ),
         }
     }
+}
+
+/// `sha256:0123456789ab`: enough of a digest to tell images apart when reading.
+pub fn short_digest(digest: &str) -> String {
+    digest.chars().take(19).collect()
 }

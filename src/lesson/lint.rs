@@ -30,6 +30,7 @@ pub fn lint(lesson: &Lesson) -> Vec<Problem> {
         hint_and_quiz_rules(stage, &mut problems);
         troubleshoot_rules(stage, &mut problems);
         check_rules(stage, on_aws, &mut problems);
+        wrong_rules(stage, &mut problems);
         for (fault, pos) in &stage.faults {
             if fault::spec(&fault.id).is_none() {
                 let known: Vec<&str> = fault::CATALOGUE.iter().map(|f| f.id).collect();
@@ -60,6 +61,27 @@ fn task_rules(stage: &Stage, problems: &mut Vec<Problem>) {
             rules::TASK_WITHOUT_SOLUTION.at(stage.pos, format!("task stage `{}` has no lab:solution", stage.title)),
         );
     }
+}
+
+/// LAB016: a `lab:wrong` runs something and has checks to fail.
+fn wrong_rules(stage: &Stage, problems: &mut Vec<Problem>) {
+    for wrong in &stage.wrongs {
+        if stage.checks.is_empty() && !stage.blocks.iter().any(|b| b.kind == BlockKind::Check) {
+            problems.push(
+                rules::WRONG_WITHOUT_CHECKS.at(
+                    wrong.pos,
+                    format!("lab:wrong in stage `{}`, which has no lab:check for it to fail", stage.id()),
+                ),
+            );
+        } else if command_lines(&wrong.body).next().is_none() {
+            problems.push(rules::WRONG_WITHOUT_CHECKS.at(wrong.pos, "lab:wrong with no command to run"));
+        }
+    }
+}
+
+/// The lines of a solution-like block that run (blank lines and `#` comments are shown, not run).
+pub fn command_lines(body: &str) -> impl Iterator<Item = &str> {
+    body.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
 }
 
 /// LAB008 (hint levels 1..n) and LAB009 (a quiz's answer is one of its choices).
@@ -124,6 +146,18 @@ fn check_rules(stage: &Stage, on_aws: bool, problems: &mut Vec<Problem>) {
                 }
             }
             Assertion::Repository(c) => {
+                if let Some(kind) = c
+                    .encryption
+                    .as_deref()
+                    .filter(|e| !["AES256", "KMS", "KMS_DSSE"].contains(&e.to_ascii_uppercase().as_str()))
+                {
+                    problems.push(
+                        rules::UNKNOWN_ENCRYPTION.at(
+                            *pos,
+                            format!("ecr.repository encryption `{kind}` is not an encryption type ECR knows"),
+                        ),
+                    );
+                }
                 if let Some(Wire::Unknown(mutability)) = &c.tag_mutability {
                     problems.push(rules::UNKNOWN_MUTABILITY.at(
                         *pos,
@@ -154,7 +188,7 @@ fn block_rules(block: &Block, declared: &BTreeSet<&str>, problems: &mut Vec<Prob
             );
         }
     }
-    if matches!(block.kind, BlockKind::Run | BlockKind::Solution) {
+    if matches!(block.kind, BlockKind::Run | BlockKind::Solution | BlockKind::Wrong) {
         for (n, line) in block.body.lines().enumerate() {
             if let Some((col, what)) = hard_coded(line) {
                 let pos = Pos { line: block.body_line() + n, col };
@@ -236,5 +270,15 @@ mod tests {
         assert_eq!(problems[0].code, "LAB011");
         assert_eq!(problems[0].pos.line, 13);
         assert_eq!(problems[0].message, "ecr.repository tag_mutability `FROZEN` is not a tag mutability ECR knows");
+    }
+
+    #[test]
+    fn an_encryption_type_ecr_does_not_know_is_named() {
+        let text = "---\nid: e\ntitle: E\n---\n## S\n\n```lab:stage\nid: s\nkind: task\n```\n\n```lab:check\n- ecr.repository: { name: r, encryption: AES-256 }\n- ecr.repository: { name: r, encryption: kms }\n```\n\n```lab:solution\ntrue\n```\n";
+        let lesson = crate::lesson::parse(&crate::lesson::Source { path: "e.md".into(), text: text.into() });
+        let problems = super::lint(&lesson);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!((problems[0].code, problems[0].pos.line), ("LAB011", 13));
+        assert!(problems[0].message.contains("`AES-256`"), "{}", problems[0].message);
     }
 }

@@ -28,8 +28,27 @@ pub use check::Assertion;
 pub use parse::parse;
 
 /// The lab's built-in variables; a lesson may declare more under `vars:`.
-pub const BUILT_IN_VARS: &[&str] =
-    &["account", "region", "registry", "repo", "tag", "sample", "sample_v2", "other_region"];
+pub const BUILT_IN_VARS: &[&str] = &[
+    "account",
+    "region",
+    "registry",
+    "repo",
+    "tag",
+    "sample",
+    "sample_v2",
+    "other_region",
+    "sample_digest",
+    "sample_v2_digest",
+];
+
+/// The manifest digests of the two sample images as the lab's docker pushes them (`sha256:...`).
+fn sample_digests() -> &'static (String, String) {
+    static DIGESTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    DIGESTS.get_or_init(|| {
+        let digest = |version: &str| crate::sample::build_version(version).digest().as_str().to_owned();
+        (digest("v1"), digest("v2"))
+    })
+}
 
 /// The repository a lesson works on in a real AWS account: a name of the lab's own, so a learner's
 /// `test` is never touched (the runner refuses to start if a repository by this name is not the lab's).
@@ -184,10 +203,11 @@ pub enum BlockKind {
     Solution,
     Quiz,
     Notes,
+    Wrong,
 }
 
 impl BlockKind {
-    pub const ALL: [BlockKind; 9] = [
+    pub const ALL: [BlockKind; 10] = [
         Self::Stage,
         Self::Run,
         Self::Ui,
@@ -197,6 +217,7 @@ impl BlockKind {
         Self::Solution,
         Self::Quiz,
         Self::Notes,
+        Self::Wrong,
     ];
 
     /// The fence's info word: `lab:run`.
@@ -211,6 +232,7 @@ impl BlockKind {
             Self::Solution => "lab:solution",
             Self::Quiz => "lab:quiz",
             Self::Notes => "lab:notes",
+            Self::Wrong => "lab:wrong",
         }
     }
 
@@ -272,6 +294,9 @@ pub struct Stage {
     pub solution: Option<Block>,
     pub quizzes: Vec<(Quiz, Pos)>,
     pub notes: Vec<Block>,
+    /// Plausible wrong solutions (`lab:wrong`): `verify` runs each from the stage's start and requires
+    /// the stage's checks to fail.
+    pub wrongs: Vec<Block>,
     /// Every block in order (for lint).
     pub blocks: Vec<Block>,
     /// What the learner reads, in document order: prose, commands and console steps as written.
@@ -426,6 +451,8 @@ pub fn built_in_variables_for(backend: &crate::backend::EcrBackend) -> BTreeMap<
         ("tag", "v1".to_owned()),
         ("sample", crate::sample::REFERENCE.to_owned()),
         ("sample_v2", crate::sample::REFERENCE_V2.to_owned()),
+        ("sample_digest", sample_digests().0.clone()),
+        ("sample_v2_digest", sample_digests().1.clone()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -238,6 +238,7 @@ fn add_block(stage: &mut Stage, info: &str, pos: Pos, body: String, problems: &m
             stage.ui.push(block);
         }
         BlockKind::Notes => stage.notes.push(block),
+        BlockKind::Wrong => stage.wrongs.push(block),
         BlockKind::Solution => stage.solution = Some(block),
         // Each assertion is a one-key map (`- ecr.repository: {...}`), not a YAML tag.
         BlockKind::Check => {
@@ -327,5 +328,26 @@ mod tests {
         let stage = &lesson.stages[0];
         assert_eq!(stage.check_text(0, &vars), "the output of `aws ecr describe-images` contains `\"v1\"`");
         assert_eq!(stage.check_text(1, &vars), "the registry answered a docker request with 401");
+    }
+
+    /// The checks issue 17 asked for: an image by digest, image counts, encryption, an error met before.
+    #[test]
+    fn the_stronger_checks_parse_and_read_plainly() {
+        let text = "---\nid: d\ntitle: D\n---\n## S\n\n```lab:stage\nid: s\n```\n\n```lab:check\n- ecr.images: { repo: app, count: 2, untagged: 1 }\n- ecr.image: { repo: app, tag: v2, digest: \"{{sample_v2_digest}}\" }\n- ecr.image: { repo: app, digest: \"{{sample_digest}}\", exists: false }\n- ecr.repository: { name: app, encryption: AES256 }\n- output: { of: \"docker login\", contains: \"400 Bad Request\", any_run: true }\n```\n\n```lab:wrong\n# too early\ndocker images\n```\n";
+        let lesson = parse(&Source { path: "d.md".into(), text: text.into() });
+        assert!(lesson.problems.is_empty(), "{:?}", lesson.problems);
+        let vars = variables(&lesson);
+        let stage = &lesson.stages[0];
+        assert_eq!(stage.wrongs.len(), 1);
+        assert_eq!(stage.wrongs[0].pos.line, 19);
+        let v1 = crate::sample::build_version("v1").digest().as_str().to_owned();
+        let v2 = crate::sample::build_version("v2").digest().as_str().to_owned();
+        assert_ne!(v1, v2);
+        assert_eq!(vars["sample_digest"], v1);
+        assert_eq!(stage.check_text(0, &vars), "repository app holds 2 images, of them 1 untagged");
+        assert_eq!(stage.check_text(1, &vars), format!("app:v2 holds image {}", &v2[..19]));
+        assert_eq!(stage.check_text(2, &vars), format!("app does not hold image {}", &v1[..19]));
+        assert_eq!(stage.check_text(3, &vars), "repository app exists, encrypted with AES256");
+        assert_eq!(stage.check_text(4, &vars), "a run of `docker login` in this stage printed `400 Bad Request`");
     }
 }

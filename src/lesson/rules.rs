@@ -18,6 +18,8 @@
 //! | LAB012 | hard-coded account id or access key in a command |
 //! | LAB013 | invalid YAML in a block |
 //! | LAB014 | `mock.requests` in a lesson that lists `aws` in its backends |
+//! | LAB015 | a troubleshoot stage that gives the cause away (a check without `label:`, no diagnose quiz) |
+//! | LAB016 | a `lab:wrong` with nothing to fail (no checks) or nothing to run |
 
 use super::{Pos, Problem};
 
@@ -47,7 +49,7 @@ pub const FRONT_MATTER_WITHOUT_ID_OR_TITLE: Rule =
 pub const UNKNOWN_FRONT_MATTER_KEY: Rule = Rule { code: "LAB003", hint: BAD_FRONT_MATTER.hint };
 pub const UNKNOWN_BLOCK: Rule = Rule {
     code: "LAB003",
-    hint: "blocks: lab:stage, lab:run, lab:ui, lab:check, lab:fault, lab:hint level=N, lab:solution, lab:quiz, lab:notes",
+    hint: "blocks: lab:stage, lab:run, lab:ui, lab:check, lab:fault, lab:hint level=N, lab:solution, lab:wrong, lab:quiz, lab:notes",
 };
 pub const UNKNOWN_ATTRIBUTE: Rule =
     Rule { code: "LAB003", hint: "only lab:hint takes attributes: level=N, or when=\"TEXT\"" };
@@ -76,6 +78,8 @@ pub const UNKNOWN_MUTABILITY: Rule = Rule {
     code: "LAB011",
     hint: "tag_mutability is one of IMMUTABLE, MUTABLE, MUTABLE_WITH_EXCLUSION, IMMUTABLE_WITH_EXCLUSION",
 };
+pub const UNKNOWN_ENCRYPTION: Rule =
+    Rule { code: "LAB011", hint: "encryption is one of AES256, KMS, KMS_DSSE (as in --encryption-configuration)" };
 pub const HARD_CODED: Rule = Rule {
     code: "LAB012",
     hint: "write {{account}}, {{registry}} or {{region}}: the lab fills them for mock and real AWS alike",
@@ -88,4 +92,8 @@ pub const REQUESTS_ON_AWS: Rule = Rule {
 pub const TROUBLESHOOT_GIVES_AWAY: Rule = Rule {
     code: "LAB015",
     hint: "in a troubleshoot stage give every check a `label:` that does not name the cause or the fix, and a lab:quiz with `diagnose: true`",
+};
+pub const WRONG_WITHOUT_CHECKS: Rule = Rule {
+    code: "LAB016",
+    hint: "a lab:wrong holds shell lines of a plausible wrong solution; verify proves the stage's lab:check fails after them",
 };

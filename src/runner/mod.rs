@@ -13,6 +13,7 @@ pub mod fault;
 mod progress;
 mod start;
 pub mod state;
+pub mod trainer;
 pub mod transcript;
 mod verify;
 

@@ -64,9 +64,14 @@ pub async fn verify(lessons: &[Lesson], work: &Path, aws: Option<(EcrBackend, Pa
                 verify_stage(lesson, stage, &mut session, &vars, &mut problems).await;
             }
         }
+        if aws.is_none() {
+            verify_wrongs(lesson, &data, &vars, &mut problems).await?;
+        }
         let checks: usize = lesson.stages.iter().map(|s| s.checks.len()).sum();
+        let wrongs: usize = lesson.stages.iter().map(|s| s.wrongs.len()).sum();
         if problems.len() == before {
-            println!("ok    {} ({} stages, {checks} checks)", lesson.path.display(), lesson.stages.len());
+            let wrongs = if wrongs > 0 { format!(", {wrongs} wrong solutions fail") } else { String::new() };
+            println!("ok    {} ({} stages, {checks} checks{wrongs})", lesson.path.display(), lesson.stages.len());
         } else {
             println!("FAIL  {}", lesson.path.display());
         }
@@ -115,7 +120,7 @@ async fn verify_stage(
         }
     }
     if let Some(solution) = &stage.solution {
-        for line in solution.body.lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')) {
+        for line in lesson::lint::command_lines(&solution.body) {
             history.push(run_captured(session, &fill(line, vars)).await);
         }
     }
@@ -128,4 +133,76 @@ async fn verify_stage(
             fault::revert(session, &block.id, vars).await;
         }
     }
+}
+
+/// Each `lab:wrong` of each stage, run in a lab of its own brought to the stage's start (the setup,
+/// then every earlier stage's faults and solution), with the stage's faults arranged: the stage's
+/// checks must fail after it, or they do not tell the wrong solution from the right one.
+async fn verify_wrongs(
+    lesson: &Lesson,
+    data: &Path,
+    vars: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    for (n, stage) in lesson.stages.iter().enumerate() {
+        for (w, wrong) in stage.wrongs.iter().enumerate() {
+            let at = |message: String| {
+                format!("{}:{}: stage `{}`: lab:wrong: {message}", lesson.path.display(), wrong.pos.line, stage.id())
+            };
+            let mut session = Session::start(&data.join(format!("wrong-{n}-{w}")), None).await?;
+            if let Err(why) = replay_to(lesson, n, &mut session, vars).await {
+                problems.push(at(format!("could not bring a fresh lab to this stage: {why}")));
+                continue;
+            }
+            let state = StageState::begin(stage, &session).await;
+            for (block, _) in &stage.faults {
+                let custom = (block.mock.as_deref(), block.aws.as_deref());
+                if let Err(why) = fault::arrange(&mut session, &block.id, custom, vars).await {
+                    problems.push(at(format!("arranging fault `{}` failed: {why}", block.id)));
+                }
+            }
+            let mut history = Vec::new();
+            for line in lesson::lint::command_lines(&wrong.body) {
+                history.push(run_captured(&mut session, &fill(line, vars)).await);
+            }
+            let cx = state.context(Tools::Builtin(&session), vars, &history);
+            if state.failing(&cx).await.is_empty() {
+                let what = wrong.body.lines().find_map(|l| l.trim_start().strip_prefix('#')).map(str::trim);
+                problems.push(at(format!(
+                    "this wrong solution{} passes every check of the stage: strengthen the checks so it fails (after it ran:\n{})",
+                    what.map(|w| format!(" ({w})")).unwrap_or_default(),
+                    history.iter().map(|r| format!("$ {}\n{}", r.command, r.output)).collect::<String>()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Brings a fresh lab to the start of stage `upto`: the lesson's setup, then each earlier stage's
+/// faults, solution and reverts, as a learner who did them would leave it.
+async fn replay_to(
+    lesson: &Lesson,
+    upto: usize,
+    session: &mut Session,
+    vars: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    setup(session, lesson, vars).await?;
+    for stage in &lesson.stages[..upto] {
+        for (block, _) in &stage.faults {
+            let custom = (block.mock.as_deref(), block.aws.as_deref());
+            fault::arrange(session, &block.id, custom, vars).await?;
+        }
+        if let Some(solution) = &stage.solution {
+            for line in lesson::lint::command_lines(&solution.body) {
+                run_captured(session, &fill(line, vars)).await;
+            }
+        }
+        for (block, _) in &stage.faults {
+            if block.revert.unwrap_or(true) {
+                fault::revert(session, &block.id, vars).await;
+            }
+        }
+    }
+    Ok(())
 }

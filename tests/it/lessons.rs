@@ -75,7 +75,7 @@ fn each_broken_fixture_yields_its_rule_at_its_line() {
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 15, "one fixture per rule, LAB001..LAB015");
+    assert_eq!(fixtures.len(), 16, "one fixture per rule, LAB001..LAB016");
     for fixture in fixtures {
         let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
         let code = &name[..6];
@@ -381,4 +381,136 @@ fn the_lesson_picker_shows_numbers_minutes_and_progress() {
         progress,
         "looking changes nothing"
     );
+}
+
+/// The checks issue 17 found weak, as they were, with the `lab:wrong` blocks the lessons now carry:
+/// `verify` reports each wrong solution that passes the old checks, at its file and line. The
+/// bundled lessons (strengthened) verify clean in the test above, so each new check is what fails it.
+#[test]
+fn the_old_weak_checks_let_the_wrong_solutions_pass() {
+    let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    /// A lesson file, its (strong, old) checks, and how many of its wrong solutions the old ones let pass.
+    type Weakened<'a> = (&'a str, &'a [(&'a str, &'a str)], usize);
+    let weakened: &[Weakened] = &[
+        (
+            "01-concepts.md",
+            &[(
+                "- ecr.image: { repo: \"{{concepts_repo}}\", tag: latest, digest: \"{{sample_v2_digest}}\" }\n- ecr.images: { repo: \"{{concepts_repo}}\", count: 2, untagged: 1 }\n- output: { of: \"aws ecr list-images\", contains: \"{{sample_digest}}\" }",
+                "- ecr.image: { repo: \"{{concepts_repo}}\", tag: latest, exists: true }\n- output: { of: \"aws ecr list-images\", contains: \"imageDigest\" }",
+            )],
+            1,
+        ),
+        ("03-create-repository.md", &[(", encryption: AES256 }", " }")], 1),
+        ("09-troubleshooting.md", &[("digest: \"{{sample_v2_digest}}\" }", "exists: true }")], 1),
+        (
+            "10-wrong-registry.md",
+            &[
+                (
+                    "- docker.credentials: { registry: \"{{registry}}\", present: true }\n  label: docker holds a login for {{registry}}\n",
+                    "",
+                ),
+                (
+                    "- docker.credentials: { registry: \"{{registry}}\", present: true }\n  label: docker holds a login for your registry\n",
+                    "",
+                ),
+                (
+                    "- output: { of: \"aws ecr get-login-password\", contains: \"400 Bad Request\", any_run: true }\n  label: You met the error and read it\n",
+                    "",
+                ),
+            ],
+            2,
+        ),
+        (
+            "11-tags-and-lifecycle.md",
+            &[
+                (
+                    "- ecr.image: { repo: app-dev, tag: latest, digest: \"{{sample_v2_digest}}\" }\n- ecr.images: { repo: app-dev, count: 2, untagged: 1 }",
+                    "- ecr.image: { repo: app-dev, tag: latest, exists: true }\n- output: { of: \"aws ecr list-images\", contains: \"imageDigest\" }",
+                ),
+                (
+                    "- ecr.images: { repo: app-dev, count: 1, untagged: 0 }\n- ecr.image: { repo: app-dev, digest: \"{{sample_digest}}\", exists: false }\n",
+                    "",
+                ),
+            ],
+            2,
+        ),
+        ("14-capstone.md", &[("digest: \"{{sample_v2_digest}}\" }", "exists: true }")], 1),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (file, swaps, _) in weakened {
+        let mut text = std::fs::read_to_string(lessons.join(file)).unwrap();
+        for (strong, weak) in *swaps {
+            assert!(text.contains(strong), "{file} no longer has the check `{strong}`");
+            text = text.replacen(strong, weak, 1);
+        }
+        std::fs::write(dir.path().join(file), text).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["verify", "--lessons", dir.path().to_str().unwrap()]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    for (file, _, wrongs) in weakened {
+        let path = dir.path().join(file);
+        let reported: Vec<&str> = ran
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with(&format!("{}:", path.display())))
+            .filter(|l| l.contains(": lab:wrong: this wrong solution"))
+            .collect();
+        assert_eq!(reported.len(), *wrongs, "{file}: wrong solutions the weak checks let pass:\n{}", ran.stderr);
+        // Each report names the line of its lab:wrong block.
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in &reported {
+            let n: usize = line[path.display().to_string().len() + 1..].split(':').next().unwrap().parse().unwrap();
+            assert_eq!(text.lines().nth(n - 1), Some("```lab:wrong"), "{line}");
+        }
+    }
+}
+
+/// Every troubleshooting and capstone stage carries at least one plausible wrong solution.
+#[test]
+fn every_troubleshooting_and_capstone_stage_has_a_wrong_solution() {
+    let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    for file in ["09-troubleshooting.md", "10-wrong-registry.md", "14-capstone.md"] {
+        let text = std::fs::read_to_string(lessons.join(file)).unwrap();
+        for stage in text.split("\n## ").skip(1) {
+            let title = stage.lines().next().unwrap_or_default();
+            assert!(stage.contains("```lab:wrong\n"), "{file}: stage `{title}` has no lab:wrong");
+        }
+    }
+}
+
+/// `ecr-lab start LESSON --notes` is the instructor view: every stage with its notes, nothing played.
+#[test]
+fn start_with_notes_prints_each_stages_notes_and_plays_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["start", "troubleshooting", "--notes"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.starts_with("# Troubleshooting"), "{}", ran.stdout);
+    assert_eq!(ran.stdout.matches("\n## ").count(), 6, "six stages:\n{}", ran.stdout);
+    assert!(ran.stdout.contains("Fault: expired-login: "), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Notes:\n  The stage moves the lab clock 13 hours ahead"), "{}", ran.stdout);
+    let made: Vec<_> = std::fs::read_dir(home.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(made.is_empty(), "nothing was played, no lab started: {made:?}");
+    let none = ecr_lab(home.path(), &["start", "no-such-lesson", "--notes"]);
+    assert_eq!(none.code, 1);
+    assert!(none.stderr.contains("no lesson `no-such-lesson`; the lessons are:"), "{}", none.stderr);
+}
+
+/// `ecr-lab coverage`: per lesson, practised (checked) against told, as tables.
+#[test]
+fn coverage_tables_practised_against_told() {
+    let home = tempfile::tempdir().unwrap();
+    let ran = ecr_lab(home.path(), &["coverage"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.starts_with("| lesson | stages | practised | told | checks | wrong solutions |\n"));
+    assert!(ran.stdout.contains("\n| troubleshooting | 6 | 6 | 0 | 12 | 7 |\n"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("\n| vocabulary | reading | told | (told: "), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("| create | task | practised | repository test exists, scan on push on, tags immutable, encrypted with AES256 (1 wrong solution proved to fail) |"),
+        "{}",
+        ran.stdout
+    );
+    let one = ecr_lab(home.path(), &["coverage", "capstone"]);
+    assert_eq!(one.stdout.lines().filter(|l| l.starts_with("| capstone |")).count(), 1, "{}", one.stdout);
+    assert!(!one.stdout.contains("troubleshooting"), "{}", one.stdout);
 }

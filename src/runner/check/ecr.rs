@@ -5,7 +5,7 @@ use mock_registry::types::{ScanStatus, Severity};
 use mock_registry::types::{TagMutability, WireEnum as _};
 
 use super::{CheckOutcome, Context};
-use crate::lesson::check::{FindingsCheck, ImageCheck, RepositoryCheck, Wire};
+use crate::lesson::check::{FindingsCheck, ImageCheck, ImagesCheck, RepositoryCheck, Wire, short_digest};
 
 /// How long a `scan.findings` check waits for a scan still IN_PROGRESS.
 const SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -34,6 +34,14 @@ pub async fn repository(c: &RepositoryCheck, cx: &Context<'_>) -> CheckOutcome {
             return CheckOutcome::NotYet(format!("scan on push is {} on {name}", if has { "on" } else { "off" }));
         }
     }
+    if let Some(want) = &c.encryption {
+        let has = r.encryption_configuration().map(|e| e.encryption_type().as_str().to_owned()).unwrap_or_default();
+        if !has.eq_ignore_ascii_case(want) {
+            return CheckOutcome::NotYet(format!(
+                "{name} is encrypted with {has}, not {want} (encryption is set when a repository is created: delete it and create it again)"
+            ));
+        }
+    }
     match &c.tag_mutability {
         None => CheckOutcome::Pass,
         Some(Wire::Unknown(want)) => CheckOutcome::CannotCheck(format!(
@@ -52,8 +60,15 @@ pub async fn repository(c: &RepositoryCheck, cx: &Context<'_>) -> CheckOutcome {
 pub async fn image(c: &ImageCheck, cx: &Context<'_>) -> CheckOutcome {
     let ecr = cx.tools.backend().ecr(c.region.as_deref());
     let mut request = ecr.describe_images().repository_name(cx.fill(&c.repo));
-    if let Some(tag) = &c.tag {
-        request = request.image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(cx.fill(tag)).build());
+    let want_digest = c.digest.as_deref().map(|d| cx.fill(d));
+    match (&c.tag, &want_digest) {
+        (Some(tag), _) => {
+            request = request.image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(cx.fill(tag)).build());
+        }
+        (None, Some(digest)) => {
+            request = request.image_ids(aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(digest).build());
+        }
+        (None, None) => {}
     }
     let detail = match request.send().await {
         Ok(found) => found.image_details().first().cloned(),
@@ -68,8 +83,15 @@ pub async fn image(c: &ImageCheck, cx: &Context<'_>) -> CheckOutcome {
     let what = format!("{}:{}", cx.fill(&c.repo), c.tag.as_deref().map(|t| cx.fill(t)).unwrap_or_else(|| "*".into()));
     match (detail, c.exists.unwrap_or(true)) {
         (None, true) => CheckOutcome::NotYet(format!("image {what} is not in the registry yet")),
-        (Some(_), false) => CheckOutcome::NotYet(format!("image {what} is still in the registry")),
         (None, false) => CheckOutcome::Pass,
+        (Some(d), _) if c.tag.is_some() && want_digest.as_deref().is_some_and(|w| d.image_digest() != Some(w)) => {
+            let has = short_digest(d.image_digest().unwrap_or_default());
+            let want = short_digest(want_digest.as_deref().unwrap_or_default());
+            CheckOutcome::pass_if(c.exists == Some(false), || {
+                format!("{what} names image {has}, not {want}: tag and push the right image")
+            })
+        }
+        (Some(_), false) => CheckOutcome::NotYet(format!("image {what} is still in the registry")),
         (Some(d), true) => {
             let pushed =
                 d.image_pushed_at().map(|t| t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9).unwrap_or(0.0);
@@ -77,6 +99,40 @@ pub async fn image(c: &ImageCheck, cx: &Context<'_>) -> CheckOutcome {
             CheckOutcome::pass_if(!stale, || format!("image {what} was pushed before this stage began; push it again"))
         }
     }
+}
+
+pub async fn images(c: &ImagesCheck, cx: &Context<'_>) -> CheckOutcome {
+    let repo = cx.fill(&c.repo);
+    let ecr = cx.tools.backend().ecr(c.region.as_deref());
+    let found = ecr.list_images().repository_name(&repo).into_paginator().items().send().collect::<Vec<_>>().await;
+    let mut ids = Vec::new();
+    for id in found {
+        match id {
+            Ok(id) => ids.push(id),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => {
+                return CheckOutcome::NotYet(format!("repository {repo} does not exist yet"));
+            }
+            Err(e) => return CheckOutcome::CannotCheck(crate::backend::explain::sdk("ListImages", &e).to_string()),
+        }
+    }
+    // ListImages lists one entry per tag; an image is a digest.
+    let mut digests: Vec<(&str, bool)> =
+        ids.iter().filter_map(|id| id.image_digest().map(|d| (d, id.image_tag().is_some()))).collect();
+    digests.sort();
+    let mut images: Vec<(&str, bool)> = Vec::new();
+    for (digest, tagged) in digests {
+        match images.last_mut() {
+            Some((last, any_tag)) if *last == digest => *any_tag |= tagged,
+            _ => images.push((digest, tagged)),
+        }
+    }
+    let untagged = images.iter().filter(|(_, tagged)| !tagged).count();
+    if let Some(want) = c.count.filter(|want| *want != images.len()) {
+        return CheckOutcome::NotYet(format!("{repo} holds {} images, not {want}", images.len()));
+    }
+    CheckOutcome::pass_if(c.untagged.is_none_or(|want| want == untagged), || {
+        format!("{repo} holds {untagged} untagged images, not {}", c.untagged.unwrap_or_default())
+    })
 }
 
 pub async fn findings(c: &FindingsCheck, cx: &Context<'_>) -> CheckOutcome {

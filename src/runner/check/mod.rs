@@ -88,6 +88,7 @@ pub async fn evaluate(assertion: &Assertion, cx: &Context<'_>) -> CheckOutcome {
     match assertion {
         Assertion::Repository(c) => ecr::repository(c, cx).await,
         Assertion::Image(c) => ecr::image(c, cx).await,
+        Assertion::Images(c) => ecr::images(c, cx).await,
         Assertion::Findings(c) => ecr::findings(c, cx).await,
         Assertion::Credentials(c) => session::credentials(c, cx),
         Assertion::LocalImage(c) => session::local_image(c, cx),
@@ -127,7 +128,7 @@ mod tests {
             log_seq_at_start: 0,
             started_at: 0.0,
         };
-        let printed = OutputCheck { of: Some("docker push".into()), contains: "pushed {{repo}}".into() };
+        let printed = OutputCheck { of: Some("docker push".into()), contains: "pushed {{repo}}".into(), any_run: None };
         assert_eq!(
             session::output(&printed, &cx(&[])),
             CheckOutcome::NotYet("`docker push` has not been run in this stage".into())
@@ -137,6 +138,32 @@ mod tests {
         assert_eq!(
             session::exit(&exited, &cx(&history)),
             CheckOutcome::NotYet("`docker push x/test:v1` exited with 0, not 1".into())
+        );
+        // `any_run`: an error met earlier in the stage counts, though a later run succeeded.
+        let history = [
+            Ran {
+                command: "aws ecr get-login-password | docker login x".into(),
+                output: "400 Bad Request".into(),
+                status: 1,
+            },
+            Ran {
+                command: "aws ecr get-login-password | docker login y".into(),
+                output: "Login Succeeded".into(),
+                status: 0,
+            },
+        ];
+        let met = |any_run| OutputCheck {
+            of: Some("aws ecr get-login-password".into()),
+            contains: "400 Bad Request".into(),
+            any_run,
+        };
+        assert!(matches!(session::output(&met(None), &cx(&history)), CheckOutcome::NotYet(_)), "the last run only");
+        assert_eq!(session::output(&met(Some(true)), &cx(&history)), CheckOutcome::Pass);
+        assert_eq!(
+            session::output(&met(Some(true)), &cx(&history[1..])),
+            CheckOutcome::NotYet(
+                "no run of `aws ecr get-login-password` in this stage printed \"400 Bad Request\"".into()
+            )
         );
         assert_eq!(CheckOutcome::CannotCheck("denied".into()).failure(), Some("denied"));
         assert_eq!(CheckOutcome::Pass.failure(), None);

@@ -31,11 +31,26 @@ pub fn local_image(c: &LocalImageCheck, cx: &Context<'_>) -> CheckOutcome {
 }
 
 pub fn output(c: &OutputCheck, cx: &Context<'_>) -> CheckOutcome {
+    let want = cx.fill(&c.contains);
+    if c.any_run == Some(true) {
+        let of = c.of.as_deref().map(|of| cx.fill(of));
+        let runs: Vec<&Ran> = cx
+            .history
+            .iter()
+            .filter(|r| of.as_deref().is_none_or(|of| of == "last" || r.command.trim_start().starts_with(of)))
+            .collect();
+        let what = of.as_deref().unwrap_or("a command");
+        return match runs.is_empty() {
+            true => CheckOutcome::NotYet(format!("`{what}` has not been run in this stage")),
+            false => CheckOutcome::pass_if(runs.iter().any(|r| r.output.contains(&want)), || {
+                format!("no run of `{what}` in this stage printed \"{want}\"")
+            }),
+        };
+    }
     let ran = match find(cx.history, c.of.as_deref().map(|of| cx.fill(of)).as_deref()) {
         Ok(ran) => ran,
         Err(why) => return CheckOutcome::NotYet(why),
     };
-    let want = cx.fill(&c.contains);
     CheckOutcome::pass_if(ran.output.contains(&want), || format!("`{}` did not print \"{want}\"", ran.command))
 }
 
