@@ -14,6 +14,7 @@ mod credhelper;
 mod disk_full;
 mod docs;
 mod durability;
+mod fidelity;
 mod instructor;
 mod keep_alive;
 mod lan;
