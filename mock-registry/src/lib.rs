@@ -53,6 +53,7 @@ mod guard;
 mod keep_alive;
 mod lab;
 mod oci_api;
+mod other_services;
 mod request_log;
 mod scan;
 mod server;

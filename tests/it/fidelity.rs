@@ -161,3 +161,47 @@ fn the_aws_cli_prints_the_model_shapes() {
     );
     assert_eq!(refused.code, 255);
 }
+
+/// Issue 18 item 5: after `eval "$(ecr-lab env)"`, ECR and STS go to the mock by their own
+/// variables, and any other service fails on its first try with the lab's error in its protocol.
+#[test]
+fn other_services_fail_fast_and_say_the_lab_mocks_ecr_and_sts_only() {
+    if !aws_cli_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let server = Served::start(home.path(), &["--data-dir", data.to_str().unwrap()]);
+    let url = &server.url;
+    let sh = |script: &str| bash(&format!("eval \"$(ecr-lab env --endpoint {url})\"\n{script}"), home.path());
+    let env = sh("env | grep ^AWS_ENDPOINT_URL | sort");
+    assert_eq!(
+        env.stdout,
+        format!("AWS_ENDPOINT_URL={url}\nAWS_ENDPOINT_URL_ECR={url}\nAWS_ENDPOINT_URL_STS={url}\n"),
+        "{}",
+        env.stderr
+    );
+    let identity = sh("aws sts get-caller-identity --query Account --output text");
+    assert_eq!((identity.code, identity.stdout.as_str()), (0, "920736617090\n"), "{}", identity.stderr);
+    for (command, service, operation) in [
+        ("aws s3 ls", "s3", "ListBuckets"),
+        ("aws iam get-user", "iam", "GetUser"),
+        ("aws ec2 describe-vpcs", "ec2", "DescribeVpcs"),
+        ("aws ecs list-clusters", "ecs", "ListClusters"),
+    ] {
+        let started = std::time::Instant::now();
+        let ran = sh(command);
+        let took = started.elapsed();
+        let message = format!(
+            "The ecr-lab mock answers ECR and STS only, not '{service}': this shell's AWS settings come from `ecr-lab env`. \
+             For real AWS, open a new shell (or run `unset AWS_ENDPOINT_URL AWS_ENDPOINT_URL_ECR AWS_ENDPOINT_URL_STS \
+             AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY`)."
+        );
+        assert_eq!(ran.stderr, cli_error("NotImplemented", operation, &message), "{command}");
+        assert_eq!((ran.code, ran.stdout.as_str()), (255, ""), "{command}");
+        // One request, no retries: well under the seconds botocore's backoff would take.
+        assert!(took < std::time::Duration::from_secs(8), "{command} took {took:?}");
+    }
+    let log = sh("aws ecr describe-repositories --query 'length(repositories)'");
+    assert_eq!((log.code, log.stdout.as_str()), (0, "0\n"), "{}", log.stderr);
+}
