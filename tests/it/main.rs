@@ -21,6 +21,7 @@ mod lan;
 mod learner;
 mod lessons;
 mod limits;
+mod podman;
 mod proptests;
 mod real_clients;
 pub mod registry;
