@@ -37,6 +37,18 @@ fn ok(server: &Served, script: &str) -> Ran {
     ran
 }
 
+/// The lessons where a podman user meets these errors (issue 18 item 6).
+const LESSONS: [&str; 2] = ["lessons/09-troubleshooting.md", "lessons/14-capstone.md"];
+
+/// Both lessons offer a hint on `when`, and `when` is in what podman printed.
+fn hinted(line: &str, when: &str) {
+    assert!(line.contains(when), "podman no longer prints {when:?}: {line}");
+    for lesson in LESSONS {
+        let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(lesson)).unwrap();
+        assert!(text.contains(&format!("```lab:hint when=\"{when}\"")), "{lesson} has no hint for {when:?}");
+    }
+}
+
 /// podman's last stderr line (its `Error: ...`), after the progress lines.
 fn error_line(ran: &Ran) -> &str {
     assert_eq!(ran.code, 125, "stdout: {}\nstderr: {}", ran.stdout, ran.stderr);
@@ -69,6 +81,7 @@ fn podman_meets_the_guides_errors_in_its_own_words() {
             "Error: trying to reuse blob {layer} at destination: checking whether a blob {layer} exists in {host}/test: unauthorized: authentication required"
         )
     );
+    hinted(error_line(&ran), "unauthorized: authentication required");
     let ran = podman(&server, "P pull --tls-verify=false $HOST/test:v1");
     assert_eq!(
         error_line(&ran),
@@ -102,6 +115,7 @@ fn podman_meets_the_guides_errors_in_its_own_words() {
     let line = error_line(&ran);
     assert!(line.starts_with("Error: Uploading manifest failed, attempted the following formats: "), "{line}");
     assert_eq!(line.matches(&refused).count(), 4, "{line}");
+    hinted(line, "attempted the following formats");
     assert!(
         line.starts_with(&format!(
             "Error: Uploading manifest failed, attempted the following formats: application/vnd.oci.image.manifest.v1+json({refused}), application/vnd.docker.distribution.manifest.v2+json({refused}),"
@@ -119,6 +133,7 @@ fn podman_meets_the_guides_errors_in_its_own_words() {
             "Error: trying to reuse blob {layer} at destination: failed to read from destination repository test: 403 (Forbidden)"
         )
     );
+    hinted(error_line(&ran), "403 (Forbidden)");
     let ran = podman(&server, "P pull --tls-verify=false $HOST/test:v1");
     assert_eq!(
         error_line(&ran),
