@@ -54,6 +54,7 @@ mod iam_control;
 mod keep_alive;
 mod lab;
 mod oci_api;
+mod other_services;
 mod request_log;
 mod scan;
 mod server;

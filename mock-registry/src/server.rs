@@ -54,6 +54,7 @@ pub fn router(lab: Lab) -> Router {
         .merge(console::router())
         .merge(crate::class::router(lab.clone()))
         .fallback(not_found)
+        .layer(middleware::from_fn(crate::other_services::refuse))
         .layer(middleware::from_fn_with_state(lab.clone(), log_request))
         .layer(middleware::from_fn(crate::guard::allowed_host))
         .with_state(lab)

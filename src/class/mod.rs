@@ -336,13 +336,16 @@ pub fn env_lines(joined: &Joined, home: &Path) -> String {
         None => String::new(),
     };
     format!(
-        "# ecr-lab class at {e}: you are {n}, account {a}; the aws CLI and AWS SDKs in this shell now talk to it\n\
+        "# ecr-lab class at {e}: you are {n}, account {a}; the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
+         # (any other AWS service gets the lab's error saying so, at once, rather than real AWS with made-up keys)\n\
+         export AWS_ENDPOINT_URL_ECR={e}\n\
+         export AWS_ENDPOINT_URL_STS={e}\n\
          export AWS_ENDPOINT_URL={e}\n\
          export AWS_ACCESS_KEY_ID={k}\n\
          export AWS_SECRET_ACCESS_KEY={s}\n\
          export AWS_DEFAULT_REGION={r}\n\
          export AWS_REGION={r}\n\
-         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL_ECR AWS_ENDPOINT_URL_STS AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n",
+         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n",
         e = joined.endpoint,
         n = joined.name,
         a = joined.account,

@@ -434,3 +434,23 @@ async fn bad_input_gets_precise_errors_and_stores_nothing() {
     assert_eq!(registry.send(Method::DELETE, &location, &[], Bytes::new()).await.status, StatusCode::NO_CONTENT);
     assert_eq!(registry.get(&location).await.error().0, "BLOB_UPLOAD_UNKNOWN");
 }
+
+/// podman and skopeo with no login send `Authorization: Basic Og==` (empty user and password). ECR
+/// treats that as no credentials: 401 with its challenge (podman then says `unauthorized:
+/// authentication required`, containers/podman#12620); a non-empty garbled login stays 400.
+#[tokio::test]
+async fn empty_basic_credentials_are_no_credentials() {
+    let mut registry = Registry::start().await;
+    registry.auth = Some("Basic Og==".to_owned());
+    for path in ["/v2/", "/v2/test/manifests/v1"] {
+        let reply = registry.get(path).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            reply.header("www-authenticate"),
+            r#"Basic realm="https://920736617090.dkr.ecr.ap-south-1.amazonaws.com/",service="ecr.amazonaws.com""#
+        );
+        assert_eq!(&reply.body[..], b"Not Authorized\n");
+    }
+    registry.auth = Some("Basic QVdTOg==".to_owned()); // `AWS:`, an empty password
+    assert_eq!(registry.get("/v2/").await.status, StatusCode::BAD_REQUEST);
+}

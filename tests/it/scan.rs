@@ -567,3 +567,39 @@ fn the_scan_findings_check_fails_before_and_passes_after_a_scanned_push() {
         ran.stderr
     );
 }
+
+/// Issue 18 item 4: once the registry has scanning rules, they decide scan on push; a repository's
+/// own (deprecated) `scanOnPush: true` no longer scans when no rule matches it, as the user guide
+/// says ("Any repositories not matching a basic scanning scan on push filter will be set to the
+/// manual scan frequency").
+#[tokio::test]
+async fn registry_rules_override_a_repositorys_own_scan_on_push() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    let own = ImageScanningConfiguration::builder().scan_on_push(true).build();
+    ecr.create_repository().repository_name("legacy").image_scanning_configuration(own).send().await.unwrap();
+    put_sample(&ecr, "legacy", &debian(5), "v1").await.unwrap();
+    settled(&ecr, "legacy", "v1").await; // no registry rules yet: the repository's flag scans it
+
+    let rule = RegistryScanningRule::builder()
+        .scan_frequency(ScanFrequency::ScanOnPush)
+        .repository_filters(
+            ScanningRepositoryFilter::builder()
+                .filter("prod-*")
+                .filter_type(ScanningRepositoryFilterType::Wildcard)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(rule).send().await.unwrap();
+    let batch = ecr.batch_get_repository_scanning_configuration().repository_names("legacy").send().await.unwrap();
+    let config = &batch.scanning_configurations()[0];
+    assert_eq!(config.scan_frequency(), Some(&ScanFrequency::Manual));
+    assert!(!config.scan_on_push());
+    assert!(config.applied_scan_filters().is_empty());
+    put_sample(&ecr, "legacy", &debian(6), "v2").await.unwrap();
+    let (code, _) =
+        failure(ecr.describe_image_scan_findings().repository_name("legacy").image_id(by_tag("v2")).send().await);
+    assert_eq!(code, "ScanNotFoundException", "no rule matches legacy, so its push was not scanned");
+}

@@ -445,7 +445,8 @@ async fn lifecycle_policies_preview_page_and_expire_on_the_lab_clock() {
     ecr.put_lifecycle_policy().repository_name("app").lifecycle_policy_text(policy).send().await.unwrap();
     let got = ecr.get_lifecycle_policy().repository_name("app").send().await.unwrap();
     assert_eq!(got.lifecycle_policy_text(), Some(policy));
-    assert!(got.last_evaluated_at().is_none());
+    // Never run yet: `lastEvaluatedAt` is 0 (epoch), as in the aws CLI's get-lifecycle-policy example.
+    assert_eq!(got.last_evaluated_at().map(|t| t.as_secs_f64()), Some(0.0));
 
     ecr.start_lifecycle_policy_preview().repository_name("app").send().await.unwrap();
     let first = ecr.get_lifecycle_policy_preview().repository_name("app").max_results(1).send().await.unwrap();

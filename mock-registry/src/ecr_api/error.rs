@@ -106,11 +106,19 @@ impl EcrErrorCode {
 pub struct EcrError {
     pub code: EcrErrorCode,
     pub message: String,
+    /// Members the model adds to this exception besides `message` (e.g. `uploadId`).
+    pub fields: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl EcrError {
     pub fn new(code: EcrErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), fields: Vec::new() }
+    }
+
+    /// The same error with one more member in its body, as the model's exception shape has it.
+    pub fn with_field(mut self, name: &'static str, value: impl Into<serde_json::Value>) -> Self {
+        self.fields.push((name, value.into()));
+        self
     }
 
     /// `Invalid parameter at 'MEMBER' failed to satisfy constraint: 'CONSTRAINT'`.
@@ -305,7 +313,10 @@ pub fn skew_message(request: &str, server: &str) -> String {
 
 impl IntoResponse for EcrError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "__type": self.code.name(), "message": self.message });
+        let mut body = serde_json::json!({ "__type": self.code.name(), "message": self.message });
+        if let Some(members) = body.as_object_mut() {
+            members.extend(self.fields.into_iter().map(|(name, value)| (name.to_owned(), value)));
+        }
         let mut response = (
             self.code.status(),
             [

@@ -135,7 +135,12 @@ pub async fn upload_layer_part(lab: &Lab, caller: &Caller, request: LayerRequest
             format!(
                 "The layer part with bytes {first}-{last} does not continue the upload: the next byte expected is {expected}, and this part holds {length} bytes"
             ),
-        ),
+        )
+        // The model's InvalidLayerPartException names the upload and its last good byte.
+        .with_field("registryId", registry.account.as_str())
+        .with_field("repositoryName", name.as_str())
+        .with_field("uploadId", id.as_str())
+        .with_field("lastValidByteReceived", expected as i64 - 1),
         other => storage(other),
     })?;
     Ok(json(serde_json::json!({

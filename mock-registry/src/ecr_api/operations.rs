@@ -136,6 +136,15 @@ fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
 /// The ECR model's bounds on `KmsKey`: 1 to 2048 characters.
 const MAX_KMS_KEY: usize = 2048;
 
+/// The ARN of the account's AWS managed key for ECR in the caller's region: `key/<uuid>`, the
+/// same uuid every time for one account and region, as a real key would be.
+fn aws_managed_key(caller: &Caller) -> String {
+    let seed = Digest::sha256_of(format!("alias/aws/ecr {} {}", caller.account, caller.region).as_bytes());
+    let hex = seed.as_str().trim_start_matches("sha256:");
+    let uuid = format!("{}-{}-4{}-a{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32]);
+    format!("arn:aws:kms:{}:{}:key/{uuid}", caller.region, caller.account)
+}
+
 fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) -> Result<Encryption, EcrError> {
     let request = request.unwrap_or_default();
     let kind = match request.encryption_type {
@@ -158,10 +167,9 @@ fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) 
             ));
         }
         (EncryptionType::Aes256, None) => None,
-        // Without a key, ECR uses the AWS managed key `aws/ecr`.
-        (_, key) => {
-            Some(key.unwrap_or_else(|| format!("arn:aws:kms:{}:{}:alias/aws/ecr", caller.region, caller.account)))
-        }
+        // Without a key, ECR uses the AWS managed key `aws/ecr` and reports that key's ARN, not the
+        // alias (terraform-provider-aws TestAccECRRepository_Encryption_kms expects `key/<uuid>`).
+        (_, key) => Some(key.unwrap_or_else(|| aws_managed_key(caller))),
     };
     Ok(Encryption { kind, kms_key })
 }
@@ -420,6 +428,10 @@ fn describe_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result
             if request.filter.is_some() {
                 return Err(invalid("filter", "filter cannot be used together with imageIds"));
             }
+            // The model: maxResults "cannot be used when you specify images with imageIds".
+            if request.max_results.is_some() {
+                return Err(invalid("maxResults", "maxResults cannot be used together with imageIds"));
+            }
             Some(image_refs(Some(ids))?)
         }
         None => None,
@@ -516,11 +528,26 @@ async fn batch_delete_image(lab: &Lab, caller: &Caller, request: ImagesRequest) 
     }))
 }
 
+/// Whether a manifest says what it is: a top-level `mediaType`, or a Docker schema 1 manifest
+/// (which has no such field and is known by its `schemaVersion`).
+fn names_its_media_type(manifest: &str) -> bool {
+    let Ok(serde_json::Value::Object(document)) = serde_json::from_str::<serde_json::Value>(manifest) else {
+        return true; // manifest::parse gives the JSON error
+    };
+    document.get("mediaType").is_some_and(serde_json::Value::is_string)
+        || document.get("schemaVersion").and_then(serde_json::Value::as_i64) == Some(1)
+}
+
 async fn put_image(lab: &Lab, caller: &Caller, request: PutImageRequest) -> Result<Response, EcrError> {
     let registry = registry(caller, request.registry_id)?;
     let name = repository_name(request.repository_name)?;
     let manifest_text = required(request.image_manifest, "imageManifest")?;
     let tag = request.image_tag.map(|t| ImageTag::parse(&t).map_err(|e| invalid("imageTag", &e.0))).transpose()?;
+    if request.image_manifest_media_type.is_none() && !names_its_media_type(&manifest_text) {
+        // The model: "If you push an image manifest that does not contain the mediaType field, you
+        // must specify the imageManifestMediaType"; ECR answers this (aws/aws-cli#8620).
+        return Err(invalid("ImageManifest", "Invalid JSON syntax"));
+    }
     let parsed = manifest::parse(&manifest_text, request.image_manifest_media_type.as_deref())?;
     if let Some(given) = request.image_digest {
         Digest::parse(&given).map_err(|e| invalid("imageDigest", &e.0))?;
@@ -631,7 +658,7 @@ async fn put_lifecycle_policy(
     let name = repository_name(request.repository_name)?;
     let text = required(request.lifecycle_policy_text, "lifecyclePolicyText")?;
     lab.write(|state| state.put_lifecycle_policy(&registry, &name, text.clone()).map(|_| ())).await?;
-    Ok(json(LifecyclePolicyResponse::new(&registry, name.as_str(), text, None)))
+    Ok(json(LifecyclePolicyResponse::policy_only(&registry, name.as_str(), text)))
 }
 
 fn get_lifecycle_policy(lab: &Lab, caller: &Caller, request: LifecyclePolicyRequest) -> Result<Response, EcrError> {
@@ -666,7 +693,7 @@ async fn start_lifecycle_policy_preview(
     Ok(json(LifecyclePolicyResponse {
         // ECR answers before the preview runs; the lab's is complete already.
         status: Some("IN_PROGRESS"),
-        ..LifecyclePolicyResponse::new(&registry, name.as_str(), preview.policy_text, None)
+        ..LifecyclePolicyResponse::policy_only(&registry, name.as_str(), preview.policy_text)
     }))
 }
 

@@ -392,13 +392,23 @@ pub struct LifecyclePolicyResponse {
 }
 
 impl LifecyclePolicyResponse {
-    /// The policy of `name` in `registry`: when it was last applied, if ever.
+    /// The policy of `name` in `registry` as Get/DeleteLifecyclePolicy give it: `lastEvaluatedAt`
+    /// is always there, `0.0` before the policy first ran (as in the aws CLI's own example).
     pub fn new(registry: &RegistryKey, name: &str, text: String, evaluated: Option<Millis>) -> Self {
+        Self {
+            last_evaluated_at: Some(evaluated.map_or(0.0, Millis::epoch_seconds)),
+            ..Self::policy_only(registry, name, text)
+        }
+    }
+
+    /// PutLifecyclePolicy's and StartLifecyclePolicyPreview's shape: the model has no
+    /// `lastEvaluatedAt` there.
+    pub fn policy_only(registry: &RegistryKey, name: &str, text: String) -> Self {
         Self {
             registry_id: registry.account.to_string(),
             repository_name: name.to_owned(),
             lifecycle_policy_text: text,
-            last_evaluated_at: evaluated.map(Millis::epoch_seconds),
+            last_evaluated_at: None,
             status: None,
         }
     }

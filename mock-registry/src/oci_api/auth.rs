@@ -67,6 +67,11 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
     let decoded =
         B64.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok()).ok_or(OciError::BadCredentials)?;
     let (user, password) = decoded.split_once(':').ok_or(OciError::BadCredentials)?;
+    if user.is_empty() && password.is_empty() {
+        // `Basic Og==`: podman and skopeo with no login send empty credentials. ECR treats them as
+        // none (podman reports `unauthorized: authentication required`, containers/podman#12620).
+        return Err(OciError::challenge(registry));
+    }
     if user != "AWS" {
         return Err(OciError::BadCredentials);
     }

@@ -228,7 +228,7 @@ impl State {
             let on_push = configuration.matching(ScanFrequency::ScanOnPush, name);
             let (frequency, filters) = if !on_push.is_empty() {
                 (ScanFrequency::ScanOnPush, on_push.into_iter().map(str::to_owned).collect())
-            } else if repository.scan_on_push {
+            } else if repository.scan_on_push && configuration.rules.is_empty() {
                 (ScanFrequency::ScanOnPush, Vec::new())
             } else {
                 let manual = configuration.matching(ScanFrequency::Manual, name);
@@ -244,11 +244,17 @@ impl State {
         (found, missing)
     }
 
-    /// Whether a new image in `name` is scanned on push: the repository's `scanOnPush`, or a
-    /// registry SCAN_ON_PUSH rule whose filter matches the name.
+    /// Whether a new image in `name` is scanned on push: a registry SCAN_ON_PUSH rule whose filter
+    /// matches the name; with no registry rules at all, the repository's own (deprecated)
+    /// `scanOnPush`. Once the registry has rules they decide: "Any repositories not matching a
+    /// basic scanning scan on push filter will be set to the manual scan frequency" (AWS ECR user
+    /// guide, image-scanning-filters).
     pub(super) fn scans_on_push(&self, registry: &RegistryKey, name: &RepositoryName) -> bool {
-        let by_rule = !self.registry_scanning(registry).matching(ScanFrequency::ScanOnPush, name).is_empty();
-        by_rule || self.repository(registry, name).is_ok_and(|r| r.scan_on_push)
+        let configuration = self.registry_scanning(registry);
+        if !configuration.rules.is_empty() {
+            return !configuration.matching(ScanFrequency::ScanOnPush, name).is_empty();
+        }
+        self.repository(registry, name).is_ok_and(|r| r.scan_on_push)
     }
 
     /// StartImageScan: starts a scan (IN_PROGRESS) of the image `id` names, unless it was scanned
