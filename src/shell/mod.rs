@@ -5,6 +5,8 @@
 
 mod aws;
 mod aws_json;
+mod aws_table;
+mod aws_yaml;
 mod coreutils;
 mod docker;
 pub mod engine;
