@@ -132,7 +132,7 @@ impl Builder {
         }
         match current {
             Value::Array(items) if items.first().is_some_and(Value::is_object) => {
-                self.from_list(items, indent, title.unwrap_or_default());
+                self.sub_table_from_list(items, indent, title.unwrap_or_default());
             }
             Value::Array(items) => {
                 for item in items {
@@ -149,13 +149,13 @@ impl Builder {
                     }
                 }
             }
-            Value::Object(map) => self.from_dict(map, indent),
+            Value::Object(map) => self.sub_table_from_dict(map, indent),
             _ => {}
         }
         true
     }
 
-    fn from_dict(&mut self, map: &serde_json::Map<String, Value>, indent: i64) {
+    fn sub_table_from_dict(&mut self, map: &serde_json::Map<String, Value>, indent: i64) {
         let (headers, more) = group_keys(map);
         if let [only] = headers.as_slice() {
             let row = vec![only.clone(), shown(&map[only])];
@@ -170,7 +170,7 @@ impl Builder {
         }
     }
 
-    fn from_list(&mut self, items: &[Value], indent: i64, title: &str) {
+    fn sub_table_from_list(&mut self, items: &[Value], indent: i64, title: &str) {
         let mut headers = std::collections::BTreeSet::new();
         let mut more = std::collections::BTreeSet::new();
         for item in items {
