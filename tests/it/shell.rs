@@ -630,3 +630,34 @@ echo kept >> ~/y.txt; cat ~/y.txt
         ]
     );
 }
+
+/// The built-in aws is CLI v2 unless `AWS_LAB_CLI_VERSION=1`: its version line, times and statuses.
+#[test]
+fn the_built_in_aws_is_v2_and_v1_on_request() {
+    let data = tempfile::tempdir().unwrap();
+    let script = "aws --version
+aws ecr create-repository --repository-name test --query repository.createdAt
+aws ecr describe-images --repository-name nope
+echo status $?
+AWS_LAB_CLI_VERSION=1
+aws --version
+aws ecr describe-repositories --query repositories[0].createdAt
+aws ecr describe-images --repository-name nope
+echo status $?
+";
+    let ran = shell(data.path(), None, script);
+    let out = &ran.stdout;
+    assert!(
+        out.contains(
+            "lab$ aws --version\naws-cli/2.9.19 Python/3.11.2 Linux/ecr-lab source/x86_64.debian.12 prompt/off\n"
+        ),
+        "{out}"
+    );
+    let v2_time = out.split("createdAt\n\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or_default();
+    assert!(v2_time.len() >= 25 && v2_time.ends_with("+00:00") && v2_time.as_bytes()[10] == b'T', "{out}");
+    assert!(out.contains("status 254\n"), "{out}");
+    assert!(out.contains("lab$ aws --version\naws-cli/1.45.11 "), "{out}");
+    let v1_time = out.split("createdAt\n").nth(2).and_then(|t| t.lines().next()).unwrap_or_default();
+    assert!(v1_time.parse::<f64>().is_ok_and(|t| t > 1.7e9), "{out}");
+    assert!(out.ends_with("status 255\n"), "{out}");
+}
