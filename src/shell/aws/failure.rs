@@ -67,17 +67,18 @@ impl Cli {
     }
 }
 
-/// How a command ends, as the CLI reports it.
+/// How a command ends, as the CLI reports it (exit statuses v2's, then v1's: see [`Cli::status`]).
 pub enum Failure {
-    /// argparse: usage, then `aws: error: ...`, exit 2.
+    /// argparse: usage, then `aws: error: ...`, exit 252 (v1: 2).
     Usage(String),
-    /// Unknown options: usage, blank line, `Unknown options: ...`, exit 255.
+    /// Unknown options: usage, blank line, `Unknown options: ...`, exit 252 (v1: 255).
     UnknownOptions(String),
-    /// Client-side validation: `Parameter validation failed:` ..., exit 255.
+    /// Client-side validation: `Parameter validation failed:` ..., exit 252 (v1: 255).
     Validation(String),
-    /// `An error occurred (Code) when calling the Op operation: message`, exit 255.
+    /// `An error occurred (Code) when calling the Op operation: message`, exit 254 (v1: 255).
     Service { code: String, operation: &'static str, message: String },
-    /// Anything else the CLI prints after a blank line, exit 255.
+    /// Anything else the CLI prints after a blank line: exit 253 for missing credentials, 252 for a
+    /// bad parameter or `--query`, else 255 (v1: 255).
     Other(String),
 }
 

@@ -1,6 +1,7 @@
-//! The built-in `aws`: the aws CLI v1's commands for ECR and STS, through the real `aws-sdk-ecr` and
-//! `aws-sdk-sts` clients to the lab's mock (or real AWS), with the CLI's argument handling, JSON output
-//! and error lines.
+//! The built-in `aws`: the aws CLI's commands for ECR and STS, through the real `aws-sdk-ecr` and
+//! `aws-sdk-sts` clients to the lab's mock (or real AWS), with the CLI's argument handling, output
+//! (`json|text|table|yaml|yaml-stream`) and error lines. It speaks CLI v2, as the guide does (ISO 8601
+//! times, exit 252/253/254/255); `AWS_LAB_CLI_VERSION=1` makes it speak v1 (epoch times, exit 2/255).
 //!
 //! Layout: this module runs one command line: `globals` splits off the global options (and makes
 //! the client they ask for), `dispatch` hands the rest to `ecr`, `sts` or `configure`, `render`
