@@ -1,5 +1,6 @@
-//! How the aws CLI v1 prints responses: members in the service model's order, JSON indented by four
-//! spaces (Python's `json.dumps(indent=4)`), epoch-second timestamps as received; and `--output text`.
+//! How the aws CLI prints responses: members in the service model's order, JSON indented by four
+//! spaces (Python's `json.dumps(indent=4)`), timestamps in ISO 8601 as CLI v2 prints them (v1's
+//! seconds since 1970 on request: [`times_as_epoch`]); and `--output text`.
 
 use aws_sdk_ecr::types as t;
 use mock_registry::types::Severity;
@@ -21,8 +22,54 @@ pub fn non_empty(items: Vec<Value>) -> Option<Value> {
     (!items.is_empty()).then_some(Value::Array(items))
 }
 
+/// A timestamp as CLI v2 prints it: Python's `datetime.isoformat()` of the epoch seconds received
+/// (a float, rounded half-even to microseconds; no fraction when it is zero), in UTC
+/// (`2026-12-03T17:19:27.824000+00:00`). The real CLI uses the machine's time zone; the lab's is UTC.
 pub fn time(value: Option<&aws_sdk_ecr::primitives::DateTime>) -> Option<Value> {
-    value.map(|t| json!(t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9))
+    value.map(|t| Value::String(iso8601(t.secs() as f64 + f64::from(t.subsec_nanos()) / 1e9)))
+}
+
+fn iso8601(epoch: f64) -> String {
+    use aws_sdk_ecr::primitives::{DateTime, DateTimeFormat};
+    let mut whole = epoch.floor();
+    let mut micros = ((epoch - whole) * 1e6).round_ties_even();
+    if micros >= 1e6 {
+        micros -= 1e6;
+        whole += 1.0;
+    }
+    let stamp = DateTime::from_secs(whole as i64).fmt(DateTimeFormat::DateTime).unwrap_or_default();
+    let seconds = stamp.get(..19).unwrap_or(&stamp);
+    if micros == 0.0 { format!("{seconds}+00:00") } else { format!("{seconds}.{:06}+00:00", micros as u32) }
+}
+
+/// CLI v1's timestamps: every ISO 8601 time [`time`] made, back to seconds since 1970 (a float).
+pub fn times_as_epoch(value: &mut Value) {
+    match value {
+        Value::String(s) => {
+            if let Some(epoch) = epoch_of(s) {
+                *value = json!(epoch);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(times_as_epoch),
+        Value::Object(map) => map.values_mut().for_each(times_as_epoch),
+        _ => {}
+    }
+}
+
+/// The epoch seconds of a time [`time`] printed (`YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`), else None.
+fn epoch_of(text: &str) -> Option<f64> {
+    use aws_sdk_ecr::primitives::{DateTime, DateTimeFormat};
+    let stamp = text.strip_suffix("+00:00")?;
+    let (seconds, micros) = match stamp.split_once('.') {
+        Some((seconds, fraction)) if fraction.len() == 6 && fraction.bytes().all(|b| b.is_ascii_digit()) => {
+            (seconds, fraction.parse::<u32>().ok()?)
+        }
+        Some(_) => return None,
+        None => (stamp, 0),
+    };
+    let shape = seconds.len() == 19 && seconds.as_bytes()[10] == b'T' && seconds.as_bytes()[4] == b'-';
+    let parsed = DateTime::from_str(&format!("{seconds}Z"), DateTimeFormat::DateTime).ok().filter(|_| shape)?;
+    Some(parsed.secs() as f64 + f64::from(micros) / 1e6)
 }
 
 fn opt_str(value: Option<&str>) -> Option<Value> {
@@ -315,6 +362,16 @@ mod tests {
         let value =
             object([("imageDetails", Some(json!([]))), ("n", Some(json!(1795719199.0))), ("f", Some(json!(1.5)))]);
         assert_eq!(pretty(&value), "{\n    \"imageDetails\": [],\n    \"n\": 1795719199.0,\n    \"f\": 1.5\n}");
+    }
+
+    #[test]
+    fn times_as_v2_prints_them_and_back_for_v1() {
+        assert_eq!(iso8601(1796163972.824), "2026-12-01T22:26:12.824000+00:00");
+        assert_eq!(iso8601(1796163972.0), "2026-12-01T22:26:12+00:00");
+        assert_eq!(iso8601(1796163972.9999996), "2026-12-01T22:26:13+00:00");
+        let mut value = json!({ "a": [iso8601(1796163972.824)], "b": "v1", "c": "2026-12-01T22:26:12Z" });
+        times_as_epoch(&mut value);
+        assert_eq!(value, json!({ "a": [1796163972.824], "b": "v1", "c": "2026-12-01T22:26:12Z" }));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 
 mod aws;
 mod aws_json;
+mod aws_table;
+mod aws_yaml;
 mod coreutils;
 mod docker;
 pub mod engine;
@@ -157,6 +159,10 @@ impl Session {
         vars.insert("REGISTRY".to_owned(), backend.registry_host());
         if let Some(endpoint) = backend.mock_endpoint() {
             vars.insert("ECR_LAB_ENDPOINT".to_owned(), endpoint.to_owned());
+        }
+        // `AWS_LAB_CLI_VERSION=1 ecr-lab shell`: the built-in aws speaks CLI v1 (v2 otherwise).
+        if let Ok(version) = std::env::var("AWS_LAB_CLI_VERSION") {
+            vars.insert("AWS_LAB_CLI_VERSION".to_owned(), version);
         }
         let docker_engine = engine::wanted(&backend);
         Ok(Self {

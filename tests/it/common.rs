@@ -103,6 +103,18 @@ pub fn aws_cli_available() -> bool {
     })
 }
 
+/// Debian's aws CLI v2 (the `awscli` package, 2.9), run by its full path beside PyPI's v1 `aws`.
+pub const AWS_CLI_V2: &str = "/usr/bin/aws";
+
+pub fn aws_cli_v2_available() -> bool {
+    require_tool("the aws CLI v2 at /usr/bin/aws (apt-get install awscli; scripts/test installs it)", || {
+        Command::new(AWS_CLI_V2)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("aws-cli/2."))
+    })
+}
+
 /// Whether a real tool is there. Where CI or scripts/test require real tools, a missing one fails
 /// the test; elsewhere it is skipped with a loud message.
 pub fn require_tool(what: &str, present: impl FnOnce() -> bool) -> bool {

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{Ran, Served, aws_cli_available, bash, docker_available};
+use crate::common::{AWS_CLI_V2, Ran, Served, aws_cli_available, aws_cli_v2_available, bash, docker_available};
 
 const REGISTRY: &str = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
 
@@ -115,7 +115,7 @@ fn every_documented_error_with_its_exact_text() {
     fails(
         "aws ecr describe-images --repository-name nope",
         "\nAn error occurred (RepositoryNotFoundException) when calling the DescribeImages operation: The repository with name 'nope' does not exist in the registry with id '920736617090'\n",
-        255,
+        254,
     );
     // immutable-overwrite
     run("aws ecr create-repository --repository-name frozen --image-tag-mutability IMMUTABLE");
@@ -123,13 +123,13 @@ fn every_documented_error_with_its_exact_text() {
     fails(
         "aws ecr put-image --repository-name frozen --image-tag v1 --image-manifest '{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:0000000000000000000000000000000000000000000000000000000000000000\",\"size\":2},\"layers\":[]}'",
         "\nAn error occurred (LayersNotFoundException) when calling the PutImage operation: Layers with digests '[sha256:0000000000000000000000000000000000000000000000000000000000000000]' required for pushing image into repository with name 'frozen' in the registry with id '920736617090' do not exist\n",
-        255,
+        254,
     );
     // expired-credentials
     fails(
         "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x aws ecr get-login-password --region ap-south-1",
         "\nAn error occurred (UnrecognizedClientException) when calling the GetAuthorizationToken operation: The security token included in the request is invalid.\n",
-        255,
+        254,
     );
     // and the fix: aws configure with the lab's key
     let configured = run(
@@ -152,14 +152,14 @@ fn every_documented_error_with_its_exact_text() {
     assert!(!ran.stdout.contains("Login Succeeded"));
     // Usage errors are the tools' own, not a panic.
     let ran = run("aws ecr describe-images");
-    assert_eq!(ran.code, 2);
+    assert_eq!(ran.code, 252);
     assert!(
-        ran.stderr.ends_with("aws: error: the following arguments are required: --repository-name\n"),
+        ran.stderr.ends_with("aws: error: the following arguments are required: --repository-name\n\n"),
         "{}",
         ran.stderr
     );
     let ran = run("aws ecr describe-repositories --bogus");
-    assert_eq!((ran.code, ran.stderr.ends_with("\nUnknown options: --bogus\n")), (255, true), "{}", ran.stderr);
+    assert_eq!((ran.code, ran.stderr.ends_with("\nUnknown options: --bogus\n\n")), (252, true), "{}", ran.stderr);
     fails(
         "docker frobnicate",
         "docker: unknown command: docker frobnicate\n\nRun 'docker --help' for more information\n",
@@ -254,8 +254,10 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
     let mut differences = Vec::new();
     for line in script {
         let real = bash(&format!("{prelude}{line}"), real_home.path());
-        let built_in = shell(&shell_data, Some(&lab_server.url), &format!("HOST={lab_host}\n{line}\n"));
-        let built_in_out = built_in.stdout.lines().skip(2).map(|l| format!("{l}\n")).collect::<String>();
+        // PyPI's aws is CLI v1: the built-in speaks v1 too here.
+        let script = format!("AWS_LAB_CLI_VERSION=1\nHOST={lab_host}\n{line}\n");
+        let built_in = shell(&shell_data, Some(&lab_server.url), &script);
+        let built_in_out = built_in.stdout.lines().skip(3).map(|l| format!("{l}\n")).collect::<String>();
         let pairs = [
             ("stdout", mask(&real.stdout, &real_host), mask(&built_in_out, &lab_host)),
             ("stderr", mask(&real.stderr, &real_host), mask(&built_in.stderr, &lab_host)),
@@ -272,6 +274,132 @@ fn built_in_tools_match_the_real_ones_line_for_line() {
         real_home.path(),
     );
     assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// The commands the v2 side-by-side test runs (after the same pushes on both sides): the cheat
+/// sheet's aws commands, each fault's aws error, usage errors, and every `--output` with `--query`.
+const V2_SCRIPT: &[&str] = &[
+    "aws sts get-caller-identity --region ap-south-1",
+    "aws ecr create-repository --repository-name cheat --region ap-south-1 --image-scanning-configuration scanOnPush=true --image-tag-mutability IMMUTABLE",
+    "aws ecr describe-images --repository-name test --region ap-south-1",
+    "aws ecr describe-repositories",
+    "aws ecr list-images --repository-name test",
+    "aws ecr describe-repositories --output table",
+    "aws ecr describe-repositories --output yaml",
+    "aws ecr describe-repositories --output yaml-stream",
+    "aws ecr describe-repositories --output text",
+    "aws ecr describe-images --repository-name test --output table",
+    "aws ecr describe-images --repository-name test --output yaml",
+    "aws ecr list-images --repository-name test --output table",
+    "aws ecr list-images --repository-name test --output yaml",
+    "aws ecr list-images --repository-name cheat --output table",
+    "aws ecr list-images --repository-name cheat --output yaml-stream",
+    "aws sts get-caller-identity --output table",
+    "aws sts get-caller-identity --output yaml",
+    "aws sts get-caller-identity --query Account --output text",
+    "aws sts get-caller-identity --query Account --output yaml",
+    "aws sts get-caller-identity --query Account --output yaml-stream",
+    "aws ecr describe-images --repository-name test --query 'imageDetails[0].imageTags' --output text",
+    "aws ecr describe-images --repository-name test --query 'imageDetails[0].{tags:imageTags,digest:imageDigest}' --output table",
+    "aws ecr describe-images --repository-name test --query 'imageDetails[0].{tags:imageTags,pushed:imagePushedAt}' --output yaml",
+    "aws ecr describe-repositories --query 'repositories[?repositoryName==`test`].[repositoryName,imageTagMutability]' --output table",
+    "aws ecr describe-repositories --query 'repositories[].repositoryName' --output table",
+    "aws ecr describe-repositories --query 'length(repositories)' --output table",
+    "aws ecr describe-repositories --query 'repositories[0].nothing' --output text",
+    "aws ecr describe-repositories --query 'repositories[0].nothing' --output yaml",
+    "aws ecr describe-repositories --query 'repositories[0].nothing' --output table",
+    "aws ecr describe-repositories --query 'x['",
+    "aws ecr describe-repositories --output xml",
+    // missing-repo, wrong names, validation, usage
+    "aws ecr describe-images --repository-name nope",
+    "aws ecr describe-images --repository-name nope --output table",
+    "aws ecr create-repository --repository-name Bad_Name",
+    "aws ecr create-repository --repository-name test",
+    "aws ecr create-repository --repository-name x",
+    "aws ecr describe-images",
+    "aws ecr describe-images --repository-name",
+    "aws ecr describe-repositories --bogus",
+    "aws ecr describe-repositories --endpoint-url localhost:1",
+    // expired-credentials, wrong-region
+    "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=x aws ecr get-login-password --region ap-south-1",
+    "aws ecr describe-repositories --region us-east-1 --output yaml",
+    "aws ecr describe-images --repository-name test --region us-east-1",
+    // immutable-overwrite as the API sees it (a manifest whose layers were never pushed)
+    r#"aws ecr put-image --repository-name cheat --image-tag v1 --image-manifest '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}'"#,
+    "aws ecr batch-delete-image --repository-name test --image-ids imageTag=nope --output table",
+    // scanning and lifecycle (lessons 11 and 12)
+    "aws ecr wait image-scan-complete --repository-name scanned --image-id imageTag=v1",
+    "aws ecr describe-image-scan-findings --repository-name scanned --image-id imageTag=v1 --output yaml",
+    "aws ecr describe-image-scan-findings --repository-name scanned --image-id imageTag=v1 --query 'imageScanFindings.findingSeverityCounts' --output table",
+    "aws ecr describe-image-scan-findings --repository-name test --image-id imageTag=v1",
+    "aws ecr wait image-scan-complete --repository-name test --image-id imageTag=v9",
+    "aws ecr get-lifecycle-policy --repository-name scanned",
+    r#"aws ecr put-lifecycle-policy --repository-name scanned --lifecycle-policy-text '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}' --output yaml"#,
+    "aws ecr get-lifecycle-policy --repository-name scanned --output table",
+];
+
+/// The side-by-side test against CLI v2 (Debian's `awscli`, /usr/bin/aws): the built-in aws, which
+/// speaks v2 by default, must print what v2 prints, line for line, with the same exit status.
+#[test]
+fn built_in_aws_matches_cli_v2_line_for_line() {
+    if !aws_cli_v2_available() {
+        return;
+    }
+    let setup = "aws ecr create-repository --repository-name test
+aws ecr get-login-password | docker login --username AWS --password-stdin $HOST
+docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/test:v1
+docker push $HOST/test:v1
+aws ecr create-repository --repository-name scanned --image-scanning-configuration scanOnPush=true
+docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/scanned:v1
+docker push $HOST/scanned:v1
+";
+    // Two mocks, each given the same repositories and images by the built-in tools.
+    let real_home = tempfile::tempdir().unwrap();
+    let real_server = Served::start(real_home.path(), &["--ephemeral"]);
+    let real_host = real_server.url.trim_start_matches("http://").to_owned();
+    let lab_home = tempfile::tempdir().unwrap();
+    let lab_server = Served::start(lab_home.path(), &["--ephemeral"]);
+    let lab_host = lab_server.url.trim_start_matches("http://").to_owned();
+    for (home, server, host) in [(&real_home, &real_server, &real_host), (&lab_home, &lab_server, &lab_host)] {
+        let ran = shell(&home.path().join("setup"), Some(&server.url), &format!("HOST={host}\n{setup}"));
+        assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    }
+    // CLI 2.9 predates AWS_ENDPOINT_URL, so the real one is given --endpoint-url.
+    let prelude = format!(
+        "eval \"$(ecr-lab env --endpoint {})\"\naws() {{ {AWS_CLI_V2} --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"; }}\n",
+        real_server.url
+    );
+    let shell_data = lab_home.path().join("shell");
+    let mut differences = Vec::new();
+    for line in V2_SCRIPT {
+        let real = bash(&format!("{prelude}{line}"), real_home.path());
+        let built_in = shell(&shell_data, Some(&lab_server.url), &format!("{line}\n"));
+        // Debian's 2.9.19 predates ECR's `imageStatus` (current v2 and v1 1.45 print it): not compared.
+        let built_in_json = built_in.stdout.replace(",\n            \"imageStatus\": \"ACTIVE\"\n", "\n");
+        let built_in_out = built_in_json.lines().skip(1).filter(|l| !l.contains("imageStatus"));
+        let built_in_out = built_in_out.map(|l| format!("{l}\n")).collect::<String>();
+        let pairs = [
+            ("stdout", mask_v2(&real.stdout, &real_host), mask_v2(&built_in_out, &lab_host)),
+            ("stderr", mask_v2(&real.stderr, &real_host), mask_v2(&built_in.stderr, &lab_host)),
+            ("status", real.code.to_string(), built_in.code.to_string()),
+        ];
+        for (what, expected, got) in pairs {
+            if expected != got {
+                differences.push(format!("`{line}` {what}:\n--- real\n{expected}\n--- built-in\n{got}"));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// [`mask`], and CLI v2's ISO 8601 times (`2026-12-03T17:19:27.824000+00:00`).
+fn mask_v2(text: &str, host: &str) -> String {
+    let mut masked = mask(text, host);
+    while let Some(i) = masked.find("+00:00") {
+        let start = masked[..i].rfind(|c: char| !(c.is_ascii_digit() || "-T:.".contains(c))).map_or(0, |s| s + 1);
+        masked.replace_range(start..i + 6, "<TIME>");
+    }
+    masked
 }
 
 /// What must differ between two runs: times, digests and sizes of re-compressed layers, the
@@ -508,4 +636,35 @@ echo kept >> ~/y.txt; cat ~/y.txt
             format!("ls: cannot access '{home}/missing': No such file or directory"),
         ]
     );
+}
+
+/// The built-in aws is CLI v2 unless `AWS_LAB_CLI_VERSION=1`: its version line, times and statuses.
+#[test]
+fn the_built_in_aws_is_v2_and_v1_on_request() {
+    let data = tempfile::tempdir().unwrap();
+    let script = "aws --version
+aws ecr create-repository --repository-name test --query repository.createdAt
+aws ecr describe-images --repository-name nope
+echo status $?
+AWS_LAB_CLI_VERSION=1
+aws --version
+aws ecr describe-repositories --query repositories[0].createdAt
+aws ecr describe-images --repository-name nope
+echo status $?
+";
+    let ran = shell(data.path(), None, script);
+    let out = &ran.stdout;
+    assert!(
+        out.contains(
+            "lab$ aws --version\naws-cli/2.9.19 Python/3.11.2 Linux/ecr-lab source/x86_64.debian.12 prompt/off\n"
+        ),
+        "{out}"
+    );
+    let v2_time = out.split("createdAt\n\"").nth(1).and_then(|t| t.split('"').next()).unwrap_or_default();
+    assert!(v2_time.len() >= 25 && v2_time.ends_with("+00:00") && v2_time.as_bytes()[10] == b'T', "{out}");
+    assert!(out.contains("status 254\n"), "{out}");
+    assert!(out.contains("lab$ aws --version\naws-cli/1.45.11 "), "{out}");
+    let v1_time = out.split("createdAt\n").nth(2).and_then(|t| t.lines().next()).unwrap_or_default();
+    assert!(v1_time.parse::<f64>().is_ok_and(|t| t > 1.7e9), "{out}");
+    assert!(out.ends_with("status 255\n"), "{out}");
 }

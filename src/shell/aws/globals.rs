@@ -1,7 +1,7 @@
 //! The global options (`--region`, `--output`, `--query`, `--endpoint-url`, ...) and what they
 //! decide: where a call goes and the client that makes it.
 
-use super::failure::Failure;
+use super::failure::{Cli, Failure};
 use super::profile;
 use crate::shell::Session;
 
@@ -13,12 +13,17 @@ pub struct Invocation {
     pub query: Option<String>,
     pub endpoint: Option<String>,
     pub rest: Vec<String>,
+    /// The CLI version spoken: how times, errors and exit statuses look.
+    pub cli: Cli,
 }
 
 impl Invocation {
     /// `--endpoint-url`, checked as the CLI checks it before it makes a client.
     pub fn endpoint_url(&self) -> Result<Option<&str>, Failure> {
         match self.endpoint.as_deref() {
+            Some(url) if !url.contains("://") && self.cli == Cli::V2 => {
+                Err(Failure::Other(format!("Invalid endpoint: {url}")))
+            }
             Some(url) if !url.contains("://") => Err(Failure::Other(format!(
                 "Bad value for --endpoint-url \"{url}\": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/"
             ))),
@@ -27,9 +32,30 @@ impl Invocation {
     }
 }
 
-pub fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
+/// The `--output` formats each version knows.
+fn output_formats(cli: Cli) -> &'static [&'static str] {
+    match cli {
+        Cli::V1 => &["json", "text", "table"],
+        Cli::V2 => &["json", "text", "table", "yaml", "yaml-stream"],
+    }
+}
+
+/// argparse's "Invalid choice" list: two names a line, each padded to 40 columns.
+fn choices(names: &[&str]) -> String {
+    names
+        .chunks(2)
+        .map(|pair| match pair {
+            [a, b] => format!("{a:<40} | {b:<40}"),
+            [a] => format!("{a:<40}"),
+            _ => String::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn split_globals(args: &[String], cli: Cli) -> Result<Invocation, Failure> {
     let mut invocation =
-        Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new() };
+        Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new(), cli };
     let mut i = 0;
     while i < args.len() {
         let value = |i: usize| {
@@ -41,10 +67,10 @@ pub fn split_globals(args: &[String]) -> Result<Invocation, Failure> {
             "--region" => invocation.region = Some(value(i)?),
             "--output" => {
                 invocation.output = value(i)?;
-                if !matches!(invocation.output.as_str(), "json" | "text") {
+                if !output_formats(cli).contains(&invocation.output.as_str()) {
                     return Err(Failure::Usage(format!(
-                        "argument --output: Invalid choice, valid choices are:\n\njson | text\n(the lab's aws prints json and text; '{}' is not built in)",
-                        invocation.output
+                        "argument --output: Invalid choice, valid choices are:\n\n{}",
+                        choices(output_formats(cli))
                     )));
                 }
             }

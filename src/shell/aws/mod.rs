@@ -1,6 +1,7 @@
-//! The built-in `aws`: the aws CLI v1's commands for ECR and STS, through the real `aws-sdk-ecr` and
-//! `aws-sdk-sts` clients to the lab's mock (or real AWS), with the CLI's argument handling, JSON output
-//! and error lines.
+//! The built-in `aws`: the aws CLI's commands for ECR and STS, through the real `aws-sdk-ecr` and
+//! `aws-sdk-sts` clients to the lab's mock (or real AWS), with the CLI's argument handling, output
+//! (`json|text|table|yaml|yaml-stream`) and error lines. It speaks CLI v2, as the guide does (ISO 8601
+//! times, exit 252/253/254/255); `AWS_LAB_CLI_VERSION=1` makes it speak v1 (epoch times, exit 2/255).
 //!
 //! Layout: this module runs one command line: `globals` splits off the global options (and makes
 //! the client they ask for), `dispatch` hands the rest to `ecr`, `sts` or `configure`, `render`
@@ -24,22 +25,35 @@ mod sts;
 use serde_json::Value;
 
 use super::aws_json as out;
+use super::aws_table as out_table;
+use super::aws_yaml as out_yaml;
 use super::{Io, Session};
 use crate::backend::{BackendKind, explain};
 
-use failure::{Failure, Outcome, report};
+use failure::{Cli, Failure, Outcome, report};
 use globals::{Invocation, split_globals};
 
 pub use ecr::{flags_of, operation_names};
 
-const VERSION: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
+const VERSION_V1: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
+/// As Debian's `awscli` package (CLI v2) prints it, with the lab for the kernel.
+const VERSION_V2: &str = "aws-cli/2.9.19 Python/3.11.2 Linux/ecr-lab source/x86_64.debian.12 prompt/off";
+
+/// The CLI the built-in `aws` speaks: v2 (as the guide uses), or v1 when `AWS_LAB_CLI_VERSION=1`.
+fn cli_version(session: &Session) -> Cli {
+    match session.var("AWS_LAB_CLI_VERSION").as_deref().map(str::trim) {
+        Some("1") => Cli::V1,
+        _ => Cli::V2,
+    }
+}
 
 pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
+    let cli = cli_version(session);
     if args.first().map(String::as_str) == Some("--version") {
-        io.println(VERSION);
+        io.println(if cli == Cli::V1 { VERSION_V1 } else { VERSION_V2 });
         return 0;
     }
-    let outcome = match split_globals(args) {
+    let outcome = match split_globals(args, cli) {
         Ok(invocation) => dispatch(session, invocation, io).await,
         Err(failure) => Err(failure),
     };
@@ -55,7 +69,7 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         }
         _ => None,
     };
-    let status = report(outcome, io);
+    let status = report(outcome, cli, io);
     if let Some(fix) = fix {
         io.eprintln(format!("ecr-lab: what to do: {fix}"));
     }
@@ -80,17 +94,35 @@ async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) ->
     }
 }
 
-/// A response as the CLI prints it: `--query` applied, then `--output json|text`.
-fn render(invocation: &Invocation, value: Value, io: &mut Io) -> Outcome {
+/// A response as the CLI prints it: times as the version shows them (v2: ISO 8601, v1: seconds
+/// since 1970), `--query` applied, then `--output json|text|table|yaml|yaml-stream`.
+fn render(invocation: &Invocation, mut value: Value, io: &mut Io) -> Outcome {
+    if invocation.cli == Cli::V1 {
+        out::times_as_epoch(&mut value);
+    }
     let value = match &invocation.query {
         Some(query) => query::apply_query(query, &value)?,
         None => value,
     };
-    match invocation.output.as_str() {
-        "text" => {
-            io.out.extend_from_slice(out::text(&value).as_bytes());
-            Ok(None)
-        }
-        _ => Ok(Some(value)),
-    }
+    let printed = match invocation.output.as_str() {
+        "text" => out::text(&value),
+        "yaml" => out_yaml::yaml(&value),
+        "yaml-stream" => out_yaml::yaml_stream(&value),
+        "table" => out_table::table(&operation_title(&invocation.rest), &value),
+        _ => return Ok(Some(value)),
+    };
+    io.out.extend_from_slice(printed.as_bytes());
+    Ok(None)
+}
+
+/// The operation's name as `--output table` titles it: `describe-repositories` → `DescribeRepositories`.
+fn operation_title(rest: &[String]) -> String {
+    let command = rest.get(1).map(String::as_str).unwrap_or_default();
+    command
+        .split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect()
 }

@@ -8,8 +8,15 @@ use super::failure::Failure;
 /// `--query`, as the CLI's Python jmespath evaluates it: a backtick literal that is not JSON is a
 /// string (`` `test` ``, the legacy form), and a multi-select hash keeps its keys in the order written.
 pub fn apply_query(query: &str, value: &Value) -> Result<Value, Failure> {
-    let expression = jmespath::compile(&legacy_literals(query))
-        .map_err(|e| Failure::Other(format!("Bad value for --query {query}: Invalid jmespath expression: {e}")))?;
+    let expression = jmespath::compile(&legacy_literals(query)).map_err(|e| {
+        // Python's jmespath on an expression that stops short, else the Rust crate's own words.
+        let reason = if e.to_string().contains("found Eof") {
+            format!("Incomplete expression:\n\"{query}\"\n{}^", " ".repeat(query.chars().count() + 1))
+        } else {
+            e.to_string()
+        };
+        Failure::Other(format!("Bad value for --query {query}: Invalid jmespath expression: {reason}"))
+    })?;
     let data = jmespath::Variable::from_json(&value.to_string()).map_err(Failure::Other)?;
     let found = expression.search(data).map_err(|e| Failure::Other(format!("Bad value for --query {query}: {e}")))?;
     let mut result = serde_json::to_value(&*found).map_err(|e| Failure::Other(e.to_string()))?;
