@@ -910,6 +910,7 @@ fn env_lines(endpoint: &str) -> String {
     format!(
         "# ecr-lab mock at {endpoint}: the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
          # (any other AWS service gets the lab's error saying so, at once, rather than real AWS with made-up keys)\n\
+         # an older aws CLI (v2 before 2.13, such as Debian's awscli 2.9) ignores AWS_ENDPOINT_URL*: give it --endpoint-url {endpoint}\n\
          export AWS_ENDPOINT_URL_ECR={endpoint}\n\
          export AWS_ENDPOINT_URL_STS={endpoint}\n\
          export AWS_ENDPOINT_URL={endpoint}\n\

@@ -338,6 +338,7 @@ pub fn env_lines(joined: &Joined, home: &Path) -> String {
     format!(
         "# ecr-lab class at {e}: you are {n}, account {a}; the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
          # (any other AWS service gets the lab's error saying so, at once, rather than real AWS with made-up keys)\n\
+         # an older aws CLI (v2 before 2.13, such as Debian's awscli 2.9) ignores AWS_ENDPOINT_URL*: give it --endpoint-url {e}\n\
          export AWS_ENDPOINT_URL_ECR={e}\n\
          export AWS_ENDPOINT_URL_STS={e}\n\
          export AWS_ENDPOINT_URL={e}\n\
