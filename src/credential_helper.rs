@@ -218,7 +218,7 @@ pub async fn get(server_url: &str) -> Result<(String, String)> {
 /// As [`get`], for a registry already resolved (the lab shell names the mock's endpoint itself).
 pub async fn get_for(registry: &Registry) -> Result<(String, String)> {
     let credentials = credentials_for(registry).await?;
-    let key = cache_key(registry.host(), credentials.access_key_id());
+    let key = cache_key(&cache_scope(registry), credentials.access_key_id());
     let now = now_for(registry).await;
     let cached = read_cache().get(&key).and_then(|v| serde_json::from_value::<Entry>(v.clone()).ok());
     if let Some(entry) = cached.as_ref().filter(|e| e.valid_at(now)) {
@@ -297,6 +297,17 @@ async fn fetch(registry: &Registry, credentials: Credentials, now: f64) -> Resul
         expires_at: data.expires_at().map(|t| t.as_secs_f64()).unwrap_or(now),
         proxy_endpoint: data.proxy_endpoint().map_or_else(|| format!("https://{}", registry.host()), str::to_owned),
     })
+}
+
+/// What a cached token belongs to: the registry host on ECR; on a mock, the host and the mock's
+/// endpoint too, since every lesson run starts a mock of its own (another port, another token
+/// secret) that answers for the same `ACCOUNT.dkr.ecr.REGION.amazonaws.com` name, and a token of
+/// the last run would be refused with 400 Bad Request.
+fn cache_scope(registry: &Registry) -> String {
+    match registry {
+        Registry::Ecr { host, .. } => host.clone(),
+        Registry::Mock { host, endpoint } => format!("{host}@{endpoint}"),
+    }
 }
 
 /// `HOST|` and a short hash of the access key: one token per registry and identity, as Amazon keys

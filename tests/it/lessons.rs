@@ -514,3 +514,15 @@ fn coverage_tables_practised_against_told() {
     assert_eq!(one.stdout.lines().filter(|l| l.starts_with("| capstone |")).count(), 1, "{}", one.stdout);
     assert!(!one.stdout.contains("troubleshooting"), "{}", one.stdout);
 }
+
+/// A learner who plays the helper lesson twice: each run has a mock of its own (another token
+/// secret) under the same registry name, so the helper's cached token of the first run must not be
+/// handed to the second (it was, and the second run's pushes got 400 Bad Request).
+#[test]
+fn the_credential_helper_lesson_verifies_twice_in_one_home() {
+    let home = tempfile::tempdir().unwrap();
+    for run in 1..=2 {
+        let verify = ecr_lab(home.path(), &["verify", "--backend", "mock", "access-and-trust"]);
+        assert_eq!(verify.code, 0, "run {run}: {}{}", verify.stdout, verify.stderr);
+    }
+}
