@@ -8,7 +8,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::clock::{format_amz_date, parse_amz_date};
 use crate::state::{AccessKey, Caller};
-use crate::types::{Millis, Region};
+use crate::types::{Millis, Region, constant_time_eq};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -226,10 +226,6 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
     mac.finalize().into_bytes().to_vec()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Signs requests the way the SDKs do (the lab's own tools, the benchmark and tests use it).

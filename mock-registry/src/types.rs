@@ -379,6 +379,12 @@ pub fn human_size(bytes: u64) -> String {
     format!("{value:.2} {}", UNITS[unit])
 }
 
+/// Whether two secrets are equal, in time that depends on their lengths only (signatures, tokens,
+/// secrets a caller shows).
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ pub(crate) fn csrf_token(lab: &Lab) -> String {
 
 /// Compares in constant time.
 pub(crate) fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+    crate::types::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// The bearer token of `headers`, if any.

@@ -28,8 +28,7 @@ pub(super) async fn submit(State(lab): State<Lab>, Extension(session): Extension
     let secret = form.get("secretAccessKey").unwrap_or_default().trim().to_owned();
     let good = lab.read(|state| {
         state.key(&id).is_some_and(|key| {
-            let same = key.secret_access_key.len() == secret.len()
-                && key.secret_access_key.bytes().zip(secret.bytes()).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0;
+            let same = crate::types::constant_time_eq(key.secret_access_key.as_bytes(), secret.as_bytes());
             same && !key.revoked && key.expires_at.is_none_or(|at| state.now_for(&key.account) < at)
         })
     });

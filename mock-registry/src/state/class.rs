@@ -185,7 +185,7 @@ fn new_secret() -> String {
 }
 
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+    crate::types::constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 impl Roster {

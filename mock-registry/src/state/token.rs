@@ -124,9 +124,7 @@ pub fn sign_download(secret: &[u8], path: &str, expires: i64) -> String {
 
 pub fn verify_download(secret: &[u8], path: &str, expires: i64, signature: &str, now: Millis) -> bool {
     let expected = sign_download(secret, path, expires);
-    expected.len() == signature.len()
-        && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-        && now.0 / 1000 < expires
+    crate::types::constant_time_eq(expected.as_bytes(), signature.as_bytes()) && now.0 / 1000 < expires
 }
 
 fn mac(secret: &[u8], payload: &str) -> Vec<u8> {
