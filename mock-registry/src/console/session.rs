@@ -59,14 +59,7 @@ fn token_matches(session: &str, token: &str) -> bool {
 }
 
 fn cookie_named(headers: &HeaderMap, cookie: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == cookie)
-        .map(|(_, value)| value.to_owned())
+    crate::class::auth::cookie(headers, cookie).map(str::to_owned)
 }
 
 /// The session cookie's value, if the browser sent one that looks like ours.
