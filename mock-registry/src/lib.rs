@@ -22,7 +22,8 @@
 //! - Class mode (`ecr-lab class serve`): [`Lab::set_class`] with a [`ClassConfig`] (its course of
 //!   [`CourseLesson`]s) turns on `/class/` (the roster API and the instructor's dashboard), makes
 //!   `/_lab/` want the instructor token from every caller and the console a sign-in on loopback
-//!   too. [`tls`]: the class CA and HTTPS ([`tls::ClassTls`], [`tls::serve_tls`]).
+//!   too; a student's progress events are [`ProgressKind`]s. [`tls`]: the class CA and HTTPS
+//!   ([`tls::ClassTls`], [`tls::serve_tls`]).
 //! - [`types`]: the typed values at the edge (account ids, regions, repository names, tags,
 //!   digests, [`types::Millis`], the wire enums such as [`types::TagMutability`],
 //!   [`types::Severity`] and [`types::ScanStatus`], [`types::WireEnum`], [`types::wildcard_match`], [`types::human_size`]).
@@ -71,6 +72,7 @@ pub use lab::{Lab, LabError};
 pub use request_log::{LoggedRequest, RequestLog};
 pub use scan::layers::Limits as ScanLimits;
 pub use server::{IDLE_TIMEOUT, MAX_API_BODY, Running, router, serve, serve_app, spawn};
+pub use state::class::ProgressKind;
 pub use state::journal::{Damage as JournalDamage, JournalError, inspect as inspect_journal, repair as repair_journal};
 pub use state::{AccessKey, RegistryKey, State, StateError};
 

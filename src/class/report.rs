@@ -13,28 +13,8 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// `detail` is at most this many characters (the contract's limit).
 const MAX_DETAIL: usize = 200;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    StageStarted,
-    CheckPassed,
-    CheckFailed,
-    Hint,
-    Solution,
-    LessonFinished,
-}
-
-impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::StageStarted => "stage-started",
-            Self::CheckPassed => "check-passed",
-            Self::CheckFailed => "check-failed",
-            Self::Hint => "hint",
-            Self::Solution => "solution",
-            Self::LessonFinished => "lesson-finished",
-        }
-    }
-}
+/// What happened, as the class server names it (`stage-started`, `check-passed`, ...).
+pub use mock_registry::ProgressKind as Event;
 
 enum Message {
     Post(serde_json::Value),
@@ -75,7 +55,7 @@ fn sender() -> Option<&'static mpsc::UnboundedSender<Message>> {
 
 /// The JSON body of one event (`stage` is the 0-based index into the lesson's stages).
 pub fn body(lesson: &str, stage: usize, event: Event, detail: Option<&str>) -> serde_json::Value {
-    let mut body = serde_json::json!({ "lesson": lesson, "stage": stage, "event": event.as_str() });
+    let mut body = serde_json::json!({ "lesson": lesson, "stage": stage, "event": event });
     if let Some(detail) = detail.map(str::trim).filter(|d| !d.is_empty()) {
         // A check's words may quote a command; the student's secrets never leave the machine.
         let mut detail = detail.to_owned();
