@@ -190,15 +190,7 @@ async fn start(options: StartOptions, backend: &BackendArgs) -> Result<()> {
     if restart {
         progress.reset(&runner::progress_key(&chosen, backend.backend));
     }
-    let endpoint = match &place.endpoint {
-        Some(class) => Some(class.clone()),
-        None => endpoint.map(|e| paths::endpoint(Some(e))).transpose()?,
-    };
-    let data_dir = match data_dir {
-        Some(dir) => dir,
-        None if place.endpoint.is_some() => place.data_dir.clone(),
-        None => paths::home()?.join(shell_dir(backend.backend)),
-    };
+    let (endpoint, data_dir) = place.resolve(endpoint, data_dir, backend.backend)?;
     let tools = if tools == "real" { runner::ToolsChoice::Real } else { runner::ToolsChoice::Builtin };
     loop {
         let backing = backing(&chosen, backend, endpoint.clone(), yes).await?;
@@ -273,15 +265,7 @@ async fn lab_shell(
         BackendKind::Mock => Place::for_home(endpoint.clone())?,
         BackendKind::Aws => Place::solo(None)?,
     };
-    let endpoint = match &place.endpoint {
-        Some(class) => Some(class.clone()),
-        None => endpoint.map(|e| paths::endpoint(Some(e))).transpose()?,
-    };
-    let data_dir = match data_dir {
-        Some(dir) => dir,
-        None if place.endpoint.is_some() => place.data_dir.clone(),
-        None => paths::home()?.join(shell_dir(backend.backend)),
-    };
+    let (endpoint, data_dir) = place.resolve(endpoint, data_dir, backend.backend)?;
     let backing = match backend.backend {
         BackendKind::Mock => shell::Backing::Mock(endpoint),
         BackendKind::Aws => shell::Backing::Aws {
@@ -641,6 +625,26 @@ impl Place {
     fn solo(endpoint: Option<String>) -> Result<Self> {
         let home = paths::home()?;
         Ok(Self { endpoint, data_dir: home.join("shell"), progress_path: runner::progress_path(&home) })
+    }
+
+    /// The server and shell directory a command runs with: the class's when joined; else the
+    /// `--endpoint` and `--data-dir` given, or the lab home's shell directory for `kind`.
+    fn resolve(
+        &self,
+        endpoint: Option<String>,
+        data_dir: Option<std::path::PathBuf>,
+        kind: BackendKind,
+    ) -> Result<(Option<String>, std::path::PathBuf)> {
+        let endpoint = match &self.endpoint {
+            Some(class) => Some(class.clone()),
+            None => endpoint.map(|e| paths::endpoint(Some(e))).transpose()?,
+        };
+        let data_dir = match data_dir {
+            Some(dir) => dir,
+            None if self.endpoint.is_some() => self.data_dir.clone(),
+            None => paths::home()?.join(shell_dir(kind)),
+        };
+        Ok((endpoint, data_dir))
     }
 }
 
