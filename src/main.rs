@@ -911,17 +911,6 @@ async fn cleanup(args: &BackendArgs) -> Result<()> {
 
 /// The shell lines `ecr-lab env` prints.
 fn env_lines(endpoint: &str) -> String {
-    format!(
-        "# ecr-lab mock at {endpoint}: the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
-         # (any other AWS service gets the lab's error saying so, at once, rather than real AWS with made-up keys)\n\
-         # an older aws CLI (v2 before 2.13, such as Debian's awscli 2.9) ignores AWS_ENDPOINT_URL*: give it --endpoint-url {endpoint}\n\
-         export AWS_ENDPOINT_URL_ECR={endpoint}\n\
-         export AWS_ENDPOINT_URL_STS={endpoint}\n\
-         export AWS_ENDPOINT_URL={endpoint}\n\
-         export AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY_ID}\n\
-         export AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_ACCESS_KEY}\n\
-         export AWS_DEFAULT_REGION={DEFAULT_REGION}\n\
-         export AWS_REGION={DEFAULT_REGION}\n\
-         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n"
-    )
+    let who = format!("ecr-lab mock at {endpoint}:");
+    class::env_exports(&who, endpoint, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, DEFAULT_REGION)
 }

@@ -335,25 +335,25 @@ pub fn env_lines(joined: &Joined, home: &Path) -> String {
         Some(_) => format!("export AWS_CA_BUNDLE={}\n", crate::trust::joined_ca_path(home).display()),
         None => String::new(),
     };
+    let who = format!("ecr-lab class at {}: you are {}, account {};", joined.endpoint, joined.name, joined.account);
+    env_exports(&who, &joined.endpoint, &joined.access_key_id, &joined.secret_access_key, &joined.region) + &ca
+}
+
+/// The `ecr-lab env` lines for a mock at `endpoint` with a key: `who` begins the first comment.
+pub fn env_exports(who: &str, endpoint: &str, access_key_id: &str, secret: &str, region: &str) -> String {
     format!(
-        "# ecr-lab class at {e}: you are {n}, account {a}; the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
+        "# {who} the aws CLI and AWS SDKs in this shell now talk to it for ECR and STS\n\
          # (any other AWS service gets the lab's error saying so, at once, rather than real AWS with made-up keys)\n\
-         # an older aws CLI (v2 before 2.13, such as Debian's awscli 2.9) ignores AWS_ENDPOINT_URL*: give it --endpoint-url {e}\n\
-         export AWS_ENDPOINT_URL_ECR={e}\n\
-         export AWS_ENDPOINT_URL_STS={e}\n\
-         export AWS_ENDPOINT_URL={e}\n\
-         export AWS_ACCESS_KEY_ID={k}\n\
-         export AWS_SECRET_ACCESS_KEY={s}\n\
-         export AWS_DEFAULT_REGION={r}\n\
-         export AWS_REGION={r}\n\
-         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n",
-        e = joined.endpoint,
-        n = joined.name,
-        a = joined.account,
-        k = joined.access_key_id,
-        s = joined.secret_access_key,
-        r = joined.region,
-    ) + &ca
+         # an older aws CLI (v2 before 2.13, such as Debian's awscli 2.9) ignores AWS_ENDPOINT_URL*: give it --endpoint-url {endpoint}\n\
+         export AWS_ENDPOINT_URL_ECR={endpoint}\n\
+         export AWS_ENDPOINT_URL_STS={endpoint}\n\
+         export AWS_ENDPOINT_URL={endpoint}\n\
+         export AWS_ACCESS_KEY_ID={access_key_id}\n\
+         export AWS_SECRET_ACCESS_KEY={secret}\n\
+         export AWS_DEFAULT_REGION={region}\n\
+         export AWS_REGION={region}\n\
+         unset AWS_SESSION_TOKEN AWS_PROFILE AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\n"
+    )
 }
 
 /// Minutes from `5m`, `90s`, `1h`, `1h30m` or a bare number of minutes.
