@@ -26,11 +26,7 @@ async fn set(call: Call<'_>) -> Outcome {
         .send()
         .await
         .map_err(|e| call.failed(e))?;
-    Ok(Some(out::object([
-        ("registryId", result.registry_id().map(Value::from)),
-        ("repositoryName", result.repository_name().map(Value::from)),
-        ("policyText", result.policy_text().map(Value::from)),
-    ])))
+    Ok(Some(answer(result.registry_id(), result.repository_name(), result.policy_text())))
 }
 
 pub const GET_REPOSITORY_POLICY: Command = command!(GetRepositoryPolicy, [REGISTRY_ID, REPOSITORY_NAME], get);
@@ -44,11 +40,7 @@ async fn get(call: Call<'_>) -> Outcome {
         .send()
         .await
         .map_err(|e| call.failed(e))?;
-    Ok(Some(out::object([
-        ("registryId", result.registry_id().map(Value::from)),
-        ("repositoryName", result.repository_name().map(Value::from)),
-        ("policyText", result.policy_text().map(Value::from)),
-    ])))
+    Ok(Some(answer(result.registry_id(), result.repository_name(), result.policy_text())))
 }
 
 pub const DELETE_REPOSITORY_POLICY: Command = command!(DeleteRepositoryPolicy, [REGISTRY_ID, REPOSITORY_NAME], delete);
@@ -62,9 +54,14 @@ async fn delete(call: Call<'_>) -> Outcome {
         .send()
         .await
         .map_err(|e| call.failed(e))?;
-    Ok(Some(out::object([
-        ("registryId", result.registry_id().map(Value::from)),
-        ("repositoryName", result.repository_name().map(Value::from)),
-        ("policyText", result.policy_text().map(Value::from)),
-    ])))
+    Ok(Some(answer(result.registry_id(), result.repository_name(), result.policy_text())))
+}
+
+/// What all three commands print: the repository and its policy text (the one set, read or deleted).
+fn answer(registry_id: Option<&str>, repository_name: Option<&str>, policy_text: Option<&str>) -> Value {
+    out::object([
+        ("registryId", registry_id.map(Value::from)),
+        ("repositoryName", repository_name.map(Value::from)),
+        ("policyText", policy_text.map(Value::from)),
+    ])
 }
