@@ -276,8 +276,13 @@ async fn push_paths_and_one_store_two_views() {
     assert_eq!(empty.header("link"), "");
     assert_eq!(registry.get("/v2/test/tags/list?n=1000").await.status, StatusCode::OK);
     for n in ["1001", "10000"] {
+        // ECR answers 405 with the registry's version header: renovate recognises ECR by exactly
+        // that (renovatebot/renovate, lib/modules/datasource/docker/ecr.ts, isECRMaxResultsResponse).
+        let refused = registry.get(&format!("/v2/test/tags/list?n={n}")).await;
+        assert_eq!(refused.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(refused.header("docker-distribution-api-version"), "registry/2.0");
         assert_eq!(
-            registry.get(&format!("/v2/test/tags/list?n={n}")).await.error(),
+            refused.error(),
             (
                 "UNSUPPORTED".into(),
                 "Invalid parameter at 'maxResults' failed to satisfy constraint: 'Member must have value less than or equal to 1000'".into()

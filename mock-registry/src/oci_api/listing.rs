@@ -48,7 +48,8 @@ impl Call<'_> {
 
     /// `n` and `last` of a listing. `n` is a number: 0 asks for an empty page (the distribution spec;
     /// ECR says nothing of it), and ECR passes `n` on as its `maxResults`, so above 1000 it answers
-    /// with that member's constraint (as go-containerregistry#681 captured for `n=10000`).
+    /// with that member's constraint (as go-containerregistry#681 captured for `n=10000`), status 405
+    /// (renovate's `isECRMaxResultsResponse` recognises ECR by that status and this text).
     fn pagination(&self) -> Result<(Option<usize>, Option<String>), OciError> {
         let n = match query_param(self.query, "n") {
             None => None,
