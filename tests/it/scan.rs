@@ -251,17 +251,7 @@ async fn registry_rules_with_wildcards_scan_on_push() {
     assert_eq!(initial.scanning_configuration().unwrap().scan_type(), Some(&ScanType::Basic));
     assert!(initial.scanning_configuration().unwrap().rules().is_empty());
 
-    let rule = RegistryScanningRule::builder()
-        .scan_frequency(ScanFrequency::ScanOnPush)
-        .repository_filters(
-            ScanningRepositoryFilter::builder()
-                .filter("prod-*")
-                .filter_type(ScanningRepositoryFilterType::Wildcard)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
+    let rule = scan_on_push_rule("prod-*");
     let put =
         ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(rule.clone()).send().await.unwrap();
     assert_eq!(put.registry_scanning_configuration().unwrap().rules()[0].repository_filters()[0].filter(), "prod-*");
@@ -581,17 +571,7 @@ async fn registry_rules_override_a_repositorys_own_scan_on_push() {
     put_sample(&ecr, "legacy", &debian(5), "v1").await.unwrap();
     settled(&ecr, "legacy", "v1").await; // no registry rules yet: the repository's flag scans it
 
-    let rule = RegistryScanningRule::builder()
-        .scan_frequency(ScanFrequency::ScanOnPush)
-        .repository_filters(
-            ScanningRepositoryFilter::builder()
-                .filter("prod-*")
-                .filter_type(ScanningRepositoryFilterType::Wildcard)
-                .build()
-                .unwrap(),
-        )
-        .build()
-        .unwrap();
+    let rule = scan_on_push_rule("prod-*");
     ecr.put_registry_scanning_configuration().scan_type(ScanType::Basic).rules(rule).send().await.unwrap();
     let batch = ecr.batch_get_repository_scanning_configuration().repository_names("legacy").send().await.unwrap();
     let config = &batch.scanning_configurations()[0];
@@ -602,4 +582,19 @@ async fn registry_rules_override_a_repositorys_own_scan_on_push() {
     let (code, _) =
         failure(ecr.describe_image_scan_findings().repository_name("legacy").image_id(by_tag("v2")).send().await);
     assert_eq!(code, "ScanNotFoundException", "no rule matches legacy, so its push was not scanned");
+}
+
+/// A registry scanning rule: scan on push every repository whose name matches `filter`.
+fn scan_on_push_rule(filter: &str) -> RegistryScanningRule {
+    RegistryScanningRule::builder()
+        .scan_frequency(ScanFrequency::ScanOnPush)
+        .repository_filters(
+            ScanningRepositoryFilter::builder()
+                .filter(filter)
+                .filter_type(ScanningRepositoryFilterType::Wildcard)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
 }
