@@ -10,7 +10,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::common::{InProcess, digest_of, ecr_client, ecr_client_with, put_sample, sample};
+use crate::common::{InProcess, Sample, digest_of, ecr_client, ecr_client_with, put_sample, sample};
 
 const ME: &str = "920736617090";
 const OTHER: &str = "111122223333";
@@ -126,11 +126,7 @@ fn allow_pull_from(account: &str) -> String {
 
 #[tokio::test]
 async fn every_api_action_is_allowed_or_denied_by_the_callers_policies() {
-    let mock = InProcess::start().await;
-    let learner = ecr_client(&mock.url, "ap-south-1").await;
-    learner.create_repository().repository_name("test").send().await.unwrap();
-    let image = sample(1, 1000);
-    put_sample(&learner, "test", &image, "v1").await.unwrap();
+    let (mock, learner, image) = with_test_v1(1).await;
     let layer = digest_of(&image.blobs[1]);
     let deploy = client_of(&mock.url, &create_user(&mock.url, ME, "deploy", PULL_ONLY).await).await;
     let ci = client_of(&mock.url, &create_user(&mock.url, ME, "ci-pusher", PUSH_ONLY).await).await;
@@ -250,11 +246,7 @@ type RouteCase<'a> = (Method, &'a String, Vec<u8>, &'a str, bool, bool);
 
 #[tokio::test]
 async fn registry_routes_are_authorized_with_ecrs_actions() {
-    let mock = InProcess::start().await;
-    let learner = ecr_client(&mock.url, "ap-south-1").await;
-    learner.create_repository().repository_name("test").send().await.unwrap();
-    let image = sample(2, 1000);
-    put_sample(&learner, "test", &image, "v1").await.unwrap();
+    let (mock, _, image) = with_test_v1(2).await;
     let layer = digest_of(&image.blobs[1]);
     let deploy = Registry::login(
         &mock.url,
@@ -296,11 +288,7 @@ async fn registry_routes_are_authorized_with_ecrs_actions() {
 
 #[tokio::test]
 async fn repository_policies_let_another_account_pull_and_only_pull() {
-    let mock = InProcess::start().await;
-    let learner = ecr_client(&mock.url, "ap-south-1").await;
-    learner.create_repository().repository_name("test").send().await.unwrap();
-    let image = sample(3, 1000);
-    put_sample(&learner, "test", &image, "v1").await.unwrap();
+    let (mock, learner, _) = with_test_v1(3).await;
     let full = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#;
     let outsider = client_of(&mock.url, &create_user(&mock.url, OTHER, "partner", full).await).await;
     let v1 = ImageIdentifier::builder().image_tag("v1").build();
@@ -482,4 +470,15 @@ async fn another_accounts_registry_opens_only_through_its_repository_policy() {
     let (status, code, message) = registry.send(OTHER, Method::POST, "/v2/shared/blobs/uploads/", vec![]).await;
     assert_eq!((status, code.as_str()), (StatusCode::FORBIDDEN, "DENIED"));
     assert_eq!(message, no_resource("ecr:InitiateLayerUpload", "shared").1);
+}
+
+/// A mock whose learner has pushed sample `seed` (1000-byte layers) as `test:v1`: the mock, the
+/// learner's client and the image.
+async fn with_test_v1(seed: usize) -> (InProcess, aws_sdk_ecr::Client, Sample) {
+    let mock = InProcess::start().await;
+    let learner = ecr_client(&mock.url, "ap-south-1").await;
+    learner.create_repository().repository_name("test").send().await.unwrap();
+    let image = sample(seed, 1000);
+    put_sample(&learner, "test", &image, "v1").await.unwrap();
+    (mock, learner, image)
 }
