@@ -73,7 +73,11 @@ pub use request_log::{LoggedRequest, RequestLog};
 pub use scan::layers::Limits as ScanLimits;
 pub use server::{IDLE_TIMEOUT, MAX_API_BODY, Running, router, serve, serve_app, spawn};
 pub use state::class::ProgressKind;
-pub use state::journal::{Damage as JournalDamage, JournalError, inspect as inspect_journal, repair as repair_journal};
+pub use state::journal::{
+    Damage as JournalDamage, JournalError, compact as compact_journal, inspect as inspect_journal,
+    repair as repair_journal,
+};
+pub use state::snapshot::FAILPOINTS as SNAPSHOT_FAILPOINTS;
 pub use state::{AccessKey, RegistryKey, State, StateError};
 
 /// The lab's defaults: the account, region and access key a fresh lab has, and its registry.
