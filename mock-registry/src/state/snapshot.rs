@@ -23,7 +23,7 @@
 //!
 //! Test hooks, read once from the environment (never set them on a real lab):
 //! - `ECR_LAB_SNAPSHOT_EVENTS` / `ECR_LAB_SNAPSHOT_BYTES`: other thresholds.
-//! - `ECR_LAB_FAILPOINT=<step>`: the process aborts (as under `kill -9`) at that step of
+//! - `ECR_LAB_FAILPOINT=<step>`: the process kills itself with `kill -9` at that step of
 //!   snapshotting, one of [`FAILPOINTS`].
 
 use std::collections::BTreeMap;
@@ -42,7 +42,7 @@ pub const DEFAULT_EVENTS: u64 = 20_000;
 /// if larger: the journal kept stays proportional to the state).
 pub const DEFAULT_BYTES: u64 = 4 << 20;
 
-/// The steps of snapshotting a test can abort the process at (`ECR_LAB_FAILPOINT`).
+/// The steps of snapshotting a test can kill the process at (`ECR_LAB_FAILPOINT`).
 pub const FAILPOINTS: &[&str] = &[
     // The active segment was renamed to a closed one; no new `journal.log` yet.
     "rotate-renamed",
@@ -83,10 +83,13 @@ impl Thresholds {
     }
 }
 
-/// Aborts the process here when `ECR_LAB_FAILPOINT` names this step (a test of crash safety).
+/// Kills the process (`kill -9`) here when `ECR_LAB_FAILPOINT` names this step (a test of crash
+/// safety). Costs a comparison with a string read once.
 pub(crate) fn failpoint(step: &str) {
     if chosen_failpoint() == Some(step) {
-        eprintln!("ecr-lab: failpoint {step}: aborting");
+        eprintln!("ecr-lab: failpoint {step}: kill -9");
+        // SIGKILL, as a crash: no handler, no flush, no core file. Abort if `kill` cannot run.
+        let _ = std::process::Command::new("kill").args(["-9", &std::process::id().to_string()]).status();
         std::process::abort();
     }
 }
