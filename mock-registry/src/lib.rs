@@ -45,6 +45,8 @@
 //! `types` and `clock` are the leaves every module uses; `keep_alive` and
 //! `request_log` are the server's middleware and its record.
 
+#[doc(hidden)]
+pub mod bench_journal;
 mod class;
 pub mod clock;
 mod console;
