@@ -547,8 +547,9 @@ fn flush_loop(shared: &Arc<Shared>) {
 /// After a batch: when enough was journaled since the last snapshot (and none is being taken),
 /// closes the active segment and starts a snapshot of it in the background.
 fn maybe_snapshot(shared: &Arc<Shared>, file: &mut JournalFile) {
-    let bytes = shared.thresholds.bytes.max(shared.snapshot_len.load(Ordering::Relaxed));
-    if file.since_events < shared.thresholds.events && file.since_bytes < bytes {
+    let snapshot_len = shared.snapshot_len.load(Ordering::Relaxed);
+    let by_events = file.since_events >= shared.thresholds.events && file.since_bytes >= snapshot_len / 8;
+    if !by_events && file.since_bytes < shared.thresholds.bytes.max(snapshot_len) {
         return;
     }
     if shared.snapshotting.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
