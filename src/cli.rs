@@ -40,8 +40,10 @@ pub enum Command {
     },
     /// Repair a mock data directory whose journal is damaged (the server refuses to open it).
     ///
-    /// Shows the first damaged record and what cutting it would lose, asks, copies the journal
-    /// to journal.log.damaged-<time> next to it, then cuts from the damaged record to the end.
+    /// Shows the first damaged record and what cutting it would lose, asks, copies the damaged
+    /// journal segment to <segment>.damaged-<time> next to it (later segments are moved aside the
+    /// same way), then cuts from the damaged record to the end. On an undamaged directory it
+    /// compacts instead: a snapshot of the state replaces the journal before it.
     Repair {
         /// The data directory `ecr-lab serve` refused [default: the user's data directory, ecr-lab/mock].
         #[arg(long)]

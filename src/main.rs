@@ -420,7 +420,12 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
         let lab = Lab::open(&dir).with_context(|| format!("opening the mock's data directory {}", dir.display()))?;
         (lab, format!("{} (kept across restarts)", dir.display()))
     };
-    run_server(addr, lab, &where_, &slides::bundled()?, Serving::Class).await
+    run_server(addr, lab.clone(), &where_, &slides::bundled()?, Serving::Class).await?;
+    // A clean stop leaves a snapshot of everything, so the next start replays nothing.
+    if let Err(e) = lab.snapshot() {
+        tracing::warn!("no snapshot at stop (the journal keeps everything; the next start replays it): {e}");
+    }
+    Ok(())
 }
 
 /// What [`run_server`] serves: a class's mock (prints the instructor token), or slides (opened or not).
@@ -443,6 +448,9 @@ fn repair(data_dir: Option<std::path::PathBuf>, yes: bool) -> Result<()> {
             dir.display(),
             dir.display()
         );
+        if mock_registry::compact_journal(&dir)? {
+            println!("Compacted: a snapshot of the state now replaces the journal before it.");
+        }
         return Ok(());
     };
     println!(

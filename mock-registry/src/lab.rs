@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use crate::class::ClassConfig;
 use crate::request_log::RequestLog;
 use crate::scan::layers::Limits;
-use crate::state::journal::{Journal, JournalError, Safety};
+use crate::state::journal::{Journal, JournalError, Loaded, Safety};
 use crate::state::token::TokenClaims;
 use crate::state::{Event, RegistryKey, State, StateError};
 use crate::store::{BlobStore, StoreError, UploadGuard};
@@ -95,19 +95,19 @@ impl Lab {
 
     /// State kept in `dir`: replays what is there, or starts a new lab there.
     pub fn open(dir: &Path) -> Result<Self, JournalError> {
-        let (journal, events) = Journal::open(dir)?;
-        Self::open_journal(dir, journal, events)
+        let (journal, loaded) = Journal::open_loaded(dir)?;
+        Self::open_journal(dir, journal, loaded)
     }
 
-    /// [`Lab::open`] on an opened journal and the events it held.
-    fn open_journal(dir: &Path, journal: Journal, events: Vec<Event>) -> Result<Self, JournalError> {
-        let state = if events.is_empty() {
+    /// [`Lab::open`] on an opened journal and what its directory held.
+    fn open_journal(dir: &Path, journal: Journal, loaded: Loaded) -> Result<Self, JournalError> {
+        let state = if loaded.snapshot.is_none() && loaded.events.is_empty() {
             let mut state = State::new(random_secret());
             let first = state.take_outbox();
             journal.append(&first);
             state
         } else {
-            State::replay(events)
+            State::loaded(loaded)
         };
         let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
         let lab = Self::assemble(state, Some(journal), store);
@@ -209,6 +209,24 @@ impl Lab {
         }
     }
 
+    /// Takes a snapshot of the state now and cuts the journal it covers (a clean stop does, so the
+    /// next start replays nothing). Blocks: call it off the async runtime's threads, or at the end.
+    /// Returns whether there was anything new to cover; ephemeral labs have nothing to snapshot.
+    pub fn snapshot(&self) -> Result<bool, String> {
+        match &self.inner.journal {
+            Some(journal) => journal.snapshot_now(),
+            None => Ok(false),
+        }
+    }
+
+    /// Makes journal writes fail as on a full disk (or succeed again).
+    #[cfg(test)]
+    pub(crate) fn fail_writes_for_tests(&self, fail: bool) {
+        if let Some(journal) = &self.inner.journal {
+            journal.fail_writes(fail);
+        }
+    }
+
     pub fn is_durable(&self) -> bool {
         self.inner.journal.is_some()
     }
@@ -271,13 +289,13 @@ impl Lab {
     /// scans that were in progress there. Nothing to do while the journal is whole.
     fn recover(&self, state: &mut State) -> Result<(), LabError> {
         let Some(journal) = self.inner.journal.as_ref().filter(|j| j.is_broken()) else { return Ok(()) };
-        let Some(mut events) = journal.recover().map_err(LabError::storage)? else { return Ok(()) };
-        if events.is_empty() {
+        let Some(mut loaded) = journal.recover().map_err(LabError::storage)? else { return Ok(()) };
+        if loaded.snapshot.is_none() && loaded.events.is_empty() {
             // Not even the first record reached the disk: it goes again, with the same secret.
-            events.push(Event::Initialized { token_secret: hex::encode(state.token_secret()) });
-            journal.append(&events);
+            loaded.events.push(Event::Initialized { token_secret: hex::encode(state.token_secret()) });
+            journal.append(&loaded.events);
         }
-        *state = state.rebuilt(events);
+        *state = state.rebuilt(loaded);
         tracing::warn!("a change could not be saved; the state was rebuilt from the journal");
         for job in state.scans_in_progress() {
             self.queue_scan(job);
@@ -388,9 +406,9 @@ mod tests {
     #[tokio::test]
     async fn a_lab_whose_first_record_was_lost_writes_it_again_with_the_same_secret() {
         let dir = tempfile::tempdir().unwrap();
-        let (journal, events) = Journal::open(dir.path()).unwrap();
+        let (journal, loaded) = Journal::open_loaded(dir.path()).unwrap();
         journal.fail_writes(true);
-        let lab = Lab::open_journal(dir.path(), journal, events).unwrap();
+        let lab = Lab::open_journal(dir.path(), journal, loaded).unwrap();
         let secret = lab.read(|s| s.token_secret().to_vec());
         assert!(create(&lab, "lost").await.is_err());
         // The refusal rebuilt the state and queued the first record again, which the full disk
@@ -423,7 +441,7 @@ mod tests {
         assert!(journal.wait(lost, Safety::Synced).await.is_err());
         assert!(journal.is_broken());
         let refused = journal.append(&[Event::ClockAdvanced { seconds: 2 }]);
-        assert_eq!(journal.recover().unwrap().unwrap().len(), 0, "nothing reached the file");
+        assert_eq!(journal.recover().unwrap().unwrap().events.len(), 0, "nothing reached the file");
         journal.fail_writes(false);
         let saved = journal.append(&[Event::ClockAdvanced { seconds: 3 }]);
         journal.wait(saved, Safety::Synced).await.unwrap();

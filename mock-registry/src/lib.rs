@@ -45,6 +45,8 @@
 //! `types` and `clock` are the leaves every module uses; `keep_alive` and
 //! `request_log` are the server's middleware and its record.
 
+#[doc(hidden)]
+pub mod bench_journal;
 mod class;
 pub mod clock;
 mod console;
@@ -73,7 +75,11 @@ pub use request_log::{LoggedRequest, RequestLog};
 pub use scan::layers::Limits as ScanLimits;
 pub use server::{IDLE_TIMEOUT, MAX_API_BODY, Running, router, serve, serve_app, spawn};
 pub use state::class::ProgressKind;
-pub use state::journal::{Damage as JournalDamage, JournalError, inspect as inspect_journal, repair as repair_journal};
+pub use state::journal::{
+    Damage as JournalDamage, JournalError, compact as compact_journal, inspect as inspect_journal,
+    repair as repair_journal,
+};
+pub use state::snapshot::FAILPOINTS as SNAPSHOT_FAILPOINTS;
 pub use state::{AccessKey, RegistryKey, State, StateError};
 
 /// The lab's defaults: the account, region and access key a fresh lab has, and its registry.

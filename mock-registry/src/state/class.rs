@@ -120,7 +120,8 @@ pub enum ProgressKind {
 }
 
 /// The roster and the per-account clocks.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Roster {
     /// By lower-cased name.
     students: BTreeMap<String, Student>,

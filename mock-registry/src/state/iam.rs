@@ -11,8 +11,11 @@ use super::{AccessKey, Event, RegistryKey, State, StateError};
 use crate::types::{AccountId, RepositoryName};
 
 /// An IAM user the lab created, with its inline policies (name → text, and the parsed document).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct IamUser {
+    /// In a snapshot: name → text (parsed again when read).
+    #[serde(with = "super::snapshot::identity_policies")]
     pub policies: BTreeMap<String, (String, PolicyDocument)>,
 }
 

@@ -4,20 +4,25 @@
 //! record with a bad checksum included, stops the open rather than guess, and [`inspect`] /
 //! [`repair`] (`ecr-lab repair`) show and cut it, keeping a copy.
 //!
+//! The journal is cut into segments, and a snapshot of the state replaces the segments it covers
+//! (see [`super::snapshot`] for the files and the order of the steps): opening reads the newest
+//! intact snapshot and replays the segments after it, then the active `journal.log`.
+//!
 //! A write that fails (a full disk) does not stop the writer: the file is cut back to its last
 //! synced length, the journal is *broken* (every change queued since fails, and new appends fail
-//! at once), and [`Journal::recover`] hands the caller the events on disk to rebuild memory from.
+//! at once), and [`Journal::recover`] hands the caller what is on disk to rebuild memory from.
 //! After that, writes go through again as soon as the disk takes them.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use tokio::sync::watch;
 
-use super::Event;
+use super::snapshot::{self, Thresholds, failpoint};
+use super::{Event, State};
 
 const FILE_NAME: &str = "journal.log";
 const LOCK_NAME: &str = "lock";
@@ -33,10 +38,24 @@ pub enum JournalError {
     Damaged { path: PathBuf, line: usize, reason: String },
     #[error("{0} is in use by another ecr-lab server (it holds {0}/lock); stop it, or pass another --data-dir")]
     Locked(PathBuf),
+    /// Snapshots and segments that do not add up to the whole history.
+    #[error(
+        "{dir}: {reason}, so the state cannot be rebuilt; restore the directory from a backup, or start afresh with another --data-dir"
+    )]
+    Incomplete { dir: PathBuf, reason: String },
+}
+
+/// What a data directory holds: its newest intact snapshot, and the events journaled after it.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub snapshot: Option<State>,
+    pub events: Vec<Event>,
 }
 
 struct Pending {
     buffer: Vec<u8>,
+    /// Events in `buffer`.
+    events: u64,
     /// Sequence number of the last record appended to `buffer` or earlier.
     appended: u64,
     /// A write failed: every sequence after `Lost::after` is lost, until [`Journal::recover`].
@@ -63,10 +82,15 @@ impl Pending {
     }
 }
 
-/// The open file and how much of it is synced, intact records.
+/// The open active segment, how much of it is synced, intact records, and what is journaled since
+/// the last snapshot.
 struct JournalFile {
     file: File,
     good_len: u64,
+    /// The number the active segment gets when it is closed.
+    next_segment: u64,
+    since_events: u64,
+    since_bytes: u64,
 }
 
 struct Shared {
@@ -74,9 +98,17 @@ struct Shared {
     wake: Condvar,
     /// Locked while writing; lock before `pending` when both are needed.
     file: Mutex<JournalFile>,
+    dir: PathBuf,
     path: PathBuf,
     /// `pending.broken.is_some()`, readable without a lock on the write path.
     broken: AtomicBool,
+    /// A snapshot is being taken (one at a time).
+    snapshotting: AtomicBool,
+    /// The size of the newest snapshot (the journal may grow to it before the next one).
+    snapshot_len: AtomicU64,
+    /// Held while the snapshot thread deletes files, and while the directory is read to recover.
+    files: Mutex<()>,
+    thresholds: Thresholds,
     /// Tests make writes fail as on a full disk.
     #[cfg(test)]
     fail_writes: AtomicBool,
@@ -128,6 +160,135 @@ pub(crate) fn tighten(path: &Path, mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> JournalError + use<> {
+    let path = path.to_path_buf();
+    move |source| JournalError::Io { path, source }
+}
+
+/// A closed segment's file name.
+pub(crate) fn segment_name(number: u64) -> String {
+    format!("journal.{number:016}.log")
+}
+
+fn parse_segment_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("journal.")?.strip_suffix(".log")?;
+    (digits.len() == 16).then(|| digits.parse().ok()).flatten()
+}
+
+/// The snapshots and closed segments in a data directory, by number.
+#[derive(Debug, Default)]
+struct Layout {
+    snapshots: Vec<u64>,
+    segments: Vec<u64>,
+    /// Snapshots' temporary files (left by a crash).
+    temporary: Vec<PathBuf>,
+}
+
+impl Layout {
+    fn read(dir: &Path) -> Result<Self, JournalError> {
+        let mut layout = Layout::default();
+        for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
+            let entry = entry.map_err(io_err(dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(n) = parse_segment_name(name) {
+                layout.segments.push(n);
+            } else if let Some(n) = snapshot::parse_name(name) {
+                layout.snapshots.push(n);
+            } else if snapshot::is_temporary(name) {
+                layout.temporary.push(entry.path());
+            }
+        }
+        layout.segments.sort_unstable();
+        layout.snapshots.sort_unstable();
+        Ok(layout)
+    }
+
+    /// The highest segment number in use (a segment's or a snapshot's).
+    fn last(&self) -> u64 {
+        self.segments.last().copied().unwrap_or(0).max(self.snapshots.last().copied().unwrap_or(0))
+    }
+}
+
+/// Where replay starts for the closed segments up to `last`: the newest intact snapshot whose
+/// later segments are all there (or none, when every segment since the first is).
+struct Base {
+    snapshot: Option<State>,
+    snapshot_len: u64,
+    covers: u64,
+    /// The closed segments to replay after it, in order.
+    segments: Vec<u64>,
+}
+
+fn base(dir: &Path, layout: &Layout, last: u64) -> Result<Base, JournalError> {
+    let mut refused = Vec::new();
+    let candidates = layout.snapshots.iter().rev().copied().filter(|&n| n <= last);
+    for covers in candidates.map(Some).chain([None]) {
+        let after = covers.unwrap_or(0);
+        let segments: Vec<u64> = layout.segments.iter().copied().filter(|&n| n > after && n <= last).collect();
+        if segments.len() as u64 != last - after {
+            let missing = (after + 1..=last).find(|n| segments.binary_search(n).is_err()).unwrap_or(after + 1);
+            let from = covers.map_or("the start".to_owned(), snapshot::file_name);
+            refused.push(format!("replaying from {from} needs {}, which is missing", segment_name(missing)));
+            continue;
+        }
+        let Some(covers) = covers else {
+            return Ok(Base { snapshot: None, snapshot_len: 0, covers: 0, segments });
+        };
+        match snapshot::read(dir, covers) {
+            Ok((state, snapshot_len)) => return Ok(Base { snapshot: Some(state), snapshot_len, covers, segments }),
+            Err(reason) => {
+                tracing::warn!("{}: not trusted ({reason}); using the snapshot before it", snapshot::file_name(covers));
+                refused.push(format!("{} is damaged ({reason})", snapshot::file_name(covers)));
+            }
+        }
+    }
+    Err(JournalError::Incomplete { dir: dir.to_path_buf(), reason: refused.join("; ") })
+}
+
+/// Every record of a closed segment, which must be whole (it was synced before it was closed).
+fn read_closed(dir: &Path, number: u64) -> Result<(Vec<Event>, u64), JournalError> {
+    let path = dir.join(segment_name(number));
+    let file = File::open(&path).map_err(io_err(&path))?;
+    let scan = scan(&path, &file)?;
+    if let Some((line, reason)) = scan.damage {
+        return Err(JournalError::Damaged { path, line, reason });
+    }
+    if scan.good_len < file.metadata().map_err(io_err(&path))?.len() {
+        let line = scan.events.len() + 1;
+        return Err(JournalError::Damaged { path, line, reason: "a closed segment ends in a torn record".into() });
+    }
+    Ok((scan.events, scan.good_len))
+}
+
+/// The base and the closed segments after it, read. Returns the events' bytes too.
+fn load_closed(dir: &Path, layout: &Layout, last: u64) -> Result<(Base, Vec<Event>, u64), JournalError> {
+    let base = base(dir, layout, last)?;
+    let mut events = Vec::new();
+    let mut bytes = 0;
+    for &number in &base.segments {
+        let (mut more, len) = read_closed(dir, number)?;
+        events.append(&mut more);
+        bytes += len;
+    }
+    Ok((base, events, bytes))
+}
+
+fn lock_dir(dir: &Path) -> Result<File, JournalError> {
+    let lock_path = dir.join(LOCK_NAME);
+    let lock = owner_only(OpenOptions::new().create(true).truncate(false).write(true))
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    if lock.try_lock().is_err() {
+        return Err(JournalError::Locked(dir.to_path_buf()));
+    }
+    Ok(lock)
+}
+
+fn open_active(path: &Path) -> io::Result<File> {
+    owner_only(OpenOptions::new().create(true).truncate(false).read(true).append(true)).open(path)
+}
+
 /// An open journal. Appends are cheap (into memory); [`Journal::wait`] waits until they are written or fsynced.
 pub struct Journal {
     shared: Arc<Shared>,
@@ -135,43 +296,61 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or creates) the journal in `dir`, returning it and the events it already holds.
+    /// Opens (or creates) the journal in `dir`, returning it and the events since the newest
+    /// snapshot (tests: a directory without snapshots).
+    #[cfg(test)]
     pub fn open(dir: &Path) -> Result<(Self, Vec<Event>), JournalError> {
-        let io_err = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| JournalError::Io { path, source }
-        };
+        Self::open_loaded(dir).map(|(journal, loaded)| (journal, loaded.events))
+    }
+
+    /// Opens (or creates) the journal in `dir`, returning it and what the directory holds.
+    pub fn open_loaded(dir: &Path) -> Result<(Self, Loaded), JournalError> {
         create_private_dir(dir).map_err(io_err(dir))?;
-        let lock_path = dir.join(LOCK_NAME);
-        let lock = owner_only(OpenOptions::new().create(true).truncate(false).write(true))
-            .open(&lock_path)
-            .map_err(io_err(&lock_path))?;
-        if lock.try_lock().is_err() {
-            return Err(JournalError::Locked(dir.to_path_buf()));
+        let lock = lock_dir(dir)?;
+        let layout = Layout::read(dir)?;
+        for temporary in &layout.temporary {
+            let _ = std::fs::remove_file(temporary); // a snapshot a crash interrupted
         }
+        let last = layout.last();
+        let (base, mut events, closed_bytes) = load_closed(dir, &layout, last)?;
         let path = dir.join(FILE_NAME);
-        let mut file = owner_only(OpenOptions::new().create(true).truncate(false).read(true).append(true))
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let mut file = open_active(&path).map_err(io_err(&path))?;
         tighten(&path, 0o600).map_err(io_err(&path))?; // an older version's journal was 0644
-        let (events, good_len) = read_events(&path, &file)?;
+        let (mut active, good_len) = read_events(&path, &file)?;
         if good_len < file.metadata().map_err(io_err(&path))?.len() {
             file.set_len(good_len).map_err(io_err(&path))?;
             file.sync_all().map_err(io_err(&path))?;
         }
         file.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all(); // make the file's creation itself durable
-        }
+        let _ = snapshot::sync_dir(dir); // make the file's creation itself durable
+        events.append(&mut active);
+        let journal_file = JournalFile {
+            file,
+            good_len,
+            next_segment: last + 1,
+            since_events: events.len() as u64,
+            since_bytes: closed_bytes + good_len,
+        };
+        let shared = Self::start(dir, path, journal_file, base.snapshot_len)?;
+        Ok((Self { shared, _lock: lock }, Loaded { snapshot: base.snapshot, events }))
+    }
+
+    fn start(dir: &Path, path: PathBuf, file: JournalFile, snapshot_len: u64) -> Result<Arc<Shared>, JournalError> {
         let (durable, _) = watch::channel(0);
         let (written, _) = watch::channel(0);
-        let pending = Pending { buffer: Vec::new(), appended: 0, broken: None, lost: Vec::new(), closed: false };
+        let pending =
+            Pending { buffer: Vec::new(), events: 0, appended: 0, broken: None, lost: Vec::new(), closed: false };
         let shared = Arc::new(Shared {
             pending: Mutex::new(pending),
             wake: Condvar::new(),
-            file: Mutex::new(JournalFile { file, good_len }),
+            file: Mutex::new(file),
+            dir: dir.to_path_buf(),
             path,
             broken: AtomicBool::new(false),
+            snapshotting: AtomicBool::new(false),
+            snapshot_len: AtomicU64::new(snapshot_len),
+            files: Mutex::new(()),
+            thresholds: Thresholds::get(),
             #[cfg(test)]
             fail_writes: AtomicBool::new(false),
             written,
@@ -182,7 +361,7 @@ impl Journal {
             .name("ecr-lab-journal".into())
             .spawn(move || flush_loop(&writer))
             .map_err(io_err(dir))?;
-        Ok((Self { shared, _lock: lock }, events))
+        Ok(shared)
     }
 
     /// Queues events (call under the state lock, so the journal's order is the state's order).
@@ -201,6 +380,7 @@ impl Journal {
             pending.buffer.extend_from_slice(&json);
             pending.buffer.push(b'\n');
         }
+        pending.events += events.len() as u64;
         pending.appended += 1;
         let seq = pending.appended;
         drop(pending);
@@ -242,10 +422,11 @@ impl Journal {
         self.shared.broken.load(Ordering::Acquire)
     }
 
-    /// After a failed write: cuts the file back to its synced records and returns every event in
-    /// it, to rebuild the state from (call under the state lock). `None` when nothing failed; an
-    /// error (the journal stays broken) when the file cannot be cut or read.
-    pub fn recover(&self) -> Result<Option<Vec<Event>>, String> {
+    /// After a failed write: cuts the active segment back to its synced records and returns what
+    /// the directory holds (snapshot and events), to rebuild the state from (call under the state
+    /// lock). `None` when nothing failed; an error (the journal stays broken) when the file cannot
+    /// be cut or read.
+    pub fn recover(&self) -> Result<Option<Loaded>, String> {
         if !self.is_broken() {
             return Ok(None);
         }
@@ -257,9 +438,9 @@ impl Journal {
             .file
             .set_len(file.good_len)
             .map_err(|e| format!("cutting {} back after a failed write: {e}", path.display()))
-            .and_then(|()| read_events(path, &file.file).map_err(|e| e.to_string()));
+            .and_then(|()| self.reload(&file.file).map_err(|e| e.to_string()));
         match read {
-            Ok((events, good_len)) => {
+            Ok((loaded, good_len)) => {
                 file.good_len = good_len;
                 let through = pending.appended;
                 match pending.lost.last_mut() {
@@ -267,13 +448,46 @@ impl Journal {
                     _ => pending.lost.push(Lost { through, ..broken }),
                 }
                 self.shared.broken.store(false, Ordering::Release);
-                Ok(Some(events))
+                Ok(Some(loaded))
             }
             Err(message) => {
                 pending.broken = Some(broken);
                 Err(message)
             }
         }
+    }
+
+    /// What the directory holds now, the active segment being `active` (under the file lock).
+    fn reload(&self, active: &File) -> Result<(Loaded, u64), JournalError> {
+        let _files = lock(&self.shared.files);
+        let dir = &self.shared.dir;
+        let layout = Layout::read(dir)?;
+        let (base, mut events, _) = load_closed(dir, &layout, layout.last())?;
+        let (mut more, good_len) = read_events(&self.shared.path, active)?;
+        events.append(&mut more);
+        Ok((Loaded { snapshot: base.snapshot, events }, good_len))
+    }
+
+    /// Takes a snapshot now, in this thread, of everything journaled so far (after waiting for one
+    /// being taken in the background). Returns whether there was anything new to cover.
+    pub fn snapshot_now(&self) -> Result<bool, String> {
+        let shared = &self.shared;
+        while shared.snapshotting.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let closed = {
+            let mut file = lock(&shared.file);
+            if self.is_broken() {
+                Err("a write failed; the journal is recovering".to_owned())
+            } else if file.good_len > 0 {
+                rotate(shared, &mut file).map_err(|e| format!("closing {}: {e}", shared.path.display()))
+            } else {
+                Ok(file.next_segment - 1)
+            }
+        };
+        let taken = closed.and_then(|n| if n == 0 { Ok(false) } else { take_snapshot(shared, n) });
+        shared.snapshotting.store(false, Ordering::Release);
+        taken
     }
 
     /// Makes every write fail (or succeed again), as a full disk would.
@@ -294,9 +508,9 @@ impl Drop for Journal {
     }
 }
 
-fn flush_loop(shared: &Shared) {
+fn flush_loop(shared: &Arc<Shared>) {
     loop {
-        let (buffer, seq) = {
+        let (buffer, events, seq) = {
             let mut pending = lock(&shared.pending);
             while pending.buffer.is_empty() {
                 if pending.closed {
@@ -304,14 +518,17 @@ fn flush_loop(shared: &Shared) {
                 }
                 pending = shared.wake.wait(pending).expect("journal lock");
             }
-            (std::mem::take(&mut pending.buffer), pending.appended)
+            let events = std::mem::take(&mut pending.events);
+            (std::mem::take(&mut pending.buffer), events, pending.appended)
         };
         let mut file = lock(&shared.file);
         match write_batch(shared, &mut file.file, &buffer, seq) {
             Ok(()) => {
                 file.good_len += buffer.len() as u64;
-                drop(file);
+                file.since_bytes += buffer.len() as u64;
+                file.since_events += events;
                 shared.durable.send_replace(seq);
+                maybe_snapshot(shared, &mut file);
             }
             Err(e) => {
                 // Whatever part of the batch reached the file goes: no waiter was told it is saved.
@@ -325,6 +542,101 @@ fn flush_loop(shared: &Shared) {
             }
         }
     }
+}
+
+/// After a batch: when enough was journaled since the last snapshot (and none is being taken),
+/// closes the active segment and starts a snapshot of it in the background.
+fn maybe_snapshot(shared: &Arc<Shared>, file: &mut JournalFile) {
+    let snapshot_len = shared.snapshot_len.load(Ordering::Relaxed);
+    let by_events = file.since_events >= shared.thresholds.events && file.since_bytes >= snapshot_len / 8;
+    if !by_events && file.since_bytes < shared.thresholds.bytes.max(snapshot_len) {
+        return;
+    }
+    if shared.snapshotting.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return;
+    }
+    let closed = match rotate(shared, file) {
+        Ok(closed) => closed,
+        Err(e) => {
+            tracing::warn!("could not close {} for a snapshot (trying again later): {e}", shared.path.display());
+            (file.since_events, file.since_bytes) = (0, 0);
+            shared.snapshotting.store(false, Ordering::Release);
+            return;
+        }
+    };
+    let background = Arc::clone(shared);
+    let spawned = std::thread::Builder::new().name("ecr-lab-snapshot".into()).spawn(move || {
+        if let Err(e) = take_snapshot(&background, closed) {
+            tracing::warn!("snapshot of {} not taken (the journal keeps everything): {e}", background.dir.display());
+        }
+        background.snapshotting.store(false, Ordering::Release);
+    });
+    if spawned.is_err() {
+        shared.snapshotting.store(false, Ordering::Release);
+    }
+}
+
+/// Closes the active segment (it is synced): renames it to the next segment number and starts an
+/// empty `journal.log`. Returns the closed segment's number.
+fn rotate(shared: &Shared, file: &mut JournalFile) -> io::Result<u64> {
+    let number = file.next_segment;
+    let closed = shared.dir.join(segment_name(number));
+    std::fs::rename(&shared.path, &closed)?;
+    failpoint("rotate-renamed");
+    let active = match open_active(&shared.path) {
+        Ok(active) => active,
+        Err(e) => {
+            std::fs::rename(&closed, &shared.path)?;
+            return Err(e);
+        }
+    };
+    snapshot::sync_dir(&shared.dir)?;
+    file.file = active;
+    file.good_len = 0;
+    file.next_segment += 1;
+    (file.since_events, file.since_bytes) = (0, 0);
+    Ok(number)
+}
+
+/// Writes the snapshot covering the closed segments up to `covers`, from the previous snapshot and
+/// the segments after it, then cuts what the previous snapshot covered. `false` when a snapshot
+/// already covers them.
+fn take_snapshot(shared: &Shared, covers: u64) -> Result<bool, String> {
+    let dir = &shared.dir;
+    let layout = Layout::read(dir).map_err(|e| e.to_string())?;
+    if layout.snapshots.contains(&covers) && snapshot::read(dir, covers).is_ok() {
+        return Ok(false);
+    }
+    let (base, events, _) = load_closed(dir, &layout, covers).map_err(|e| e.to_string())?;
+    let state = base.snapshot.unwrap_or_default().replayed(events);
+    let len =
+        snapshot::write(dir, covers, &state).map_err(|e| format!("writing {}: {e}", snapshot::file_name(covers)))?;
+    drop(state);
+    shared.snapshot_len.store(len, Ordering::Relaxed);
+    failpoint("snapshot-renamed");
+    let _files = lock(&shared.files);
+    cut(dir, base.covers).map_err(|e| format!("deleting what {} covered: {e}", snapshot::file_name(base.covers)))?;
+    Ok(true)
+}
+
+/// Deletes the snapshots before the one covering `keep` and the segments it covers (they only
+/// back up a newer snapshot that might be damaged; `keep`'s snapshot and what follows now do).
+fn cut(dir: &Path, keep: u64) -> io::Result<()> {
+    let layout = Layout::read(dir).map_err(io::Error::other)?;
+    let old_snapshots = layout.snapshots.iter().filter(|&&n| n < keep).map(|&n| snapshot::file_name(n));
+    let old_segments = layout.segments.iter().filter(|&&n| n <= keep).map(|&n| segment_name(n));
+    let mut deleted = 0;
+    for name in old_segments.chain(old_snapshots) {
+        std::fs::remove_file(dir.join(name))?;
+        deleted += 1;
+        if deleted == 1 {
+            failpoint("cut-mid");
+        }
+    }
+    if deleted > 0 {
+        snapshot::sync_dir(dir)?;
+    }
+    Ok(())
 }
 
 /// Writes one batch and syncs it, announcing when it is written.
@@ -343,6 +655,7 @@ fn break_journal(shared: &Shared, message: String) {
     tracing::error!("{message}");
     let mut pending = lock(&shared.pending);
     pending.buffer.clear();
+    pending.events = 0;
     let after = *shared.durable.borrow();
     pending.broken = Some(Lost { after, through: u64::MAX, message });
     shared.broken.store(true, Ordering::Release);
@@ -373,7 +686,7 @@ struct Scan {
 
 fn scan(path: &Path, file: &File) -> Result<Scan, JournalError> {
     let io = |source| JournalError::Io { path: path.into(), source };
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::with_capacity(1 << 16, file);
     reader.seek(SeekFrom::Start(0)).map_err(io)?;
     let mut scan = Scan { events: Vec::new(), good_len: 0, damage: None, records_after: 0 };
     let mut line = Vec::new();
@@ -416,81 +729,115 @@ fn scan(path: &Path, file: &File) -> Result<Scan, JournalError> {
 /// What [`repair`] would cut from a data directory's damaged journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Damage {
+    /// The segment with the first damaged record.
     pub path: PathBuf,
     /// The first damaged line (1-based) and why it is damaged.
     pub line: usize,
     pub reason: String,
-    /// Intact records before it, which are kept.
+    /// Intact records before it (since the snapshot replay starts from), which are kept.
     pub kept_records: usize,
-    /// Records from the damaged one to the end, which are cut.
+    /// Records from the damaged one to the end (later segments included), which are cut.
     pub cut_records: usize,
-    /// Bytes kept and cut.
+    /// Bytes of `path` kept, and bytes cut in all.
     pub kept_bytes: u64,
     pub cut_bytes: u64,
+    /// Segments after `path`, cut whole.
+    pub later: Vec<PathBuf>,
 }
 
 /// The damage in `dir`'s journal, `None` when it opens as it is (a torn tail is cut on open).
 /// Refuses while a server holds the directory.
 pub fn inspect(dir: &Path) -> Result<Option<Damage>, JournalError> {
-    let (_lock, path, file) = open_locked(dir)?;
-    inspect_file(&path, &file)
+    let _lock = lock_dir(dir)?;
+    inspect_locked(dir)
+}
+
+/// The segments replay reads after the snapshot, in order (the active one last).
+fn tail_segments(dir: &Path) -> Result<Vec<PathBuf>, JournalError> {
+    let layout = Layout::read(dir)?;
+    let base = base(dir, &layout, layout.last())?;
+    let mut paths: Vec<PathBuf> = base.segments.iter().map(|&n| dir.join(segment_name(n))).collect();
+    paths.push(dir.join(FILE_NAME));
+    Ok(paths)
+}
+
+fn inspect_locked(dir: &Path) -> Result<Option<Damage>, JournalError> {
+    let paths = tail_segments(dir)?;
+    let mut kept_records = 0;
+    for (index, path) in paths.iter().enumerate() {
+        let Ok(file) = File::open(path) else { continue }; // no active segment yet
+        let scan = scan(path, &file)?;
+        let total = file.metadata().map_err(io_err(path))?.len();
+        let closed = index + 1 < paths.len();
+        let damage = match scan.damage {
+            Some(damage) => damage,
+            None if closed && scan.good_len < total => {
+                (scan.events.len() + 1, "a closed segment ends in a torn record".to_owned())
+            }
+            None => {
+                kept_records += scan.events.len();
+                continue;
+            }
+        };
+        let later = paths[index + 1..].to_vec();
+        let (later_records, later_bytes) = count_records(&later)?;
+        return Ok(Some(Damage {
+            path: path.clone(),
+            line: damage.0,
+            reason: damage.1,
+            kept_records: kept_records + scan.events.len(),
+            cut_records: scan.records_after.max(1) + later_records,
+            kept_bytes: scan.good_len,
+            cut_bytes: total - scan.good_len + later_bytes,
+            later: later.into_iter().filter(|p| p.exists()).collect(),
+        }));
+    }
+    Ok(None)
+}
+
+/// Records (lines, a torn last one included) and bytes in `paths`.
+fn count_records(paths: &[PathBuf]) -> Result<(usize, u64), JournalError> {
+    let (mut records, mut bytes) = (0, 0);
+    for path in paths {
+        let Ok(data) = std::fs::read(path) else { continue };
+        records += data.split(|&b| b == b'\n').filter(|line| !line.is_empty()).count();
+        bytes += data.len() as u64;
+    }
+    Ok((records, bytes))
 }
 
 /// Cuts `damage` (as [`inspect`] found it, and only if the journal is still as it was then) after
-/// copying the whole journal to `journal.log.damaged-<unix seconds>`. Returns the copy's path.
+/// copying the damaged segment to `<its name>.damaged-<unix seconds>`; later segments are moved
+/// aside under the same suffix. Returns the copy's path.
 pub fn repair(dir: &Path, damage: &Damage) -> Result<PathBuf, JournalError> {
-    let (_lock, path, file) = open_locked(dir)?;
-    let io_err = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| JournalError::Io { path, source }
-    };
-    if inspect_file(&path, &file)?.as_ref() != Some(damage) {
+    let _lock = lock_dir(dir)?;
+    if inspect_locked(dir)?.as_ref() != Some(damage) {
         return Err(JournalError::Io {
-            path,
+            path: damage.path.clone(),
             source: io::Error::other("the journal changed since it was inspected; inspect it again"),
         });
     }
-    let backup = dir.join(format!("{FILE_NAME}.damaged-{}", crate::clock::unix_seconds()));
-    std::fs::copy(&path, &backup).map_err(io_err(&backup))?;
+    let suffix = format!("damaged-{}", crate::clock::unix_seconds());
+    let aside = |path: &Path| PathBuf::from(format!("{}.{suffix}", path.display()));
+    let path = &damage.path;
+    let backup = aside(path);
+    std::fs::copy(path, &backup).map_err(io_err(&backup))?;
     File::open(&backup).and_then(|b| b.sync_all()).map_err(io_err(&backup))?;
-    file.set_len(damage.kept_bytes).map_err(io_err(&path))?;
-    file.sync_all().map_err(io_err(&path))?;
+    let file = OpenOptions::new().write(true).open(path).map_err(io_err(path))?;
+    file.set_len(damage.kept_bytes).map_err(io_err(path))?;
+    file.sync_all().map_err(io_err(path))?;
+    for later in &damage.later {
+        std::fs::rename(later, aside(later)).map_err(io_err(later))?;
+    }
+    snapshot::sync_dir(dir).map_err(io_err(dir))?;
     Ok(backup)
 }
 
-fn inspect_file(path: &Path, file: &File) -> Result<Option<Damage>, JournalError> {
-    let scan = scan(path, file)?;
-    let total = file.metadata().map_err(|source| JournalError::Io { path: path.into(), source })?.len();
-    Ok(scan.damage.map(|(line, reason)| Damage {
-        path: path.into(),
-        line,
-        reason,
-        kept_records: scan.events.len(),
-        cut_records: scan.records_after,
-        kept_bytes: scan.good_len,
-        cut_bytes: total - scan.good_len,
-    }))
-}
-
-/// `dir`'s lock (held until dropped) and its journal, opened for reading and writing.
-fn open_locked(dir: &Path) -> Result<(File, PathBuf, File), JournalError> {
-    let lock_path = dir.join(LOCK_NAME);
-    let path = dir.join(FILE_NAME);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|source| JournalError::Io { path: lock_path, source })?;
-    if lock.try_lock().is_err() {
-        return Err(JournalError::Locked(dir.to_path_buf()));
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|source| JournalError::Io { path: path.clone(), source })?;
-    Ok((lock, path, file))
+/// Takes a snapshot of `dir` (no server may hold it) and cuts the journal it covers; returns
+/// whether there was anything new to cover (`ecr-lab repair` on an undamaged directory).
+pub fn compact(dir: &Path) -> Result<bool, JournalError> {
+    let (journal, _) = Journal::open_loaded(dir)?;
+    journal.snapshot_now().map_err(|e| JournalError::Io { path: dir.to_path_buf(), source: io::Error::other(e) })
 }
 
 fn parse_record(line: &[u8]) -> Result<Event, String> {

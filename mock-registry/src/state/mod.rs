@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod policy;
 mod repository;
 pub mod scan;
+pub mod snapshot;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -153,24 +154,35 @@ pub enum RepositoryUpdate {
 }
 
 /// All of the mock's state. Lives behind one lock in [`crate::Lab`].
-#[derive(Debug, Default)]
+///
+/// Snapshots ([`snapshot`]) are this struct through serde: a new field needs only its type to
+/// derive `Serialize`/`Deserialize` (the container's `default` reads older snapshots without it).
+/// Fields that are not state (the wall clock, the outbox) are skipped; a map whose keys are not
+/// strings goes through [`snapshot::pairs`].
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct State {
     /// The real clock, or one a test stopped.
+    #[serde(skip)]
     wall_clock: WallClock,
     clock_offset_seconds: i64,
+    #[serde(with = "snapshot::hex_bytes")]
     token_secret: Vec<u8>,
     keys: BTreeMap<String, AccessKey>,
     /// The class roster and per-account clocks (class mode; empty otherwise).
     roster: class::Roster,
     /// IAM users the lab created, by ARN; other keys' users have full access.
     users: BTreeMap<String, iam::IamUser>,
+    #[serde(with = "snapshot::pairs")]
     registries: BTreeMap<RegistryKey, Registry>,
     /// Events applied since the journal last took them.
+    #[serde(skip)]
     outbox: Vec<Event>,
 }
 
 /// One account's private registry in one region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Registry {
     pub repositories: BTreeMap<RepositoryName, Repository>,
     /// The registry scanning configuration (GetRegistryScanningConfiguration).
@@ -187,19 +199,38 @@ impl State {
 
     /// Rebuilds a state from journaled events (without recording them again).
     pub fn replay(events: impl IntoIterator<Item = Event>) -> Self {
-        let mut state = State::default();
+        State::default().replayed(events)
+    }
+
+    /// This state (a snapshot's) with `events` (the journal after it) applied on top.
+    pub fn replayed(mut self, events: impl IntoIterator<Item = Event>) -> Self {
         for event in events {
-            state.apply(&event);
+            self.apply(&event);
         }
+        self
+    }
+
+    /// The state a data directory holds: its newest snapshot (if any) and the journal after it.
+    pub fn loaded(loaded: journal::Loaded) -> Self {
+        loaded.snapshot.unwrap_or_default().replayed(loaded.events)
+    }
+
+    /// The state `loaded` (what the data directory holds) describes, on this state's wall clock:
+    /// after a write the journal could not save, memory goes back to exactly what is on disk.
+    pub fn rebuilt(&self, loaded: journal::Loaded) -> Self {
+        let mut state = State::loaded(loaded);
+        state.wall_clock = self.wall_clock;
         state
     }
 
-    /// The state `events` (the whole journal) describe, on this state's wall clock: after a write
-    /// the journal could not save, memory goes back to exactly what is on disk.
-    pub fn rebuilt(&self, events: impl IntoIterator<Item = Event>) -> Self {
-        let mut state = State::replay(events);
-        state.wall_clock = self.wall_clock;
-        state
+    /// Rebuilds what snapshots do not store (indexes derived from other fields); called on a
+    /// state read from a snapshot.
+    pub(crate) fn after_load(&mut self) {
+        for registry in self.registries.values_mut() {
+            for repository in registry.repositories.values_mut() {
+                repository.reindex();
+            }
+        }
     }
 
     /// Takes the events recorded since the last call, for the journal.

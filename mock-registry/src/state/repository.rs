@@ -272,17 +272,18 @@ pub struct Repository {
     /// The repository policy (SetRepositoryPolicy), validated when it was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    /// Images by digest. Journaled as image events, never inside the repository record.
-    #[serde(skip)]
+    /// Images by digest. Journaled as image events, never inside the repository record (a new
+    /// repository's is empty, so its event leaves it out); snapshots hold it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub images: BTreeMap<Digest, Image>,
     /// Which image each tag points at; derived from `images`.
     #[serde(skip)]
     tag_index: HashMap<ImageTag, Digest>,
     /// Blobs (configs, layers) this repository holds, with their sizes: pushed here or mounted.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub blobs: BTreeMap<Digest, u64>,
     /// The latest scan of each image (journaled as scan events); goes when the image does.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub scans: BTreeMap<Digest, super::scan::ImageScan>,
 }
 
@@ -634,6 +635,12 @@ impl Repository {
                 }
             }
         }
+    }
+
+    /// Rebuilds the tag index from the images' tags (after a snapshot is read).
+    pub(crate) fn reindex(&mut self) {
+        self.tag_index =
+            self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
     }
 
     fn untag(&mut self, tag: &ImageTag) {

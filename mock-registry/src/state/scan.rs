@@ -38,7 +38,7 @@ pub struct ScanResult {
 }
 
 /// The latest scan of one image.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageScan {
     /// When it started (the 24-hour quota counts from here).
     pub started_at: Millis,
