@@ -327,7 +327,7 @@ fn a_token_logs_in_to_another_accounts_registry_and_the_push_is_denied() {
     );
     // The upload itself (what docker tries next) carries IAM's text in the registry's error body.
     let upload = lab.ok(&format!(
-        "curl -s -X POST -u AWS:\"$(jq -r '.auths[].auth' auth.json | base64 -d | cut -d: -f2)\" http://{host}/v2/shared/blobs/uploads/"
+        "curl -s -X POST -u AWS:\"$(aws ecr get-authorization-token --registry-ids {other} --query 'authorizationData[0].authorizationToken' --output text | base64 -d | cut -d: -f2)\" http://{host}/v2/shared/blobs/uploads/"
     ));
     let body: serde_json::Value = serde_json::from_str(&upload.stdout).unwrap();
     assert_eq!(body["errors"][0]["code"], "DENIED", "{body}");
