@@ -115,8 +115,10 @@ pub enum IamAction {
     },
     /// Add or replace an inline policy of a role (as `aws iam put-role-policy`).
     PutRolePolicy {
+        /// The role, as `iam create-role` named it.
         #[arg(long)]
         role_name: String,
+        /// The inline policy's name (a policy of that name is replaced).
         #[arg(long)]
         policy_name: String,
         /// `file://PATH` or the JSON itself.
@@ -131,6 +133,7 @@ pub enum IamAction {
     },
     /// Replace a role's trust policy (as `aws iam update-assume-role-policy`).
     UpdateAssumeRolePolicy {
+        /// The role, as `iam create-role` named it.
         #[arg(long)]
         role_name: String,
         /// `file://PATH` or the JSON itself.
