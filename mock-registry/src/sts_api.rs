@@ -47,6 +47,8 @@ impl From<AuthError> for StsError {
             AuthError::Skewed { request, server } => {
                 (StatusCode::FORBIDDEN, "SignatureDoesNotMatch", crate::ecr_api::error::skew_message(&request, &server))
             }
+            // Captured: STS `ExpiredToken` (gh:miquella/vaulted#107, gh:miasma-rb/miasma#23); the JSON
+            // services say `ExpiredTokenException` with the same text (gh:aws-samples/sample-sonic-cdk-agent#16).
             AuthError::ExpiredToken => {
                 (StatusCode::FORBIDDEN, "ExpiredToken", "The security token included in the request is expired".into())
             }
