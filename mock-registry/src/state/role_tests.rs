@@ -114,3 +114,30 @@ fn web_identity_is_decided_by_the_trust_policys_conditions_and_replays() {
     replayed.delete_role(account(), "ci").unwrap();
     assert!(replayed.roles(&account()).is_empty());
 }
+
+/// AWS's rule for trust policies: naming the principal itself is enough (same account); naming only
+/// its account (`:root`) defers to the principal's own policies, which must allow `sts:AssumeRole`.
+#[test]
+fn a_trust_policy_naming_the_account_needs_the_callers_own_allow() {
+    const TRUST_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Principal":{"AWS":"arn:aws:iam::920736617090:root"},"Action":"sts:AssumeRole"}]}"#;
+    const MAY_ASSUME: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+      "Action":"sts:AssumeRole","Resource":"arn:aws:iam::920736617090:role/*"}]}"#;
+    let mut state = State::new(b"secret".to_vec());
+    state.create_role(account(), "shared", TRUST_ACCOUNT, None, None).unwrap();
+    let arn = "arn:aws:iam::920736617090:role/shared";
+    let ci = state.create_user(account(), "ci", Some(("pull", PULL))).unwrap();
+    let denied = state.assume_role(&ci.access_key_id, arn, "s1", None).unwrap_err();
+    assert_eq!(
+        denied.to_string(),
+        "AccessDenied: User: arn:aws:iam::920736617090:user/ci is not authorized to perform: sts:AssumeRole on \
+         resource: arn:aws:iam::920736617090:role/shared"
+    );
+    state.put_user_policy(account(), "ci", "assume", MAY_ASSUME).unwrap();
+    assert!(state.assume_role(&ci.access_key_id, arn, "s1", None).is_ok());
+    // The learner (full access) is in the account too.
+    assert!(state.assume_role(DEFAULT_ACCESS_KEY_ID, arn, "s2", None).is_ok());
+    // Another account's principal is named by nothing here.
+    let outsider = state.create_user(AccountId::parse("111122223333").unwrap(), "x", Some(("a", MAY_ASSUME))).unwrap();
+    assert!(state.assume_role(&outsider.access_key_id, arn, "s3", None).is_err());
+}
