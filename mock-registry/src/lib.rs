@@ -57,6 +57,7 @@ mod iam_control;
 mod keep_alive;
 mod lab;
 mod oci_api;
+pub mod oidc;
 mod other_services;
 mod request_log;
 mod scan;

@@ -34,4 +34,5 @@ mod shell;
 mod signing;
 mod slides;
 mod snapshot;
+mod sts;
 mod wire;

@@ -257,6 +257,28 @@ pub mod identity_policies {
     }
 }
 
+/// Serde for a role's trust policy kept with its parsed document: the text only, parsed again
+/// (as a resource policy, which is how roles read it) when read.
+pub mod trust_policy {
+    use super::*;
+    use crate::state::policy::{PolicyDocument, PolicyKind};
+
+    pub fn serialize<S: serde::Serializer>(
+        policy: &(String, PolicyDocument),
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&policy.0)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<(String, PolicyDocument), D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let parsed = PolicyDocument::parse(&text, PolicyKind::Resource).map_err(|e| serde::de::Error::custom(e.0))?;
+        Ok((text, parsed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,8 +297,8 @@ mod tests {
         RepositoryName::parse(&format!("repo-{n}")).unwrap()
     }
 
-    /// A repository with two tagged images (one scanned), a blob, a key, an IAM user with a
-    /// policy, a class student and a moved clock: a bit of every part of the state.
+    /// A repository with two tagged images (one scanned), a blob, a key, an IAM user and a role
+    /// with a policy, a class student and a moved clock: a bit of every part of the state.
     async fn fill(lab: &Lab, n: u8) {
         let new = NewRepository {
             name: name(n),
@@ -301,7 +323,10 @@ mod tests {
         let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#;
         let account = AccountId::parse(DEFAULT_ACCOUNT).unwrap();
         let user = format!("user-{n}");
-        lab.write(|s| s.create_user(account, &user, Some(("all", policy))).map(|_| ())).await.unwrap();
+        lab.write(|s| s.create_user(account.clone(), &user, Some(("all", policy))).map(|_| ())).await.unwrap();
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+        let role = format!("role-{n}");
+        lab.write(|s| s.create_role(account, &role, trust, Some(("all", policy)), None).map(|_| ())).await.unwrap();
         lab.write(|s| {
             s.join_class(&format!("student{n}"), None)
                 .map(|_| ())
