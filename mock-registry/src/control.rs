@@ -33,6 +33,7 @@ pub fn router(lab: Lab) -> Router<Lab> {
         .route("/iam/users/{name}/policies", post(crate::iam_control::put_user_policy))
         .route("/iam/users/{name}/policies/{policy}", get(crate::iam_control::get_user_policy))
         .route("/iam/users/{name}/policies/{policy}/delete", post(crate::iam_control::delete_user_policy))
+        .route("/iam/simulate", post(crate::iam_simulate::simulate))
         .layer(middleware::from_fn(json_writes))
         .layer(middleware::from_fn_with_state(lab, loopback_only))
 }

@@ -177,7 +177,75 @@ pub const CATALOGUE: &[FaultSpec] = &[
         // Pushes and a signature in the lab's own repository only.
         aws: Some(AwsRecipe { arrange: UNSIGNED_ARRANGE, revert: UNSIGNED_REVERT }),
     },
+    FaultSpec {
+        id: "access-denied-pull",
+        summary: "docker works as an IAM user (ci-pusher) whose policy allows pushing to the repository, not pulling",
+        arrange: CI_PUSHER_ARRANGE,
+        revert: LOGIN_AS_LEARNER,
+        trigger: "docker pull {{registry}}/{{repo}}:{{tag}}",
+        error: "denied: User: arn:aws:iam::{{account}}:user/ci-pusher is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}} because no identity-based policy allows the ecr:BatchGetImage action",
+        // Mock only: making IAM users in a learner's account is more than a lab may touch.
+        aws: None,
+    },
+    FaultSpec {
+        id: "access-denied-push",
+        summary: "docker works as an IAM user (deploy) whose policy allows pulling from the repository, not pushing",
+        arrange: DEPLOY_ARRANGE,
+        revert: LOGIN_AS_LEARNER,
+        trigger: "docker push {{registry}}/{{repo}}:v2",
+        error: "denied: User: arn:aws:iam::{{account}}:user/deploy is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}} because no identity-based policy allows the ecr:InitiateLayerUpload action",
+        // Mock only, as access-denied-pull.
+        aws: None,
+    },
 ];
+
+/// The push-only policy of the CI job's user: the token, and the five push actions on `{{repo}}`.
+macro_rules! ci_pusher_policy {
+    () => {
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#
+    };
+}
+/// Writes the CI job's push-only policy to `~/ci-pusher.json` in the lab shell.
+pub const CI_PUSHER_FILE: &str = concat!("echo '", ci_pusher_policy!(), "' > ~/ci-pusher.json");
+
+/// The pull-only policy of the deploy job's user: the token, and the pull actions on `{{repo}}`.
+macro_rules! deploy_policy {
+    () => {
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#
+    };
+}
+/// Writes the deploy job's pull-only policy to `~/deploy.json` in the lab shell.
+pub const DEPLOY_FILE: &str = concat!("echo '", deploy_policy!(), "' > ~/deploy.json");
+
+/// `access-denied-pull`: the image pushed (by the learner), IAM user `ci-pusher` with the push-only
+/// policy (made, or its policy put back), saved as aws profile `ci-pusher`, and docker logged in as it.
+const CI_PUSHER_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    CI_PUSHER_FILE,
+    "ecr-lab iam create-user ci-pusher > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name ci-pusher --policy-name ci-pusher-policy --policy-document file://~/ci-pusher.json > /dev/null",
+    "AWS_PROFILE=ci-pusher aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+];
+
+/// `access-denied-push`: as `access-denied-pull` for user `deploy` with the pull-only policy, and the
+/// next build tagged `v2` to push.
+const DEPLOY_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    "docker tag {{sample_v2}} {{registry}}/{{repo}}:v2",
+    DEPLOY_FILE,
+    "ecr-lab iam create-user deploy > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name deploy --policy-name deploy-policy --policy-document file://~/deploy.json > /dev/null",
+    "AWS_PROFILE=deploy aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+];
+
+/// Leaving an access-denied stage: docker logged in as the learner again.
+const LOGIN_AS_LEARNER: &[&str] = &[READY[2]];
 
 /// `unsigned-image`: the image is pushed and signed with `cosign.key` (a pair made if there is none),
 /// then other bytes are pushed over the tag, so nothing signs what the tag names now. The repository
@@ -213,7 +281,11 @@ mod tests {
     fn real_aws_recipes_touch_only_what_is_the_labs() {
         for spec in CATALOGUE {
             let Some(recipe) = &spec.aws else {
-                assert_eq!(spec.id, "expired-login", "only the 12-hour token cannot be made real");
+                assert!(
+                    ["expired-login", "access-denied-pull", "access-denied-push"].contains(&spec.id),
+                    "{}: only the 12-hour token and IAM users cannot be made real",
+                    spec.id
+                );
                 continue;
             };
             for line in recipe.arrange.iter().chain(recipe.revert) {

@@ -10,6 +10,7 @@ mod aws_yaml;
 mod coreutils;
 mod docker;
 pub mod engine;
+mod iam;
 pub mod parse;
 mod signing;
 
@@ -423,6 +424,7 @@ impl Session {
             ["credential-helper", "configure", "--remove", registry] => {
                 return docker::configure_helper(self, registry, true, io);
             }
+            ["iam", ..] => return iam::run(self, &args[1..], io).await,
             _ => {}
         }
         let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
@@ -436,7 +438,7 @@ impl Session {
             ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
             _ => {
                 io.eprintln(
-                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `credential-helper configure REGISTRY`, `keygen`, `sign` and `verify-signature`",
+                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `credential-helper configure REGISTRY`, `iam ...`, `keygen`, `sign` and `verify-signature`",
                 );
                 return 2;
             }
@@ -551,6 +553,9 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
   ecr-lab credential-helper configure [--remove] REGISTRY
                                      docker asks the lab's credential helper: no password stored
+  ecr-lab iam create-user NAME --policy file://P.json | put-user-policy | delete-user-policy | list-users
+                                     IAM users on the mock (each saved as aws profile NAME:
+                                     AWS_PROFILE=NAME aws ..., or aws ... --profile NAME)
   keygen, sign IMAGE --key cosign.key, verify-signature IMAGE --key cosign.pub
                                      cosign-compatible signing (passphrase: $COSIGN_PASSWORD)
   echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,

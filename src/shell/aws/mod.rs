@@ -35,6 +35,15 @@ use globals::{Invocation, split_globals};
 
 pub use ecr::{flags_of, operation_names};
 
+/// Saves `values` as the lab's aws profile `name` (replacing it), keeping the other profiles.
+pub fn save_profile(
+    session: &Session,
+    name: &str,
+    values: std::collections::BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    profile::write_profile(session, name, &values)
+}
+
 const VERSION_V1: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
 /// As Debian's `awscli` package (CLI v2) prints it, with the lab for the kernel.
 const VERSION_V2: &str = "aws-cli/2.9.19 Python/3.11.2 Linux/ecr-lab source/x86_64.debian.12 prompt/off";
@@ -54,7 +63,7 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         return 0;
     }
     let outcome = match split_globals(args, cli) {
-        Ok(invocation) => dispatch(session, invocation, io).await,
+        Ok(invocation) => with_profile(session, invocation, io).await,
         Err(failure) => Err(failure),
     };
     // On real AWS an error about the learner's set-up (access, credentials, throttling, the network)
@@ -74,6 +83,26 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(format!("ecr-lab: what to do: {fix}"));
     }
     status
+}
+
+/// Runs the command with `--profile NAME` as `$AWS_PROFILE` (for this command only); a profile the
+/// lab's config does not have stops it as the CLI does.
+async fn with_profile(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {
+    let saved = session.vars.get("AWS_PROFILE").cloned();
+    if let Some(name) = &invocation.profile {
+        session.vars.insert("AWS_PROFILE".into(), name.clone());
+    }
+    // `aws configure set ... --profile NEW` makes the profile.
+    let configure = invocation.rest.first().map(String::as_str) == Some("configure");
+    let outcome = match profile::missing(session).filter(|_| !configure) {
+        Some(name) => Err(Failure::Other(format!("The config profile ({name}) could not be found"))),
+        None => dispatch(session, invocation, io).await,
+    };
+    match saved {
+        Some(value) => session.vars.insert("AWS_PROFILE".into(), value),
+        None => session.vars.remove("AWS_PROFILE"),
+    };
+    outcome
 }
 
 async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {
