@@ -239,10 +239,15 @@ pub enum Command {
         #[arg(long)]
         key: PathBuf,
     },
-    /// IAM users with policies on a running mock: create-user, list-users, put-user-policy, delete-user-policy.
+    /// IAM users and roles with policies on a running mock: create-user, create-role, put-user-policy, ...
     Iam {
         #[command(subcommand)]
         action: crate::iam::IamAction,
+    },
+    /// The lab's OIDC issuer (a CI provider's stand-in): `oidc token --sub ... --aud ...` prints a signed JWT.
+    Oidc {
+        #[command(subcommand)]
+        action: crate::iam::OidcAction,
     },
     /// Run a class: one server for a room, each student in an account of their own, a live dashboard.
     ///

@@ -173,6 +173,11 @@ pub async fn key_action(endpoint: &str, id: &str, action: &str) -> Result<()> {
 }
 
 /// `/_lab/iam/PATH` (users and their policies): the JSON answer, or the mock's refusal (IAM's code and text).
+/// `POST /_lab/oidc/PATH` (the lab's OIDC issuer).
+pub async fn oidc(endpoint: &str, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+    call(hyper::Method::POST, format!("{endpoint}/_lab/oidc/{path}"), Some(body)).await
+}
+
 pub async fn iam(
     endpoint: &str,
     method: &str,

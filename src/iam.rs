@@ -1,6 +1,8 @@
-//! `ecr-lab iam ...`: IAM users with inline policies on a running mock (through `/_lab/iam/`).
-//! A user created here gets an access key whose every ECR and registry call is evaluated against
-//! its policies; the lab's default learner keeps full access.
+//! `ecr-lab iam ...`: IAM users and roles with inline policies on a running mock (through
+//! `/_lab/iam/`). A user created here gets an access key whose every ECR and registry call is
+//! evaluated against its policies; a role is assumed (`aws sts assume-role`, or
+//! `assume-role-with-web-identity` with a token from `ecr-lab oidc token`) for session credentials
+//! evaluated against the role's policies. The lab's default learner keeps full access.
 
 use std::path::PathBuf;
 
@@ -70,6 +72,100 @@ pub enum IamAction {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// Create a role, e.g. `ecr-lab iam create-role ci-deploy --trust-policy file://trust.json --policy file://push.json`.
+    CreateRole {
+        /// IAM role name (letters, digits and +=,.@_-).
+        name: String,
+        /// Who may assume the role (its AssumeRolePolicyDocument): `file://PATH` or the JSON itself.
+        #[arg(long)]
+        trust_policy: String,
+        /// An inline permission policy: `file://PATH` or the JSON itself.
+        #[arg(long)]
+        policy: Option<String>,
+        /// The inline policy's name [default: NAME-policy].
+        #[arg(long)]
+        policy_name: Option<String>,
+        /// The longest session (seconds, 3600–43200) [default: 3600].
+        #[arg(long)]
+        max_session_duration: Option<i64>,
+        /// The account the role belongs to [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// The roles created with `iam create-role`, their trust and policies.
+    ListRoles {
+        /// The account whose roles are listed [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Delete a role (as `aws iam delete-role`); its sessions lose every permission.
+    DeleteRole {
+        /// The role, as `iam create-role` named it.
+        name: String,
+        /// The role's account [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Add or replace an inline policy of a role (as `aws iam put-role-policy`).
+    PutRolePolicy {
+        #[arg(long)]
+        role_name: String,
+        #[arg(long)]
+        policy_name: String,
+        /// `file://PATH` or the JSON itself.
+        #[arg(long)]
+        policy_document: String,
+        /// The role's account [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+    /// Replace a role's trust policy (as `aws iam update-assume-role-policy`).
+    UpdateAssumeRolePolicy {
+        #[arg(long)]
+        role_name: String,
+        /// `file://PATH` or the JSON itself.
+        #[arg(long)]
+        policy_document: String,
+        /// The role's account [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
+}
+
+/// `ecr-lab oidc ...`: the lab's OpenID Connect issuer, standing in for a CI provider's.
+#[derive(Debug, Subcommand)]
+pub enum OidcAction {
+    /// Print a signed identity token (a JWT) as a CI provider hands one to a job, e.g.
+    /// `ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com > token`.
+    Token {
+        /// The subject: who the job is (`repo:ORG/REPO:ref:refs/heads/BRANCH` as GitHub Actions words it).
+        #[arg(long)]
+        sub: String,
+        /// The audience [default: sts.amazonaws.com].
+        #[arg(long)]
+        aud: Option<String>,
+        /// How long the token lasts on the lab clock: `5m`, `1h`, `900` (seconds) [default: 1h].
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
 }
 
 /// `file://PATH` (as the aws CLI reads it; `path` resolves PATH) or the document itself.
@@ -96,7 +192,12 @@ impl IamAction {
             Self::CreateUser { endpoint, .. }
             | Self::ListUsers { endpoint, .. }
             | Self::PutUserPolicy { endpoint, .. }
-            | Self::DeleteUserPolicy { endpoint, .. } => endpoint,
+            | Self::DeleteUserPolicy { endpoint, .. }
+            | Self::CreateRole { endpoint, .. }
+            | Self::ListRoles { endpoint, .. }
+            | Self::DeleteRole { endpoint, .. }
+            | Self::PutRolePolicy { endpoint, .. }
+            | Self::UpdateAssumeRolePolicy { endpoint, .. } => endpoint,
         }
     }
 }
@@ -126,6 +227,11 @@ pub async fn execute(
     let mut lines = Vec::new();
     let mut made = None;
     match action {
+        role @ (IamAction::CreateRole { .. }
+        | IamAction::ListRoles { .. }
+        | IamAction::DeleteRole { .. }
+        | IamAction::PutRolePolicy { .. }
+        | IamAction::UpdateAssumeRolePolicy { .. }) => return Ok((run_role(role, path).await?, None)),
         IamAction::CreateUser { name, policy, policy_name, account, endpoint } => {
             let policy = policy.as_deref().map(|p| document(p, path)).transpose()?;
             let body = serde_json::json!({
@@ -179,4 +285,95 @@ pub async fn execute(
 /// A name as one URL path segment (IAM names hold only URL-safe characters, `+=,@` aside).
 fn segment(name: &str) -> String {
     name.chars().filter(|c| c.is_ascii_alphanumeric() || "=,.@_-".contains(*c)).collect()
+}
+
+fn account_query(account: Option<&str>) -> String {
+    account.map(|a| format!("?accountId={a}")).unwrap_or_default()
+}
+
+async fn run_role(action: IamAction, file: &(dyn Fn(&str) -> PathBuf + Sync)) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    match action {
+        IamAction::CreateRole { name, trust_policy, policy, policy_name, max_session_duration, account, endpoint } => {
+            let body = serde_json::json!({
+                "roleName": name, "accountId": account, "assumeRolePolicyDocument": document(&trust_policy, file)?,
+                "policyName": policy_name, "policyDocument": policy.as_deref().map(|p| document(p, file)).transpose()?,
+                "maxSessionDuration": max_session_duration,
+            });
+            let role = control_client::iam(&paths::endpoint(endpoint)?, "POST", "roles", Some(body)).await?;
+            let arn = role.get("arn").and_then(|v| v.as_str()).unwrap_or_default();
+            lines.push(format!("created {arn}"));
+            lines.push(format!("assume it: aws sts assume-role --role-arn {arn} --role-session-name NAME"));
+        }
+        IamAction::ListRoles { account, endpoint } => {
+            let path = format!("roles{}", account_query(account.as_deref()));
+            let roles = control_client::iam(&paths::endpoint(endpoint)?, "GET", &path, None).await?;
+            for role in roles.as_array().map(Vec::as_slice).unwrap_or_default() {
+                let text = |k: &str| role.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                let policies: Vec<&str> = role
+                    .get("policyNames")
+                    .and_then(|v| v.as_array())
+                    .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                    .unwrap_or_default();
+                let policies = if policies.is_empty() { "-".to_owned() } else { policies.join(",") };
+                lines.push(format!("{}  policies: {policies}", text("arn")));
+                lines.push(format!(
+                    "  trust: {}",
+                    text("assumeRolePolicyDocument").split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
+        IamAction::DeleteRole { name, account, endpoint } => {
+            let path = format!("roles/{}/delete{}", segment(&name), account_query(account.as_deref()));
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(serde_json::json!({}))).await?;
+            lines.push(format!("deleted role {name}"));
+        }
+        IamAction::PutRolePolicy { role_name, policy_name, policy_document, account, endpoint } => {
+            let body = serde_json::json!({
+                "accountId": account, "policyName": policy_name, "policyDocument": document(&policy_document, file)?,
+            });
+            let path = format!("roles/{}/policies", segment(&role_name));
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
+            lines.push(format!("put policy {policy_name} on role {role_name}"));
+        }
+        IamAction::UpdateAssumeRolePolicy { role_name, policy_document, account, endpoint } => {
+            let body = serde_json::json!({ "accountId": account, "policyDocument": document(&policy_document, file)? });
+            let path = format!("roles/{}/trust", segment(&role_name));
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
+            lines.push(format!("replaced the trust policy of role {role_name}"));
+        }
+        _ => bail!("not a role action"),
+    }
+    Ok(lines)
+}
+
+/// `90`, `45s`, `15m`, `2h`, `1d` in seconds.
+fn seconds(text: &str) -> Result<i64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86400,
+        _ => bail!("'{text}' is not a duration: give seconds, or a number with s, m, h or d (15m, 1h)"),
+    };
+    let n: i64 = number.parse().with_context(|| format!("'{text}' is not a duration: give seconds, or 15m, 1h"))?;
+    Ok(n * scale)
+}
+
+/// `ecr-lab oidc token`: prints the token alone (so `> token` makes a token file).
+pub async fn run_oidc(action: OidcAction) -> Result<()> {
+    let OidcAction::Token { sub, aud, expires_in, endpoint } = action;
+    let body = serde_json::json!({
+        "sub": sub, "aud": aud, "expiresIn": expires_in.as_deref().map(seconds).transpose()?,
+    });
+    let endpoint = paths::endpoint(endpoint)?;
+    let minted = control_client::oidc(&endpoint, "token", body).await?;
+    let token = minted.get("token").and_then(|v| v.as_str()).context("the mock answered without a token")?;
+    println!("{token}");
+    Ok(())
 }

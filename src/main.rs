@@ -126,6 +126,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
             code => std::process::exit(code),
         },
         Some(Command::Iam { action }) => iam::run(action).await,
+        Some(Command::Oidc { action }) => iam::run_oidc(action).await,
     }
 }
 

@@ -34,6 +34,12 @@ pub fn router(lab: Lab) -> Router<Lab> {
         .route("/iam/users/{name}/policies/{policy}", get(crate::iam_control::get_user_policy))
         .route("/iam/users/{name}/policies/{policy}/delete", post(crate::iam_control::delete_user_policy))
         .route("/iam/simulate", post(crate::iam_simulate::simulate))
+        .route("/iam/roles", get(crate::iam_control::list_roles).post(crate::iam_control::create_role))
+        .route("/iam/roles/{name}/policies", post(crate::iam_control::put_role_policy))
+        .route("/iam/roles/{name}/policies/{policy}/delete", post(crate::iam_control::delete_role_policy))
+        .route("/iam/roles/{name}/trust", post(crate::iam_control::update_trust_policy))
+        .route("/iam/roles/{name}/delete", post(crate::iam_control::delete_role))
+        .route("/oidc/token", post(crate::iam_control::oidc_token))
         .layer(middleware::from_fn(json_writes))
         .layer(middleware::from_fn_with_state(lab, loopback_only))
 }

@@ -56,6 +56,7 @@ mod iam_simulate;
 mod keep_alive;
 mod lab;
 mod oci_api;
+pub mod oidc;
 mod other_services;
 mod request_log;
 mod scan;

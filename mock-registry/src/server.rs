@@ -49,6 +49,8 @@ pub const MAX_API_BODY: usize = 32 * 1024 * 1024;
 pub fn router(lab: Lab) -> Router {
     Router::new()
         .route("/", post(aws_api).get(index))
+        .route("/.well-known/openid-configuration", axum::routing::get(crate::iam_control::openid_configuration))
+        .route("/.well-known/jwks.json", axum::routing::get(crate::iam_control::jwks))
         .merge(oci_api::router())
         .nest("/_lab", control::router(lab.clone()))
         .merge(console::router())
@@ -354,9 +356,12 @@ async fn aws_call(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, bo
         return response;
     }
     if let Some(action) = sts_api::action(body) {
+        if sts_api::unsigned(&action) {
+            return sts_api::handle(lab, None, &action, body).await;
+        }
         return match authenticate(lab, &request, "sts") {
             Ok(caller) => {
-                let mut response = sts_api::handle(&caller, &action);
+                let mut response = sts_api::handle(lab, Some(&caller), &action, body).await;
                 note_account(&mut response, caller.account.as_str());
                 response
             }

@@ -33,4 +33,5 @@ mod secrets;
 mod shell;
 mod signing;
 mod slides;
+mod sts;
 mod wire;

@@ -187,7 +187,7 @@ fn skopeo_pushes_inspects_lists_pulls_and_deletes() {
 }
 
 /// Writes an OCI image layout with one gzip layer holding `hello.txt`; returns the manifest digest.
-fn write_oci_layout(dir: &Path, content: &str) -> String {
+pub(crate) fn write_oci_layout(dir: &Path, content: &str) -> String {
     let work = dir.with_extension("work");
     std::fs::create_dir_all(work.join("rootfs")).unwrap();
     std::fs::write(work.join("rootfs/hello.txt"), content).unwrap();

@@ -377,11 +377,13 @@ fn get_authorization_token(
     };
     lab.read(|state| {
         let now = state.now_for(&caller.account);
+        // A session's registry token ends with the session.
+        let not_after = state.key(&caller.access_key_id).and_then(|k| k.expires_at);
         let authorization_data = accounts
             .into_iter()
             .map(|account| {
-                let issued =
-                    token::issue(state.token_secret(), caller, RegistryKey::new(account, caller.region.clone()), now);
+                let registry = RegistryKey::new(account, caller.region.clone());
+                let issued = token::issue(state.token_secret(), caller, registry, now, not_after);
                 AuthorizationData {
                     authorization_token: issued.authorization_token(),
                     expires_at: issued.expires_at.epoch_seconds(),

@@ -1,5 +1,6 @@
-//! Who may use the registry, ECR's way: Basic `AWS:<password>` from GetAuthorizationToken, valid for
-//! the token's own account and region until its expiry on the lab clock. The `Host` decides which
+//! Who may use the registry, ECR's way: Basic `AWS:<password>` from GetAuthorizationToken, valid in
+//! the token's region (any account's registry there: IAM then decides each push and pull) until its
+//! expiry on the lab clock. The `Host` decides which
 //! registry is meant; a bare `127.0.0.1:PORT` means the lab's default account and region.
 
 use axum::http::{HeaderMap, header};
@@ -88,7 +89,7 @@ pub fn authorize(lab: &Lab, headers: &HeaderMap, registry: &RegistryKey) -> Resu
                 claims
             }
         };
-        if claims.account != registry.account || claims.region != registry.region {
+        if claims.region != registry.region {
             return Err(OciError::BadCredentials);
         }
         if now >= claims.expires_at {

@@ -21,11 +21,50 @@ pub struct IamUser {
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum IamEvent {
     #[serde(rename = "user_created")]
-    Created { account: AccountId, user_name: String },
+    Created {
+        account: AccountId,
+        user_name: String,
+    },
     #[serde(rename = "user_policy_put")]
-    PolicyPut { account: AccountId, user_name: String, policy_name: String, document: String },
+    PolicyPut {
+        account: AccountId,
+        user_name: String,
+        policy_name: String,
+        document: String,
+    },
     #[serde(rename = "user_policy_deleted")]
-    PolicyDeleted { account: AccountId, user_name: String, policy_name: String },
+    PolicyDeleted {
+        account: AccountId,
+        user_name: String,
+        policy_name: String,
+    },
+    RoleCreated {
+        account: AccountId,
+        role_name: String,
+        role_id: String,
+        trust_policy: String,
+        max_session_seconds: i64,
+    },
+    RoleTrustUpdated {
+        account: AccountId,
+        role_name: String,
+        trust_policy: String,
+    },
+    RolePolicyPut {
+        account: AccountId,
+        role_name: String,
+        policy_name: String,
+        document: String,
+    },
+    RolePolicyDeleted {
+        account: AccountId,
+        role_name: String,
+        policy_name: String,
+    },
+    RoleDeleted {
+        account: AccountId,
+        role_name: String,
+    },
 }
 
 /// A user as `list-users` shows it.
@@ -88,6 +127,7 @@ impl State {
                     user.policies.remove(policy_name);
                 }
             }
+            role => self.apply_role(role),
         }
     }
 
@@ -195,9 +235,11 @@ impl State {
             .collect()
     }
 
-    /// Whether `access_key_id` belongs to a user the lab created through IAM (whose calls are evaluated).
+    /// Whether `access_key_id` belongs to a user the lab created through IAM, or is a role session
+    /// (whose calls are evaluated).
     pub fn restricted(&self, access_key_id: &str) -> bool {
-        !self.users.is_empty() && self.keys.get(access_key_id).is_some_and(|k| self.users.contains_key(&k.arn()))
+        (!self.users.is_empty() || !self.roles.is_empty())
+            && self.keys.get(access_key_id).is_some_and(|k| k.role.is_some() || self.users.contains_key(&k.arn()))
     }
 
     /// Whether a call by `access_key_id` on `account`'s registry is evaluated: a restricted user's
@@ -219,8 +261,8 @@ impl State {
     ) -> Result<(), String> {
         let Some(key) = self.keys.get(access_key_id) else { return Ok(()) };
         let arn = key.arn();
-        let user = self.users.get(&arn);
-        if user.is_none() && key.account == registry.account {
+        let policies = self.identity_policies(key);
+        if policies.is_none() && key.account == registry.account {
             return Ok(());
         }
         let resource = match repository {
@@ -229,12 +271,10 @@ impl State {
         };
         let request = Request::new(&arn, key.account.as_str(), action, &resource)
             .with_key("aws:RequestedRegion", registry.region.as_str())
+            .with_key("aws:PrincipalArn", &key.identity_arn())
             .with_key("aws:userid", &key.user_id);
         let full = PolicyDocument::full_access();
-        let identity: Vec<&PolicyDocument> = match user {
-            Some(user) => user.policies.values().map(|(_, doc)| doc).collect(),
-            None => vec![&full],
-        };
+        let identity: Vec<&PolicyDocument> = policies.unwrap_or_else(|| vec![&full]);
         let repository_policy = repository
             .and_then(|name| RepositoryName::parse(name).ok())
             .and_then(|name| self.repository(registry, &name).ok())

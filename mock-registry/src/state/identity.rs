@@ -28,6 +28,19 @@ pub struct AccessKey {
     pub expires_at: Option<Millis>,
     /// A revoked key is unknown to the service from then on.
     pub revoked: bool,
+    /// Session credentials of an assumed role (AssumeRole, AssumeRoleWithWebIdentity): the
+    /// principal is the role session, and the role's policies decide what it may do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<RoleSession>,
+}
+
+/// Which role a session key stands for, and the session's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleSession {
+    pub role_name: String,
+    pub session_name: String,
+    /// The role's `AROA...` id (the session's `UserId` is `ROLEID:SESSION`).
+    pub role_id: String,
 }
 
 impl AccessKey {
@@ -41,6 +54,7 @@ impl AccessKey {
             session_token: None,
             expires_at: None,
             revoked: false,
+            role: None,
         }
     }
 
@@ -58,11 +72,33 @@ impl AccessKey {
             session_token: temporary.then(|| format!("IQoJb3JpZ2luX2VjRUxBQg{}", uuid::Uuid::new_v4().simple())),
             expires_at,
             revoked: false,
+            role: None,
         }
     }
 
+    /// Session credentials for `role` of `account` until `expires_at`.
+    pub fn session(account: AccountId, role: RoleSession, expires_at: Millis) -> Self {
+        let mut key = Self::generate(account, role.session_name.clone(), Some(expires_at));
+        key.user_id = format!("{}:{}", role.role_id, role.session_name);
+        key.role = Some(role);
+        key
+    }
+
+    /// `arn:aws:iam::ACCOUNT:user/NAME`, or for a role session
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION` (as STS and the denial texts name it).
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:user/{}", self.account, self.user_name)
+        match &self.role {
+            Some(r) => format!("arn:aws:sts::{}:assumed-role/{}/{}", self.account, r.role_name, r.session_name),
+            None => format!("arn:aws:iam::{}:user/{}", self.account, self.user_name),
+        }
+    }
+
+    /// The IAM identity whose policies apply: the user, or the role a session assumed.
+    pub fn identity_arn(&self) -> String {
+        match &self.role {
+            Some(r) => format!("arn:aws:iam::{}:role/{}", self.account, r.role_name),
+            None => self.arn(),
+        }
     }
 
     /// This key's principal, calling in `region`.

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod policy;
 mod repository;
+pub mod role;
 pub mod scan;
 pub mod token;
 
@@ -164,6 +165,8 @@ pub struct State {
     roster: class::Roster,
     /// IAM users the lab created, by ARN; other keys' users have full access.
     users: BTreeMap<String, iam::IamUser>,
+    /// IAM roles the lab created, by ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+    roles: BTreeMap<String, role::IamRole>,
     registries: BTreeMap<RegistryKey, Registry>,
     /// Events applied since the journal last took them.
     outbox: Vec<Event>,

@@ -41,11 +41,13 @@ pub enum Resources {
     ThisResource,
 }
 
-/// `Principal` of a resource-based statement: `"*"`, or the `AWS` ARNs / account ids it names.
+/// `Principal` of a resource-based statement: `"*"`, or the `AWS` ARNs / account ids it names, or
+/// (a role's trust policy) the `Federated` OIDC providers whose tokens it accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principals {
     Anyone,
     Aws(Vec<String>),
+    Federated(Vec<String>),
 }
 
 /// One test of a `Condition` block: `operator` over `key` (an `aws:` key, lower-cased) and `values`.
@@ -237,6 +239,10 @@ fn parse_principal(value: &Value) -> Result<Principals, MalformedPolicy> {
                 return Err(malformed(SYNTAX));
             }
             let aws = strings(map.get("AWS"))?.unwrap_or_default();
+            let federated = strings(map.get("Federated"))?.unwrap_or_default();
+            if aws.is_empty() && !federated.is_empty() {
+                return Ok(Principals::Federated(federated));
+            }
             if aws.iter().any(|p| p == "*") {
                 return Ok(Principals::Anyone);
             }
@@ -392,10 +398,16 @@ fn evaluate_resource(policy: &PolicyDocument, request: &Request) -> (Decision, O
 fn names(principals: &Principals, request: &Request) -> Option<Named> {
     let list = match principals {
         Principals::Anyone => return Some(Named::Principal),
+        Principals::Federated(list) => {
+            // A web identity request's principal is the OIDC provider that issued its token.
+            return list.contains(&request.principal_arn).then_some(Named::Principal);
+        }
         Principals::Aws(list) => list,
     };
     let account_root = format!("arn:aws:iam::{}:root", request.principal_account);
-    if list.contains(&request.principal_arn) {
+    // A role session is named by its role's ARN (`aws:PrincipalArn`) as well as its own.
+    let role = request.context.get("aws:principalarn").filter(|arn| **arn != request.principal_arn);
+    if list.contains(&request.principal_arn) || role.is_some_and(|arn| list.contains(arn)) {
         Some(Named::Principal)
     } else if list.iter().any(|p| *p == request.principal_account || *p == account_root) {
         Some(Named::Account)
@@ -532,6 +544,23 @@ pub fn authorize(
         (true, true) => Ok(()),
         (false, _) => Err(Denial::NoIdentityAllow),
         (true, false) => Err(Denial::NoResourceAllow),
+    }
+}
+
+/// A role's trust policy deciding `sts:AssumeRole*`: the trust policy must allow the caller (an
+/// explicit deny anywhere wins); when it names the caller only by its account, or the caller is in
+/// another account, the caller's identity policies must allow the action too.
+pub fn authorize_trust(identity: &[&PolicyDocument], trust: &PolicyDocument, request: &Request) -> Result<(), Denial> {
+    let identity_decisions: Vec<Decision> = identity.iter().map(|p| evaluate(p, request)).collect();
+    if identity_decisions.contains(&Decision::Deny) {
+        return Err(Denial::ExplicitDenyIdentity);
+    }
+    match evaluate_resource(trust, request) {
+        (Decision::Deny, _) => Err(Denial::ExplicitDenyResource),
+        (Decision::NotApplicable, _) => Err(Denial::NoResourceAllow),
+        (Decision::Allow, Some(Named::Principal)) if request.resource_account() == request.principal_account => Ok(()),
+        (Decision::Allow, _) if identity_decisions.contains(&Decision::Allow) => Ok(()),
+        (Decision::Allow, _) => Err(Denial::NoIdentityAllow),
     }
 }
 

@@ -58,13 +58,21 @@ impl AuthorizationToken {
 pub enum TokenError {
     /// Not a password this lab issued (garbled, forged, or from another lab).
     Invalid,
-    /// Issued for another account or region than the registry it was sent to.
+    /// Issued in another region than the registry it was sent to.
     WrongRegistry,
     Expired,
 }
 
-pub fn issue(secret: &[u8], caller: &Caller, registry: RegistryKey, now: Millis) -> AuthorizationToken {
-    let expires_at = now.plus_seconds(TOKEN_LIFETIME_SECONDS);
+/// A token for `caller` (12 hours, or less: never past `not_after`, the end of the caller's session).
+pub fn issue(
+    secret: &[u8],
+    caller: &Caller,
+    registry: RegistryKey,
+    now: Millis,
+    not_after: Option<Millis>,
+) -> AuthorizationToken {
+    let full = now.plus_seconds(TOKEN_LIFETIME_SECONDS);
+    let expires_at = not_after.map_or(full, |end| end.min(full));
     let claims = TokenClaims {
         account: registry.account.clone(),
         region: registry.region.clone(),
@@ -83,10 +91,13 @@ pub fn issue(secret: &[u8], caller: &Caller, registry: RegistryKey, now: Millis)
     AuthorizationToken { password, expires_at, registry }
 }
 
-/// Checks a password sent to `registry` at lab time `now`.
+/// Checks a password sent to `registry` at lab time `now`. A token stands for its principal in its
+/// region: any account's registry there accepts it (what the principal may do there is IAM's to
+/// decide, at each push and pull), another region's does not ("can be used to access any Amazon
+/// ECR registry that your IAM principal has access to", GetAuthorizationToken's reference).
 pub fn verify(secret: &[u8], password: &str, registry: &RegistryKey, now: Millis) -> Result<TokenClaims, TokenError> {
     let claims = claims_of(secret, password)?;
-    if claims.account != registry.account || claims.region != registry.region {
+    if claims.region != registry.region {
         return Err(TokenError::WrongRegistry);
     }
     if now >= claims.expires_at {
@@ -144,7 +155,7 @@ mod tests {
         let region = Region::parse("ap-south-1").unwrap();
         let caller = key.caller(region.clone());
         let registry = RegistryKey::new(key.account.clone(), region);
-        let token = issue(b"secret", &caller, registry.clone(), Millis(1_000_000));
+        let token = issue(b"secret", &caller, registry.clone(), Millis(1_000_000), None);
         assert!(
             token.authorization_token().starts_with("QVdTOmV5SndZWGxzYjJGa0lqb2"),
             "{}",
@@ -157,5 +168,12 @@ mod tests {
         let elsewhere = RegistryKey::new(key.account.clone(), Region::parse("us-east-1").unwrap());
         assert_eq!(verify(b"secret", &token.password, &elsewhere, Millis(1)), Err(TokenError::WrongRegistry));
         assert_eq!(verify(b"secret", "garbage", &registry, Millis(1)), Err(TokenError::Invalid));
+        // Another account's registry in the same region reads it (IAM decides there).
+        let other = RegistryKey::new(AccountId::parse("111122223333").unwrap(), registry.region.clone());
+        assert!(verify(b"secret", &token.password, &other, Millis(1_000_001)).is_ok());
+        // A session's token ends with the session.
+        let session = issue(b"secret", &caller, registry.clone(), Millis(1_000_000), Some(Millis(2_000_000)));
+        assert_eq!(session.expires_at, Millis(2_000_000));
+        assert_eq!(verify(b"secret", &session.password, &registry, Millis(2_000_000)), Err(TokenError::Expired));
     }
 }
