@@ -384,6 +384,15 @@ impl Session {
                 }
                 0
             }
+            "eval" => {
+                // `eval "$(aws configure export-credentials --format env)"`: each line run as typed.
+                let text = args[1..].join(" ");
+                let mut status = 0;
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    status = Box::pin(self.run_line(line, &mut io.out, &mut io.err)).await;
+                }
+                status
+            }
             "sha256sum" => sha256sum(&args[1..], io),
             "base64" => base64_command(&args[1..], io),
             "ecr-lab" if matches!(args.get(1).map(String::as_str), Some("keygen" | "sign" | "verify-signature")) => {
@@ -558,7 +567,7 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
                                      AWS_PROFILE=NAME aws ..., or aws ... --profile NAME)
   keygen, sign IMAGE --key cosign.key, verify-signature IMAGE --key cosign.pub
                                      cosign-compatible signing (passphrase: $COSIGN_PASSWORD)
-  echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,
+  echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset, eval,
   $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
   $ACCOUNT, $REGION, $REGISTRY       the lab's account, region and registry host (~ is the lab's home)
 

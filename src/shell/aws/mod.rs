@@ -12,6 +12,7 @@
 //! grouped by family. The dependencies run one way: leaves (`failure`, `flags`, `params`,
 //! `profile`, `globals`, `query`) never reach back up to the commands or to this module.
 
+mod assume;
 mod configure;
 mod ecr;
 mod failure;
@@ -88,7 +89,8 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
 /// Runs the command with `--profile NAME` as `$AWS_PROFILE` (for this command only); a profile the
 /// lab's config does not have stops it as the CLI does.
 async fn with_profile(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {
-    let saved = session.vars.get("AWS_PROFILE").cloned();
+    const SCOPED: [&str; 4] = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+    let saved: Vec<Option<String>> = SCOPED.iter().map(|name| session.vars.get(*name).cloned()).collect();
     if let Some(name) = &invocation.profile {
         session.vars.insert("AWS_PROFILE".into(), name.clone());
     }
@@ -96,12 +98,26 @@ async fn with_profile(session: &mut Session, invocation: Invocation, io: &mut Io
     let configure = invocation.rest.first().map(String::as_str) == Some("configure");
     let outcome = match profile::missing(session).filter(|_| !configure) {
         Some(name) => Err(Failure::Other(format!("The config profile ({name}) could not be found"))),
-        None => dispatch(session, invocation, io).await,
+        None if configure && invocation.rest.get(1).map(String::as_str) != Some("export-credentials") => {
+            dispatch(session, invocation, io).await
+        }
+        None => match assume::session_credentials(session).await {
+            Ok(Some(credentials)) => {
+                session.vars.insert("AWS_ACCESS_KEY_ID".into(), credentials.access_key_id().to_owned());
+                session.vars.insert("AWS_SECRET_ACCESS_KEY".into(), credentials.secret_access_key().to_owned());
+                session.vars.insert("AWS_SESSION_TOKEN".into(), credentials.session_token().unwrap_or_default().into());
+                dispatch(session, invocation, io).await
+            }
+            Ok(None) => dispatch(session, invocation, io).await,
+            Err(failure) => Err(failure),
+        },
     };
-    match saved {
-        Some(value) => session.vars.insert("AWS_PROFILE".into(), value),
-        None => session.vars.remove("AWS_PROFILE"),
-    };
+    for (name, value) in SCOPED.iter().zip(saved) {
+        match value {
+            Some(value) => session.vars.insert((*name).to_owned(), value),
+            None => session.vars.remove(*name),
+        };
+    }
     outcome
 }
 

@@ -94,6 +94,12 @@ pub fn read(session: &Session) -> BTreeMap<String, String> {
     read_profile(session, &selected(session))
 }
 
+/// Profile `name`'s keys and values, if the lab's config has it (`default` always counts).
+pub fn read_named(session: &Session, name: &str) -> Option<BTreeMap<String, String>> {
+    let found = sections(session).into_iter().find(|(n, _)| n == name).map(|(_, values)| values);
+    found.or_else(|| (name == "default").then(BTreeMap::new))
+}
+
 fn read_profile(session: &Session, name: &str) -> BTreeMap<String, String> {
     sections(session).into_iter().find(|(n, _)| n == name).map(|(_, values)| values).unwrap_or_default()
 }
