@@ -62,6 +62,15 @@ const CLASS_FAULTS: &[ClassFault] = &[
         stays: "the lab clock stays where it is (learners log in again)",
     },
     ClassFault {
+        id: "expired-session",
+        arm: &["ecr-lab clock advance 2h"],
+        clear: &[],
+        effect: "the lab clock moved 2 hours: every role session (1 hour by default) has ended, and temporary credentials copied out of one are refused",
+        undo: "The clock does not go back, so `ecr-lab fault clear` leaves it where it is: learners assume the role again.",
+        show: &[],
+        stays: "the lab clock stays where it is (learners assume the role again)",
+    },
+    ClassFault {
         id: "access-denied-pull",
         arm: &[
             fault::CI_PUSHER_FILE,

@@ -197,6 +197,68 @@ pub const CATALOGUE: &[FaultSpec] = &[
         // Mock only, as access-denied-pull.
         aws: None,
     },
+    FaultSpec {
+        id: "long-lived-key",
+        summary: "the lab shell signs with IAM user ci-pusher's long-lived key (AKIA...); role ci-push, which it could assume instead, exists",
+        arrange: LONG_LIVED_ARRANGE,
+        revert: &["unset AWS_PROFILE"],
+        trigger: "aws sts get-caller-identity",
+        error: "\"Arn\": \"arn:aws:iam::{{account}}:user/ci-pusher\"",
+        // Mock only: the lab makes no IAM users or roles in a real account.
+        aws: None,
+    },
+    FaultSpec {
+        id: "expired-session",
+        summary: "the environment holds a role session's temporary credentials (ASIA..., copied an hour ago) that have expired",
+        arrange: EXPIRED_SESSION_ARRANGE,
+        revert: &["unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE"],
+        trigger: "aws ecr describe-images --repository-name {{repo}}",
+        error: "An error occurred (ExpiredTokenException) when calling the DescribeImages operation: The security token included in the request is expired",
+        // Mock only: a session lasts at least 15 minutes on AWS and its clock cannot be moved.
+        aws: None,
+    },
+];
+
+/// Role `ci-push` (trusting the account, with the CI job's pull and push actions on `{{repo}}`).
+const CI_ROLE: &[&str] = &[
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::{{account}}:root"},"Action":"sts:AssumeRole"}]}"#,
+        "' > ~/ci-push-trust.json"
+    ),
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage","ecr:DescribeImages","ecr:ListImages"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#,
+        "' > ~/ci-push-role.json"
+    ),
+    "ecr-lab iam create-role ci-push --trust-policy file://~/ci-push-trust.json --policy file://~/ci-push-role.json > /dev/null 2>&1",
+];
+
+/// `long-lived-key`: user `ci-pusher` (its key saved as aws profile `ci-pusher`), role `ci-push`, and
+/// the shell working as the user.
+const LONG_LIVED_ARRANGE: &[&str] = &[
+    READY[0],
+    CI_PUSHER_FILE,
+    "ecr-lab iam create-user ci-pusher > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name ci-pusher --policy-name ci-pusher-policy --policy-document file://~/ci-pusher.json > /dev/null",
+    CI_ROLE[0],
+    CI_ROLE[1],
+    CI_ROLE[2],
+    "export AWS_PROFILE=ci-pusher",
+];
+
+/// `expired-session`: role `ci-push` and profile `ci-role`, the session's credentials exported into
+/// the environment (as a job copies them), then the lab clock moved past the session's hour.
+const EXPIRED_SESSION_ARRANGE: &[&str] = &[
+    READY[0],
+    CI_ROLE[0],
+    CI_ROLE[1],
+    CI_ROLE[2],
+    "aws configure set role_arn arn:aws:iam::{{account}}:role/ci-push --profile ci-role",
+    "aws configure set source_profile default --profile ci-role",
+    "unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+    "eval \"$(aws configure export-credentials --profile ci-role --format env)\"",
+    "ecr-lab clock advance 2h > /dev/null",
 ];
 
 /// The push-only policy of the CI job's user: the token, and the five push actions on `{{repo}}`.
@@ -282,7 +344,8 @@ mod tests {
         for spec in CATALOGUE {
             let Some(recipe) = &spec.aws else {
                 assert!(
-                    ["expired-login", "access-denied-pull", "access-denied-push"].contains(&spec.id),
+                    ["expired-login", "access-denied-pull", "access-denied-push", "long-lived-key", "expired-session"]
+                        .contains(&spec.id),
                     "{}: only the 12-hour token and IAM users cannot be made real",
                     spec.id
                 );

@@ -217,4 +217,18 @@ async fn access_denied_faults_arm_an_iam_user_whose_calls_are_refused_with_awss_
     assert!(cleared.stdout.contains("cleared access-denied-push: user deploy stays"), "{}", cleared.stdout);
     let list = fault(home.path(), &["list"]);
     assert!(list.stdout.contains("access-denied-push    server   "), "{}", list.stdout);
+
+    // expired-session: the clock passes every role session's hour.
+    let expired = fault(home.path(), &["arm", "expired-session", "--endpoint", &url]);
+    assert_eq!(expired.code, 0, "{}", expired.stderr);
+    assert!(
+        expired.stdout.contains(
+            "the class now meets, on `aws ecr describe-images --repository-name test`:\n  An error occurred \
+             (ExpiredTokenException) when calling the DescribeImages operation: The security token included in the \
+             request is expired\n"
+        ),
+        "{}",
+        expired.stdout
+    );
+    assert!(expired.stdout.contains("every role session (1 hour by default) has ended"), "{}", expired.stdout);
 }

@@ -62,6 +62,8 @@ fn every_fault_of_the_catalogue_is_met_in_some_lesson() {
         "unsigned-image",
         "access-denied-pull",
         "access-denied-push",
+        "long-lived-key",
+        "expired-session",
     ] {
         assert!(met.lines().any(|l| l == format!("id: {id}")), "no lesson arranges the fault {id}:\n{met}");
     }
