@@ -117,8 +117,10 @@ pub enum IamAction {
     },
     /// Add or replace an inline policy of a role (as `aws iam put-role-policy`).
     PutRolePolicy {
+        /// The role, as `iam create-role` named it.
         #[arg(long)]
         role_name: String,
+        /// The inline policy's name (a policy of that name is replaced).
         #[arg(long)]
         policy_name: String,
         /// `file://PATH` or the JSON itself.
@@ -133,6 +135,7 @@ pub enum IamAction {
     },
     /// Replace a role's trust policy (as `aws iam update-assume-role-policy`).
     UpdateAssumeRolePolicy {
+        /// The role, as `iam create-role` named it.
         #[arg(long)]
         role_name: String,
         /// `file://PATH` or the JSON itself.
@@ -368,12 +371,29 @@ fn seconds(text: &str) -> Result<i64> {
 /// `ecr-lab oidc token`: prints the token alone (so `> token` makes a token file).
 pub async fn run_oidc(action: OidcAction) -> Result<()> {
     let OidcAction::Token { sub, aud, expires_in, endpoint } = action;
-    let body = serde_json::json!({
-        "sub": sub, "aud": aud, "expiresIn": expires_in.as_deref().map(seconds).transpose()?,
-    });
-    let endpoint = paths::endpoint(endpoint)?;
-    let minted = control_client::oidc(&endpoint, "token", body).await?;
-    let token = minted.get("token").and_then(|v| v.as_str()).context("the mock answered without a token")?;
-    println!("{token}");
+    println!("{}", mint(&paths::endpoint(endpoint)?, &sub, aud.as_deref(), expires_in.as_deref()).await?);
     Ok(())
+}
+
+async fn mint(endpoint: &str, sub: &str, aud: Option<&str>, expires_in: Option<&str>) -> Result<String> {
+    let body = serde_json::json!({ "sub": sub, "aud": aud, "expiresIn": expires_in.map(seconds).transpose()? });
+    let minted = control_client::oidc(endpoint, "token", body).await?;
+    Ok(minted.get("token").and_then(|v| v.as_str()).context("the mock answered without a token")?.to_owned())
+}
+
+/// `ecr-lab oidc token --sub S [--aud A] [--expires-in D]` inside the lab shell: the token as one line.
+pub async fn oidc_token(endpoint: &str, args: &[&str]) -> Result<String> {
+    let (mut sub, mut aud, mut expires_in) = (None, None, None);
+    let mut words = args.iter();
+    while let Some(flag) = words.next() {
+        let value = words.next().with_context(|| format!("{flag} needs a value"))?;
+        match *flag {
+            "--sub" => sub = Some(*value),
+            "--aud" => aud = Some(*value),
+            "--expires-in" => expires_in = Some(*value),
+            other => bail!("oidc token takes --sub, --aud and --expires-in, not {other}"),
+        }
+    }
+    let sub = sub.context("oidc token needs --sub, e.g. --sub repo:org/app:ref:refs/heads/main")?;
+    mint(endpoint, sub, aud, expires_in).await
 }

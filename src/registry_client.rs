@@ -139,7 +139,9 @@ impl RegistryClient {
         let reply = self.send(target, Method::HEAD, &path, &[], Bytes::new()).await?;
         match reply.status {
             StatusCode::OK => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
+            // A refused check (a HEAD has no body to say why) is not an answer: docker goes on to
+            // upload, and the upload's refusal says why (`denied: User: ... ecr:InitiateLayerUpload`).
+            StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => Ok(false),
             _ => Err(error_of(&reply)),
         }
     }

@@ -48,6 +48,13 @@ const IMMUTABLE_ARRANGE: &[&str] = &[
 const IMMUTABLE_REVERT: &[&str] =
     &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE > /dev/null 2>&1"];
 
+/// `wrong-account`: the image tagged for the colleague's registry (111122223333, AWS's example
+/// account), and docker logged in to it, which a token for this principal in this region does.
+const WRONG_ACCOUNT: &[&str] = &[
+    "docker tag {{sample}} 111122223333.dkr.ecr.{{region}}.amazonaws.com/{{repo}}:{{tag}}",
+    "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin 111122223333.dkr.ecr.{{region}}.amazonaws.com > /dev/null 2>&1",
+];
+
 pub const CATALOGUE: &[FaultSpec] = &[
     FaultSpec {
         id: "missing-repo",
@@ -150,12 +157,18 @@ pub const CATALOGUE: &[FaultSpec] = &[
     },
     FaultSpec {
         id: "wrong-account",
-        summary: "the registry URI names another account",
-        arrange: &[],
+        summary: "the image is tagged for another account's registry, which grants this principal nothing",
+        arrange: WRONG_ACCOUNT,
         revert: &[],
-        trigger: "aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin 111122223333.dkr.ecr.{{region}}.amazonaws.com",
-        error: "Error response from daemon: login attempt to https://111122223333.dkr.ecr.{{region}}.amazonaws.com/v2/ failed with status: 400 Bad Request",
-        aws: Some(AwsRecipe { arrange: &[], revert: &[] }),
+        // A registry token stands for the principal in its region: the login to another account's
+        // registry succeeds and IAM refuses at the push (the principal's ARN leads the line:
+        // `denied: User: ARN is not authorized ...`). Captured: gh:aws/amazon-ecs-agent#654,
+        // gh:aws-actions/amazon-ecr-login#232 and #334; GetAuthorizationToken's reference ("can be
+        // used to access any Amazon ECR registry that your IAM principal has access to").
+        trigger: "docker push 111122223333.dkr.ecr.{{region}}.amazonaws.com/{{repo}}:{{tag}}",
+        error: "is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:{{region}}:111122223333:repository/{{repo}} because no resource-based policy allows the ecr:InitiateLayerUpload action",
+        // Nothing in the account changes: a tag on a local image and a login to a registry that refuses.
+        aws: Some(AwsRecipe { arrange: WRONG_ACCOUNT, revert: &[] }),
     },
     FaultSpec {
         id: "expired-login",

@@ -445,9 +445,10 @@ impl Session {
                 crate::control_client::advance_clock(&endpoint, duration).await.map(|c| format!("lab clock is now {c}"))
             }
             ["clock", "show"] => crate::control_client::clock(&endpoint).await.map(|c| format!("lab clock is {c}")),
+            ["oidc", "token", rest @ ..] => crate::iam::oidc_token(&endpoint, rest).await,
             _ => {
                 io.eprintln(
-                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `credential-helper configure REGISTRY`, `iam ...`, `keygen`, `sign` and `verify-signature`",
+                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `oidc token --sub SUBJECT [--aud AUDIENCE] [--expires-in DURATION]`, `credential-helper configure REGISTRY`, `iam ...`, `keygen`, `sign` and `verify-signature`",
                 );
                 return 2;
             }

@@ -414,12 +414,8 @@ fn the_old_weak_checks_let_the_wrong_solutions_pass() {
                     "",
                 ),
                 (
-                    "- docker.credentials: { registry: \"{{registry}}\", present: true }\n  label: docker holds a login for your registry\n",
-                    "",
-                ),
-                (
-                    "- output: { of: \"aws ecr get-login-password\", contains: \"400 Bad Request\", any_run: true }\n  label: You met the error and read it\n",
-                    "",
+                    "- ecr.image: { repo: \"{{repo}}\", tag: \"{{tag}}\", exists: true }\n  label: The image is in your registry, {{registry}}\n",
+                    "- output: { of: \"aws ecr get-login-password\", contains: \"Login Succeeded\" }\n  label: docker logs in\n",
                 ),
             ],
             2,

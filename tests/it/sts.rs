@@ -327,7 +327,7 @@ fn a_token_logs_in_to_another_accounts_registry_and_the_push_is_denied() {
     );
     // The upload itself (what docker tries next) carries IAM's text in the registry's error body.
     let upload = lab.ok(&format!(
-        "curl -s -X POST -u AWS:\"$(jq -r '.auths[].auth' auth.json | base64 -d | cut -d: -f2)\" http://{host}/v2/shared/blobs/uploads/"
+        "curl -s -X POST -u AWS:\"$(aws ecr get-authorization-token --registry-ids {other} --query 'authorizationData[0].authorizationToken' --output text | base64 -d | cut -d: -f2)\" http://{host}/v2/shared/blobs/uploads/"
     ));
     let body: serde_json::Value = serde_json::from_str(&upload.stdout).unwrap();
     assert_eq!(body["errors"][0]["code"], "DENIED", "{body}");
@@ -337,4 +337,39 @@ fn a_token_logs_in_to_another_accounts_registry_and_the_push_is_denied() {
          ecr:InitiateLayerUpload action"
     );
     assert_eq!(body["errors"][0]["message"], denied.as_str());
+}
+
+/// The lab shell's built-in `aws sts` and `ecr-lab oidc token`: what a lesson stage runs.
+#[test]
+fn the_lab_shell_assumes_roles_with_its_builtin_aws_and_oidc_token() {
+    let lab = Lab::start();
+    let script = format!(
+        "aws sts assume-role --role-arn {ROLE} --role-session-name shell --query AssumedRoleUser.Arn --output text\n\
+         ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main > main.jwt\n\
+         aws sts assume-role-with-web-identity --role-arn {ROLE} --role-session-name gha --web-identity-token file://main.jwt --query AssumedRoleUser.Arn --output text\n\
+         ecr-lab oidc token --sub repo:org/app:ref:refs/heads/feature > feature.jwt\n\
+         aws sts assume-role-with-web-identity --role-arn {ROLE} --role-session-name gha --web-identity-token file://feature.jwt\n"
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--data-dir", lab.home().to_str().unwrap(), "--endpoint", &lab.server.url])
+        .env("ECR_LAB_HOME", lab.home())
+        .env("ECR_LAB_DOCKER", "builtin")
+        .current_dir(lab.home())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("arn:aws:sts::920736617090:assumed-role/ci/shell\n"), "{stdout}{stderr}");
+    assert!(stdout.contains("arn:aws:sts::920736617090:assumed-role/ci/gha\n"), "{stdout}{stderr}");
+    let refused = cli_error(
+        "AccessDenied",
+        "AssumeRoleWithWebIdentity",
+        "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+    );
+    assert!(format!("{stdout}{stderr}").contains(&refused), "{stdout}{stderr}");
 }
