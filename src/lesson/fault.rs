@@ -230,7 +230,37 @@ pub const CATALOGUE: &[FaultSpec] = &[
         // Mock only: a session lasts at least 15 minutes on AWS and its clock cannot be moved.
         aws: None,
     },
+    FaultSpec {
+        id: "oidc-other-branch",
+        summary: "role ci-main trusts the lab OIDC issuer's tokens for branch main only; a token for branch feature waits in ~/feature.jwt",
+        arrange: OIDC_ARRANGE,
+        revert: OIDC_REVERT,
+        trigger: "AWS_ROLE_ARN=arn:aws:iam::{{account}}:role/ci-main AWS_WEB_IDENTITY_TOKEN_FILE=~/feature.jwt aws sts get-caller-identity",
+        error: "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        // Mock only: the lab makes no roles or OIDC providers in a real account.
+        aws: None,
+    },
 ];
+
+/// `oidc-other-branch`: role `ci-main` (trusting tokens of the lab issuer for `repo:org/app` on
+/// branch main, audience sts.amazonaws.com; the job's push actions on `{{repo}}`), and a token for
+/// branch feature.
+const OIDC_ARRANGE: &[&str] = &[
+    READY[0],
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::{{account}}:oidc-provider/oidc.ecr-lab.localhost"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.ecr-lab.localhost:aud":"sts.amazonaws.com","oidc.ecr-lab.localhost:sub":"repo:org/app:ref:refs/heads/main"}}}]}"#,
+        "' > ~/ci-main-trust.json"
+    ),
+    CI_ROLE[1],
+    "ecr-lab iam create-role ci-main --trust-policy file://~/ci-main-trust.json --policy file://~/ci-push-role.json > /dev/null 2>&1",
+    "ecr-lab iam update-assume-role-policy --role-name ci-main --policy-document file://~/ci-main-trust.json > /dev/null",
+    "ecr-lab oidc token --sub repo:org/app:ref:refs/heads/feature --aud sts.amazonaws.com > ~/feature.jwt",
+    "unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+];
+
+/// Leaving `oidc-other-branch`: the variables unset, docker logged in as the learner again.
+const OIDC_REVERT: &[&str] = &["unset AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE", READY[2]];
 
 /// Role `ci-push` (trusting the account, with the CI job's pull and push actions on `{{repo}}`).
 const CI_ROLE: &[&str] = &[
@@ -357,8 +387,15 @@ mod tests {
         for spec in CATALOGUE {
             let Some(recipe) = &spec.aws else {
                 assert!(
-                    ["expired-login", "access-denied-pull", "access-denied-push", "long-lived-key", "expired-session"]
-                        .contains(&spec.id),
+                    [
+                        "expired-login",
+                        "access-denied-pull",
+                        "access-denied-push",
+                        "long-lived-key",
+                        "expired-session",
+                        "oidc-other-branch"
+                    ]
+                    .contains(&spec.id),
                     "{}: only the 12-hour token and IAM users cannot be made real",
                     spec.id
                 );

@@ -64,6 +64,7 @@ fn every_fault_of_the_catalogue_is_met_in_some_lesson() {
         "access-denied-push",
         "long-lived-key",
         "expired-session",
+        "oidc-other-branch",
     ] {
         assert!(met.lines().any(|l| l == format!("id: {id}")), "no lesson arranges the fault {id}:\n{met}");
     }
