@@ -171,6 +171,10 @@ fn check_rules(stage: &Stage, on_aws: bool, problems: &mut Vec<Problem>) {
                     "mock.requests in a lesson that lists `aws` in its backends: real AWS has no request log",
                 ))
             }
+            Assertion::IamUser(_) if on_aws && !on_mock_anyway => problems.push(rules::REQUESTS_ON_AWS.at(
+                *pos,
+                "iam.user in a lesson that lists `aws` in its backends: the lab's IAM users live on the mock",
+            )),
             _ => {}
         }
     }

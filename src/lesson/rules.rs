@@ -17,7 +17,7 @@
 //! | LAB011 | unknown assertion or field; a value ECR does not know (`min_severity`, `tag_mutability`) |
 //! | LAB012 | hard-coded account id or access key in a command |
 //! | LAB013 | invalid YAML in a block |
-//! | LAB014 | `mock.requests` in a lesson that lists `aws` in its backends |
+//! | LAB014 | `mock.requests` or `iam.user` in a lesson that lists `aws` in its backends |
 //! | LAB015 | a troubleshoot stage that gives the cause away (a check without `label:`, no diagnose quiz) |
 //! | LAB016 | a `lab:wrong` with nothing to fail (no checks) or nothing to run |
 //! | LAB017 | a solution that grants `ecr:*` (or every action) in a policy |

@@ -673,6 +673,8 @@ impl rustyline::completion::Completer for Completer {
                 "keygen",
                 "sign",
                 "verify-signature",
+                "ecr-lab",
+                "eval",
             ]
             .iter()
             .map(|s| s.to_string())
