@@ -558,7 +558,9 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
                                      aws ecr create-repository --repository-name test --region ap-south-1
   aws ecr get-login-password         the registry password (pipe it into docker login)
   aws sts get-caller-identity        who you are
-  aws configure [set|list]           the lab profile: access key, secret, region
+  aws configure [set|get|list|export-credentials] [--profile P]
+                                     the lab's aws profiles; a profile with role_arn and
+                                     source_profile (or web_identity_token_file) assumes the role
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
   ecr-lab credential-helper configure [--remove] REGISTRY
