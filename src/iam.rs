@@ -4,6 +4,8 @@
 //! `assume-role-with-web-identity` with a token from `ecr-lab oidc token`) for session credentials
 //! evaluated against the role's policies. The lab's default learner keeps full access.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
@@ -169,33 +171,85 @@ pub enum OidcAction {
     },
 }
 
-/// `file://PATH` (as the aws CLI reads it) or the document itself.
-fn document(text: &str) -> Result<String> {
+/// `file://PATH` (as the aws CLI reads it; `path` resolves PATH) or the document itself.
+fn document(text: &str, path: &(dyn Fn(&str) -> PathBuf + Sync)) -> Result<String> {
     match text.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the policy file {path}; give file://PATH of a JSON policy")),
+        Some(name) => std::fs::read_to_string(path(name))
+            .with_context(|| format!("cannot read the policy file {name}; give file://PATH of a JSON policy")),
         None if text.trim_start().starts_with('{') => Ok(text.to_owned()),
         None => bail!("'{text}' is not a policy: give file://PATH (as the aws CLI takes it) or the JSON itself"),
     }
 }
 
+/// A user `create-user` made, with its new access key.
+pub struct CreatedUser {
+    pub user_name: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl IamAction {
+    /// The `--endpoint` given, to fill in (the lab shell names its own mock).
+    pub fn endpoint_mut(&mut self) -> &mut Option<String> {
+        match self {
+            Self::CreateUser { endpoint, .. }
+            | Self::ListUsers { endpoint, .. }
+            | Self::PutUserPolicy { endpoint, .. }
+            | Self::DeleteUserPolicy { endpoint, .. }
+            | Self::CreateRole { endpoint, .. }
+            | Self::ListRoles { endpoint, .. }
+            | Self::DeleteRole { endpoint, .. }
+            | Self::PutRolePolicy { endpoint, .. }
+            | Self::UpdateAssumeRolePolicy { endpoint, .. } => endpoint,
+        }
+    }
+}
+
+/// `ecr-lab iam ...` as a command line: `ecr-lab` itself and the lab shell parse it the same way.
+#[derive(Debug, clap::Parser)]
+#[command(name = "ecr-lab iam", no_binary_name = true)]
+pub struct IamCommand {
+    #[command(subcommand)]
+    pub action: IamAction,
+}
+
 pub async fn run(action: IamAction) -> Result<()> {
+    let (lines, _) = execute(action, &|p: &str| PathBuf::from(p)).await?;
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Runs `action` against the mock; the lines to print, and the user `create-user` made. Policy
+/// files (`file://PATH`) are found through `path`.
+pub async fn execute(
+    action: IamAction,
+    path: &(dyn Fn(&str) -> PathBuf + Sync),
+) -> Result<(Vec<String>, Option<CreatedUser>)> {
+    let mut lines = Vec::new();
+    let mut made = None;
     match action {
         role @ (IamAction::CreateRole { .. }
         | IamAction::ListRoles { .. }
         | IamAction::DeleteRole { .. }
         | IamAction::PutRolePolicy { .. }
-        | IamAction::UpdateAssumeRolePolicy { .. }) => return run_role(role).await,
+        | IamAction::UpdateAssumeRolePolicy { .. }) => return Ok((run_role(role, path).await?, None)),
         IamAction::CreateUser { name, policy, policy_name, account, endpoint } => {
-            let policy = policy.as_deref().map(document).transpose()?;
+            let policy = policy.as_deref().map(|p| document(p, path)).transpose()?;
             let body = serde_json::json!({
                 "userName": name, "accountId": account, "policyName": policy_name, "policyDocument": policy,
             });
             let created = control_client::iam(&paths::endpoint(endpoint)?, "POST", "users", Some(body)).await?;
             let field = |k: &str| created.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            println!("created {} with access key {}", field("arn"), field("accessKeyId"));
-            println!("export AWS_ACCESS_KEY_ID={}", field("accessKeyId"));
-            println!("export AWS_SECRET_ACCESS_KEY={}", field("secretAccessKey"));
+            lines.push(format!("created {} with access key {}", field("arn"), field("accessKeyId")));
+            lines.push(format!("export AWS_ACCESS_KEY_ID={}", field("accessKeyId")));
+            lines.push(format!("export AWS_SECRET_ACCESS_KEY={}", field("secretAccessKey")));
+            made = Some(CreatedUser {
+                user_name: name,
+                access_key_id: field("accessKeyId"),
+                secret_access_key: field("secretAccessKey"),
+            });
         }
         IamAction::ListUsers { account, endpoint } => {
             let query = account.map(|a| format!("users?accountId={a}")).unwrap_or_else(|| "users".into());
@@ -210,25 +264,25 @@ pub async fn run(action: IamAction) -> Result<()> {
                     if items.is_empty() { "-".to_owned() } else { items.join(",") }
                 };
                 let arn = user.get("arn").and_then(|v| v.as_str()).unwrap_or_default();
-                println!("{arn}  policies: {}  keys: {}", list("policyNames"), list("accessKeyIds"));
+                lines.push(format!("{arn}  policies: {}  keys: {}", list("policyNames"), list("accessKeyIds")));
             }
         }
         IamAction::PutUserPolicy { user_name, policy_name, policy_document, account, endpoint } => {
             let body = serde_json::json!({
-                "accountId": account, "policyName": policy_name, "policyDocument": document(&policy_document)?,
+                "accountId": account, "policyName": policy_name, "policyDocument": document(&policy_document, path)?,
             });
-            let path = format!("users/{}/policies", segment(&user_name));
-            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
-            println!("put policy {policy_name} on user {user_name}");
+            let url = format!("users/{}/policies", segment(&user_name));
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &url, Some(body)).await?;
+            lines.push(format!("put policy {policy_name} on user {user_name}"));
         }
         IamAction::DeleteUserPolicy { user_name, policy_name, account, endpoint } => {
             let query = account.map(|a| format!("?accountId={a}")).unwrap_or_default();
-            let path = format!("users/{}/policies/{}/delete{query}", segment(&user_name), segment(&policy_name));
-            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(serde_json::json!({}))).await?;
-            println!("deleted policy {policy_name} of user {user_name}");
+            let url = format!("users/{}/policies/{}/delete{query}", segment(&user_name), segment(&policy_name));
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &url, Some(serde_json::json!({}))).await?;
+            lines.push(format!("deleted policy {policy_name} of user {user_name}"));
         }
     }
-    Ok(())
+    Ok((lines, made))
 }
 
 /// A name as one URL path segment (IAM names hold only URL-safe characters, `+=,@` aside).
@@ -240,18 +294,19 @@ fn account_query(account: Option<&str>) -> String {
     account.map(|a| format!("?accountId={a}")).unwrap_or_default()
 }
 
-async fn run_role(action: IamAction) -> Result<()> {
+async fn run_role(action: IamAction, file: &(dyn Fn(&str) -> PathBuf + Sync)) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
     match action {
         IamAction::CreateRole { name, trust_policy, policy, policy_name, max_session_duration, account, endpoint } => {
             let body = serde_json::json!({
-                "roleName": name, "accountId": account, "assumeRolePolicyDocument": document(&trust_policy)?,
-                "policyName": policy_name, "policyDocument": policy.as_deref().map(document).transpose()?,
+                "roleName": name, "accountId": account, "assumeRolePolicyDocument": document(&trust_policy, file)?,
+                "policyName": policy_name, "policyDocument": policy.as_deref().map(|p| document(p, file)).transpose()?,
                 "maxSessionDuration": max_session_duration,
             });
             let role = control_client::iam(&paths::endpoint(endpoint)?, "POST", "roles", Some(body)).await?;
             let arn = role.get("arn").and_then(|v| v.as_str()).unwrap_or_default();
-            println!("created {arn}");
-            println!("assume it: aws sts assume-role --role-arn {arn} --role-session-name NAME");
+            lines.push(format!("created {arn}"));
+            lines.push(format!("assume it: aws sts assume-role --role-arn {arn} --role-session-name NAME"));
         }
         IamAction::ListRoles { account, endpoint } => {
             let path = format!("roles{}", account_query(account.as_deref()));
@@ -264,35 +319,35 @@ async fn run_role(action: IamAction) -> Result<()> {
                     .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
                     .unwrap_or_default();
                 let policies = if policies.is_empty() { "-".to_owned() } else { policies.join(",") };
-                println!("{}  policies: {policies}", text("arn"));
-                println!(
+                lines.push(format!("{}  policies: {policies}", text("arn")));
+                lines.push(format!(
                     "  trust: {}",
                     text("assumeRolePolicyDocument").split_whitespace().collect::<Vec<_>>().join(" ")
-                );
+                ));
             }
         }
         IamAction::DeleteRole { name, account, endpoint } => {
             let path = format!("roles/{}/delete{}", segment(&name), account_query(account.as_deref()));
             control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(serde_json::json!({}))).await?;
-            println!("deleted role {name}");
+            lines.push(format!("deleted role {name}"));
         }
         IamAction::PutRolePolicy { role_name, policy_name, policy_document, account, endpoint } => {
             let body = serde_json::json!({
-                "accountId": account, "policyName": policy_name, "policyDocument": document(&policy_document)?,
+                "accountId": account, "policyName": policy_name, "policyDocument": document(&policy_document, file)?,
             });
             let path = format!("roles/{}/policies", segment(&role_name));
             control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
-            println!("put policy {policy_name} on role {role_name}");
+            lines.push(format!("put policy {policy_name} on role {role_name}"));
         }
         IamAction::UpdateAssumeRolePolicy { role_name, policy_document, account, endpoint } => {
-            let body = serde_json::json!({ "accountId": account, "policyDocument": document(&policy_document)? });
+            let body = serde_json::json!({ "accountId": account, "policyDocument": document(&policy_document, file)? });
             let path = format!("roles/{}/trust", segment(&role_name));
             control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
-            println!("replaced the trust policy of role {role_name}");
+            lines.push(format!("replaced the trust policy of role {role_name}"));
         }
-        _ => unreachable!("run() sends only role actions here"),
+        _ => bail!("not a role action"),
     }
-    Ok(())
+    Ok(lines)
 }
 
 /// `90`, `45s`, `15m`, `2h`, `1d` in seconds.

@@ -23,6 +23,10 @@ struct ClassFault {
     effect: &'static str,
     /// What `arm` says `clear` does, and what `clear` says it did.
     undo: &'static str,
+    /// After `arm`: lines whose output the instructor is shown (an IAM user's key to hand out).
+    show: &'static [&'static str],
+    /// What `clear` says stays when it has nothing to undo.
+    stays: &'static str,
 }
 
 const CLASS_FAULTS: &[ClassFault] = &[
@@ -36,6 +40,8 @@ const CLASS_FAULTS: &[ClassFault] = &[
         clear: &["aws ecr create-repository --repository-name {{repo}}"],
         effect: "the repository {{repo}} is deleted (with its images)",
         undo: "`ecr-lab fault clear` creates it again, empty.",
+        show: &[],
+        stays: "",
     },
     ClassFault {
         id: "immutable-overwrite",
@@ -43,6 +49,8 @@ const CLASS_FAULTS: &[ClassFault] = &[
         clear: &["aws ecr put-image-tag-mutability --repository-name {{repo}} --image-tag-mutability MUTABLE"],
         effect: "the repository {{repo}} is immutable: pushing another image as an existing tag is refused",
         undo: "`ecr-lab fault clear` makes it mutable again.",
+        show: &[],
+        stays: "",
     },
     ClassFault {
         id: "expired-login",
@@ -50,8 +58,57 @@ const CLASS_FAULTS: &[ClassFault] = &[
         clear: &[],
         effect: "the lab clock moved 13 hours: every registry login is past its 12 hours",
         undo: "The clock does not go back, so `ecr-lab fault clear` leaves it where it is: learners log in again.",
+        show: &[],
+        stays: "the lab clock stays where it is (learners log in again)",
+    },
+    ClassFault {
+        id: "expired-session",
+        arm: &["ecr-lab clock advance 2h"],
+        clear: &[],
+        effect: "the lab clock moved 2 hours: every role session (1 hour by default) has ended, and temporary credentials copied out of one are refused",
+        undo: "The clock does not go back, so `ecr-lab fault clear` leaves it where it is: learners assume the role again.",
+        show: &[],
+        stays: "the lab clock stays where it is (learners assume the role again)",
+    },
+    ClassFault {
+        id: "access-denied-pull",
+        arm: &[
+            fault::CI_PUSHER_FILE,
+            "ecr-lab iam create-user ci-pusher > /dev/null 2>&1",
+            "ecr-lab iam put-user-policy --user-name ci-pusher --policy-name ci-pusher-policy --policy-document file://~/ci-pusher.json",
+        ],
+        clear: &[],
+        effect: "IAM user ci-pusher may push to {{repo}}, not pull: learners who work as it meet the denial on `docker pull`",
+        undo: "The user stays (`ecr-lab fault clear` leaves it): it is the class's exercise to fix its policy.",
+        show: &[HAS_PROFILE_CI, SHOW_KEY_ID_CI, SHOW_SECRET_CI],
+        stays: "user ci-pusher stays, with the policy the class gave it",
+    },
+    ClassFault {
+        id: "access-denied-push",
+        arm: &[
+            fault::DEPLOY_FILE,
+            "ecr-lab iam create-user deploy > /dev/null 2>&1",
+            "ecr-lab iam put-user-policy --user-name deploy --policy-name deploy-policy --policy-document file://~/deploy.json",
+        ],
+        clear: &[],
+        effect: "IAM user deploy may pull from {{repo}}, not push: learners who work as it meet the denial on `docker push`",
+        undo: "The user stays (`ecr-lab fault clear` leaves it): it is the class's exercise to fix its policy.",
+        show: &[HAS_PROFILE_DEPLOY, SHOW_KEY_ID_DEPLOY, SHOW_SECRET_DEPLOY],
+        stays: "user deploy stays, with the policy the class gave it",
     },
 ];
+
+/// The new user's key, as the class exports it (the lab shell saved it as the user's aws profile);
+/// fails first when the user existed already (no profile was saved).
+const HAS_PROFILE_CI: &str = "aws configure get aws_access_key_id --profile ci-pusher > /dev/null";
+const HAS_PROFILE_DEPLOY: &str = "aws configure get aws_access_key_id --profile deploy > /dev/null";
+const SHOW_KEY_ID_CI: &str = "echo export AWS_ACCESS_KEY_ID=$(aws configure get aws_access_key_id --profile ci-pusher)";
+const SHOW_SECRET_CI: &str =
+    "echo export AWS_SECRET_ACCESS_KEY=$(aws configure get aws_secret_access_key --profile ci-pusher)";
+const SHOW_KEY_ID_DEPLOY: &str =
+    "echo export AWS_ACCESS_KEY_ID=$(aws configure get aws_access_key_id --profile deploy)";
+const SHOW_SECRET_DEPLOY: &str =
+    "echo export AWS_SECRET_ACCESS_KEY=$(aws configure get aws_secret_access_key --profile deploy)";
 
 /// Faults armed on servers, so `clear` knows what to undo: one file in the lab's home.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -89,12 +146,22 @@ fn variables(repo: &str) -> BTreeMap<String, String> {
     vars
 }
 
-/// Runs lines through a lab shell pointed at the server, failing with their output.
-async fn run(endpoint: &str, lines: &[&str], vars: &BTreeMap<String, String>) -> Result<()> {
+/// Runs lines through a lab shell pointed at the server, failing with their output; then `show`,
+/// returning what it printed (empty when a `show` line fails).
+async fn run(endpoint: &str, lines: &[&str], show: &[&str], vars: &BTreeMap<String, String>) -> Result<String> {
     let scratch = tempfile::tempdir().context("creating a scratch directory")?;
     let mut session = Session::start_on(scratch.path(), Backing::Mock(Some(endpoint.to_owned()))).await?;
     let lines: Vec<String> = lines.iter().map(|line| lesson::fill(line, vars)).collect();
-    run_lines(&mut session, &lines).await.map_err(|why| anyhow::anyhow!("on {endpoint}: {why}"))
+    run_lines(&mut session, &lines).await.map_err(|why| anyhow::anyhow!("on {endpoint}: {why}"))?;
+    let mut shown = Vec::new();
+    for line in show {
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        if session.run_line(&lesson::fill(line, vars), &mut out, &mut err).await != 0 {
+            return Ok(String::new());
+        }
+        shown.extend_from_slice(&out);
+    }
+    Ok(String::from_utf8_lossy(&shown).into_owned())
 }
 
 /// `ecr-lab fault list [--endpoint URL]`: the catalogue, and with a server, what this machine armed on it.
@@ -137,13 +204,19 @@ pub async fn arm(home: &Path, endpoint: &str, id: &str, repo: &str) -> Result<()
             spec.arrange.iter().map(|l| format!("  {}", lesson::fill(l, &vars))).collect::<Vec<_>>().join("\n")
         );
     };
-    run(endpoint, class.arm, &vars).await?;
+    let shown = run(endpoint, class.arm, class.show, &vars).await?;
     let mut armed = load(home)?;
     armed.servers.entry(endpoint.to_owned()).or_default().push((id.to_owned(), repo.to_owned()));
     save(home, &armed)?;
     println!("armed {id} on {endpoint}: {}", lesson::fill(class.effect, &vars));
     println!("the class now meets, on `{}`:", lesson::fill(spec.trigger, &vars));
     println!("  {}", lesson::fill(spec.error, &vars));
+    if !class.show.is_empty() {
+        match shown.is_empty() {
+            true => println!("the user existed already: its key is the one printed when it was made"),
+            false => print!("the class works as it with:\n{shown}"),
+        }
+    }
     println!("{}", class.undo);
     Ok(())
 }
@@ -159,11 +232,9 @@ pub async fn clear(home: &Path, endpoint: &str) -> Result<()> {
     let mut failures = Vec::new();
     for (id, repo) in faults.iter().rev() {
         let Some(class) = CLASS_FAULTS.iter().find(|c| c.id == id) else { continue };
-        match run(endpoint, class.clear, &variables(repo)).await {
-            Ok(()) if class.clear.is_empty() => {
-                println!("cleared {id}: the lab clock stays where it is (learners log in again)")
-            }
-            Ok(()) => println!("cleared {id} ({repo})"),
+        match run(endpoint, class.clear, &[], &variables(repo)).await {
+            Ok(_) if class.clear.is_empty() => println!("cleared {id}: {}", class.stays),
+            Ok(_) => println!("cleared {id} ({repo})"),
             Err(why) => failures.push(format!("{id}: {why:#}")),
         }
     }

@@ -33,6 +33,7 @@ pub fn router(lab: Lab) -> Router<Lab> {
         .route("/iam/users/{name}/policies", post(crate::iam_control::put_user_policy))
         .route("/iam/users/{name}/policies/{policy}", get(crate::iam_control::get_user_policy))
         .route("/iam/users/{name}/policies/{policy}/delete", post(crate::iam_control::delete_user_policy))
+        .route("/iam/simulate", post(crate::iam_simulate::simulate))
         .route("/iam/roles", get(crate::iam_control::list_roles).post(crate::iam_control::create_role))
         .route("/iam/roles/{name}/policies", post(crate::iam_control::put_role_policy))
         .route("/iam/roles/{name}/policies/{policy}/delete", post(crate::iam_control::delete_role_policy))

@@ -54,6 +54,7 @@ mod control;
 mod ecr_api;
 mod guard;
 mod iam_control;
+mod iam_simulate;
 mod keep_alive;
 mod lab;
 mod oci_api;

@@ -30,6 +30,26 @@ pub enum Assertion {
     Requests(RequestsCheck),
     #[serde(rename = "scan.findings")]
     Findings(FindingsCheck),
+    #[serde(rename = "iam.user")]
+    IamUser(IamUserCheck),
+}
+
+/// What an IAM user the lesson made may and may not do, as the mock evaluates its policies (on the
+/// mock only: a stage that checks it runs there). Proves a fixed policy allows what the job needs and
+/// was not widened to more.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamUserCheck {
+    pub name: String,
+    /// Actions the user must be allowed (`ecr:BatchGetImage`).
+    #[serde(default)]
+    pub can: Vec<String>,
+    /// Actions the user must be refused (`ecr:DeleteRepository`): what a `ecr:*` grant would allow.
+    #[serde(default)]
+    pub cannot: Vec<String>,
+    /// The repository the actions are on; none: registry-wide (`*`, as GetAuthorizationToken).
+    pub repo: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,6 +292,17 @@ impl Assertion {
                     Some(status) => format!("the registry answered {what} with {status}"),
                     None => format!("the registry received {what}"),
                 }
+            }
+            Self::IamUser(c) => {
+                let on = c.repo.as_deref().map(|r| format!(" on {}", f(r))).unwrap_or_default();
+                let mut parts = Vec::new();
+                if !c.can.is_empty() {
+                    parts.push(format!("may {}", c.can.join(", ")));
+                }
+                if !c.cannot.is_empty() {
+                    parts.push(format!("may not {}", c.cannot.join(", ")));
+                }
+                format!("user {} {}{on}", f(&c.name), parts.join(" and "))
             }
             Self::Findings(c) => format!(
                 "the scan of {}:{} found a {} or higher finding",

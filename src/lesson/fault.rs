@@ -190,7 +190,167 @@ pub const CATALOGUE: &[FaultSpec] = &[
         // Pushes and a signature in the lab's own repository only.
         aws: Some(AwsRecipe { arrange: UNSIGNED_ARRANGE, revert: UNSIGNED_REVERT }),
     },
+    FaultSpec {
+        id: "access-denied-pull",
+        summary: "docker works as an IAM user (ci-pusher) whose policy allows pushing to the repository, not pulling",
+        arrange: CI_PUSHER_ARRANGE,
+        revert: LOGIN_AS_LEARNER,
+        trigger: "docker pull {{registry}}/{{repo}}:{{tag}}",
+        error: "denied: User: arn:aws:iam::{{account}}:user/ci-pusher is not authorized to perform: ecr:BatchGetImage on resource: arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}} because no identity-based policy allows the ecr:BatchGetImage action",
+        // Mock only: making IAM users in a learner's account is more than a lab may touch.
+        aws: None,
+    },
+    FaultSpec {
+        id: "access-denied-push",
+        summary: "docker works as an IAM user (deploy) whose policy allows pulling from the repository, not pushing",
+        arrange: DEPLOY_ARRANGE,
+        revert: LOGIN_AS_LEARNER,
+        trigger: "docker push {{registry}}/{{repo}}:v2",
+        error: "denied: User: arn:aws:iam::{{account}}:user/deploy is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}} because no identity-based policy allows the ecr:InitiateLayerUpload action",
+        // Mock only, as access-denied-pull.
+        aws: None,
+    },
+    FaultSpec {
+        id: "long-lived-key",
+        summary: "the lab shell signs with IAM user ci-pusher's long-lived key (AKIA...); role ci-push, which it could assume instead, exists",
+        arrange: LONG_LIVED_ARRANGE,
+        revert: &["unset AWS_PROFILE"],
+        trigger: "aws sts get-caller-identity",
+        error: "\"Arn\": \"arn:aws:iam::{{account}}:user/ci-pusher\"",
+        // Mock only: the lab makes no IAM users or roles in a real account.
+        aws: None,
+    },
+    FaultSpec {
+        id: "expired-session",
+        summary: "the environment holds a role session's temporary credentials (ASIA..., copied an hour ago) that have expired",
+        arrange: EXPIRED_SESSION_ARRANGE,
+        revert: &["unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE"],
+        trigger: "aws ecr describe-images --repository-name {{repo}}",
+        error: "An error occurred (ExpiredTokenException) when calling the DescribeImages operation: The security token included in the request is expired",
+        // Mock only: a session lasts at least 15 minutes on AWS and its clock cannot be moved.
+        aws: None,
+    },
+    FaultSpec {
+        id: "oidc-other-branch",
+        summary: "role ci-main trusts the lab OIDC issuer's tokens for branch main only; a token for branch feature waits in ~/feature.jwt",
+        arrange: OIDC_ARRANGE,
+        revert: OIDC_REVERT,
+        trigger: "AWS_ROLE_ARN=arn:aws:iam::{{account}}:role/ci-main AWS_WEB_IDENTITY_TOKEN_FILE=~/feature.jwt aws sts get-caller-identity",
+        error: "An error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        // Mock only: the lab makes no roles or OIDC providers in a real account.
+        aws: None,
+    },
 ];
+
+/// `oidc-other-branch`: role `ci-main` (trusting tokens of the lab issuer for `repo:org/app` on
+/// branch main, audience sts.amazonaws.com; the job's push actions on `{{repo}}`), and a token for
+/// branch feature.
+const OIDC_ARRANGE: &[&str] = &[
+    READY[0],
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::{{account}}:oidc-provider/oidc.ecr-lab.localhost"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.ecr-lab.localhost:aud":"sts.amazonaws.com","oidc.ecr-lab.localhost:sub":"repo:org/app:ref:refs/heads/main"}}}]}"#,
+        "' > ~/ci-main-trust.json"
+    ),
+    CI_ROLE[1],
+    "ecr-lab iam create-role ci-main --trust-policy file://~/ci-main-trust.json --policy file://~/ci-push-role.json > /dev/null 2>&1",
+    "ecr-lab iam update-assume-role-policy --role-name ci-main --policy-document file://~/ci-main-trust.json > /dev/null",
+    "ecr-lab oidc token --sub repo:org/app:ref:refs/heads/feature --aud sts.amazonaws.com > ~/feature.jwt",
+    "unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+];
+
+/// Leaving `oidc-other-branch`: the variables unset, docker logged in as the learner again.
+const OIDC_REVERT: &[&str] = &["unset AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE", READY[2]];
+
+/// Role `ci-push` (trusting the account, with the CI job's pull and push actions on `{{repo}}`).
+const CI_ROLE: &[&str] = &[
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::{{account}}:root"},"Action":"sts:AssumeRole"}]}"#,
+        "' > ~/ci-push-trust.json"
+    ),
+    concat!(
+        "echo '",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage","ecr:DescribeImages","ecr:ListImages"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#,
+        "' > ~/ci-push-role.json"
+    ),
+    "ecr-lab iam create-role ci-push --trust-policy file://~/ci-push-trust.json --policy file://~/ci-push-role.json > /dev/null 2>&1",
+];
+
+/// `long-lived-key`: user `ci-pusher` (its key saved as aws profile `ci-pusher`), role `ci-push`, and
+/// the shell working as the user.
+const LONG_LIVED_ARRANGE: &[&str] = &[
+    READY[0],
+    CI_PUSHER_FILE,
+    "ecr-lab iam create-user ci-pusher > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name ci-pusher --policy-name ci-pusher-policy --policy-document file://~/ci-pusher.json > /dev/null",
+    CI_ROLE[0],
+    CI_ROLE[1],
+    CI_ROLE[2],
+    "export AWS_PROFILE=ci-pusher",
+];
+
+/// `expired-session`: role `ci-push` and profile `ci-role`, the session's credentials exported into
+/// the environment (as a job copies them), then the lab clock moved past the session's hour.
+const EXPIRED_SESSION_ARRANGE: &[&str] = &[
+    READY[0],
+    CI_ROLE[0],
+    CI_ROLE[1],
+    CI_ROLE[2],
+    "aws configure set role_arn arn:aws:iam::{{account}}:role/ci-push --profile ci-role",
+    "aws configure set source_profile default --profile ci-role",
+    "unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+    "eval \"$(aws configure export-credentials --profile ci-role --format env)\"",
+    "ecr-lab clock advance 2h > /dev/null",
+];
+
+/// The push-only policy of the CI job's user: the token, and the five push actions on `{{repo}}`.
+macro_rules! ci_pusher_policy {
+    () => {
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#
+    };
+}
+/// Writes the CI job's push-only policy to `~/ci-pusher.json` in the lab shell.
+pub const CI_PUSHER_FILE: &str = concat!("echo '", ci_pusher_policy!(), "' > ~/ci-pusher.json");
+
+/// The pull-only policy of the deploy job's user: the token, and the pull actions on `{{repo}}`.
+macro_rules! deploy_policy {
+    () => {
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":["ecr:BatchCheckLayerAvailability","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"arn:aws:ecr:{{region}}:{{account}}:repository/{{repo}}"}]}"#
+    };
+}
+/// Writes the deploy job's pull-only policy to `~/deploy.json` in the lab shell.
+pub const DEPLOY_FILE: &str = concat!("echo '", deploy_policy!(), "' > ~/deploy.json");
+
+/// `access-denied-pull`: the image pushed (by the learner), IAM user `ci-pusher` with the push-only
+/// policy (made, or its policy put back), saved as aws profile `ci-pusher`, and docker logged in as it.
+const CI_PUSHER_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    CI_PUSHER_FILE,
+    "ecr-lab iam create-user ci-pusher > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name ci-pusher --policy-name ci-pusher-policy --policy-document file://~/ci-pusher.json > /dev/null",
+    "AWS_PROFILE=ci-pusher aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+];
+
+/// `access-denied-push`: as `access-denied-pull` for user `deploy` with the pull-only policy, and the
+/// next build tagged `v2` to push.
+const DEPLOY_ARRANGE: &[&str] = &[
+    READY[0],
+    READY[1],
+    READY[2],
+    "docker push {{registry}}/{{repo}}:{{tag}} > /dev/null 2>&1",
+    "docker tag {{sample_v2}} {{registry}}/{{repo}}:v2",
+    DEPLOY_FILE,
+    "ecr-lab iam create-user deploy > /dev/null 2>&1",
+    "ecr-lab iam put-user-policy --user-name deploy --policy-name deploy-policy --policy-document file://~/deploy.json > /dev/null",
+    "AWS_PROFILE=deploy aws ecr get-login-password --region {{region}} | docker login --username AWS --password-stdin {{registry}} > /dev/null 2>&1",
+];
+
+/// Leaving an access-denied stage: docker logged in as the learner again.
+const LOGIN_AS_LEARNER: &[&str] = &[READY[2]];
 
 /// `unsigned-image`: the image is pushed and signed with `cosign.key` (a pair made if there is none),
 /// then other bytes are pushed over the tag, so nothing signs what the tag names now. The repository
@@ -226,7 +386,19 @@ mod tests {
     fn real_aws_recipes_touch_only_what_is_the_labs() {
         for spec in CATALOGUE {
             let Some(recipe) = &spec.aws else {
-                assert_eq!(spec.id, "expired-login", "only the 12-hour token cannot be made real");
+                assert!(
+                    [
+                        "expired-login",
+                        "access-denied-pull",
+                        "access-denied-push",
+                        "long-lived-key",
+                        "expired-session",
+                        "oidc-other-branch"
+                    ]
+                    .contains(&spec.id),
+                    "{}: only the 12-hour token and IAM users cannot be made real",
+                    spec.id
+                );
                 continue;
             };
             for line in recipe.arrange.iter().chain(recipe.revert) {

@@ -171,6 +171,10 @@ fn check_rules(stage: &Stage, on_aws: bool, problems: &mut Vec<Problem>) {
                     "mock.requests in a lesson that lists `aws` in its backends: real AWS has no request log",
                 ))
             }
+            Assertion::IamUser(_) if on_aws && !on_mock_anyway => problems.push(rules::REQUESTS_ON_AWS.at(
+                *pos,
+                "iam.user in a lesson that lists `aws` in its backends: the lab's IAM users live on the mock",
+            )),
             _ => {}
         }
     }
@@ -188,6 +192,14 @@ fn block_rules(block: &Block, declared: &BTreeSet<&str>, problems: &mut Vec<Prob
             );
         }
     }
+    if block.kind == BlockKind::Solution {
+        for (n, line) in block.body.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with('#')) {
+            if let Some(col) = grants_everything(line) {
+                let pos = Pos { line: block.body_line() + n, col };
+                problems.push(rules::SOLUTION_GRANTS_ALL.at(pos, "the solution grants `ecr:*`: every ECR action"));
+            }
+        }
+    }
     if matches!(block.kind, BlockKind::Run | BlockKind::Solution | BlockKind::Wrong) {
         for (n, line) in block.body.lines().enumerate() {
             if let Some((col, what)) = hard_coded(line) {
@@ -196,6 +208,17 @@ fn block_rules(block: &Block, declared: &BTreeSet<&str>, problems: &mut Vec<Prob
             }
         }
     }
+}
+
+/// LAB017: the column where a solution line grants every ECR action (`"ecr:*"`), or every action
+/// of every service (`"Action": "*"`), in a policy it writes or puts.
+fn grants_everything(line: &str) -> Option<usize> {
+    if let Some(at) = line.find("ecr:*") {
+        return Some(line[..at].chars().count() + 1);
+    }
+    let compact: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    let everything = ["\"Action\":\"*\"", "\"Action\":[\"*\"", "\"Action\":\"*:*\""];
+    everything.iter().any(|p| compact.contains(p)).then(|| line.find("\"Action\"").map_or(1, |at| at + 1))
 }
 
 /// A 12-digit account id or an access key id in a command line, with its column.
@@ -234,6 +257,18 @@ pub fn format_line(path: &std::path::Path, problem: &Problem) -> String {
 #[cfg(test)]
 mod tests {
     use super::hard_coded;
+
+    #[test]
+    fn finds_grants_of_every_action() {
+        use super::grants_everything;
+        assert_eq!(grants_everything(r#"echo '{"Action":"ecr:*","Resource":"*"}' > p.json"#), Some(18));
+        assert_eq!(grants_everything(r#"echo '{"Action": "*", "Resource": "*"}' > p.json"#), Some(8));
+        assert_eq!(grants_everything(r#"echo '{"Action":["ecr:BatchGetImage"],"Resource":"*"}' > p.json"#), None);
+        assert_eq!(
+            grants_everything("ecr-lab iam put-user-policy --user-name ci --policy-document file://p.json"),
+            None
+        );
+    }
 
     #[test]
     fn finds_hard_coded_ids() {

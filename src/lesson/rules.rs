@@ -17,9 +17,10 @@
 //! | LAB011 | unknown assertion or field; a value ECR does not know (`min_severity`, `tag_mutability`) |
 //! | LAB012 | hard-coded account id or access key in a command |
 //! | LAB013 | invalid YAML in a block |
-//! | LAB014 | `mock.requests` in a lesson that lists `aws` in its backends |
+//! | LAB014 | `mock.requests` or `iam.user` in a lesson that lists `aws` in its backends |
 //! | LAB015 | a troubleshoot stage that gives the cause away (a check without `label:`, no diagnose quiz) |
 //! | LAB016 | a `lab:wrong` with nothing to fail (no checks) or nothing to run |
+//! | LAB017 | a solution that grants `ecr:*` (or every action) in a policy |
 
 use super::{Pos, Problem};
 
@@ -96,4 +97,8 @@ pub const TROUBLESHOOT_GIVES_AWAY: Rule = Rule {
 pub const WRONG_WITHOUT_CHECKS: Rule = Rule {
     code: "LAB016",
     hint: "a lab:wrong holds shell lines of a plausible wrong solution; verify proves the stage's lab:check fails after them",
+};
+pub const SOLUTION_GRANTS_ALL: Rule = Rule {
+    code: "LAB017",
+    hint: "least privilege: name the actions the job needs (ecr:BatchGetImage, ecr:PutImage, ...); put the `ecr:*` grant in a lab:wrong, which verify proves fails",
 };

@@ -188,7 +188,7 @@ impl<'l> Play<'l> {
         at.send(Event::StageStarted, None);
         if on_mock {
             ui.warn(
-                "this stage's error cannot be made real on AWS (a registry login lasts 12 hours, and AWS's clock cannot be moved), so this stage runs on the bundled mock",
+                "this stage's error cannot be made real on AWS (a registry login lasts 12 hours and AWS's clock cannot be moved; the lab makes no IAM users or roles in your account), so this stage runs on the bundled mock",
             );
         }
         for (block, _) in &stage.faults {

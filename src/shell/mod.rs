@@ -10,6 +10,7 @@ mod aws_yaml;
 mod coreutils;
 mod docker;
 pub mod engine;
+mod iam;
 pub mod parse;
 mod signing;
 
@@ -383,6 +384,15 @@ impl Session {
                 }
                 0
             }
+            "eval" => {
+                // `eval "$(aws configure export-credentials --format env)"`: each line run as typed.
+                let text = args[1..].join(" ");
+                let mut status = 0;
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    status = Box::pin(self.run_line(line, &mut io.out, &mut io.err)).await;
+                }
+                status
+            }
             "sha256sum" => sha256sum(&args[1..], io),
             "base64" => base64_command(&args[1..], io),
             "ecr-lab" if matches!(args.get(1).map(String::as_str), Some("keygen" | "sign" | "verify-signature")) => {
@@ -423,6 +433,7 @@ impl Session {
             ["credential-helper", "configure", "--remove", registry] => {
                 return docker::configure_helper(self, registry, true, io);
             }
+            ["iam", ..] => return iam::run(self, &args[1..], io).await,
             _ => {}
         }
         let Some(endpoint) = self.backend.mock_endpoint().map(str::to_owned) else {
@@ -437,7 +448,7 @@ impl Session {
             ["oidc", "token", rest @ ..] => crate::iam::oidc_token(&endpoint, rest).await,
             _ => {
                 io.eprintln(
-                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `oidc token --sub SUBJECT [--aud AUDIENCE] [--expires-in DURATION]`, `credential-helper configure REGISTRY`, `keygen`, `sign` and `verify-signature`",
+                    "lab: inside the shell, `ecr-lab` knows `clock advance DURATION`, `clock show`, `oidc token --sub SUBJECT [--aud AUDIENCE] [--expires-in DURATION]`, `credential-helper configure REGISTRY`, `iam ...`, `keygen`, `sign` and `verify-signature`",
                 );
                 return 2;
             }
@@ -547,14 +558,19 @@ The lab shell runs the guide's commands against the lab's mock of Amazon ECR:
                                      aws ecr create-repository --repository-name test --region ap-south-1
   aws ecr get-login-password         the registry password (pipe it into docker login)
   aws sts get-caller-identity        who you are
-  aws configure [set|list]           the lab profile: access key, secret, region
+  aws configure [set|get|list|export-credentials] [--profile P]
+                                     the lab's aws profiles; a profile with role_arn and
+                                     source_profile (or web_identity_token_file) assumes the role
   docker login|logout|tag|push|pull|images|image ls|rmi|inspect
   ecr-lab clock advance 13h          move the lab clock (registry logins expire after 12 hours)
   ecr-lab credential-helper configure [--remove] REGISTRY
                                      docker asks the lab's credential helper: no password stored
+  ecr-lab iam create-user NAME --policy file://P.json | put-user-policy | delete-user-policy | list-users
+                                     IAM users on the mock (each saved as aws profile NAME:
+                                     AWS_PROFILE=NAME aws ..., or aws ... --profile NAME)
   keygen, sign IMAGE --key cosign.key, verify-signature IMAGE --key cosign.pub
                                      cosign-compatible signing (passphrase: $COSIGN_PASSWORD)
-  echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset,
+  echo, cat, ls, grep [-i -v -c], env, pwd, sha256sum, base64 [-d], export NAME=value, unset, eval,
   $NAME, $?, $(command), |, &&, ||, ;, clear, help, exit
   $ACCOUNT, $REGION, $REGISTRY       the lab's account, region and registry host (~ is the lab's home)
 
@@ -659,6 +675,8 @@ impl rustyline::completion::Completer for Completer {
                 "keygen",
                 "sign",
                 "verify-signature",
+                "ecr-lab",
+                "eval",
             ]
             .iter()
             .map(|s| s.to_string())

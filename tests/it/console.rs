@@ -338,3 +338,80 @@ async fn severity_counts_read_without_a_gap_before_the_comma() {
     let rule = style.text.lines().find(|l| l.starts_with(".severity {")).expect("a .severity rule");
     assert!(!rule.contains("margin"), "{rule}");
 }
+
+#[tokio::test]
+async fn the_permissions_tab_shows_saves_refuses_and_deletes_the_repository_policy() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    let tab = format!("{}/console/repositories/test/_/permissions", mock.url);
+    assert!(get(&format!("{}/console/repositories/test", mock.url)).await.text.contains("/_/permissions?region="));
+    let empty = get(&tab).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.text.contains("No repository policy"), "{}", empty.text);
+    assert!(!empty.text.contains("Delete policy"));
+
+    // A malformed policy: AWS's text on the page, the typed text kept, nothing stored.
+    let refused = post(&tab, "policyText=%7B%22Version%22%3A%222012-10-17%22%7D").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text.contains("InvalidParameterException"), "{}", refused.text);
+    assert!(refused.text.contains(
+        "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'"
+    ));
+    assert!(refused.text.contains(r#"{"Version":"2012-10-17"}"#));
+    let none = ecr.get_repository_policy().repository_name("test").send().await.unwrap_err();
+    assert_eq!(none.into_service_error().meta().code(), Some("RepositoryPolicyNotFoundException"));
+
+    // A good one is stored as typed and shown indented.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+    let form = format!("policyText={}", urlencode(policy));
+    let saved = post(&tab, &form).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(saved.location.contains("/_/permissions?region=ap-south-1&notice=policy-saved"), "{}", saved.location);
+    let stored = ecr.get_repository_policy().repository_name("test").send().await.unwrap();
+    assert_eq!(stored.policy_text(), Some(policy));
+    let shown = get(&format!("{tab}?region=ap-south-1&notice=policy-saved")).await;
+    assert!(shown.text.contains("Saved the policy of test."));
+    assert!(shown.text.contains("\"Sid\": \"AllowPull\","), "pretty JSON: {}", shown.text);
+    assert!(shown.text.contains("Delete policy"));
+
+    // Delete, then deleting again is ECR's RepositoryPolicyNotFound.
+    let deleted = post(&format!("{tab}/delete"), "").await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(ecr.get_repository_policy().repository_name("test").send().await.is_err());
+    let again = post(&format!("{tab}/delete"), "").await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.text.contains(
+        "Repository policy does not exist for the repository with name 'test' in the registry with id '920736617090'"
+    ));
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_permissions_tab_in_a_real_browser() {
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    let artifacts = workspace().join("target/test-artifacts/console-permissions");
+    let Some(mut node) = start_browser_script("permissions.mjs", &mock.url, &artifacts) else {
+        return;
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(180), node.wait())
+        .await
+        .expect("the browser test ends")
+        .unwrap();
+    assert!(status.success(), "the browser script failed ({status}); its log is above");
+    let stored = ecr.get_repository_policy().repository_name("test").send().await;
+    assert!(stored.is_err(), "the script deleted the policy at the end");
+    for shot in ["permissions-malformed-1280", "permissions-saved-1280", "permissions-deleted-1280"] {
+        assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
+    }
+}

@@ -169,3 +169,66 @@ fn fault_list_takes_the_endpoint_the_readme_shows() {
     assert!(list.stdout.contains("missing-repo          server   the repository does not exist\n"), "{}", list.stdout);
     assert!(list.stdout.contains("no faults armed on http://127.0.0.1:9 (by this machine)"), "{}", list.stdout);
 }
+
+#[tokio::test]
+async fn access_denied_faults_arm_an_iam_user_whose_calls_are_refused_with_awss_text() {
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let url = server.url.clone();
+    let ecr = ecr_client(&url, "ap-south-1").await;
+    ecr.create_repository().repository_name("test").send().await.unwrap();
+    put_sample(&ecr, "test", &sample(1, 512), "v1").await.unwrap();
+
+    let armed = fault(home.path(), &["arm", "access-denied-push", "--endpoint", &url]);
+    assert_eq!(armed.code, 0, "{}{}", armed.stdout, armed.stderr);
+    let denial = "denied: User: arn:aws:iam::920736617090:user/deploy is not authorized to perform: \
+                  ecr:InitiateLayerUpload on resource: arn:aws:ecr:ap-south-1:920736617090:repository/test because \
+                  no identity-based policy allows the ecr:InitiateLayerUpload action";
+    assert!(armed.stdout.contains(&format!("\n  {denial}\n")), "{}", armed.stdout);
+    let export = |name: &str| {
+        let prefix = format!("export {name}=");
+        armed
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{}", armed.stdout))
+            .to_owned()
+    };
+    let (id, secret) = (export("AWS_ACCESS_KEY_ID"), export("AWS_SECRET_ACCESS_KEY"));
+    assert!(id.starts_with("AKIA"), "{id}");
+
+    // What a learner working as deploy meets: pulls work, the push's first upload is refused.
+    let deploy = crate::common::ecr_client_with(&url, "ap-south-1", &id, &secret, None).await;
+    let v1 = aws_sdk_ecr::types::ImageIdentifier::builder().image_tag("v1").build();
+    deploy.batch_get_image().repository_name("test").image_ids(v1).send().await.unwrap();
+    let refused = deploy.initiate_layer_upload().repository_name("test").send().await.unwrap_err();
+    let refused = refused.into_service_error();
+    assert_eq!(aws_sdk_ecr::error::ProvideErrorMetadata::code(&refused), Some("AccessDeniedException"));
+    assert_eq!(aws_sdk_ecr::error::ProvideErrorMetadata::message(&refused), denial.strip_prefix("denied: "));
+
+    // Armed again: the user is there already; clear leaves it.
+    let again = fault(home.path(), &["arm", "access-denied-push", "--endpoint", &url]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("the user existed already"), "{}", again.stdout);
+    let pull = fault(home.path(), &["arm", "access-denied-pull", "--endpoint", &url]);
+    assert_eq!(pull.code, 0, "{}", pull.stderr);
+    assert!(pull.stdout.contains("user/ci-pusher is not authorized to perform: ecr:BatchGetImage"), "{}", pull.stdout);
+    let cleared = fault(home.path(), &["clear", "--endpoint", &url]);
+    assert!(cleared.stdout.contains("cleared access-denied-push: user deploy stays"), "{}", cleared.stdout);
+    let list = fault(home.path(), &["list"]);
+    assert!(list.stdout.contains("access-denied-push    server   "), "{}", list.stdout);
+
+    // expired-session: the clock passes every role session's hour.
+    let expired = fault(home.path(), &["arm", "expired-session", "--endpoint", &url]);
+    assert_eq!(expired.code, 0, "{}", expired.stderr);
+    assert!(
+        expired.stdout.contains(
+            "the class now meets, on `aws ecr describe-images --repository-name test`:\n  An error occurred \
+             (ExpiredTokenException) when calling the DescribeImages operation: The security token included in the \
+             request is expired\n"
+        ),
+        "{}",
+        expired.stdout
+    );
+    assert!(expired.stdout.contains("every role session (1 hour by default) has ended"), "{}", expired.stdout);
+}

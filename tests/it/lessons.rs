@@ -60,6 +60,11 @@ fn every_fault_of_the_catalogue_is_met_in_some_lesson() {
         "wrong-account",
         "expired-login",
         "unsigned-image",
+        "access-denied-pull",
+        "access-denied-push",
+        "long-lived-key",
+        "expired-session",
+        "oidc-other-branch",
     ] {
         assert!(met.lines().any(|l| l == format!("id: {id}")), "no lesson arranges the fault {id}:\n{met}");
     }
@@ -75,7 +80,7 @@ fn each_broken_fixture_yields_its_rule_at_its_line() {
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 16, "one fixture per rule, LAB001..LAB016");
+    assert_eq!(fixtures.len(), 17, "one fixture per rule, LAB001..LAB017");
     for fixture in fixtures {
         let name = fixture.file_name().unwrap().to_string_lossy().into_owned();
         let code = &name[..6];
@@ -431,6 +436,22 @@ fn the_old_weak_checks_let_the_wrong_solutions_pass() {
             2,
         ),
         ("14-capstone.md", &[("digest: \"{{sample_v2_digest}}\" }", "exists: true }")], 1),
+        (
+            "13-access-and-trust.md",
+            &[
+                // The old key-kind checks: exit codes and an `Arn` of any kind (issue 17 item 10).
+                (
+                    "- output: { of: \"aws sts get-caller-identity\", contains: \":assumed-role/ci-push/\" }\n  label: The job's identity is the role ci-push\n- output: { of: \"aws configure export-credentials\", contains: \"export AWS_ACCESS_KEY_ID=ASIA\" }\n  label: Its key is temporary (ASIA...)\n- output: { of: \"aws configure export-credentials\", contains: \"export AWS_SESSION_TOKEN=\" }\n  label: Its key comes with a session token\n",
+                    "- output: { of: \"aws sts get-caller-identity\", contains: \"\\\"Arn\\\"\" }\n  label: The job's identity\n- exit: { of: \"aws configure list\", code: 0 }\n  label: The profile lists\n",
+                ),
+                // Without the policy check, only the call is judged: ecr:*, pull-only and the admin's login pass.
+                (
+                    "- iam.user: { name: ci-pusher, can: [ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:PutImage, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload], cannot: [ecr:DeleteRepository, ecr:BatchDeleteImage, ecr:SetRepositoryPolicy, ecr:PutImageTagMutability], repo: \"{{repo}}\" }\n  label: ci-pusher may pull and push {{repo}}, and nothing more\n",
+                    "",
+                ),
+            ],
+            4,
+        ),
     ];
     let dir = tempfile::tempdir().unwrap();
     for (file, swaps, _) in weakened {

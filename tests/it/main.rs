@@ -32,6 +32,7 @@ mod sdk;
 mod secrets;
 mod shell;
 mod signing;
+mod simulate;
 mod slides;
 mod snapshot;
 mod sts;

@@ -668,3 +668,53 @@ echo status $?
     assert!(v1_time.parse::<f64>().is_ok_and(|t| t > 1.7e9), "{out}");
     assert!(out.ends_with("status 255\n"), "{out}");
 }
+
+/// Working as other identities in the lab shell: `ecr-lab iam create-user` saves the user as an aws
+/// profile, `AWS_PROFILE`/`--profile` pick it (a missing one stops as the CLI does), a profile with
+/// `role_arn` + `source_profile` assumes the role for each command, and `export-credentials` + `eval`
+/// copy a session's keys into the environment, which then expire on the lab clock.
+#[test]
+fn profiles_users_and_roles_in_the_lab_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = r#"aws ecr create-repository --repository-name test > /dev/null
+echo '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}' > ~/token-only.json
+ecr-lab iam create-user ci-pusher --policy file://~/token-only.json
+AWS_PROFILE=ci-pusher aws sts get-caller-identity --query Arn --output text
+aws ecr describe-repositories --profile ci-pusher
+aws sts get-caller-identity --profile nobody
+echo '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::920736617090:root"},"Action":"sts:AssumeRole"}]}' > ~/trust.json
+ecr-lab iam create-role ci-push --trust-policy file://~/trust.json --policy file://~/token-only.json
+aws configure set role_arn arn:aws:iam::920736617090:role/ci-push --profile ci-role
+aws configure set source_profile default --profile ci-role
+AWS_PROFILE=ci-role aws sts get-caller-identity --query Arn --output text
+eval "$(aws configure export-credentials --profile ci-role --format env)"
+env
+ecr-lab clock advance 2h
+aws ecr get-login-password > /dev/null
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+aws sts get-caller-identity --query Arn --output text
+"#;
+    let ran = shell(dir.path(), None, script);
+    let out = format!("{}{}", ran.stdout, ran.stderr);
+    assert!(out.contains("saved as aws profile ci-pusher"), "{out}");
+    assert!(out.contains("\narn:aws:iam::920736617090:user/ci-pusher\n"), "{out}");
+    assert!(
+        out.contains(
+            "An error occurred (AccessDeniedException) when calling the DescribeRepositories operation: User: \
+             arn:aws:iam::920736617090:user/ci-pusher is not authorized to perform: ecr:DescribeRepositories"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("The config profile (nobody) could not be found"), "{out}");
+    assert!(out.contains("\narn:aws:sts::920736617090:assumed-role/ci-push/botocore-session-"), "{out}");
+    assert!(out.contains("\nAWS_ACCESS_KEY_ID=ASIA"), "eval exported the session's key: {out}");
+    assert!(out.contains("\nAWS_SESSION_TOKEN="), "{out}");
+    assert!(
+        out.contains(
+            "An error occurred (ExpiredTokenException) when calling the GetAuthorizationToken operation: The \
+             security token included in the request is expired"
+        ),
+        "{out}"
+    );
+    assert!(ran.stdout.trim_end().ends_with("arn:aws:iam::920736617090:user/lab-learner"), "{out}");
+}

@@ -16,6 +16,7 @@ mod html;
 mod image;
 mod layout;
 mod live;
+mod permissions;
 mod push_commands;
 mod repositories;
 mod repository;

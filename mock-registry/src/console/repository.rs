@@ -1,6 +1,6 @@
 //! `/console/repositories/{name}` and its sub-pages (after `/_/`, which no repository name can
 //! contain): which page a path names, the repository page with its Images tab (live), and the
-//! lifecycle tab (the stored policy, read-only).
+//! lifecycle tab (the stored policy, read-only); the Permissions tab is `permissions.rs`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use super::form::FormData;
 use super::html::{copy_button, enabled, encryption, size, tag_mutability, time};
 use super::layout::{Flash, Page};
-use super::{Ctx, delete, image, live, push_commands, repository_crumbs, settings, with_repository};
+use super::{Ctx, delete, image, live, permissions, push_commands, repository_crumbs, settings, with_repository};
 use crate::Lab;
 use crate::ecr_api::EcrError;
 use crate::state::{Image, Repository, StateError};
@@ -25,6 +25,8 @@ enum Sub<'a> {
     DeleteImages,
     Delete,
     Lifecycle,
+    Permissions,
+    DeletePolicy,
     Image(&'a str),
     Findings(&'a str),
 }
@@ -41,6 +43,8 @@ fn split(rest: &str) -> (&str, Option<Sub<'_>>) {
         "delete-images" => Some(Sub::DeleteImages),
         "delete" => Some(Sub::Delete),
         "lifecycle" => Some(Sub::Lifecycle),
+        "permissions" => Some(Sub::Permissions),
+        "permissions/delete" => Some(Sub::DeletePolicy),
         other => match other.strip_prefix("image/") {
             Some(image) => match image.strip_suffix("/findings") {
                 Some(digest) => Some(Sub::Findings(digest)),
@@ -72,6 +76,8 @@ pub(super) async fn get(State(lab): State<Lab>, ctx: Ctx, Path(rest): Path<Strin
         (Sub::DeleteImages, Ok(_)) => delete::images_confirm(&lab, &ctx, &name),
         (Sub::Delete, Ok(_)) => with_repository(&lab, &ctx, &name, |ctx, r| delete::repository_confirm(ctx, r, None)),
         (Sub::Lifecycle, Ok(_)) => with_repository(&lab, &ctx, &name, lifecycle_page),
+        (Sub::Permissions, Ok(_)) => with_repository(&lab, &ctx, &name, |ctx, r| permissions::page(ctx, r, None, None)),
+        (Sub::DeletePolicy, Ok(_)) => not_found(&ctx),
         (Sub::Image(digest), Ok(_)) => image::page(&lab, &ctx, &name, digest, false),
         (Sub::Findings(digest), Ok(_)) => image::page(&lab, &ctx, &name, digest, true),
     }
@@ -91,6 +97,8 @@ pub(super) async fn post(State(lab): State<Lab>, ctx: Ctx, Path(rest): Path<Stri
         Some(Sub::Edit) => settings::submit(&lab, &ctx, &name, &form).await,
         Some(Sub::DeleteImages) => delete::images_submit(&lab, &ctx, &name, &form).await,
         Some(Sub::Delete) => delete::repository_submit(&lab, &ctx, &name, &form).await,
+        Some(Sub::Permissions) => permissions::save(&lab, &ctx, &name, &form).await,
+        Some(Sub::DeletePolicy) => permissions::delete(&lab, &ctx, &name).await,
         _ => not_found(&ctx),
     }
 }
@@ -150,11 +158,7 @@ fn images_page(lab: &Lab, ctx: &Ctx, name: &RepositoryName) -> Response {
                 div { dt { "Encryption type" } dd { (encryption(&repository.encryption)) } }
             }
         }
-        nav class="tabs" aria-label="Repository sections" {
-            a href=(ctx.repository_href(name, "")) aria-current="page" { "Images" }
-            " "
-            a href=(ctx.repository_href(name, "lifecycle")) { "Lifecycle policy" }
-        }
+        (permissions::tabs(ctx, name, ""))
         section class="panel" aria-labelledby="images-h" {
             form method="get" action=(Ctx::repository_path(name, "delete-images")) {
                 input type="hidden" name="region" value=(ctx.region);
@@ -242,11 +246,7 @@ fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
     let name = &repository.name;
     let body = html! {
         h1 { (name) }
-        nav class="tabs" aria-label="Repository sections" {
-            a href=(ctx.repository_href(name, "")) { "Images" }
-            " "
-            a href=(ctx.repository_href(name, "lifecycle")) aria-current="page" { "Lifecycle policy" }
-        }
+        (permissions::tabs(ctx, name, "lifecycle"))
         section class="panel" aria-labelledby="lifecycle-h" {
             h2 id="lifecycle-h" { "Lifecycle policy" }
             @match &repository.lifecycle_policy {
@@ -257,7 +257,7 @@ fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
                             None => "Not evaluated yet: the lab runs it when its clock advances.",
                         }
                     }
-                    pre class="manifest" tabindex="0" aria-label="Lifecycle policy" { code { (pretty_json(text)) } }
+                    pre class="manifest" tabindex="0" aria-label="Lifecycle policy" { code { (permissions::pretty_json(text)) } }
                 }
                 None => p {
                     "No lifecycle policy. Put one with " code { "aws ecr put-lifecycle-policy" }
@@ -269,11 +269,4 @@ fn lifecycle_page(ctx: &Ctx, repository: &Repository) -> Response {
     repository_crumbs(Page::new(format!("{name}: lifecycle policy")), ctx, name, Some("Lifecycle policy"))
         .body(body)
         .render(ctx)
-}
-
-/// A stored policy, indented (as stored if it is not JSON).
-fn pretty_json(text: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(text)
-        .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| text.to_owned())
 }

@@ -6,6 +6,7 @@
 //! cannot check (access denied, the network, a lesson asking what this backend cannot tell).
 
 mod ecr;
+mod iam;
 mod session;
 
 use std::collections::BTreeMap;
@@ -97,6 +98,7 @@ pub async fn evaluate(assertion: &Assertion, cx: &Context<'_>) -> CheckOutcome {
         Assertion::Output(c) => session::output(c, cx),
         Assertion::Exit(c) => session::exit(c, cx),
         Assertion::Requests(c) => session::requests(c, cx).await,
+        Assertion::IamUser(c) => iam::user(c, cx).await,
     }
 }
 

@@ -34,11 +34,14 @@ pub fn run(session: &mut Session, args: &[String], io: &mut Io) -> Outcome {
             }
             None => Err(Failure::Other(String::new())),
         },
+        Some("export-credentials") => export_credentials(session, &args[1..], io),
         Some("list") => {
             list(session, &values, io);
             Ok(None)
         }
-        Some(other) => Err(Failure::Usage(format!("argument operation: Invalid choice: '{other}' (set, get, list)"))),
+        Some(other) => Err(Failure::Usage(format!(
+            "argument operation: Invalid choice: '{other}' (set, get, list, export-credentials)"
+        ))),
     }
 }
 
@@ -106,4 +109,50 @@ fn list(session: &Session, values: &BTreeMap<String, String>, io: &mut Io) {
         resolved.region,
         if values.contains_key("region") { "config-file" } else { "ecr-lab" }
     ));
+}
+
+/// `aws configure export-credentials [--format env|env-no-export|process]`: the credentials the
+/// command resolved (a role profile's session credentials, assumed for it), as CLI v2 prints them.
+fn export_credentials(session: &Session, args: &[String], io: &mut Io) -> Outcome {
+    let format = match args {
+        [] => "process",
+        [flag, format] if flag == "--format" => format.as_str(),
+        _ => return Err(Failure::Usage("usage: aws configure export-credentials [--format FORMAT]".into())),
+    };
+    let resolved = profile::resolve(session, None);
+    let Some(credentials) = resolved.credentials else {
+        return Err(Failure::Other("Unable to locate credentials".into()));
+    };
+    let pairs = [
+        ("AWS_ACCESS_KEY_ID", Some(credentials.access_key_id())),
+        ("AWS_SECRET_ACCESS_KEY", Some(credentials.secret_access_key())),
+        ("AWS_SESSION_TOKEN", credentials.session_token()),
+    ];
+    match format {
+        "env" | "env-no-export" => {
+            let prefix = if format == "env" { "export " } else { "" };
+            for (name, value) in pairs {
+                if let Some(value) = value {
+                    io.println(format!("{prefix}{name}={value}"));
+                }
+            }
+        }
+        "process" => {
+            let mut object = serde_json::json!({
+                "Version": 1,
+                "AccessKeyId": credentials.access_key_id(),
+                "SecretAccessKey": credentials.secret_access_key(),
+            });
+            if let Some(token) = credentials.session_token() {
+                object["SessionToken"] = token.into();
+            }
+            io.println(serde_json::to_string_pretty(&object).unwrap_or_default());
+        }
+        other => {
+            return Err(Failure::Usage(format!(
+                "argument --format: Invalid choice, valid choices are: process, env, env-no-export, powershell, windows-cmd (not {other})"
+            )));
+        }
+    }
+    Ok(None)
 }

@@ -12,6 +12,8 @@ pub struct Invocation {
     /// `--query`: a JMESPath expression applied to the response before it is printed.
     pub query: Option<String>,
     pub endpoint: Option<String>,
+    /// `--profile NAME`: the lab profile to read (as `$AWS_PROFILE`).
+    pub profile: Option<String>,
     pub rest: Vec<String>,
     /// The CLI version spoken: how times, errors and exit statuses look.
     pub cli: Cli,
@@ -54,8 +56,15 @@ fn choices(names: &[&str]) -> String {
 }
 
 pub fn split_globals(args: &[String], cli: Cli) -> Result<Invocation, Failure> {
-    let mut invocation =
-        Invocation { region: None, output: "json".into(), query: None, endpoint: None, rest: Vec::new(), cli };
+    let mut invocation = Invocation {
+        region: None,
+        output: "json".into(),
+        query: None,
+        endpoint: None,
+        profile: None,
+        rest: Vec::new(),
+        cli,
+    };
     let mut i = 0;
     while i < args.len() {
         let value = |i: usize| {
@@ -76,7 +85,8 @@ pub fn split_globals(args: &[String], cli: Cli) -> Result<Invocation, Failure> {
             }
             "--query" => invocation.query = Some(value(i)?),
             "--endpoint-url" => invocation.endpoint = Some(value(i)?),
-            "--profile" | "--color" | "--cli-read-timeout" | "--cli-connect-timeout" | "--ca-bundle" => {
+            "--profile" => invocation.profile = Some(value(i)?),
+            "--color" | "--cli-read-timeout" | "--cli-connect-timeout" | "--ca-bundle" => {
                 value(i)?;
             }
             "--debug" | "--no-paginate" | "--no-verify-ssl" | "--no-sign-request" => {

@@ -12,6 +12,7 @@
 //! grouped by family. The dependencies run one way: leaves (`failure`, `flags`, `params`,
 //! `profile`, `globals`, `query`) never reach back up to the commands or to this module.
 
+mod assume;
 mod configure;
 mod ecr;
 mod failure;
@@ -35,6 +36,15 @@ use globals::{Invocation, split_globals};
 
 pub use ecr::{flags_of, operation_names};
 
+/// Saves `values` as the lab's aws profile `name` (replacing it), keeping the other profiles.
+pub fn save_profile(
+    session: &Session,
+    name: &str,
+    values: std::collections::BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    profile::write_profile(session, name, &values)
+}
+
 const VERSION_V1: &str = "aws-cli/1.45.11 Python/3.11.7 Linux/ecr-lab botocore/1.43.11";
 /// As Debian's `awscli` package (CLI v2) prints it, with the lab for the kernel.
 const VERSION_V2: &str = "aws-cli/2.9.19 Python/3.11.2 Linux/ecr-lab source/x86_64.debian.12 prompt/off";
@@ -54,7 +64,7 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         return 0;
     }
     let outcome = match split_globals(args, cli) {
-        Ok(invocation) => dispatch(session, invocation, io).await,
+        Ok(invocation) => with_profile(session, invocation, io).await,
         Err(failure) => Err(failure),
     };
     // On real AWS an error about the learner's set-up (access, credentials, throttling, the network)
@@ -74,6 +84,41 @@ pub async fn run(session: &mut Session, args: &[String], io: &mut Io) -> i32 {
         io.eprintln(format!("ecr-lab: what to do: {fix}"));
     }
     status
+}
+
+/// Runs the command with `--profile NAME` as `$AWS_PROFILE` (for this command only); a profile the
+/// lab's config does not have stops it as the CLI does.
+async fn with_profile(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {
+    const SCOPED: [&str; 4] = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"];
+    let saved: Vec<Option<String>> = SCOPED.iter().map(|name| session.vars.get(*name).cloned()).collect();
+    if let Some(name) = &invocation.profile {
+        session.vars.insert("AWS_PROFILE".into(), name.clone());
+    }
+    // `aws configure set ... --profile NEW` makes the profile.
+    let configure = invocation.rest.first().map(String::as_str) == Some("configure");
+    let outcome = match profile::missing(session).filter(|_| !configure) {
+        Some(name) => Err(Failure::Other(format!("The config profile ({name}) could not be found"))),
+        None if configure && invocation.rest.get(1).map(String::as_str) != Some("export-credentials") => {
+            dispatch(session, invocation, io).await
+        }
+        None => match assume::session_credentials(session).await {
+            Ok(Some(credentials)) => {
+                session.vars.insert("AWS_ACCESS_KEY_ID".into(), credentials.access_key_id().to_owned());
+                session.vars.insert("AWS_SECRET_ACCESS_KEY".into(), credentials.secret_access_key().to_owned());
+                session.vars.insert("AWS_SESSION_TOKEN".into(), credentials.session_token().unwrap_or_default().into());
+                dispatch(session, invocation, io).await
+            }
+            Ok(None) => dispatch(session, invocation, io).await,
+            Err(failure) => Err(failure),
+        },
+    };
+    for (name, value) in SCOPED.iter().zip(saved) {
+        match value {
+            Some(value) => session.vars.insert((*name).to_owned(), value),
+            None => session.vars.remove(*name),
+        };
+    }
+    outcome
 }
 
 async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) -> Outcome {

@@ -1,5 +1,5 @@
-//! The lab's aws profile (`$HOME/aws/config`, one `[default]` section), and where the CLI finds
-//! credentials and region: [`resolve`].
+//! The lab's aws profiles (`$HOME/aws/config`: `[default]` and `[profile NAME]` sections; `$AWS_PROFILE`
+//! picks one), and where the CLI finds credentials and region: [`resolve`].
 
 use std::collections::BTreeMap;
 
@@ -51,20 +51,85 @@ fn path(session: &Session) -> std::path::PathBuf {
     session.home.join("aws").join("config")
 }
 
-pub fn read(session: &Session) -> BTreeMap<String, String> {
-    std::fs::read_to_string(path(session))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| line.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())))
-        .collect()
+/// The profile the CLI reads: `$AWS_PROFILE`, else `default`.
+pub fn selected(session: &Session) -> String {
+    session.var("AWS_PROFILE").unwrap_or_else(|| "default".to_owned())
 }
 
+/// A section header as the aws config file writes it: `[default]`, `[profile NAME]`.
+fn header(name: &str) -> String {
+    if name == "default" { "[default]".to_owned() } else { format!("[profile {name}]") }
+}
+
+/// Every profile in the lab's config file, in file order: (name, its keys and values).
+fn sections(session: &Session) -> Vec<(String, BTreeMap<String, String>)> {
+    let text = std::fs::read_to_string(path(session)).unwrap_or_default();
+    let mut sections: Vec<(String, BTreeMap<String, String>)> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            let name = name.trim();
+            let name = name.strip_prefix("profile ").map(str::trim).unwrap_or(name);
+            sections.push((name.to_owned(), BTreeMap::new()));
+        } else if let Some((key, value)) = line.split_once('=') {
+            if sections.is_empty() {
+                sections.push(("default".to_owned(), BTreeMap::new()));
+            }
+            if let Some((_, values)) = sections.last_mut() {
+                values.insert(key.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+    sections
+}
+
+/// `Some(name)` when `$AWS_PROFILE` names a profile the lab's config file does not have (the CLI
+/// then stops: `The config profile (NAME) could not be found`).
+pub fn missing(session: &Session) -> Option<String> {
+    let name = session.var("AWS_PROFILE")?;
+    (name != "default" && !sections(session).iter().any(|(n, _)| *n == name)).then_some(name)
+}
+
+/// The selected profile's keys and values.
+pub fn read(session: &Session) -> BTreeMap<String, String> {
+    read_profile(session, &selected(session))
+}
+
+/// Profile `name`'s keys and values, if the lab's config has it (`default` always counts).
+pub fn read_named(session: &Session, name: &str) -> Option<BTreeMap<String, String>> {
+    let found = sections(session).into_iter().find(|(n, _)| n == name).map(|(_, values)| values);
+    found.or_else(|| (name == "default").then(BTreeMap::new))
+}
+
+fn read_profile(session: &Session, name: &str) -> BTreeMap<String, String> {
+    sections(session).into_iter().find(|(n, _)| n == name).map(|(_, values)| values).unwrap_or_default()
+}
+
+/// Replaces the selected profile's keys and values, keeping the other profiles.
 pub fn write(session: &Session, values: &BTreeMap<String, String>) -> std::io::Result<()> {
+    write_profile(session, &selected(session), values)
+}
+
+/// Replaces profile `name` (made if missing), keeping the others.
+pub fn write_profile(session: &Session, name: &str, values: &BTreeMap<String, String>) -> std::io::Result<()> {
+    let mut sections = sections(session);
+    match sections.iter_mut().find(|(n, _)| n == name) {
+        Some((_, old)) => *old = values.clone(),
+        None => sections.push((name.to_owned(), values.clone())),
+    }
+    if !sections.iter().any(|(n, _)| n == "default") {
+        sections.insert(0, ("default".to_owned(), BTreeMap::new()));
+    }
     let path = path(session);
     // The profile holds a secret key: 0600 in a 0700 directory.
     crate::paths::lab_dir(path.parent().expect("aws dir"))?;
-    let text: String =
-        std::iter::once("[default]\n".to_owned()).chain(values.iter().map(|(k, v)| format!("{k} = {v}\n"))).collect();
+    let mut text = String::new();
+    for (name, values) in &sections {
+        text.push_str(&header(name));
+        text.push('\n');
+        for (k, v) in values {
+            text.push_str(&format!("{k} = {v}\n"));
+        }
+    }
     crate::paths::write_private(&path, text.as_bytes())
 }
 
