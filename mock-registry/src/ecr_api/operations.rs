@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, layers, parse, policies, scanning};
+use super::{EcrError, Operation, json, layers, parse, policies, referrers, registry as settings, scanning, templates};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
@@ -72,6 +72,47 @@ pub(super) async fn dispatch(
         Operation::SetRepositoryPolicy => policies::set(lab, caller, parse(body)?).await,
         Operation::GetRepositoryPolicy => policies::get(lab, caller, parse(body)?),
         Operation::DeleteRepositoryPolicy => policies::delete(lab, caller, parse(body)?).await,
+        _ => dispatch_registry_settings(lab, caller, operation, body).await,
+    }
+}
+
+/// The registry-level operations (registry policy, account settings, templates, archive,
+/// pull-time exclusions, signing, referrers).
+async fn dispatch_registry_settings(
+    lab: &Lab,
+    caller: &Caller,
+    operation: Operation,
+    body: &[u8],
+) -> Result<Response, EcrError> {
+    match operation {
+        Operation::PutRegistryPolicy => settings::put_registry_policy(lab, caller, parse(body)?).await,
+        Operation::GetRegistryPolicy => settings::get_registry_policy(lab, caller),
+        Operation::DeleteRegistryPolicy => settings::delete_registry_policy(lab, caller).await,
+        Operation::GetAccountSetting => settings::get_account_setting(lab, caller, parse(body)?),
+        Operation::PutAccountSetting => settings::put_account_setting(lab, caller, parse(body)?).await,
+        Operation::CreateRepositoryCreationTemplate => templates::create(lab, caller, parse(body)?).await,
+        Operation::DescribeRepositoryCreationTemplates => templates::describe(lab, caller, parse(body)?),
+        Operation::UpdateRepositoryCreationTemplate => templates::update(lab, caller, parse(body)?).await,
+        Operation::DeleteRepositoryCreationTemplate => templates::delete(lab, caller, parse(body)?).await,
+        Operation::UpdateImageStorageClass => settings::update_image_storage_class(lab, caller, parse(body)?).await,
+        Operation::RegisterPullTimeUpdateExclusion => {
+            settings::register_pull_time_update_exclusion(lab, caller, parse(body)?).await
+        }
+        Operation::DeregisterPullTimeUpdateExclusion => {
+            settings::deregister_pull_time_update_exclusion(lab, caller, parse(body)?).await
+        }
+        Operation::ListPullTimeUpdateExclusions => {
+            settings::list_pull_time_update_exclusions(lab, caller, parse(body)?)
+        }
+        Operation::PutSigningConfiguration => settings::put_signing_configuration(lab, caller, parse(body)?).await,
+        Operation::GetSigningConfiguration => settings::get_signing_configuration(lab, caller),
+        Operation::DeleteSigningConfiguration => settings::delete_signing_configuration(lab, caller).await,
+        Operation::DescribeImageSigningStatus => settings::describe_image_signing_status(lab, caller, parse(body)?),
+        Operation::ListImageReferrers => referrers::list_image_referrers(lab, caller, parse(body)?),
+        other => Err(EcrError::new(
+            super::EcrErrorCode::ServerException,
+            format!("The ecr-lab mock has no handler for {}", other.name()),
+        )),
     }
 }
 
@@ -127,7 +168,7 @@ pub(crate) fn tag_mutability(
     Ok(TagMutabilitySetting::new(mode, filters)?)
 }
 
-fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
+pub(super) fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
     tags.into_iter()
         .map(|t| Ok(ResourceTag::new(required(t.key, "tags.Key")?, required(t.value, "tags.Value")?)?))
         .collect()
@@ -145,7 +186,10 @@ fn aws_managed_key(caller: &Caller) -> String {
     format!("arn:aws:kms:{}:{}:key/{uuid}", caller.region, caller.account)
 }
 
-fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) -> Result<Encryption, EcrError> {
+pub(super) fn encryption(
+    caller: &Caller,
+    request: Option<EncryptionConfigurationRequest>,
+) -> Result<Encryption, EcrError> {
     let request = request.unwrap_or_default();
     let kind = match request.encryption_type {
         Some(kind) => wire_enum(&kind, "encryptionConfiguration.encryptionType")?,
