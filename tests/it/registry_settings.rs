@@ -164,6 +164,13 @@ async fn an_archived_image_cannot_be_pulled_or_scanned_until_restored() {
 
     let registry = Registry::connect(&mock.url).await;
     assert_eq!(registry.get("/v2/cold/manifests/v1").await.status, StatusCode::NOT_FOUND);
+    let described = ecr.describe_images().repository_name("cold").send().await.unwrap();
+    let detail = &described.image_details()[0];
+    assert_eq!(detail.image_status(), Some(&t::ImageStatus::Archived), "an archived image is still described");
+    assert!(detail.last_archived_at().is_some());
+    let active_only = t::DescribeImagesFilter::builder().image_status(t::ImageStatusFilter::Active).build();
+    let active = ecr.describe_images().repository_name("cold").filter(active_only).send().await.unwrap();
+    assert!(active.image_details().is_empty());
     let scan = ecr.start_image_scan().repository_name("cold").image_id(id.clone()).send().await;
     assert_eq!(code_of(&scan), "ImageArchivedException");
 

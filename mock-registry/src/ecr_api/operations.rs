@@ -498,11 +498,30 @@ fn describe_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result
                 }
                 (found, None)
             }
-            None => page.take(repository.images.values().filter(|i| status_allows(status, !i.tags.is_empty())), |i| {
-                i.digest.to_string()
-            }),
+            None => {
+                let archived = |i: &crate::state::Image| state.is_archived(&registry, &name, &i.digest);
+                let wanted = |i: &&crate::state::Image| match image_status {
+                    Some("ARCHIVED") => archived(i),
+                    Some("ACTIVE") => !archived(i),
+                    Some("ACTIVATING") => false, // the lab's restores are done at once
+                    _ => true,
+                };
+                let candidates = repository.images.values().filter(|i| status_allows(status, !i.tags.is_empty()));
+                page.take(candidates.filter(wanted), |i| i.digest.to_string())
+            }
         };
-        let image_details = images.into_iter().map(|i| ImageDetail::new(&registry, repository, i)).collect();
+        let settings = state.registry_settings(&registry);
+        let image_details = images
+            .into_iter()
+            .map(|i| {
+                let mut detail = ImageDetail::new(&registry, repository, i);
+                if let Some(at) = settings.archived_at(&name, &i.digest) {
+                    detail.image_status = "ARCHIVED";
+                    detail.last_archived_at = Some(at.epoch_seconds());
+                }
+                detail
+            })
+            .collect();
         Ok(json(DescribeImagesResponse { image_details, next_token }))
     })
 }
