@@ -440,3 +440,81 @@ fn the_aws_cli_runs_the_registry_settings_commands() {
     assert_eq!(exclusion.code, 0, "{}", exclusion.stderr);
     assert_eq!(exclusion.stdout, "PULLTIMEUPDATEEXCLUSIONS\tarn:aws:iam::920736617090:role/scanner\n");
 }
+
+/// The lab shell's built-in `aws` (no real CLI involved), speaking CLI v1, on one line of script.
+fn built_in(data_dir: &std::path::Path, endpoint: &str, line: &str) -> crate::common::Ran {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--data-dir"])
+        .arg(data_dir)
+        .args(["--endpoint", endpoint])
+        .env("ECR_LAB_HOME", data_dir)
+        .env("ECR_LAB_DOCKER", "builtin")
+        .env("AWS_LAB_CLI_VERSION", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ecr-lab shell");
+    child.stdin.take().unwrap().write_all(format!("{line}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    crate::common::Ran {
+        // The shell's first line is its banner.
+        stdout: stdout.lines().skip(1).map(|l| format!("{l}\n")).collect(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        code: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// The new commands without timestamps, through the real aws CLI (v1, the one whose botocore
+/// knows them) and through the built-in `aws`, each against a mock of its own: the same
+/// output, errors and exit status, line for line.
+#[test]
+fn built_in_aws_prints_the_new_commands_as_the_cli_does() {
+    if !aws_cli_available() {
+        return;
+    }
+    let zeros = format!("sha256:{}", "0".repeat(64));
+    let script = [
+        "aws ecr get-account-setting --name BLOB_MOUNTING".to_owned(),
+        "aws ecr put-account-setting --name REGISTRY_POLICY_SCOPE --value V1".to_owned(),
+        "aws ecr put-account-setting --name REGISTRY_POLICY_SCOPE --value V9".to_owned(),
+        "aws ecr get-signing-configuration".to_owned(),
+        format!(
+            r#"aws ecr put-signing-configuration --signing-configuration '{{"rules":[{{"signingProfileArn":"{PROFILE}","repositoryFilters":[{{"filter":"prod/*","filterType":"WILDCARD_MATCH"}}]}}]}}'"#
+        ),
+        "aws ecr get-signing-configuration --output text".to_owned(),
+        "aws ecr delete-signing-configuration".to_owned(),
+        "aws ecr list-pull-time-update-exclusions".to_owned(),
+        "aws ecr deregister-pull-time-update-exclusion --principal-arn arn:aws:iam::920736617090:role/nobody".to_owned(),
+        "aws ecr describe-repository-creation-templates".to_owned(),
+        "aws ecr delete-repository-creation-template --prefix nope".to_owned(),
+        format!("aws ecr list-image-referrers --repository-name nope --subject-id imageDigest={zeros}"),
+        "aws ecr describe-image-signing-status --repository-name nope --image-id imageTag=v1".to_owned(),
+        "aws ecr update-image-storage-class --repository-name nope --image-id imageTag=v1 --target-storage-class ARCHIVE"
+            .to_owned(),
+        "aws ecr get-registry-policy".to_owned(),
+    ];
+    let real_home = tempfile::tempdir().unwrap();
+    let real = Served::start(real_home.path(), &["--ephemeral"]);
+    let lab_home = tempfile::tempdir().unwrap();
+    let lab = Served::start(lab_home.path(), &["--ephemeral"]);
+    let shell_data = lab_home.path().join("shell");
+    let mut differences = Vec::new();
+    for line in &script {
+        let expected = bash(&format!("eval \"$(ecr-lab env --endpoint {})\"\n{line}", real.url), real_home.path());
+        let got = built_in(&shell_data, &lab.url, line);
+        for (what, e, g) in [
+            ("stdout", expected.stdout.clone(), got.stdout.clone()),
+            ("stderr", expected.stderr.clone(), got.stderr.clone()),
+            ("status", expected.code.to_string(), got.code.to_string()),
+        ] {
+            if e != g {
+                differences.push(format!("`{line}` {what}:\n--- aws\n{e}\n--- built-in\n{g}"));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}

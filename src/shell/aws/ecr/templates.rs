@@ -175,9 +175,10 @@ async fn describe(call: Call<'_>) -> Outcome {
             break;
         }
     }
+    // The CLI's paginator puts the result key before the other members.
     Ok(Some(out::object([
-        ("registryId", registry_id.map(Value::from)),
         ("repositoryCreationTemplates", Some(Value::Array(templates))),
+        ("registryId", registry_id.map(Value::from)),
     ])))
 }
 
