@@ -145,6 +145,40 @@ async fn a_push_creates_its_repository_only_through_a_create_on_push_template() 
     assert_eq!(outside.status, StatusCode::NOT_FOUND, "the template covers apps/ only");
 }
 
+/// A push that would create a repository needs `ecr:CreateRepository` as well as the push actions.
+#[tokio::test]
+async fn create_on_push_needs_create_repository_permission() {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, REGION).await;
+    ecr.create_repository_creation_template()
+        .prefix("ROOT")
+        .applied_for(t::RctAppliedFor::CreateOnPush)
+        .send()
+        .await
+        .unwrap();
+    let push_only = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:InitiateLayerUpload"],"Resource":"*"}]}"#;
+    let account = mock_registry::types::AccountId::parse("920736617090").unwrap();
+    let key = mock.lab.write(|s| s.create_user(account, "pusher", Some(("push", push_only)))).await.unwrap();
+    let user =
+        crate::common::ecr_client_with(&mock.url, REGION, &key.access_key_id, &key.secret_access_key, None).await;
+    let token = user.get_authorization_token().send().await.unwrap();
+    let auth = format!("Basic {}", token.authorization_data()[0].authorization_token().unwrap());
+    let request = hyper::Request::post(format!("{}/v2/made/by-push/blobs/uploads/", mock.url))
+        .header("authorization", auth)
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let response = Client::builder(TokioExecutor::new()).build_http().request(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("ecr:CreateRepository"), "{}", String::from_utf8_lossy(&body));
+    let missing = ecr.describe_repositories().repository_names("made/by-push").send().await;
+    assert_eq!(code_of(&missing), "RepositoryNotFoundException", "nothing was created");
+}
+
 #[tokio::test]
 async fn an_archived_image_cannot_be_pulled_or_scanned_until_restored() {
     let mock = InProcess::start().await;

@@ -66,7 +66,7 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
             .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
     }
     if let (&Method::POST, Route::UploadStart(name)) | (&Method::PUT, Route::Manifest(name, _)) = (method, &route) {
-        create_on_push(lab, &registry, name).await?;
+        create_on_push(lab, &access_key_id, &registry, name).await?;
     }
     let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
     let head = *method == Method::HEAD;
@@ -90,10 +90,12 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
 }
 
 /// Create on push: a push to a repository that does not exist creates it when a repository
-/// creation template applied for CREATE_ON_PUSH covers its name. No template exists by default,
-/// so a push to a missing repository fails as ECR's does until one is created.
+/// creation template applied for CREATE_ON_PUSH covers its name, and the pusher may
+/// `ecr:CreateRepository`. No template exists by default, so a push to a missing repository fails
+/// as ECR's does until one is created.
 async fn create_on_push(
     lab: &Lab,
+    access_key_id: &str,
     registry: &RegistryKey,
     name: &crate::types::RepositoryName,
 ) -> Result<(), OciError> {
@@ -104,6 +106,10 @@ async fn create_on_push(
     };
     if !lab.read(applies) {
         return Ok(());
+    }
+    if lab.read(|s| s.evaluated(access_key_id, &registry.account)) {
+        lab.read(|s| s.authorize(access_key_id, "ecr:CreateRepository", registry, Some(name.as_str())))
+            .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
     }
     lab.write(|s| {
         if !applies(s) {
