@@ -552,3 +552,35 @@ fn built_in_aws_prints_the_new_commands_as_the_cli_does() {
     }
     assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
 }
+
+/// The console's read-only registry settings page shows what the API set.
+#[tokio::test]
+async fn the_console_shows_the_registry_settings() {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, REGION).await;
+    let page = || async {
+        let request = hyper::Request::get(format!("{}/console/private-registry?region={REGION}", mock.url))
+            .body(Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let response = Client::builder(TokioExecutor::new()).build_http().request(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    };
+    let before = page().await;
+    assert!(before.contains("No registry policy.") && before.contains("No templates"), "{before}");
+    ecr.put_registry_policy().policy_text(REGISTRY_POLICY).send().await.unwrap();
+    ecr.create_repository_creation_template()
+        .prefix("team")
+        .applied_for(t::RctAppliedFor::Replication)
+        .send()
+        .await
+        .unwrap();
+    ecr.put_account_setting().name("BLOB_MOUNTING").value("ENABLED").send().await.unwrap();
+    let after = page().await;
+    assert!(after.contains("replicate") && !after.contains("No registry policy."), "{after}");
+    assert!(after.contains("<code>team</code>") && after.contains("REPLICATION"), "{after}");
+    assert!(after.contains("<td>ENABLED</td>"), "{after}");
+}
