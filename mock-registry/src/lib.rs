@@ -93,6 +93,6 @@ pub mod defaults {
 /// Speaking AWS: SigV4 signing and its dates, ECR's operations, and ECR's errors.
 pub mod aws {
     pub use crate::ecr_api::error::SIGNATURE_MISMATCH;
-    pub use crate::ecr_api::{EcrError, EcrErrorCode, Operation, signed_headers};
+    pub use crate::ecr_api::{EcrError, EcrErrorCode, NOT_IMPLEMENTED, Operation, signed_headers};
     pub use crate::sigv4::Signer;
 }

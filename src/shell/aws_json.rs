@@ -122,6 +122,7 @@ pub fn image_detail(d: &t::ImageDetail) -> Value {
         ("imageManifestMediaType", opt_str(d.image_manifest_media_type())),
         ("artifactMediaType", opt_str(d.artifact_media_type())),
         ("imageStatus", d.image_status().map(|s| Value::from(s.as_str()))),
+        ("lastArchivedAt", time(d.last_archived_at())),
     ])
 }
 

@@ -179,14 +179,11 @@ fn the_documented_errors_word_for_word() {
         "GetCallerIdentity",
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
-    let unsupported = lab.sh("aws ecr get-registry-policy");
-    assert_eq!(unsupported.code, 255);
-    assert!(
-        unsupported.stderr.starts_with(
-            "\nAn error occurred (UnsupportedOperationException) when calling the GetRegistryPolicy operation: The ECR operation GetRegistryPolicy is not supported by the ecr-lab mock."
-        ),
-        "{}",
-        unsupported.stderr
+    lab.fails(
+        "aws ecr get-registry-policy",
+        "RegistryPolicyNotFoundException",
+        "GetRegistryPolicy",
+        "Registry policy does not exist in the registry with id '920736617090'",
     );
     // botocore stops a too-short name on the client, before any request (exit 255 too).
     let short = lab.sh("aws ecr create-repository --repository-name a");

@@ -26,6 +26,7 @@ mod podman;
 mod proptests;
 mod real_clients;
 pub mod registry;
+mod registry_settings;
 mod robust;
 mod scan;
 mod sdk;

@@ -336,6 +336,13 @@ const V2_SCRIPT: &[&str] = &[
     "aws ecr get-lifecycle-policy --repository-name scanned",
     r#"aws ecr put-lifecycle-policy --repository-name scanned --lifecycle-policy-text '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}' --output yaml"#,
     "aws ecr get-lifecycle-policy --repository-name scanned --output table",
+    // the registry policy (the only issue-18 part-B commands Debian's 2.9.19 knows)
+    "aws ecr get-registry-policy",
+    r#"aws ecr put-registry-policy --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"replicate","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::210987654321:root"},"Action":["ecr:CreateRepository","ecr:ReplicateImage"],"Resource":"arn:aws:ecr:us-east-1:920736617090:repository/*"}]}'"#,
+    "aws ecr get-registry-policy --output yaml",
+    "aws ecr put-registry-policy --policy-text '{nope'",
+    "aws ecr delete-registry-policy --output table",
+    "aws ecr delete-registry-policy",
 ];
 
 /// The side-by-side test against CLI v2 (Debian's `awscli`, /usr/bin/aws): the built-in aws, which

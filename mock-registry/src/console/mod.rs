@@ -18,6 +18,7 @@ mod layout;
 mod live;
 mod permissions;
 mod push_commands;
+mod registry_settings;
 mod repositories;
 mod repository;
 mod session;
@@ -49,6 +50,7 @@ pub fn router() -> Router<Lab> {
         .route("/console/repositories.json", get(live::repositories))
         .route("/console/create-repository", get(create::page).post(create::submit))
         .route("/console/repositories/{*rest}", get(repository::get).post(repository::post))
+        .route("/console/private-registry", get(registry_settings::page))
         .route("/console/assets/{file}", get(assets::serve))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
         .layer(axum::middleware::from_fn(session::guard))

@@ -48,6 +48,15 @@ pub enum EcrErrorCode {
     ExpiredTokenException,
     /// IAM refused: in class mode, a key reaching for another account's registry.
     AccessDeniedException,
+    RegistryPolicyNotFoundException,
+    TemplateNotFoundException,
+    TemplateAlreadyExistsException,
+    SigningConfigurationNotFoundException,
+    ExclusionAlreadyExistsException,
+    ExclusionNotFoundException,
+    ImageStorageClassUpdateNotSupportedException,
+    ValidationException,
+    ImageArchivedException,
 }
 
 impl EcrErrorCode {
@@ -87,6 +96,15 @@ impl EcrErrorCode {
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ExpiredTokenException => "ExpiredTokenException",
             AccessDeniedException => "AccessDeniedException",
+            RegistryPolicyNotFoundException => "RegistryPolicyNotFoundException",
+            TemplateNotFoundException => "TemplateNotFoundException",
+            TemplateAlreadyExistsException => "TemplateAlreadyExistsException",
+            SigningConfigurationNotFoundException => "SigningConfigurationNotFoundException",
+            ExclusionAlreadyExistsException => "ExclusionAlreadyExistsException",
+            ExclusionNotFoundException => "ExclusionNotFoundException",
+            ImageStorageClassUpdateNotSupportedException => "ImageStorageClassUpdateNotSupportedException",
+            ValidationException => "ValidationException",
+            ImageArchivedException => "ImageArchivedException",
         }
     }
 
@@ -234,6 +252,7 @@ impl From<StateError> for EcrError {
                 C::UnsupportedImageTypeException,
                 format!("The image's media type '{media_type}' cannot be scanned: basic scanning scans single images"),
             ),
+            StateError::Settings { error, registry } => super::registry::settings_error(error, &registry),
             StateError::LimitExceeded { what } => Self::new(
                 C::LimitExceededException,
                 format!("The operation did not succeed because it would exceed {what}."),

@@ -6,7 +6,10 @@ pub mod error;
 mod layers;
 mod operations;
 mod policies;
+mod referrers;
+mod registry;
 mod scanning;
+mod templates;
 pub mod wire;
 
 use axum::http::HeaderMap;
@@ -49,15 +52,16 @@ operations! {
         DeleteLifecyclePolicy, StartLifecyclePolicyPreview, GetLifecyclePolicyPreview, StartImageScan,
         DescribeImageScanFindings, GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
         BatchGetRepositoryScanningConfiguration, SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy,
+        PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy, GetAccountSetting, PutAccountSetting,
+        CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates, UpdateRepositoryCreationTemplate,
+        DeleteRepositoryCreationTemplate, UpdateImageStorageClass, RegisterPullTimeUpdateExclusion,
+        DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions, PutSigningConfiguration,
+        GetSigningConfiguration, DeleteSigningConfiguration, DescribeImageSigningStatus, ListImageReferrers,
     }
     modeled {
-        CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
-        DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
-        DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,
-        DescribePullThroughCacheRules, DescribeRepositoryCreationTemplates, GetAccountSetting, GetRegistryPolicy,
-        GetSigningConfiguration, ListImageReferrers, ListPullTimeUpdateExclusions, PutAccountSetting, PutRegistryPolicy,
-        PutReplicationConfiguration, PutSigningConfiguration, RegisterPullTimeUpdateExclusion, UpdateImageStorageClass,
-        UpdatePullThroughCacheRule, UpdateRepositoryCreationTemplate, ValidatePullThroughCacheRule,
+        CreatePullThroughCacheRule, DeletePullThroughCacheRule, DescribeImageReplicationStatus,
+        DescribePullThroughCacheRules, PutReplicationConfiguration, UpdatePullThroughCacheRule,
+        ValidatePullThroughCacheRule,
     }
 }
 

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, layers, parse, policies, scanning};
+use super::{EcrError, Operation, json, layers, parse, policies, referrers, registry as settings, scanning, templates};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
@@ -72,6 +72,47 @@ pub(super) async fn dispatch(
         Operation::SetRepositoryPolicy => policies::set(lab, caller, parse(body)?).await,
         Operation::GetRepositoryPolicy => policies::get(lab, caller, parse(body)?),
         Operation::DeleteRepositoryPolicy => policies::delete(lab, caller, parse(body)?).await,
+        _ => dispatch_registry_settings(lab, caller, operation, body).await,
+    }
+}
+
+/// The registry-level operations (registry policy, account settings, templates, archive,
+/// pull-time exclusions, signing, referrers).
+async fn dispatch_registry_settings(
+    lab: &Lab,
+    caller: &Caller,
+    operation: Operation,
+    body: &[u8],
+) -> Result<Response, EcrError> {
+    match operation {
+        Operation::PutRegistryPolicy => settings::put_registry_policy(lab, caller, parse(body)?).await,
+        Operation::GetRegistryPolicy => settings::get_registry_policy(lab, caller),
+        Operation::DeleteRegistryPolicy => settings::delete_registry_policy(lab, caller).await,
+        Operation::GetAccountSetting => settings::get_account_setting(lab, caller, parse(body)?),
+        Operation::PutAccountSetting => settings::put_account_setting(lab, caller, parse(body)?).await,
+        Operation::CreateRepositoryCreationTemplate => templates::create(lab, caller, parse(body)?).await,
+        Operation::DescribeRepositoryCreationTemplates => templates::describe(lab, caller, parse(body)?),
+        Operation::UpdateRepositoryCreationTemplate => templates::update(lab, caller, parse(body)?).await,
+        Operation::DeleteRepositoryCreationTemplate => templates::delete(lab, caller, parse(body)?).await,
+        Operation::UpdateImageStorageClass => settings::update_image_storage_class(lab, caller, parse(body)?).await,
+        Operation::RegisterPullTimeUpdateExclusion => {
+            settings::register_pull_time_update_exclusion(lab, caller, parse(body)?).await
+        }
+        Operation::DeregisterPullTimeUpdateExclusion => {
+            settings::deregister_pull_time_update_exclusion(lab, caller, parse(body)?).await
+        }
+        Operation::ListPullTimeUpdateExclusions => {
+            settings::list_pull_time_update_exclusions(lab, caller, parse(body)?)
+        }
+        Operation::PutSigningConfiguration => settings::put_signing_configuration(lab, caller, parse(body)?).await,
+        Operation::GetSigningConfiguration => settings::get_signing_configuration(lab, caller),
+        Operation::DeleteSigningConfiguration => settings::delete_signing_configuration(lab, caller).await,
+        Operation::DescribeImageSigningStatus => settings::describe_image_signing_status(lab, caller, parse(body)?),
+        Operation::ListImageReferrers => referrers::list_image_referrers(lab, caller, parse(body)?),
+        other => Err(EcrError::new(
+            super::EcrErrorCode::ServerException,
+            format!("The ecr-lab mock has no handler for {}", other.name()),
+        )),
     }
 }
 
@@ -127,7 +168,7 @@ pub(crate) fn tag_mutability(
     Ok(TagMutabilitySetting::new(mode, filters)?)
 }
 
-fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
+pub(super) fn resource_tags(tags: Vec<Tag>) -> Result<Vec<ResourceTag>, EcrError> {
     tags.into_iter()
         .map(|t| Ok(ResourceTag::new(required(t.key, "tags.Key")?, required(t.value, "tags.Value")?)?))
         .collect()
@@ -145,7 +186,10 @@ fn aws_managed_key(caller: &Caller) -> String {
     format!("arn:aws:kms:{}:{}:key/{uuid}", caller.region, caller.account)
 }
 
-fn encryption(caller: &Caller, request: Option<EncryptionConfigurationRequest>) -> Result<Encryption, EcrError> {
+pub(super) fn encryption(
+    caller: &Caller,
+    request: Option<EncryptionConfigurationRequest>,
+) -> Result<Encryption, EcrError> {
     let request = request.unwrap_or_default();
     let kind = match request.encryption_type {
         Some(kind) => wire_enum(&kind, "encryptionConfiguration.encryptionType")?,
@@ -456,11 +500,30 @@ fn describe_images(lab: &Lab, caller: &Caller, request: ImagesRequest) -> Result
                 }
                 (found, None)
             }
-            None => page.take(repository.images.values().filter(|i| status_allows(status, !i.tags.is_empty())), |i| {
-                i.digest.to_string()
-            }),
+            None => {
+                let archived = |i: &crate::state::Image| state.is_archived(&registry, &name, &i.digest);
+                let wanted = |i: &&crate::state::Image| match image_status {
+                    Some("ARCHIVED") => archived(i),
+                    Some("ACTIVE") => !archived(i),
+                    Some("ACTIVATING") => false, // the lab's restores are done at once
+                    _ => true,
+                };
+                let candidates = repository.images.values().filter(|i| status_allows(status, !i.tags.is_empty()));
+                page.take(candidates.filter(wanted), |i| i.digest.to_string())
+            }
         };
-        let image_details = images.into_iter().map(|i| ImageDetail::new(&registry, repository, i)).collect();
+        let settings = state.registry_settings(&registry);
+        let image_details = images
+            .into_iter()
+            .map(|i| {
+                let mut detail = ImageDetail::new(&registry, repository, i);
+                if let Some(at) = settings.archived_at(&name, &i.digest) {
+                    detail.image_status = "ARCHIVED";
+                    detail.last_archived_at = Some(at.epoch_seconds());
+                }
+                detail
+            })
+            .collect();
         Ok(json(DescribeImagesResponse { image_details, next_token }))
     })
 }

@@ -29,6 +29,17 @@ pub(super) async fn start_image_scan(
     let registry = registry(caller, request.registry_id)?;
     let name = repository_name(request.repository_name)?;
     let id = image_id(request.image_id)?;
+    let archived = lab.read(|state| {
+        let repository = state.repository(&registry, &name).ok()?;
+        let image = repository.find(&id).ok()?;
+        state.is_archived(&registry, &name, &image.digest).then(|| image.digest.clone())
+    });
+    if let Some(digest) = archived {
+        return Err(EcrError::new(
+            super::EcrErrorCode::ImageArchivedException,
+            format!("The image with digest '{digest}' is archived and cannot be scanned. Restore it first."),
+        ));
+    }
     let image = lab.write(|state| state.start_image_scan(&registry, &name, &id)).await?;
     Ok(json(StartImageScanResponse {
         registry_id: registry.account.to_string(),

@@ -242,6 +242,9 @@ pub struct ImageDetail {
     pub image_status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_scan_status: Option<ScanStatusOut>,
+    /// When UpdateImageStorageClass archived the image (ARCHIVED images only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_archived_at: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_scan_findings_summary: Option<FindingsSummary>,
 }
@@ -259,6 +262,7 @@ impl ImageDetail {
             artifact_media_type: image.artifact_media_type.clone(),
             image_status: "ACTIVE",
             image_scan_status: repository.scans.get(&image.digest).map(ScanStatusOut::from),
+            last_archived_at: None,
             image_scan_findings_summary: repository
                 .scans
                 .get(&image.digest)

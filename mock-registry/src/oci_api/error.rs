@@ -148,6 +148,7 @@ impl From<StateError> for OciError {
             | StateError::LifecyclePolicyNotFound { .. }
             | StateError::LifecyclePreviewNotFound { .. }
             | StateError::UnsupportedImageType { .. }
+            | StateError::Settings { .. }
             | StateError::ScanQuotaExceeded
             | StateError::RepositoryPolicyNotFound { .. }
             | StateError::ScanNotFound { .. }) => Self::new(C::Denied, other.to_string()),

@@ -24,7 +24,19 @@ impl Call<'_> {
                 true => Digest::parse(reference).ok().and_then(|d| repository.images.get(&d)),
                 false => ImageTag::parse(reference).ok().and_then(|t| repository.image_by_tag(&t)),
             };
-            image.cloned().ok_or_else(OciError::manifest_unknown)
+            let image = image.cloned().ok_or_else(OciError::manifest_unknown)?;
+            if s.is_archived(&self.registry, name, &image.digest) {
+                // "Archived images cannot be pulled. Requests to pull the archived image will fail
+                // with a 404 error" (ECR user guide, archiving an image).
+                return Err(OciError::new(
+                    OciCode::ManifestUnknown,
+                    format!(
+                        "The image {} is archived and cannot be pulled: restore it with `aws ecr update-image-storage-class --target-storage-class STANDARD`",
+                        image.digest
+                    ),
+                ));
+            }
+            Ok(image)
         })?;
         if !accepts(self.headers, &image.media_type) {
             return Err(OciError::new(

@@ -65,6 +65,9 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
         lab.read(|s| s.authorize(&access_key_id, action, &registry, repository))
             .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
     }
+    if let (&Method::POST, Route::UploadStart(name)) | (&Method::PUT, Route::Manifest(name, _)) = (method, &route) {
+        create_on_push(lab, &access_key_id, &registry, name).await?;
+    }
     let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
     let head = *method == Method::HEAD;
     match (method.clone(), route) {
@@ -84,6 +87,38 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
         (Method::GET, Route::Referrers(name, digest)) => call.referrers(&name, &digest),
         (method, route) => Err(OciError::new(OciCode::Unsupported, format!("{method} is not supported on {route:?}"))),
     }
+}
+
+/// Create on push: a push to a repository that does not exist creates it when a repository
+/// creation template applied for CREATE_ON_PUSH covers its name, and the pusher may
+/// `ecr:CreateRepository`. No template exists by default, so a push to a missing repository fails
+/// as ECR's does until one is created.
+async fn create_on_push(
+    lab: &Lab,
+    access_key_id: &str,
+    registry: &RegistryKey,
+    name: &crate::types::RepositoryName,
+) -> Result<(), OciError> {
+    use crate::state::templates::AppliedFor;
+    let applies = |s: &crate::state::State| {
+        s.repository(registry, name).is_err()
+            && s.creation_template_for(registry, name, AppliedFor::CreateOnPush).is_some()
+    };
+    if !lab.read(applies) {
+        return Ok(());
+    }
+    if lab.read(|s| s.evaluated(access_key_id, &registry.account)) {
+        lab.read(|s| s.authorize(access_key_id, "ecr:CreateRepository", registry, Some(name.as_str())))
+            .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
+    }
+    lab.write(|s| {
+        if !applies(s) {
+            return Ok(());
+        }
+        s.apply_creation_template(registry, name, AppliedFor::CreateOnPush).map(|_| ())
+    })
+    .await?;
+    Ok(())
 }
 
 /// The IAM action a registry request is, as ECR maps it (the repository, if the route names one).

@@ -54,6 +54,9 @@ pub enum StateError {
     RepositoryPolicyNotFound { name: RepositoryName, registry: AccountId },
     #[error("image {image:?} in {name} has not been scanned")]
     ScanNotFound { image: ImageRef, name: RepositoryName, registry: AccountId },
+    /// A registry setting (policy, template, exclusion, signing, storage class) refused.
+    #[error("{error:?} in registry {registry}")]
+    Settings { error: super::registry_settings::SettingsError, registry: AccountId },
 }
 
 /// What a manifest references.

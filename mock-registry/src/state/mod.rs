@@ -13,10 +13,12 @@ pub mod journal;
 pub mod lifecycle;
 pub mod manifest;
 pub mod policy;
+pub mod registry_settings;
 mod repository;
 pub mod role;
 pub mod scan;
 pub mod snapshot;
+pub mod templates;
 pub mod token;
 
 use std::collections::BTreeMap;
@@ -133,6 +135,11 @@ pub enum Event {
     Iam {
         change: iam::IamEvent,
     },
+    /// A change to a registry's own settings (policy, account settings, templates, archive, ...).
+    RegistrySettingChanged {
+        registry: RegistryKey,
+        change: registry_settings::SettingChange,
+    },
 }
 
 /// A change to a repository's settings.
@@ -190,6 +197,8 @@ pub struct Registry {
     pub repositories: BTreeMap<RepositoryName, Repository>,
     /// The registry scanning configuration (GetRegistryScanningConfiguration).
     pub scanning: scan::RegistryScanning,
+    /// Registry policy, account settings, creation templates, archived images, signing.
+    pub settings: registry_settings::RegistrySettings,
 }
 
 impl State {
@@ -411,6 +420,7 @@ impl State {
             Event::RepositoryDeleted { registry, name } => {
                 if let Some(r) = self.registries.get_mut(registry) {
                     r.repositories.remove(name);
+                    r.settings.forget_archived(name, None);
                 }
             }
             Event::RepositoryUpdated { registry, name, update } => {
@@ -421,6 +431,9 @@ impl State {
             Event::ImageChanged { registry, name, update } => {
                 if let Some(repository) = self.repository_mut(registry, name) {
                     repository.apply_image_update(update);
+                }
+                if let Some(r) = self.registries.get_mut(registry) {
+                    update.deleted.iter().for_each(|digest| r.settings.forget_archived(name, Some(digest)));
                 }
             }
             Event::BlobLinked { registry, name, digest, size } => {
@@ -454,6 +467,9 @@ impl State {
             }
             Event::Class { change } => self.roster.apply(change),
             Event::Iam { change } => self.apply_iam(change),
+            Event::RegistrySettingChanged { registry, change } => {
+                self.registries.entry(registry.clone()).or_default().settings.apply(change);
+            }
         }
     }
 
@@ -538,6 +554,11 @@ impl State {
                 name: name.clone(),
                 update: Box::new(update),
             });
+        }
+        if self.is_archived(registry, name, &outcome.image.digest) {
+            // "The image can be restored ... by re-pushing the image to the repository" (ECR user guide).
+            let digest = outcome.image.digest.clone();
+            self.record_setting(registry, registry_settings::SettingChange::Restored { name: name.clone(), digest });
         }
         if scan {
             // Scan on push: the new image is IN_PROGRESS at once; the scanner picks it up.

@@ -298,7 +298,7 @@ mod tests {
     }
 
     /// A repository with two tagged images (one scanned), a blob, a key, an IAM user and a role
-    /// with a policy, a class student and a moved clock: a bit of every part of the state.
+    /// with a policy, registry settings, a class student and a moved clock: a bit of every part of the state.
     async fn fill(lab: &Lab, n: u8) {
         let new = NewRepository {
             name: name(n),
@@ -327,6 +327,9 @@ mod tests {
         let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
         let role = format!("role-{n}");
         lab.write(|s| s.create_role(account, &role, trust, Some(("all", policy)), None).map(|_| ())).await.unwrap();
+        let registry_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"ecr:ReplicateImage","Resource":"*"}]}"#;
+        lab.write(|s| s.put_registry_policy(&registry(), registry_policy)).await.unwrap();
+        lab.write(|s| s.put_account_setting(&registry(), "BLOB_MOUNTING", "DISABLED")).await.unwrap();
         lab.write(|s| {
             s.join_class(&format!("student{n}"), None)
                 .map(|_| ())

@@ -10,8 +10,11 @@ mod policies;
 mod registry;
 mod repositories;
 mod scanning;
+mod settings;
 mod shared_flags;
+mod signing;
 mod tags;
+mod templates;
 mod wait;
 
 use std::future::Future;
@@ -132,6 +135,24 @@ const COMMANDS: &[Command] = &[
     tags::TAG_RESOURCE,
     tags::UNTAG_RESOURCE,
     layers::UPLOAD_LAYER_PART,
+    settings::PUT_REGISTRY_POLICY,
+    settings::GET_REGISTRY_POLICY,
+    settings::DELETE_REGISTRY_POLICY,
+    settings::GET_ACCOUNT_SETTING,
+    settings::PUT_ACCOUNT_SETTING,
+    settings::REGISTER_PULL_TIME_UPDATE_EXCLUSION,
+    settings::DEREGISTER_PULL_TIME_UPDATE_EXCLUSION,
+    settings::LIST_PULL_TIME_UPDATE_EXCLUSIONS,
+    templates::CREATE_REPOSITORY_CREATION_TEMPLATE,
+    templates::DESCRIBE_REPOSITORY_CREATION_TEMPLATES,
+    templates::UPDATE_REPOSITORY_CREATION_TEMPLATE,
+    templates::DELETE_REPOSITORY_CREATION_TEMPLATE,
+    signing::PUT_SIGNING_CONFIGURATION,
+    signing::GET_SIGNING_CONFIGURATION,
+    signing::DELETE_SIGNING_CONFIGURATION,
+    signing::DESCRIBE_IMAGE_SIGNING_STATUS,
+    signing::LIST_IMAGE_REFERRERS,
+    signing::UPDATE_IMAGE_STORAGE_CLASS,
 ];
 
 /// The CLI names of [`COMMANDS`], in the same order.
