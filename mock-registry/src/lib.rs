@@ -56,6 +56,7 @@ mod keep_alive;
 mod lab;
 mod oci_api;
 mod other_services;
+mod pull_through;
 mod request_log;
 mod scan;
 mod server;
@@ -65,6 +66,7 @@ mod store;
 mod sts_api;
 pub mod tls;
 pub mod types;
+pub mod upstream;
 
 pub use class::{ClassConfig, CourseLesson};
 pub use keep_alive::MAX_DRAIN_BYTES;

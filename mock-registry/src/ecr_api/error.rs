@@ -48,6 +48,9 @@ pub enum EcrErrorCode {
     ExpiredTokenException,
     /// IAM refused: in class mode, a key reaching for another account's registry.
     AccessDeniedException,
+    PullThroughCacheRuleAlreadyExistsException,
+    PullThroughCacheRuleNotFoundException,
+    UnsupportedUpstreamRegistryException,
 }
 
 impl EcrErrorCode {
@@ -87,6 +90,9 @@ impl EcrErrorCode {
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             ExpiredTokenException => "ExpiredTokenException",
             AccessDeniedException => "AccessDeniedException",
+            PullThroughCacheRuleAlreadyExistsException => "PullThroughCacheRuleAlreadyExistsException",
+            PullThroughCacheRuleNotFoundException => "PullThroughCacheRuleNotFoundException",
+            UnsupportedUpstreamRegistryException => "UnsupportedUpstreamRegistryException",
         }
     }
 
@@ -234,6 +240,20 @@ impl From<StateError> for EcrError {
                 C::UnsupportedImageTypeException,
                 format!("The image's media type '{media_type}' cannot be scanned: basic scanning scans single images"),
             ),
+            // Not captured from AWS: the model names the codes; worded like ECR's other NotFound texts.
+            StateError::PullThroughRuleNotFound { prefix, registry } => Self::new(
+                C::PullThroughCacheRuleNotFoundException,
+                format!(
+                    "The pull through cache rule with prefix '{prefix}' does not exist in the registry with id '{registry}'"
+                ),
+            ),
+            StateError::PullThroughRuleExists { prefix, registry } => Self::new(
+                C::PullThroughCacheRuleAlreadyExistsException,
+                format!(
+                    "A pull through cache rule with prefix '{prefix}' already exists in the registry with id '{registry}'"
+                ),
+            ),
+            StateError::UnsupportedUpstream(message) => Self::new(C::UnsupportedUpstreamRegistryException, message),
             StateError::LimitExceeded { what } => Self::new(
                 C::LimitExceededException,
                 format!("The operation did not succeed because it would exceed {what}."),

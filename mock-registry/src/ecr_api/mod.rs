@@ -6,6 +6,8 @@ pub mod error;
 mod layers;
 mod operations;
 mod policies;
+mod pull_through;
+mod replication;
 mod scanning;
 pub mod wire;
 
@@ -49,15 +51,17 @@ operations! {
         DeleteLifecyclePolicy, StartLifecyclePolicyPreview, GetLifecyclePolicyPreview, StartImageScan,
         DescribeImageScanFindings, GetRegistryScanningConfiguration, PutRegistryScanningConfiguration,
         BatchGetRepositoryScanningConfiguration, SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy,
+        CreatePullThroughCacheRule, DescribePullThroughCacheRules, UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+        ValidatePullThroughCacheRule, PutReplicationConfiguration, DescribeImageReplicationStatus,
     }
     modeled {
-        CreatePullThroughCacheRule, CreateRepositoryCreationTemplate,
-        DeletePullThroughCacheRule, DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
-        DeregisterPullTimeUpdateExclusion, DescribeImageReplicationStatus, DescribeImageSigningStatus,
-        DescribePullThroughCacheRules, DescribeRepositoryCreationTemplates, GetAccountSetting, GetRegistryPolicy,
+        CreateRepositoryCreationTemplate,
+        DeleteRegistryPolicy, DeleteRepositoryCreationTemplate, DeleteSigningConfiguration,
+        DeregisterPullTimeUpdateExclusion, DescribeImageSigningStatus,
+        DescribeRepositoryCreationTemplates, GetAccountSetting, GetRegistryPolicy,
         GetSigningConfiguration, ListImageReferrers, ListPullTimeUpdateExclusions, PutAccountSetting, PutRegistryPolicy,
-        PutReplicationConfiguration, PutSigningConfiguration, RegisterPullTimeUpdateExclusion, UpdateImageStorageClass,
-        UpdatePullThroughCacheRule, UpdateRepositoryCreationTemplate, ValidatePullThroughCacheRule,
+        PutSigningConfiguration, RegisterPullTimeUpdateExclusion, UpdateImageStorageClass,
+        UpdateRepositoryCreationTemplate,
     }
 }
 

@@ -150,7 +150,10 @@ impl From<StateError> for OciError {
             | StateError::UnsupportedImageType { .. }
             | StateError::ScanQuotaExceeded
             | StateError::RepositoryPolicyNotFound { .. }
-            | StateError::ScanNotFound { .. }) => Self::new(C::Denied, other.to_string()),
+            | StateError::ScanNotFound { .. }
+            | StateError::PullThroughRuleNotFound { .. }
+            | StateError::PullThroughRuleExists { .. }
+            | StateError::UnsupportedUpstream(_)) => Self::new(C::Denied, other.to_string()),
             StateError::Iam { message, .. } => Self::new(C::Denied, message),
         }
     }

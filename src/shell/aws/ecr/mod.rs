@@ -7,7 +7,9 @@ mod images;
 mod layers;
 mod lifecycle;
 mod policies;
+mod pull_through;
 mod registry;
+mod replication;
 mod repositories;
 mod scanning;
 mod shared_flags;
@@ -132,6 +134,13 @@ const COMMANDS: &[Command] = &[
     tags::TAG_RESOURCE,
     tags::UNTAG_RESOURCE,
     layers::UPLOAD_LAYER_PART,
+    pull_through::CREATE_PULL_THROUGH_CACHE_RULE,
+    pull_through::DELETE_PULL_THROUGH_CACHE_RULE,
+    pull_through::DESCRIBE_PULL_THROUGH_CACHE_RULES,
+    pull_through::UPDATE_PULL_THROUGH_CACHE_RULE,
+    pull_through::VALIDATE_PULL_THROUGH_CACHE_RULE,
+    replication::DESCRIBE_IMAGE_REPLICATION_STATUS,
+    replication::PUT_REPLICATION_CONFIGURATION,
 ];
 
 /// The CLI names of [`COMMANDS`], in the same order.

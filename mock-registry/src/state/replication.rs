@@ -1,0 +1,327 @@
+//! Private image replication (PutReplicationConfiguration, DescribeImageReplicationStatus): a
+//! registry's rules name destination registries (region and account) and optional repository
+//! name prefixes. As the ECR user guide ("Private image replication") has it, only what is pushed
+//! after the configuration is set is replicated, a missing destination repository is created with
+//! the source's name, and deletions are not replicated. The lab copies at once, inside the push
+//! (AWS copies within about 30 minutes), so a status is COMPLETE or FAILED, never IN_PROGRESS.
+//! A copy does not replicate again from its destination.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::repository::{Encryption, NewRepository, TagMutabilitySetting};
+use super::{Event, RegistryKey, State, StateError};
+use crate::types::{AccountId, Digest, EncryptionType, ImageTag, Region, RepositoryName};
+
+/// Rules per configuration, and filters and destinations per rule (the service model).
+pub const MAX_RULES: usize = 10;
+pub const MAX_FILTERS: usize = 100;
+pub const MAX_DESTINATIONS_PER_RULE: usize = 100;
+/// Distinct destinations across all rules (the user guide's limit).
+pub const MAX_DESTINATIONS: usize = 25;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationConfiguration {
+    pub rules: Vec<ReplicationRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicationRule {
+    pub destinations: Vec<RegistryKey>,
+    /// PREFIX_MATCH filters; empty means every repository.
+    pub prefixes: Vec<String>,
+}
+
+impl ReplicationRule {
+    fn covers(&self, name: &RepositoryName) -> bool {
+        self.prefixes.is_empty() || self.prefixes.iter().any(|p| name.as_str().starts_with(p.as_str()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplicationStatus {
+    Complete,
+    Failed,
+}
+
+impl ReplicationStatus {
+    pub fn wire(self) -> &'static str {
+        match self {
+            Self::Complete => "COMPLETE",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+/// How one destination fared for one image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DestinationStatus {
+    pub destination: RegistryKey,
+    pub status: ReplicationStatus,
+    /// `failureCode`: what went wrong, when FAILED.
+    pub failure: Option<String>,
+}
+
+/// A change to replication.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicationEvent {
+    Configured {
+        registry: RegistryKey,
+        configuration: ReplicationConfiguration,
+    },
+    /// An image of `name` in `registry` was replicated (the copies are events of their own).
+    Replicated {
+        registry: RegistryKey,
+        name: RepositoryName,
+        digest: Digest,
+        statuses: Vec<DestinationStatus>,
+    },
+}
+
+/// A repository filter value: 2–256 characters of repository-name syntax (the model's pattern).
+pub fn check_filter(filter: &str) -> Result<(), StateError> {
+    let invalid = |constraint: &str| StateError::InvalidArgument {
+        member: "replicationConfiguration.rules.repositoryFilters.filter",
+        constraint: constraint.into(),
+    };
+    if !(2..=256).contains(&filter.len()) {
+        return Err(invalid("Member must have length between 2 and 256"));
+    }
+    let ok_char = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/".contains(&b);
+    let starts_ok = filter.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    if !filter.bytes().all(ok_char) || !starts_ok || filter.contains("//") {
+        return Err(invalid(
+            "Member must satisfy regular expression pattern: ^(?:[a-z0-9]+(?:[._-][a-z0-9]*)*/)*[a-z0-9]*(?:[._-][a-z0-9]*)*$",
+        ));
+    }
+    Ok(())
+}
+
+impl State {
+    /// PutReplicationConfiguration: replaces the registry's configuration (an empty rule list turns
+    /// replication off).
+    pub fn put_replication(
+        &mut self,
+        registry: &RegistryKey,
+        configuration: ReplicationConfiguration,
+    ) -> Result<ReplicationConfiguration, StateError> {
+        let invalid = |member: &'static str, constraint: String| StateError::InvalidArgument { member, constraint };
+        let mut distinct: Vec<&RegistryKey> = Vec::new();
+        for rule in &configuration.rules {
+            for destination in &rule.destinations {
+                if destination == registry {
+                    return Err(invalid(
+                        "replicationConfiguration.rules.destinations",
+                        format!(
+                            "Replication destination region {} and registry {} is the source registry; replicate to another region or account",
+                            destination.region, destination.account
+                        ),
+                    ));
+                }
+                if !distinct.contains(&destination) {
+                    distinct.push(destination);
+                }
+            }
+        }
+        if distinct.len() > MAX_DESTINATIONS {
+            return Err(invalid(
+                "replicationConfiguration.rules.destinations",
+                format!(
+                    "The replication configuration has {} distinct destinations; at most {MAX_DESTINATIONS} are allowed",
+                    distinct.len()
+                ),
+            ));
+        }
+        self.record(Event::Replication {
+            change: ReplicationEvent::Configured { registry: registry.clone(), configuration: configuration.clone() },
+        });
+        Ok(configuration)
+    }
+
+    /// The registry's replication configuration (empty rules when never set).
+    pub fn replication(&self, registry: &RegistryKey) -> ReplicationConfiguration {
+        self.registries.get(registry).map(|r| r.replication.clone()).unwrap_or_default()
+    }
+
+    /// DescribeImageReplicationStatus: the destinations an image went to (none if it was never
+    /// replicated). RepositoryNotFound / ImageNotFound as ECR has them.
+    pub fn replication_statuses(
+        &self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        digest: &Digest,
+    ) -> Vec<DestinationStatus> {
+        let statuses = self.registries.get(registry).and_then(|r| r.replication_statuses.get(name));
+        statuses.and_then(|s| s.get(digest)).cloned().unwrap_or_default()
+    }
+
+    /// After a push to `name` in `source`: copies the image (and the tag it was pushed with) to every
+    /// destination the rules name for the repository, and records how each went.
+    pub(super) fn replicate_push(
+        &mut self,
+        source: &RegistryKey,
+        name: &RepositoryName,
+        digest: &Digest,
+        tag: Option<ImageTag>,
+    ) {
+        let mut destinations: Vec<RegistryKey> = Vec::new();
+        for rule in self.replication(source).rules.iter().filter(|r| r.covers(name)) {
+            for d in &rule.destinations {
+                if !destinations.contains(d) {
+                    destinations.push(d.clone());
+                }
+            }
+        }
+        if destinations.is_empty() {
+            return;
+        }
+        let statuses = destinations
+            .into_iter()
+            .map(|destination| {
+                let outcome = self.copy_image(source, &destination, name, digest, tag.clone());
+                DestinationStatus {
+                    destination,
+                    status: if outcome.is_ok() { ReplicationStatus::Complete } else { ReplicationStatus::Failed },
+                    failure: outcome.err(),
+                }
+            })
+            .collect();
+        self.record(Event::Replication {
+            change: ReplicationEvent::Replicated {
+                registry: source.clone(),
+                name: name.clone(),
+                digest: digest.clone(),
+                statuses,
+            },
+        });
+    }
+
+    /// One copy: the destination repository (created with default settings if missing), its
+    /// blobs (the store is shared, so linking them is the copy), then the manifest and tag.
+    fn copy_image(
+        &mut self,
+        source: &RegistryKey,
+        destination: &RegistryKey,
+        name: &RepositoryName,
+        digest: &Digest,
+        tag: Option<ImageTag>,
+    ) -> Result<(), String> {
+        let image = self.repository(source, name).ok().and_then(|r| r.images.get(digest)).cloned();
+        let Some(mut image) = image else { return Err("ImageNotFound".into()) };
+        if self.repository(destination, name).is_err() {
+            let new = NewRepository {
+                name: name.clone(),
+                tag_mutability: TagMutabilitySetting::mutable(),
+                scan_on_push: false,
+                encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+                tags: vec![],
+            };
+            self.create_repository(destination, new).map_err(|e| format!("CreateRepository failed: {e}"))?;
+        }
+        for (blob, size) in image.blobs.clone() {
+            self.link_blob(destination, name, blob, size).map_err(|e| e.to_string())?;
+        }
+        image.tags.clear();
+        image.pushed_at = self.now_for(&destination.account);
+        let outcome = self.store_image(destination, name, image, tag, super::PutMode::Registry);
+        outcome.map(|_| ()).map_err(|e| match e {
+            StateError::ImageTagAlreadyExists { tag, .. } => {
+                format!("ImageTagAlreadyExists: tag {tag} is immutable in the destination repository")
+            }
+            other => other.to_string(),
+        })
+    }
+
+    pub(super) fn apply_replication(&mut self, change: &ReplicationEvent) {
+        match change {
+            ReplicationEvent::Configured { registry, configuration } => {
+                self.registries.entry(registry.clone()).or_default().replication = configuration.clone();
+            }
+            ReplicationEvent::Replicated { registry, name, digest, statuses } => {
+                let r = self.registries.entry(registry.clone()).or_default();
+                r.replication_statuses.entry(name.clone()).or_default().insert(digest.clone(), statuses.clone());
+            }
+        }
+    }
+}
+
+/// The statuses of one repository's images, by digest.
+pub type RepositoryStatuses = BTreeMap<Digest, Vec<DestinationStatus>>;
+
+/// A destination as the wire names it: region and registry id.
+pub fn destination(region: &str, registry_id: &str) -> Result<RegistryKey, StateError> {
+    let region = Region::parse(region).map_err(|e| StateError::InvalidArgument {
+        member: "replicationConfiguration.rules.destinations.region",
+        constraint: e.0,
+    })?;
+    let account = AccountId::parse(registry_id).map_err(|e| StateError::InvalidArgument {
+        member: "replicationConfiguration.rules.destinations.registryId",
+        constraint: e.0,
+    })?;
+    Ok(RegistryKey::new(account, region))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::PutMode;
+    use crate::state::repository::tests::image_at as image;
+
+    fn key(account: &str, region: &str) -> RegistryKey {
+        RegistryKey::new(AccountId::parse(account).unwrap(), Region::parse(region).unwrap())
+    }
+
+    fn repo(name: &str) -> NewRepository {
+        NewRepository {
+            name: RepositoryName::parse(name).unwrap(),
+            tag_mutability: TagMutabilitySetting::mutable(),
+            scan_on_push: false,
+            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+            tags: vec![],
+        }
+    }
+
+    #[test]
+    fn a_push_is_copied_to_each_destination_the_filters_allow() {
+        let mut state = State::new(b"s".to_vec());
+        let source = key("920736617090", "ap-south-1");
+        let west = key("920736617090", "us-west-2");
+        let other = key("111122223333", "ap-south-1");
+        let rule = ReplicationRule { destinations: vec![west.clone(), other.clone()], prefixes: vec!["prod".into()] };
+        state.put_replication(&source, ReplicationConfiguration { rules: vec![rule] }).unwrap();
+        for name in ["prod-app", "dev-app"] {
+            state.create_repository(&source, repo(name)).unwrap();
+            let tag = ImageTag::parse("v1").unwrap();
+            let pushed =
+                state.put_image(&source, &repo(name).name, image(1, state.now()), Some(tag), PutMode::Registry);
+            pushed.unwrap();
+        }
+        let prod = RepositoryName::parse("prod-app").unwrap();
+        let digest = state.repository(&source, &prod).unwrap().images.keys().next().unwrap().clone();
+        for d in [&west, &other] {
+            let copy = state.repository(d, &prod).unwrap();
+            assert_eq!(copy.image_by_tag(&ImageTag::parse("v1").unwrap()).unwrap().digest, digest);
+            assert!(state.repository(d, &RepositoryName::parse("dev-app").unwrap()).is_err(), "filtered out");
+        }
+        let statuses = state.replication_statuses(&source, &prod, &digest);
+        assert_eq!(statuses.iter().map(|s| s.status).collect::<Vec<_>>(), [ReplicationStatus::Complete; 2]);
+        assert!(state.replication_statuses(&west, &prod, &digest).is_empty(), "copies do not replicate again");
+        let replayed = State::replay(state.take_outbox());
+        assert_eq!(replayed.replication_statuses(&source, &prod, &digest), statuses);
+        assert!(replayed.repository(&other, &prod).is_ok());
+    }
+
+    #[test]
+    fn the_source_is_not_a_destination() {
+        let mut state = State::new(b"s".to_vec());
+        let source = key("920736617090", "ap-south-1");
+        let rule = ReplicationRule { destinations: vec![source.clone()], prefixes: vec![] };
+        let refused = state.put_replication(&source, ReplicationConfiguration { rules: vec![rule] });
+        assert!(matches!(refused, Err(StateError::InvalidArgument { .. })));
+        assert!(check_filter("prod").is_ok());
+        assert!(check_filter("p").is_err());
+        assert!(check_filter("Prod").is_err());
+    }
+}
