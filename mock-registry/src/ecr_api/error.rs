@@ -240,7 +240,23 @@ impl From<StateError> for EcrError {
                 C::UnsupportedImageTypeException,
                 format!("The image's media type '{media_type}' cannot be scanned: basic scanning scans single images"),
             ),
-            // Not captured from AWS: the model names the codes; worded like ECR's other NotFound texts.
+            e @ (StateError::PullThroughRuleNotFound { .. }
+            | StateError::PullThroughRuleExists { .. }
+            | StateError::UnsupportedUpstream(_)) => Self::pull_through(e),
+            StateError::LimitExceeded { what } => Self::new(
+                C::LimitExceededException,
+                format!("The operation did not succeed because it would exceed {what}."),
+            ),
+        }
+    }
+}
+
+impl EcrError {
+    /// The pull through cache rules' refusals. Not captured from AWS except the upstream texts (in
+    /// `state::pull_through`): the model names the codes; worded like ECR's other NotFound texts.
+    fn pull_through(error: StateError) -> Self {
+        use EcrErrorCode as C;
+        match error {
             StateError::PullThroughRuleNotFound { prefix, registry } => Self::new(
                 C::PullThroughCacheRuleNotFoundException,
                 format!(
@@ -254,10 +270,7 @@ impl From<StateError> for EcrError {
                 ),
             ),
             StateError::UnsupportedUpstream(message) => Self::new(C::UnsupportedUpstreamRegistryException, message),
-            StateError::LimitExceeded { what } => Self::new(
-                C::LimitExceededException,
-                format!("The operation did not succeed because it would exceed {what}."),
-            ),
+            other => Self::new(C::ServerException, other.to_string()),
         }
     }
 }
