@@ -33,6 +33,14 @@ enum Source {
     Lab { manifest: String, media_type: String, blobs: Vec<(Digest, u64)> },
 }
 
+impl Source {
+    fn digest(&self) -> Digest {
+        match self {
+            Source::Bundled { manifest, .. } | Source::Lab { manifest, .. } => Digest::sha256_of(manifest.as_bytes()),
+        }
+    }
+}
+
 /// If `name` falls under a pull through cache rule and the cache lacks `reference`, fetches it
 /// from the upstream into the cache. Does nothing otherwise (the caller answers as usual, so an
 /// image the upstream lacks is MANIFEST_UNKNOWN as before).
@@ -43,19 +51,51 @@ pub(crate) async fn fetch(
     reference: &str,
 ) -> Result<(), OciError> {
     let Some((rule, upstream_repository)) = lab.read(|s| s.pull_through_for(registry, name)) else { return Ok(()) };
-    let cached = lab.read(|s| {
-        let Ok(repository) = s.repository(registry, name) else { return false };
-        match reference.contains(':') {
-            true => Digest::parse(reference).ok().is_some_and(|d| repository.images.contains_key(&d)),
-            false => ImageTag::parse(reference).ok().is_some_and(|t| repository.image_by_tag(&t).is_some()),
+    match cached(lab, registry, name, reference) {
+        Cached::Fresh => Ok(()),
+        Cached::Missing => {
+            let Some(source) = find(lab, &rule, &upstream_repository, reference) else { return Ok(()) };
+            create_repository(lab, registry, name).await?;
+            import(lab, &rule, &upstream_repository, registry, name, source, reference).await
         }
-    });
-    if cached {
-        return Ok(());
+        Cached::Stale(digest) => {
+            // The cached tag is older than a day: the upstream's current image for it replaces it.
+            // If that fails (an immutable repository), the cached image is served, as on AWS.
+            let Some(source) = find(lab, &rule, &upstream_repository, reference) else { return Ok(()) };
+            if source.digest() != digest {
+                let _ = import(lab, &rule, &upstream_repository, registry, name, source, reference).await;
+            }
+            Ok(())
+        }
     }
-    let Some(source) = find(lab, &rule, &upstream_repository, reference) else { return Ok(()) };
-    create_repository(lab, registry, name).await?;
-    import(lab, &rule, &upstream_repository, registry, name, source, reference).await
+}
+
+/// How often ECR looks upstream for a newer image of a cached tag (the user guide: "at least once
+/// every 24 hours"); on the lab clock, so `ecr-lab clock advance 25h` makes the next pull look.
+const RECHECK_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+enum Cached {
+    Missing,
+    Fresh,
+    /// A tag cached more than a day ago, and the digest it holds.
+    Stale(Digest),
+}
+
+fn cached(lab: &Lab, registry: &RegistryKey, name: &RepositoryName, reference: &str) -> Cached {
+    lab.read(|s| {
+        let Ok(repository) = s.repository(registry, name) else { return Cached::Missing };
+        if reference.contains(':') {
+            let held = Digest::parse(reference).ok().is_some_and(|d| repository.images.contains_key(&d));
+            return if held { Cached::Fresh } else { Cached::Missing };
+        }
+        let Some(image) = ImageTag::parse(reference).ok().and_then(|t| repository.image_by_tag(&t)) else {
+            return Cached::Missing;
+        };
+        match s.now_for(&registry.account).0 - image.pushed_at.0 >= RECHECK_MILLIS {
+            true => Cached::Stale(image.digest.clone()),
+            false => Cached::Fresh,
+        }
+    })
 }
 
 fn find(lab: &Lab, rule: &PullThroughRule, repository: &str, reference: &str) -> Option<Source> {

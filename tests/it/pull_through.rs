@@ -162,6 +162,14 @@ async fn a_pull_through_a_rule_creates_the_repository_and_caches_the_image() {
     assert_eq!(images.image_details().len(), 1);
     assert_eq!(images.image_details()[0].image_pushed_at().cloned(), pushed_at);
 
+    // A day later on the lab clock, a pull looks upstream again and caches the tag's new image.
+    mock.lab.write(|s| s.advance_clock(25 * 3600).map(|_| ())).await.unwrap();
+    let registry = Registry::connect(&mock.url).await;
+    let later = registry.get("/v2/quay/ecr-lab/tiny/manifests/latest").await;
+    assert_eq!(later.body, newer.manifest.as_bytes());
+    let images = ecr.describe_images().repository_name("quay/ecr-lab/tiny").send().await.unwrap();
+    assert_eq!(images.image_details().len(), 2, "the old image stays, untagged");
+
     // What the upstream lacks is MANIFEST_UNKNOWN, and nothing is created for it.
     let missing = registry.get("/v2/quay/ecr-lab/nothing/manifests/latest").await;
     assert_eq!(missing.status, 404);
@@ -337,4 +345,23 @@ fn the_aws_cli_runs_pull_through_and_replication_commands() {
     assert!(bad.stderr.contains("InvalidParameterException"), "{}", bad.stderr);
     let status = run("aws ecr describe-image-replication-status --repository-name nope --image-id imageTag=v1");
     assert!(status.stderr.contains("RepositoryNotFoundException"), "{}", status.stderr);
+}
+
+/// Podman pulls through an ECR Public rule (no secret needed): ECR Public's `docker/library/` path.
+#[test]
+fn podman_pulls_through_an_ecr_public_rule() {
+    if !aws_cli_available() || !crate::podman::podman_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let server = Served::start(home.path(), &["--ephemeral"]);
+    let script = "set -e
+aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws > /dev/null
+echo '{}' > $PODMAN/auth.json
+aws ecr get-login-password | P login --tls-verify=false -u AWS --password-stdin $HOST > /dev/null
+P pull -q --tls-verify=false $HOST/ecr-public/docker/library/ec2-neon-pulse:v2 > /dev/null
+aws ecr describe-images --repository-name ecr-public/docker/library/ec2-neon-pulse --query 'imageDetails[].imageTags[]' --output text";
+    let ran = crate::podman::podman(&server, script);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.stdout.trim(), "v2");
 }
