@@ -365,3 +365,38 @@ aws ecr describe-images --repository-name ecr-public/docker/library/ec2-neon-pul
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     assert_eq!(ran.stdout.trim(), "v2");
 }
+
+/// The lab shell (its own mock, built-in aws and docker): the guide's way of pulling through a rule.
+#[test]
+fn the_lab_shell_pulls_through_a_rule_with_its_built_in_tools() {
+    use std::io::Write as _;
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["shell", "--data-dir"])
+        .arg(data.path())
+        .env("ECR_LAB_HOME", data.path())
+        .env("ECR_LAB_DOCKER", "builtin")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let script = "aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws
+aws ecr get-login-password | docker login --username AWS --password-stdin $REGISTRY
+docker pull $REGISTRY/ecr-public/docker/library/ec2-neon-pulse:latest
+aws ecr describe-images --repository-name ecr-public/docker/library/ec2-neon-pulse --query 'imageDetails[].imageTags[]' --output text
+";
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        stdout.contains("Status: Downloaded newer image for 920736617090.dkr.ecr.ap-south-1.amazonaws.com/ecr-public/docker/library/ec2-neon-pulse:latest"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().rev().find(|l| !l.starts_with("lab$") && !l.trim().is_empty()),
+        Some("latest"),
+        "{stdout}"
+    );
+}
