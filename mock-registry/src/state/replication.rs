@@ -4,7 +4,9 @@
 //! after the configuration is set is replicated, a missing destination repository is created with
 //! the source's name, and deletions are not replicated. The lab copies at once, inside the push
 //! (AWS copies within about 30 minutes), so a status is COMPLETE or FAILED, never IN_PROGRESS.
-//! A copy does not replicate again from its destination.
+//! A copy does not replicate again from its destination. Cross-account copies need no registry
+//! policy in the lab (on AWS the destination's must allow `ecr:ReplicateImage`), except in class
+//! mode, where another student's registry refuses them (FAILED).
 
 use std::collections::BTreeMap;
 
@@ -210,6 +212,13 @@ impl State {
     ) -> Result<(), String> {
         let image = self.repository(source, name).ok().and_then(|r| r.images.get(digest)).cloned();
         let Some(mut image) = image else { return Err("ImageNotFound".into()) };
+        if destination.account != source.account && self.roster.by_account(&destination.account).is_some() {
+            // In class mode that account is another student's: nothing there grants ecr:ReplicateImage.
+            return Err(format!(
+                "AccessDenied: the registry permissions policy of {} does not allow ecr:ReplicateImage from {}",
+                destination.account, source.account
+            ));
+        }
         if self.repository(destination, name).is_err() {
             let new = NewRepository {
                 name: name.clone(),
@@ -311,6 +320,29 @@ mod tests {
         let replayed = State::replay(state.take_outbox());
         assert_eq!(replayed.replication_statuses(&source, &prod, &digest), statuses);
         assert!(replayed.repository(&other, &prod).is_ok());
+    }
+
+    #[test]
+    fn in_class_mode_another_students_registry_refuses_the_copy() {
+        let mut state = State::new(b"s".to_vec());
+        let ana = state.join_class("ana", None).unwrap().key.account;
+        let ben = state.join_class("ben", None).unwrap().key.account;
+        let source = RegistryKey::new(ana, Region::parse("ap-south-1").unwrap());
+        let other = RegistryKey::new(ben, Region::parse("ap-south-1").unwrap());
+        let west = RegistryKey::new(source.account.clone(), Region::parse("us-west-2").unwrap());
+        let rule = ReplicationRule { destinations: vec![other.clone(), west.clone()], prefixes: vec![] };
+        state.put_replication(&source, ReplicationConfiguration { rules: vec![rule] }).unwrap();
+        state.create_repository(&source, repo("app")).unwrap();
+        let name = repo("app").name;
+        let outcome = state.put_image(&source, &name, image(1, state.now()), None, PutMode::Registry).unwrap();
+        let statuses = state.replication_statuses(&source, &name, &outcome.image.digest);
+        assert_eq!(
+            statuses.iter().map(|s| s.status).collect::<Vec<_>>(),
+            [ReplicationStatus::Failed, ReplicationStatus::Complete]
+        );
+        assert!(statuses[0].failure.as_deref().unwrap().starts_with("AccessDenied"));
+        assert!(state.repository(&other, &name).is_err(), "nothing written into ben's registry");
+        assert!(state.repository(&west, &name).is_ok());
     }
 
     #[test]
