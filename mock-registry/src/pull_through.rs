@@ -43,18 +43,24 @@ impl Source {
 
 /// If `name` falls under a pull through cache rule and the cache lacks `reference`, fetches it
 /// from the upstream into the cache. Does nothing otherwise (the caller answers as usual, so an
-/// image the upstream lacks is MANIFEST_UNKNOWN as before).
+/// image the upstream lacks is MANIFEST_UNKNOWN as before). `caller` is the access key when IAM
+/// evaluates it: the first pull needs `ecr:BatchImportUpstreamImage` (and `ecr:CreateRepository`
+/// when the repository is new), as the user guide's "IAM permissions required to sync" says.
 pub(crate) async fn fetch(
     lab: &Lab,
     registry: &RegistryKey,
     name: &RepositoryName,
     reference: &str,
+    caller: Option<&str>,
 ) -> Result<(), OciError> {
     let Some((rule, upstream_repository)) = lab.read(|s| s.pull_through_for(registry, name)) else { return Ok(()) };
     match cached(lab, registry, name, reference) {
         Cached::Fresh => Ok(()),
         Cached::Missing => {
             let Some(source) = find(lab, &rule, &upstream_repository, reference) else { return Ok(()) };
+            if let Some(key) = caller {
+                authorize(lab, key, registry, name)?;
+            }
             create_repository(lab, registry, name).await?;
             import(lab, &rule, &upstream_repository, registry, name, source, reference).await
         }
@@ -68,6 +74,21 @@ pub(crate) async fn fetch(
             Ok(())
         }
     }
+}
+
+/// The IAM actions a first pull through a rule needs of an evaluated caller.
+fn authorize(lab: &Lab, key: &str, registry: &RegistryKey, name: &RepositoryName) -> Result<(), OciError> {
+    let exists = lab.read(|s| s.repository(registry, name).is_ok());
+    let actions: &[&str] = if exists {
+        &["ecr:BatchImportUpstreamImage"]
+    } else {
+        &["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"]
+    };
+    for action in actions {
+        lab.read(|s| s.authorize(key, action, registry, Some(name.as_str())))
+            .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
+    }
+    Ok(())
 }
 
 /// How often ECR looks upstream for a newer image of a cached tag (the user guide: "at least once

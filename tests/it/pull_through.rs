@@ -400,3 +400,55 @@ aws ecr describe-images --repository-name ecr-public/docker/library/ec2-neon-pul
         "{stdout}"
     );
 }
+
+/// A pull-only IAM user cannot make the first pull through a rule: it needs
+/// `ecr:BatchImportUpstreamImage` and `ecr:CreateRepository` too (the user guide's IAM page).
+#[tokio::test]
+async fn the_first_pull_through_a_rule_needs_the_import_permissions() {
+    let mock = InProcess::start().await;
+    let image = sample(9, 64);
+    let upstream = UpstreamImage { manifest: image.manifest.clone(), media_type: None, blobs: image.blobs.clone() };
+    mock.lab.upstream().publish_sample("tiny", &["latest"], upstream);
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_pull_through_cache_rule()
+        .ecr_repository_prefix("quay")
+        .upstream_registry_url("quay.io")
+        .send()
+        .await
+        .unwrap();
+    let pull = |actions: &'static str, user: &'static str| {
+        let lab = mock.lab.clone();
+        let url = mock.url.clone();
+        async move {
+            let policy = format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{actions}],"Resource":"*"}}]}}"#
+            );
+            let account = mock_registry::types::AccountId::parse("920736617090").unwrap();
+            let key = lab.write(|s| s.create_user(account, user, Some(("pull", &policy)))).await.unwrap();
+            let client =
+                crate::common::ecr_client_with(&url, "ap-south-1", &key.access_key_id, &key.secret_access_key, None)
+                    .await;
+            let token = client.get_authorization_token().send().await.unwrap();
+            let auth = token.authorization_data()[0].authorization_token().unwrap().to_owned();
+            let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+            let request = hyper::Request::get(format!("{url}/v2/quay/ecr-lab/tiny/manifests/latest"))
+                .header("authorization", format!("Basic {auth}"))
+                .body(http_body_util::Full::new(bytes::Bytes::new()))
+                .unwrap();
+            let response = http.request(request).await.unwrap();
+            let status = response.status().as_u16();
+            let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    let base = r#""ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer""#;
+    let (status, body) = pull(base, "reader").await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("is not authorized to perform: ecr:BatchImportUpstreamImage"), "{body}");
+    let (code, _) = failure(ecr.describe_repositories().repository_names("quay/ecr-lab/tiny").send().await);
+    assert_eq!(code, "RepositoryNotFoundException", "a refused pull creates nothing");
+    let importer = r#""ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchImportUpstreamImage","ecr:CreateRepository""#;
+    let (status, body) = pull(importer, "importer").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, image.manifest);
+}
