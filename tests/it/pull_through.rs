@@ -452,3 +452,48 @@ async fn the_first_pull_through_a_rule_needs_the_import_permissions() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, image.manifest);
 }
+
+/// The console's "Private registry settings" page lists the rules, the repositories a rule created,
+/// and the replication rules.
+#[tokio::test]
+async fn the_console_shows_pull_through_rules_and_replication() {
+    let mock = InProcess::start().await;
+    let image = sample(11, 64);
+    let upstream = UpstreamImage { manifest: image.manifest.clone(), media_type: None, blobs: image.blobs.clone() };
+    mock.lab.upstream().publish_sample("tiny", &["latest"], upstream);
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    let page = || async {
+        let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let request = hyper::Request::get(format!("{}/console/private-registry", mock.url))
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        let response = http.request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+        String::from_utf8_lossy(&body).into_owned()
+    };
+    let empty = page().await;
+    assert!(empty.contains("Pull through cache rules (0)") && empty.contains("Replication is off."), "{empty}");
+    ecr.create_pull_through_cache_rule()
+        .ecr_repository_prefix("ecr-public")
+        .upstream_registry_url("public.ecr.aws")
+        .send()
+        .await
+        .unwrap();
+    Registry::connect(&mock.url).await.get("/v2/ecr-public/ecr-lab/tiny/manifests/latest").await;
+    let destination =
+        ReplicationDestination::builder().region("us-west-2").registry_id("920736617090").build().unwrap();
+    let rule = ReplicationRule::builder().destinations(destination).build().unwrap();
+    let configuration = ReplicationConfiguration::builder().rules(rule).build().unwrap();
+    ecr.put_replication_configuration().replication_configuration(configuration).send().await.unwrap();
+    let shown = page().await;
+    for text in [
+        "Pull through cache rules (1)",
+        "public.ecr.aws",
+        ">ecr-public/ecr-lab/tiny<",
+        "Replication rules (1)",
+        "us-west-2 (920736617090)",
+    ] {
+        assert!(shown.contains(text), "{text} is missing from:\n{shown}");
+    }
+}

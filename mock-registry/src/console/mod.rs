@@ -17,6 +17,7 @@ mod image;
 mod layout;
 mod live;
 mod push_commands;
+mod registry_settings;
 mod repositories;
 mod repository;
 mod session;
@@ -47,6 +48,7 @@ pub fn router() -> Router<Lab> {
         .route("/console/repositories/", get(home))
         .route("/console/repositories.json", get(live::repositories))
         .route("/console/create-repository", get(create::page).post(create::submit))
+        .route("/console/private-registry", get(registry_settings::page))
         .route("/console/repositories/{*rest}", get(repository::get).post(repository::post))
         .route("/console/assets/{file}", get(assets::serve))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
