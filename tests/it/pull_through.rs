@@ -497,3 +497,39 @@ async fn the_console_shows_pull_through_rules_and_replication() {
         assert!(shown.contains(text), "{text} is missing from:\n{shown}");
     }
 }
+
+/// An Amazon ECR upstream: another of the lab's registries (same account, another region, so no
+/// role is needed), with `upstreamRepositoryPrefix`; another account's needs a `customRoleArn`.
+#[tokio::test]
+async fn a_rule_can_pull_through_from_another_lab_registry() {
+    let mock = InProcess::start().await;
+    let west = ecr_client(&mock.url, "us-west-2").await;
+    west.create_repository().repository_name("team/app").send().await.unwrap();
+    let image = sample(12, 80);
+    put_sample(&west, "team/app", &image, "v1").await.unwrap();
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    let (code, _) = failure(
+        ecr.create_pull_through_cache_rule()
+            .ecr_repository_prefix("partner")
+            .upstream_registry_url("111122223333.dkr.ecr.us-west-2.amazonaws.com")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "InvalidParameterException", "another account's registry needs a role");
+    let created = ecr
+        .create_pull_through_cache_rule()
+        .ecr_repository_prefix("mirror")
+        .upstream_registry_url("920736617090.dkr.ecr.us-west-2.amazonaws.com")
+        .upstream_repository_prefix("team")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.upstream_registry(), Some(&UpstreamRegistry::Ecr));
+    let valid = ecr.validate_pull_through_cache_rule().ecr_repository_prefix("mirror").send().await.unwrap();
+    assert!(valid.is_valid(), "{:?}", valid.failure());
+    let reply = Registry::connect(&mock.url).await.get("/v2/mirror/app/manifests/v1").await;
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(reply.body, image.manifest.as_bytes());
+    let cached = ecr.describe_images().repository_name("mirror/app").send().await.unwrap();
+    assert_eq!(cached.image_details()[0].image_tags(), ["v1"]);
+}
