@@ -533,3 +533,30 @@ async fn a_rule_can_pull_through_from_another_lab_registry() {
     let cached = ecr.describe_images().repository_name("mirror/app").send().await.unwrap();
     assert_eq!(cached.image_details()[0].image_tags(), ["v1"]);
 }
+
+/// A Docker engine pulls through a Docker Hub rule, as the user guide writes the command.
+#[test]
+fn docker_pulls_the_sample_through_a_docker_hub_rule() {
+    if !crate::common::docker_available() || !aws_cli_available() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let served = Served::start(home.path(), &["--ephemeral"]);
+    let host = served.url.trim_start_matches("http://").to_owned();
+    let script = format!(
+        r#"set -e
+eval "$(ecr-lab env --endpoint {url})"
+export AWS_REGION=ap-south-1 DOCKER_CONFIG={dir}/docker
+aws ecr create-pull-through-cache-rule --ecr-repository-prefix docker-hub --upstream-registry-url registry-1.docker.io --credential-arn {SECRET} > /dev/null
+aws ecr get-login-password | docker login --username AWS --password-stdin {host} > /dev/null 2>&1
+docker pull -q {host}/docker-hub/library/ec2-neon-pulse:latest
+docker rmi -f {host}/docker-hub/library/ec2-neon-pulse:latest > /dev/null
+aws ecr describe-images --repository-name docker-hub/library/ec2-neon-pulse --query 'imageDetails[].imageTags[]' --output text
+"#,
+        url = served.url,
+        dir = home.path().display()
+    );
+    let ran = bash(&script, home.path());
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.stdout, format!("{host}/docker-hub/library/ec2-neon-pulse:latest\nlatest\n"));
+}
