@@ -24,6 +24,7 @@ mod signing;
 mod slides;
 mod trust;
 mod ui;
+mod upstream;
 
 use std::io::Write;
 
@@ -499,6 +500,7 @@ async fn run_server(
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
     let url = format!("http://{}", listener.local_addr()?);
+    upstream::seed(&lab);
     if let Err(e) = paths::remember_endpoint(&url) {
         tracing::warn!("could not record the endpoint for `ecr-lab env`: {e:#}");
     }

@@ -50,6 +50,9 @@ struct Inner {
     /// Class mode, when `ecr-lab class serve` set it (not journaled: given at every start).
     class: RwLock<Option<Arc<ClassConfig>>>,
     class_runtime: crate::class::Runtime,
+    /// The bundled public registries pull through cache rules fetch from (not journaled: handed
+    /// over at every start).
+    upstream: crate::upstream::Upstream,
 }
 
 /// A started scan: which image, and when it started (so a stale result is not recorded).
@@ -137,6 +140,7 @@ impl Lab {
                 idle_timeout: RwLock::new(IDLE_TIMEOUT),
                 class: RwLock::new(None),
                 class_runtime: crate::class::Runtime::default(),
+                upstream: crate::upstream::Upstream::default(),
             }
         });
         Self { inner }
@@ -225,6 +229,11 @@ impl Lab {
         if let Some(journal) = &self.inner.journal {
             journal.fail_writes(fail);
         }
+    }
+
+    /// The bundled upstream registries: publish images here for pull through cache rules to fetch.
+    pub fn upstream(&self) -> &crate::upstream::Upstream {
+        &self.inner.upstream
     }
 
     pub fn is_durable(&self) -> bool {

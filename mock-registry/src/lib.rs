@@ -60,6 +60,7 @@ mod lab;
 mod oci_api;
 pub mod oidc;
 mod other_services;
+mod pull_through;
 mod request_log;
 mod scan;
 mod server;
@@ -69,6 +70,7 @@ mod store;
 mod sts_api;
 pub mod tls;
 pub mod types;
+pub mod upstream;
 
 pub use class::{ClassConfig, CourseLesson};
 pub use keep_alive::MAX_DRAIN_BYTES;

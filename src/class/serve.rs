@@ -59,6 +59,7 @@ pub async fn serve(options: Options) -> Result<()> {
     };
     crate::paths::lab_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let lab = Lab::open(&dir).with_context(|| format!("opening the class's data directory {}", dir.display()))?;
+    crate::upstream::seed(&lab);
     lab.set_class(ClassConfig { name: options.name.clone(), course: course()?, stuck_after_minutes });
     let token = lab.instructor_token();
     let token_file = dir.join("instructor-token");

@@ -147,6 +147,7 @@ impl Session {
                     .with_context(|| format!("creating {}", data_dir.join("mock").display()))?;
                 let lab = Lab::open(&data_dir.join("mock"))
                     .with_context(|| format!("opening the lab's mock in {}", data_dir.join("mock").display()))?;
+                crate::upstream::seed(&lab);
                 let mock = mock_registry::spawn(lab).await?;
                 (EcrBackend::mock(&mock.url), None, Some(mock))
             }

@@ -24,6 +24,7 @@ mod lessons;
 mod limits;
 mod podman;
 mod proptests;
+mod pull_through;
 mod real_clients;
 pub mod registry;
 mod registry_settings;

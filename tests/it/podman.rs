@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::common::{Ran, Served, aws_cli_available, bash, require_tool};
 
-fn podman_available() -> bool {
+pub(crate) fn podman_available() -> bool {
     require_tool("podman (apt-get install podman; scripts/test installs it)", || {
         Command::new("podman").arg("--version").output().is_ok_and(|o| o.status.success())
     })
@@ -14,7 +14,7 @@ fn podman_available() -> bool {
 
 /// `script` after `ecr-lab env`, with `P` as podman with all its state under the test's temp dir
 /// (the flags tests/it/credhelper.rs uses as root) and `$HOST` the registry.
-fn podman(server: &Served, script: &str) -> Ran {
+pub(crate) fn podman(server: &Served, script: &str) -> Ran {
     let dir = server.home.join("podman");
     for sub in ["home", "xdg"] {
         std::fs::create_dir_all(dir.join(sub)).unwrap();

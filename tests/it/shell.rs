@@ -343,6 +343,20 @@ const V2_SCRIPT: &[&str] = &[
     "aws ecr put-registry-policy --policy-text '{nope'",
     "aws ecr delete-registry-policy --output table",
     "aws ecr delete-registry-policy",
+    // pull through cache rules and replication (2.9.19 predates update/validate and the newer members)
+    "aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws --query '[ecrRepositoryPrefix,upstreamRegistryUrl,registryId]'",
+    "aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws",
+    "aws ecr create-pull-through-cache-rule --ecr-repository-prefix hub --upstream-registry-url registry-1.docker.io",
+    "aws ecr create-pull-through-cache-rule --ecr-repository-prefix harbor --upstream-registry-url harbor.example.com",
+    "aws ecr describe-pull-through-cache-rules --query 'pullThroughCacheRules[].[ecrRepositoryPrefix,upstreamRegistryUrl,registryId]' --output table",
+    "aws ecr describe-pull-through-cache-rules --ecr-repository-prefixes nope",
+    "aws ecr delete-pull-through-cache-rule --ecr-repository-prefix ecr-public --query ecrRepositoryPrefix --output text",
+    "aws ecr delete-pull-through-cache-rule --ecr-repository-prefix ecr-public",
+    "aws ecr describe-registry",
+    r#"aws ecr put-replication-configuration --replication-configuration '{"rules":[{"destinations":[{"region":"us-west-2","registryId":"920736617090"}],"repositoryFilters":[{"filter":"test","filterType":"PREFIX_MATCH"}]}]}'"#,
+    "aws ecr describe-registry --output yaml",
+    "aws ecr describe-image-replication-status --repository-name test --image-id imageTag=v1",
+    "aws ecr describe-image-replication-status --repository-name test --image-id imageTag=nope",
 ];
 
 /// The side-by-side test against CLI v2 (Debian's `awscli`, /usr/bin/aws): the built-in aws, which

@@ -105,7 +105,9 @@ async fn crash_at(step: &str) {
     let status = server.wait();
     assert_eq!(status.signal(), Some(9), "{step}: the failpoint killed the server ({status})");
     let in_flight = in_flight.expect("the server died mid-stream");
-    assert!(acknowledged.len() >= 3, "{step}: {acknowledged:?}");
+    // The first snapshot starts with the 4th event (the 3rd create): a background kill can beat
+    // that create's answer to the client, so 2 may be all that was acknowledged.
+    assert!(acknowledged.len() >= 2, "{step}: {acknowledged:?}");
 
     let server = Server::start(home.path(), &[SMALL]);
     let found = names(&server.url).await;

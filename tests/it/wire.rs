@@ -99,12 +99,10 @@ async fn operations_outside_the_lab_are_named_not_500() {
     let lab = Lab::ephemeral().unwrap();
     let (status, value) = send(&lab, ecr_request("CreatePullThroughCacheRule", b"{}".to_vec())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(code(&value), "UnsupportedOperationException");
-    assert!(
-        value["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("The ECR operation CreatePullThroughCacheRule is not supported by the ecr-lab mock.")
+    assert_eq!(code(&value), "InvalidParameterException");
+    assert_eq!(
+        value["message"],
+        "Invalid parameter at 'ecrRepositoryPrefix' failed to satisfy constraint: 'must not be null'"
     );
 
     let (status, value) = send(&lab, ecr_request("MakeCoffee", b"{}".to_vec())).await;

@@ -145,7 +145,7 @@ impl Page {
                             ul {
                                 li { a href=(home) aria-current=[current(ctx.path.starts_with("/console/repositories"))] { "Repositories" } }
                                 li { a href=(create) aria-current=[current(ctx.path == "/console/create-repository")] { "Create repository" } }
-                                li { a href=(ctx.href("/console/private-registry")) aria-current=[current(ctx.path == "/console/private-registry")] { "Settings" } }
+                                li { a href=(ctx.href("/console/private-registry")) aria-current=[current(ctx.path == "/console/private-registry")] { "Private registry settings" } }
                             }
                             p class="side-note" { "A lab's mock of Amazon ECR: offline, for learning." }
                         }

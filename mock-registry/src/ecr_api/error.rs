@@ -57,6 +57,9 @@ pub enum EcrErrorCode {
     ImageStorageClassUpdateNotSupportedException,
     ValidationException,
     ImageArchivedException,
+    PullThroughCacheRuleAlreadyExistsException,
+    PullThroughCacheRuleNotFoundException,
+    UnsupportedUpstreamRegistryException,
 }
 
 impl EcrErrorCode {
@@ -105,6 +108,9 @@ impl EcrErrorCode {
             ImageStorageClassUpdateNotSupportedException => "ImageStorageClassUpdateNotSupportedException",
             ValidationException => "ValidationException",
             ImageArchivedException => "ImageArchivedException",
+            PullThroughCacheRuleAlreadyExistsException => "PullThroughCacheRuleAlreadyExistsException",
+            PullThroughCacheRuleNotFoundException => "PullThroughCacheRuleNotFoundException",
+            UnsupportedUpstreamRegistryException => "UnsupportedUpstreamRegistryException",
         }
     }
 
@@ -253,10 +259,37 @@ impl From<StateError> for EcrError {
                 format!("The image's media type '{media_type}' cannot be scanned: basic scanning scans single images"),
             ),
             StateError::Settings { error, registry } => super::registry::settings_error(error, &registry),
+            e @ (StateError::PullThroughRuleNotFound { .. }
+            | StateError::PullThroughRuleExists { .. }
+            | StateError::UnsupportedUpstream(_)) => Self::pull_through(e),
             StateError::LimitExceeded { what } => Self::new(
                 C::LimitExceededException,
                 format!("The operation did not succeed because it would exceed {what}."),
             ),
+        }
+    }
+}
+
+impl EcrError {
+    /// The pull through cache rules' refusals. Not captured from AWS except the upstream texts (in
+    /// `state::pull_through`): the model names the codes; worded like ECR's other NotFound texts.
+    fn pull_through(error: StateError) -> Self {
+        use EcrErrorCode as C;
+        match error {
+            StateError::PullThroughRuleNotFound { prefix, registry } => Self::new(
+                C::PullThroughCacheRuleNotFoundException,
+                format!(
+                    "The pull through cache rule with prefix '{prefix}' does not exist in the registry with id '{registry}'"
+                ),
+            ),
+            StateError::PullThroughRuleExists { prefix, registry } => Self::new(
+                C::PullThroughCacheRuleAlreadyExistsException,
+                format!(
+                    "A pull through cache rule with prefix '{prefix}' already exists in the registry with id '{registry}'"
+                ),
+            ),
+            StateError::UnsupportedUpstream(message) => Self::new(C::UnsupportedUpstreamRegistryException, message),
+            other => Self::new(C::ServerException, other.to_string()),
         }
     }
 }

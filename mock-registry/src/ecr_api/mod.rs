@@ -8,6 +8,8 @@ mod operations;
 mod policies;
 mod referrers;
 mod registry;
+mod pull_through;
+mod replication;
 mod scanning;
 mod templates;
 pub mod wire;
@@ -57,11 +59,11 @@ operations! {
         DeleteRepositoryCreationTemplate, UpdateImageStorageClass, RegisterPullTimeUpdateExclusion,
         DeregisterPullTimeUpdateExclusion, ListPullTimeUpdateExclusions, PutSigningConfiguration,
         GetSigningConfiguration, DeleteSigningConfiguration, DescribeImageSigningStatus, ListImageReferrers,
+        CreatePullThroughCacheRule, DescribePullThroughCacheRules, UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
+        ValidatePullThroughCacheRule, PutReplicationConfiguration, DescribeImageReplicationStatus,
     }
     modeled {
-        CreatePullThroughCacheRule, DeletePullThroughCacheRule, DescribeImageReplicationStatus,
-        DescribePullThroughCacheRules, PutReplicationConfiguration, UpdatePullThroughCacheRule,
-        ValidatePullThroughCacheRule,
+        DescribeReplicationBackfillResults, ListReplicationBackfills, StartReplicationBackfill, StopReplicationBackfill,
     }
 }
 

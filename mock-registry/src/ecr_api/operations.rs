@@ -6,7 +6,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
-use super::{EcrError, Operation, json, layers, parse, policies, referrers, registry as settings, scanning, templates};
+use super::{
+    EcrError, Operation, json, layers, parse, policies, pull_through, referrers, registry as settings, replication,
+    scanning, templates,
+};
 use crate::Lab;
 use crate::state::manifest;
 use crate::state::token;
@@ -44,10 +47,7 @@ pub(super) async fn dispatch(
         Operation::TagResource => tag_resource(lab, caller, parse(body)?).await,
         Operation::UntagResource => untag_resource(lab, caller, parse(body)?).await,
         Operation::ListTagsForResource => list_tags_for_resource(lab, caller, parse(body)?),
-        Operation::DescribeRegistry => Ok(json(DescribeRegistryResponse {
-            registry_id: caller.account.to_string(),
-            replication_configuration: ReplicationConfiguration { rules: Vec::new() },
-        })),
+        Operation::DescribeRegistry => replication::describe_registry(lab, caller),
         Operation::BatchCheckLayerAvailability => {
             layers::batch_check_layer_availability(lab, caller, parse(body)?).await
         }
@@ -72,6 +72,13 @@ pub(super) async fn dispatch(
         Operation::SetRepositoryPolicy => policies::set(lab, caller, parse(body)?).await,
         Operation::GetRepositoryPolicy => policies::get(lab, caller, parse(body)?),
         Operation::DeleteRepositoryPolicy => policies::delete(lab, caller, parse(body)?).await,
+        Operation::CreatePullThroughCacheRule => pull_through::create(lab, caller, parse(body)?).await,
+        Operation::DescribePullThroughCacheRules => pull_through::describe(lab, caller, parse(body)?),
+        Operation::UpdatePullThroughCacheRule => pull_through::update(lab, caller, parse(body)?).await,
+        Operation::DeletePullThroughCacheRule => pull_through::delete(lab, caller, parse(body)?).await,
+        Operation::ValidatePullThroughCacheRule => pull_through::validate(lab, caller, parse(body)?),
+        Operation::PutReplicationConfiguration => replication::put(lab, caller, parse(body)?).await,
+        Operation::DescribeImageReplicationStatus => replication::image_status(lab, caller, parse(body)?),
         _ => dispatch_registry_settings(lab, caller, operation, body).await,
     }
 }

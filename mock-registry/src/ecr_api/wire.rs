@@ -353,18 +353,6 @@ pub struct ListTagsForResourceResponse {
 #[derive(Serialize)]
 pub struct Empty {}
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DescribeRegistryResponse {
-    pub registry_id: String,
-    pub replication_configuration: ReplicationConfiguration,
-}
-
-#[derive(Serialize)]
-pub struct ReplicationConfiguration {
-    pub rules: Vec<serde_json::Value>,
-}
-
 // ---- lifecycle policies ----
 
 #[derive(Deserialize, Default)]

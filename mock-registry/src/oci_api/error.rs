@@ -151,7 +151,10 @@ impl From<StateError> for OciError {
             | StateError::Settings { .. }
             | StateError::ScanQuotaExceeded
             | StateError::RepositoryPolicyNotFound { .. }
-            | StateError::ScanNotFound { .. }) => Self::new(C::Denied, other.to_string()),
+            | StateError::ScanNotFound { .. }
+            | StateError::PullThroughRuleNotFound { .. }
+            | StateError::PullThroughRuleExists { .. }
+            | StateError::UnsupportedUpstream(_)) => Self::new(C::Denied, other.to_string()),
             StateError::Iam { message, .. } => Self::new(C::Denied, message),
         }
     }

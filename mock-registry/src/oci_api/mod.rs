@@ -74,7 +74,12 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
         (Method::GET | Method::HEAD, Route::Ping) => Ok(json_response(StatusCode::OK, "{}".into(), head)),
         (Method::GET, Route::Catalog) => call.catalog(),
         (Method::GET, Route::Tags(name)) => call.tags(&name),
-        (Method::GET | Method::HEAD, Route::Manifest(name, reference)) => call.get_manifest(&name, &reference, head),
+        (Method::GET | Method::HEAD, Route::Manifest(name, reference)) => {
+            let evaluated = lab.read(|s| s.evaluated(&access_key_id, &call.registry.account));
+            let caller = evaluated.then_some(access_key_id.as_str());
+            crate::pull_through::fetch(lab, &call.registry, &name, &reference, caller).await?;
+            call.get_manifest(&name, &reference, head)
+        }
         (Method::PUT, Route::Manifest(name, reference)) => call.put_manifest(&name, &reference, body).await,
         (Method::DELETE, Route::Manifest(name, reference)) => call.delete_manifest(&name, &reference).await,
         (Method::GET | Method::HEAD, Route::Blob(name, digest)) => call.get_blob(&name, &digest, head).await,

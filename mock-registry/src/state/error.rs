@@ -52,6 +52,13 @@ pub enum StateError {
     Iam { code: &'static str, message: String },
     #[error("repository {name} in registry {registry} has no repository policy")]
     RepositoryPolicyNotFound { name: RepositoryName, registry: AccountId },
+    #[error("no pull through cache rule with prefix {prefix} in registry {registry}")]
+    PullThroughRuleNotFound { prefix: String, registry: AccountId },
+    #[error("a pull through cache rule with prefix {prefix} exists in registry {registry}")]
+    PullThroughRuleExists { prefix: String, registry: AccountId },
+    /// CreatePullThroughCacheRule: an upstream ECR cannot use as given; the whole text for the client.
+    #[error("{0}")]
+    UnsupportedUpstream(String),
     #[error("image {image:?} in {name} has not been scanned")]
     ScanNotFound { image: ImageRef, name: RepositoryName, registry: AccountId },
     /// A registry setting (policy, template, exclusion, signing, storage class) refused.

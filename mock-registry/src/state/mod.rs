@@ -14,6 +14,8 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod policy;
 pub mod registry_settings;
+pub mod pull_through;
+pub mod replication;
 mod repository;
 pub mod role;
 pub mod scan;
@@ -140,6 +142,14 @@ pub enum Event {
         registry: RegistryKey,
         change: registry_settings::SettingChange,
     },
+    /// A change to a registry's pull through cache rules.
+    PullThrough {
+        change: pull_through::PullThroughEvent,
+    },
+    /// Replication configured, or an image replicated.
+    Replication {
+        change: replication::ReplicationEvent,
+    },
 }
 
 /// A change to a repository's settings.
@@ -199,6 +209,12 @@ pub struct Registry {
     pub scanning: scan::RegistryScanning,
     /// Registry policy, account settings, creation templates, archived images, signing.
     pub settings: registry_settings::RegistrySettings,
+    /// Pull through cache rules by `ecrRepositoryPrefix`.
+    pub pull_through_rules: BTreeMap<String, pull_through::PullThroughRule>,
+    /// PutReplicationConfiguration.
+    pub replication: replication::ReplicationConfiguration,
+    /// Where each pushed image was replicated to (DescribeImageReplicationStatus).
+    pub replication_statuses: BTreeMap<RepositoryName, replication::RepositoryStatuses>,
 }
 
 impl State {
@@ -470,6 +486,8 @@ impl State {
             Event::RegistrySettingChanged { registry, change } => {
                 self.registries.entry(registry.clone()).or_default().settings.apply(change);
             }
+            Event::PullThrough { change } => self.apply_pull_through(change),
+            Event::Replication { change } => self.apply_replication(change),
         }
     }
 
@@ -536,8 +554,23 @@ impl State {
         self.repository(registry, name)
     }
 
-    /// Stores a manifest under its digest, optionally tagging it, with ECR's mutability rules.
+    /// Stores a manifest under its digest, optionally tagging it, with ECR's mutability rules, and
+    /// replicates it as the registry's replication configuration says.
     pub fn put_image(
+        &mut self,
+        registry: &RegistryKey,
+        name: &RepositoryName,
+        image: Image,
+        tag: Option<crate::types::ImageTag>,
+        mode: PutMode,
+    ) -> Result<PutImageOutcome, StateError> {
+        let outcome = self.store_image(registry, name, image, tag.clone(), mode)?;
+        self.replicate_push(registry, name, &outcome.image.digest, tag);
+        Ok(outcome)
+    }
+
+    /// [`State::put_image`] without replication (a replicated copy is not replicated again).
+    fn store_image(
         &mut self,
         registry: &RegistryKey,
         name: &RepositoryName,

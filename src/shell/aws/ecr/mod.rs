@@ -7,7 +7,9 @@ mod images;
 mod layers;
 mod lifecycle;
 mod policies;
+mod pull_through;
 mod registry;
+mod replication;
 mod repositories;
 mod scanning;
 mod settings;
@@ -153,6 +155,13 @@ const COMMANDS: &[Command] = &[
     signing::DESCRIBE_IMAGE_SIGNING_STATUS,
     signing::LIST_IMAGE_REFERRERS,
     signing::UPDATE_IMAGE_STORAGE_CLASS,
+    pull_through::CREATE_PULL_THROUGH_CACHE_RULE,
+    pull_through::DELETE_PULL_THROUGH_CACHE_RULE,
+    pull_through::DESCRIBE_PULL_THROUGH_CACHE_RULES,
+    pull_through::UPDATE_PULL_THROUGH_CACHE_RULE,
+    pull_through::VALIDATE_PULL_THROUGH_CACHE_RULE,
+    replication::DESCRIBE_IMAGE_REPLICATION_STATUS,
+    replication::PUT_REPLICATION_CONFIGURATION,
 ];
 
 /// The CLI names of [`COMMANDS`], in the same order.

@@ -14,12 +14,7 @@ async fn describe(call: Call<'_>) -> Outcome {
     let result = call.ecr.describe_registry().send().await.map_err(|e| call.failed(e))?;
     Ok(Some(out::object([
         ("registryId", result.registry_id().map(Value::from)),
-        (
-            "replicationConfiguration",
-            result
-                .replication_configuration()
-                .map(|c| json!({ "rules": c.rules().iter().map(|_| json!({})).collect::<Vec<_>>() })),
-        ),
+        ("replicationConfiguration", result.replication_configuration().map(super::replication::configuration_json)),
     ])))
 }
 
