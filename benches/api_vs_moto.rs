@@ -3,7 +3,8 @@
 //!
 //! Run on demand (not in CI): `scripts/bench-api` (installs moto[server] if missing), or
 //! `cargo bench --bench api_vs_moto` with `moto_server` on PATH. Knobs: BENCH_SECONDS (default 5),
-//! BENCH_CONNECTIONS (default 8).
+//! BENCH_CONNECTIONS (clients for DescribeImages, default 8), BENCH_LEVELS (clients for
+//! CreateRepository, default `1,8,64`: each level measured in turn).
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -155,9 +156,14 @@ async fn seed(client: &HttpClient, url: &str, layer_api: bool) {
 }
 
 /// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second.
-async fn load(client: &HttpClient, url: &str, operation: &'static str, make: fn(u64) -> (&'static str, String)) -> f64 {
+async fn load(
+    client: &HttpClient,
+    url: &str,
+    operation: &'static str,
+    connections: usize,
+    make: fn(u64) -> (&'static str, String),
+) -> f64 {
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
-    let connections: usize = std::env::var("BENCH_CONNECTIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
     let done = Arc::new(AtomicU64::new(0));
     let counter = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -202,12 +208,25 @@ fn create_repository(n: u64) -> (&'static str, String) {
     (REGIONS[n as usize % REGIONS.len()], format!(r#"{{"repositoryName":"bench-new-{n}"}}"#))
 }
 
+/// Names stay unique across levels: each level starts its counter past the last one's.
+fn create_repository_level(n: u64) -> (&'static str, String) {
+    create_repository(n + LEVEL_BASE.load(Ordering::Relaxed))
+}
+
+static LEVEL_BASE: AtomicU64 = AtomicU64::new(0);
+
+fn env_list(name: &str, default: &str) -> Vec<usize> {
+    std::env::var(name).unwrap_or_else(|_| default.into()).split(',').filter_map(|n| n.trim().parse().ok()).collect()
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
-    let mut results: Vec<(&str, &str, f64)> = Vec::new();
+    let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(256).build_http();
+    let describe_clients = env_list("BENCH_CONNECTIONS", "8").first().copied().unwrap_or(8);
+    let levels = env_list("BENCH_LEVELS", "1,8,64");
+    let mut results: Vec<(&str, String, f64)> = Vec::new();
     // One at a time, so each server has the machine to itself while measured.
     let starts: [&dyn Fn() -> Server; 3] = [
         &|| start_moto(),
@@ -218,13 +237,21 @@ async fn main() {
         let server = start();
         eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
         seed(&client, &server.url, server.name != "moto_server").await;
-        let describe = load(&client, &server.url, "DescribeImages", describe_images).await;
-        let create = load(&client, &server.url, "CreateRepository", create_repository).await;
-        eprintln!("{}: DescribeImages {describe:.1}/s, CreateRepository {create:.1}/s", server.name);
-        results.push((server.name, "DescribeImages (1,000 images, one page)", describe));
-        results.push((server.name, "CreateRepository", create));
+        let describe = load(&client, &server.url, "DescribeImages", describe_clients, describe_images).await;
+        eprintln!("{}: DescribeImages {describe:.1}/s", server.name);
+        results.push((
+            server.name,
+            format!("DescribeImages (1,000 images, one page), {describe_clients} clients"),
+            describe,
+        ));
+        for &level in &levels {
+            LEVEL_BASE.store(level as u64 * 1_000_000, Ordering::Relaxed);
+            let create = load(&client, &server.url, "CreateRepository", level, create_repository_level).await;
+            eprintln!("{}: CreateRepository at {level} clients {create:.1}/s", server.name);
+            results.push((server.name, format!("CreateRepository, {level} clients"), create));
+        }
     }
-    let moto = |op: &str| results.iter().find(|(s, o, _)| *s == "moto_server" && *o == op).unwrap().2;
+    let moto = |op: &str| results.iter().find(|(s, o, _)| *s == "moto_server" && o == op).unwrap().2;
     println!("\n| server | call | requests/s | × moto_server |");
     println!("|---|---|---:|---:|");
     for (server, op, rate) in &results {

@@ -27,8 +27,20 @@ pub const MAX_DRAIN_BYTES: u64 = 1024 * 1024;
 /// How long a client may take to send the rest of an unread body before the connection is closed.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Set to `1` to turn the drain off (the middleware passes requests straight through), for
+/// `scripts/bench-registry --drain-off`, which measures what the drain costs. Read once per process.
+pub const BENCH_NO_DRAIN_ENV: &str = "ECR_LAB_BENCH_NO_DRAIN";
+
+fn drain_disabled() -> bool {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OFF.get_or_init(|| std::env::var(BENCH_NO_DRAIN_ENV).is_ok_and(|v| v == "1"))
+}
+
 /// axum middleware: see the module docs.
 pub async fn keep_connection_usable(request: Request, next: Next) -> Response {
+    if drain_disabled() {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     if body.is_end_stream() {
         return next.run(Request::from_parts(parts, body)).await;

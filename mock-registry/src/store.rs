@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use std::io::{Seek as _, Write as _};
 
@@ -84,6 +84,8 @@ pub(crate) struct BlobStore {
     now: AtomicI64,
     /// When idle uploads are next looked over for expiry (lab clock, milliseconds).
     next_sweep: AtomicI64,
+    /// Makes renames into `blobs/sha256` durable, one directory fsync for all that came before it.
+    dir_sync: std::sync::Arc<DirSync>,
     /// For `Lab::ephemeral`: the directory goes when the store does.
     _temporary: Option<tempfile::TempDir>,
 }
@@ -105,6 +107,7 @@ impl BlobStore {
             uploads: Mutex::new(HashMap::new()),
             now: AtomicI64::new(0),
             next_sweep: AtomicI64::new(0),
+            dir_sync: std::sync::Arc::default(),
             _temporary: None,
         })
     }
@@ -248,15 +251,23 @@ impl BlobStore {
             if computed != *expected {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
-            // One blocking task: the last bytes, fsync, rename into place, fsync the directory.
+            // One blocking task: the last bytes, fsync, rename into place, fsync the directory
+            // (shared with the renames beside it). A blob already in the store (same digest, same
+            // bytes) is not written again; its directory entry is made durable all the same.
             let mut file = upload.open()?;
             let pending = std::mem::take(&mut upload.pending);
             let (from, target) = (upload.path.clone(), self.path(expected));
+            let dir_sync = self.dir_sync.clone();
             tokio::task::spawn_blocking(move || -> io::Result<()> {
-                file.write_all(&pending)?;
-                file.sync_all()?;
-                std::fs::rename(&from, &target)?;
-                std::fs::File::open(target.parent().expect("blobs dir"))?.sync_all()
+                if target.exists() {
+                    drop(file);
+                    std::fs::remove_file(&from)?;
+                } else {
+                    file.write_all(&pending)?;
+                    file.sync_all()?;
+                    std::fs::rename(&from, &target)?;
+                }
+                dir_sync.after_rename(target.parent().expect("blobs dir"))
             })
             .await
             .map_err(io::Error::other)??;
@@ -283,6 +294,31 @@ impl BlobStore {
         upload.append(bytes).await?;
         let size = self.commit(upload, &digest).await?;
         Ok((digest, size))
+    }
+}
+
+/// Group commit for directory fsyncs: a commit that renamed a blob into the directory needs an fsync
+/// of the directory that started after its rename; one fsync serves every rename counted before it
+/// began, so concurrent commits (a client pushing layers in parallel) share it.
+#[derive(Default)]
+struct DirSync {
+    /// Renames done so far (counted after each rename).
+    renamed: AtomicU64,
+    /// Renames an fsync of the directory is known to cover.
+    synced: Mutex<u64>,
+}
+
+impl DirSync {
+    fn after_rename(&self, dir: &Path) -> io::Result<()> {
+        let mine = self.renamed.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
+        if *synced >= mine {
+            return Ok(()); // an fsync that began after this rename has finished
+        }
+        let covered = self.renamed.load(Ordering::SeqCst);
+        std::fs::File::open(dir)?.sync_all()?;
+        *synced = covered;
+        Ok(())
     }
 }
 
@@ -513,6 +549,18 @@ mod tests {
         assert!(matches!(store.commit(upload, &wrong).await, Err(StoreError::DigestMismatch { .. })));
         assert!(!store.path(&wrong).exists());
         assert_eq!(std::fs::read_dir(store.root.join("uploads")).unwrap().count(), 1, "only the busy upload's spool");
+    }
+
+    #[tokio::test]
+    async fn a_blob_committed_twice_is_stored_once_and_leaves_no_spool_file() {
+        let store = BlobStore::temporary().unwrap();
+        let (registry, repository) = key();
+        let (digest, _) = store.put_bytes(registry.clone(), repository.clone(), b"same bytes").await.unwrap();
+        let (again, size) = store.put_bytes(registry, repository, b"same bytes").await.unwrap();
+        assert_eq!((again, size), (digest.clone(), 10));
+        assert_eq!(std::fs::read(store.path(&digest)).unwrap(), b"same bytes");
+        assert_eq!(std::fs::read_dir(store.root.join("uploads")).unwrap().count(), 0, "the second spool file is gone");
+        assert_eq!(*store.dir_sync.synced.lock().unwrap(), 2, "each commit's directory entry is covered by an fsync");
     }
 
     #[tokio::test]
