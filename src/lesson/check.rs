@@ -30,6 +30,34 @@ pub enum Assertion {
     Requests(RequestsCheck),
     #[serde(rename = "scan.findings")]
     Findings(FindingsCheck),
+    #[serde(rename = "console")]
+    Console(ConsoleCheck),
+}
+
+/// The console pages a `console` check can ask about (the mock's request log names them so).
+pub const CONSOLE_PAGES: &[&str] = &[
+    "repositories",
+    "create-repository",
+    "repository",
+    "push-commands",
+    "image",
+    "findings",
+    "edit",
+    "lifecycle",
+    "permissions",
+    "delete",
+    "delete-images",
+];
+
+/// The learner opened a page of the lab's web console in this stage (the mock logs each page view).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleCheck {
+    /// Which page: one of [`CONSOLE_PAGES`] (`repository` is a repository's Images tab,
+    /// `push-commands` its "View push commands").
+    pub viewed: String,
+    /// The repository the page is about (any when absent).
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,6 +299,21 @@ impl Assertion {
                 match c.status {
                     Some(status) => format!("the registry answered {what} with {status}"),
                     None => format!("the registry received {what}"),
+                }
+            }
+            Self::Console(c) => {
+                let page = match c.viewed.as_str() {
+                    "repositories" => return "the repository list opened in the console".into(),
+                    "create-repository" => return "the Create repository form opened in the console".into(),
+                    "repository" => "the Images tab".to_owned(),
+                    "push-commands" => "View push commands".to_owned(),
+                    "image" => "an image's page".to_owned(),
+                    "findings" => "an image's scan findings".to_owned(),
+                    page => format!("the {page} page"),
+                };
+                match &c.repository {
+                    Some(repo) => format!("{page} of {} opened in the console", f(repo)),
+                    None => format!("{page} of a repository opened in the console"),
                 }
             }
             Self::Findings(c) => format!(

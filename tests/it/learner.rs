@@ -296,3 +296,47 @@ fn a_push_refused_by_an_earlier_lessons_tag_has_a_way_forward() {
         ],
     );
 }
+
+/// GET `path` from the lesson's mock at `host` (`127.0.0.1:PORT`), as a browser on this machine.
+fn http_get(host: &str, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    page
+}
+
+/// Lesson 07's console stage is checked: `check` before the pages are opened says not yet (naming
+/// the pages); opening the repository and its image in the lesson's console completes it.
+#[test]
+fn a_console_step_completes_once_its_pages_are_opened_and_not_before() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("progress.json"), r#"{"lessons":{"verify-the-push":{"describe-images":true}}}"#)
+        .unwrap();
+    let mut lab = start(home.path(), "verify-the-push");
+    let shown = until(&mut lab, "What next?");
+    in_order(&shown, &["Stage 2/3", "In the console (", "Choose the tag v1", "Done when:", "the Images tab of test"]);
+    let line = shown.lines().find(|l| l.starts_with("In the console (")).unwrap_or_else(|| panic!("{shown}"));
+    let host =
+        line.trim_start_matches("In the console (http://").trim_end_matches("/console/repositories):").to_owned();
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("check").unwrap();
+    let shown = until(&mut lab, "Not yet:");
+    assert!(!shown.contains("Stage complete"), "{shown}");
+    until(&mut lab, "not yet seen in this stage: the Images tab of test opened in the console");
+    // The learner opens the repository, then the image its Images tab links to.
+    let page = http_get(&host, "/console/repositories/test");
+    assert!(page.starts_with("HTTP/1.1 200"), "{}", &page[..page.len().min(300)]);
+    let image = page.split("/_/image/").nth(1).and_then(|rest| rest.split(['?', '"']).next()).unwrap().to_owned();
+    assert!(!image.ends_with("findings"), "{image}");
+    let opened = http_get(&host, &format!("/console/repositories/test/_/image/{image}"));
+    assert!(opened.starts_with("HTTP/1.1 200"), "{}", &opened[..opened.len().min(300)]);
+    until(&mut lab, "The stage's checks pass now");
+    lab.send_line("").unwrap();
+    until(&mut lab, "Stage complete:");
+    until(&mut lab, "Stage 3/3");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}

@@ -97,6 +97,7 @@ pub async fn evaluate(assertion: &Assertion, cx: &Context<'_>) -> CheckOutcome {
         Assertion::Output(c) => session::output(c, cx),
         Assertion::Exit(c) => session::exit(c, cx),
         Assertion::Requests(c) => session::requests(c, cx).await,
+        Assertion::Console(c) => session::console(c, cx).await,
     }
 }
 
