@@ -340,3 +340,87 @@ fn a_console_step_completes_once_its_pages_are_opened_and_not_before() {
     lab.send_line("quit").unwrap();
     lab.expect(expectrl::Eof).unwrap();
 }
+
+/// `ecr-lab start LESSON` of the binary `bin` in a pty, with its own data directory.
+fn start_bin(bin: &Path, home: &Path, lesson: &str) -> expectrl::session::OsSession {
+    let mut command = Command::new(bin);
+    command.args(["start", lesson, "--data-dir"]).arg(home.join("lab")).env("ECR_LAB_HOME", home).env("TERM", "xterm");
+    let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+    session.get_process_mut().set_window_size(200, 50).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(60)));
+    session
+}
+
+/// A timed run of lesson 00 by a scripted learner, for `scripts/bench-learner` (run on demand:
+/// `cargo test --test it bench_lesson_00 -- --ignored --nocapture`; `ECR_LAB_BENCH_BIN` names another
+/// build of `ecr-lab`, such as one from before issue 17). The learner reads the screen, types each
+/// stage's commands, takes one wrong turn (the repository created without immutable tags: `check`
+/// says not yet, and `put-image-tag-mutability` recovers) and answers the quizzes right. Each stage is
+/// timed from its header to "Stage complete" (to the next header for the reading stage); the table is
+/// printed, and written to `ECR_LAB_BENCH_OUT` when set.
+#[test]
+#[ignore = "a benchmark, run by scripts/bench-learner"]
+fn bench_lesson_00_scripted_learner() {
+    let bin = std::env::var_os("ECR_LAB_BENCH_BIN")
+        .filter(|bin| !bin.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_ecr-lab").into());
+    let registry = "920736617090.dkr.ecr.ap-south-1.amazonaws.com";
+    let uri = format!("{registry}/test:v1");
+    let home = tempfile::tempdir().unwrap();
+    let begun = std::time::Instant::now();
+    let mut lab = start_bin(&bin, home.path(), "push-first-image");
+    until(&mut lab, "Stage 1/6");
+    let mut rows: Vec<(String, Duration)> = vec![("0. launch to the first stage".into(), begun.elapsed())];
+    // Each step: what the learner types (nothing: only reads), then what they wait to see. A stage is
+    // timed from the end of the one before (its header is printed then) to its last step.
+    let mut stage = |lab: &mut expectrl::session::OsSession, name: &str, steps: &[(&str, &str)]| {
+        let at = std::time::Instant::now();
+        for (send, wait) in steps {
+            if !send.is_empty() {
+                lab.send(send).unwrap();
+            }
+            until(lab, wait);
+        }
+        rows.push((name.to_owned(), at.elapsed()));
+    };
+    let sts = "aws sts get-caller-identity --region ap-south-1\r";
+    stage(&mut lab, "1. identity (reading)", &[(sts, "\"Account\": \"920736617090\""), ("\r", "Stage 2/6")]);
+    let work = [("", "What next?"), ("\r", "Type the stage's commands")];
+    let wrong = "aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true\r";
+    let fix = "aws ecr put-image-tag-mutability --repository-name test --image-tag-mutability IMMUTABLE\r";
+    stage(
+        &mut lab,
+        "2. create-repository (wrong turn, then recovery)",
+        &[
+            work[0],
+            work[1],
+            (wrong, "\"repositoryName\": \"test\""),
+            ("check\r", "Not yet:"),
+            (fix, "Stage complete:"),
+            ("", "With tag immutability on"),
+            ("\x1b[B\r", "Stage 3/6"), // the quiz: the second choice, the right one
+        ],
+    );
+    let login = format!(
+        "aws ecr get-login-password --region ap-south-1 | docker login --username AWS --password-stdin {registry}\r"
+    );
+    stage(&mut lab, "3. login", &[work[0], work[1], (&login, "Stage complete:"), ("", "Stage 4/6")]);
+    let tag = format!("docker tag sohelqt8797/ec2-neon-pulse:v1 {uri}\r");
+    stage(&mut lab, "4. tag", &[work[0], work[1], (&tag, "Stage complete:"), ("", "Stage 5/6")]);
+    let push = format!("docker push {uri}\r");
+    stage(&mut lab, "5. push", &[work[0], work[1], (&push, "Stage complete:"), ("", "Stage 6/6")]);
+    let describe = "aws ecr describe-images --repository-name test --region ap-south-1\r";
+    stage(&mut lab, "6. verify", &[work[0], work[1], (describe, "Stage complete:")]);
+    let total = begun.elapsed();
+    drop(lab);
+    let mut table = String::from("| stage | seconds |\n|---|---|\n");
+    for (name, took) in &rows {
+        table.push_str(&format!("| {name} | {:.2} |\n", took.as_secs_f64()));
+    }
+    table.push_str(&format!("| whole lesson (from launch) | {:.2} |\n", total.as_secs_f64()));
+    println!("{}\n{table}", bin.display());
+    if let Some(out) = std::env::var_os("ECR_LAB_BENCH_OUT") {
+        std::fs::write(out, &table).unwrap();
+    }
+}
