@@ -187,3 +187,20 @@ pub async fn iam(
     let method = if method == "GET" { hyper::Method::GET } else { hyper::Method::POST };
     call(method, format!("{endpoint}/_lab/iam/{path}"), body).await
 }
+
+/// A page of the mock's web console (`path` from `/console/`), fetched as a browser on this
+/// machine would: its status and HTML. `verify` uses it to replay a lesson's console step.
+pub async fn console_page(endpoint: &str, path: &str) -> Result<(u16, String)> {
+    let url = format!("{}{path}", endpoint.trim_end_matches('/'));
+    let request = hyper::Request::get(&url).header("accept", "text/html").body(Full::new(bytes::Bytes::new()))?;
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        crate::registry_client::https_client().request(request),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("the console at {url} gave no answer in 30 s"))?
+    .map_err(|e| anyhow::Error::new(e).context(format!("cannot reach the console at {url}")))?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await?.to_bytes();
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
+}

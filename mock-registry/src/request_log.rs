@@ -36,7 +36,8 @@ pub struct LoggedRequest {
     pub at: f64,
     pub method: String,
     pub path: String,
-    /// `ecr:<Operation>`, `sts:<Action>`, `registry` or `other`.
+    /// `ecr:<Operation>`, `sts:<Action>`, `registry`, `other`, or for the web console
+    /// `console:<page>` (`console:repository`, `console:push-commands`, ...: see [`console_page`]).
     pub api: String,
     pub status: u16,
     /// The caller's account (the key's, or the registry's), when known.
@@ -49,6 +50,36 @@ pub struct LoggedRequest {
     /// For an error answer: the error text sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// A console action: the IAM user the console acted as (who).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// A console action: the repository the page or form was about (what).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+}
+
+/// The console page a path names, and the repository it is about: `/console/repositories` is
+/// `repositories`, `/console/repositories/NAME` is `repository` (its Images tab),
+/// `/console/repositories/NAME/_/push-commands` is `push-commands`, `.../_/image/DIGEST` is `image`,
+/// `.../_/image/DIGEST/findings` is `findings`, any other `.../_/SUB` is `SUB`. `None` for what is no
+/// learner's action: the scripts and styles, the live pages' JSON polls, the bare `/console` redirect.
+pub fn console_page(path: &str) -> Option<(String, Option<String>)> {
+    let rest = path.strip_prefix("/console/")?.trim_end_matches('/');
+    if rest.is_empty() || rest.starts_with("assets/") || rest.ends_with(".json") {
+        return None;
+    }
+    let Some(repository) = rest.strip_prefix("repositories/") else {
+        return Some((bounded(rest.to_owned()), None));
+    };
+    let (name, page) = match repository.split_once("/_/") {
+        None => (repository, "repository".to_owned()),
+        Some((name, sub)) => match sub.strip_prefix("image/") {
+            Some(image) if image.ends_with("/findings") => (name, "findings".to_owned()),
+            Some(_) => (name, "image".to_owned()),
+            None => (name, sub.split('/').next().unwrap_or_default().to_owned()),
+        },
+    };
+    Some((bounded(page), Some(bounded(name.to_owned()))))
 }
 
 /// What a handler tells the log about its answer, as a response extension: the account it acted
@@ -88,6 +119,8 @@ impl RequestLog {
         entry.path = bounded(entry.path);
         entry.api = bounded(entry.api);
         entry.message = entry.message.map(bounded);
+        entry.user = entry.user.map(bounded);
+        entry.repository = entry.repository.map(bounded);
         if inner.1.len() == CAPACITY {
             inner.1.pop_front();
         }
@@ -131,5 +164,29 @@ impl RequestLog {
         // Entries are in `seq` order: skip the older ones without looking at each.
         let first = inner.1.partition_point(|r| r.seq <= since);
         inner.1.range(first..).cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_page;
+
+    #[test]
+    fn console_paths_name_their_page_and_repository() {
+        let page = |path| console_page(path).map(|(page, repo)| (page, repo.unwrap_or_default()));
+        let named = |page: &str, repo: &str| Some((page.to_owned(), repo.to_owned()));
+        assert_eq!(page("/console/repositories"), named("repositories", ""));
+        assert_eq!(page("/console/create-repository"), named("create-repository", ""));
+        assert_eq!(page("/console/repositories/team/web"), named("repository", "team/web"));
+        assert_eq!(page("/console/repositories/test/"), named("repository", "test"));
+        assert_eq!(page("/console/repositories/test/_/push-commands"), named("push-commands", "test"));
+        assert_eq!(page("/console/repositories/test/_/image/sha256:ab"), named("image", "test"));
+        assert_eq!(page("/console/repositories/test/_/image/sha256:ab/findings"), named("findings", "test"));
+        assert_eq!(page("/console/repositories/test/_/permissions"), named("permissions", "test"));
+        for quiet in ["/console", "/console/", "/console/assets/console.js", "/console/repositories.json"] {
+            assert_eq!(page(quiet), None, "{quiet}");
+        }
+        assert_eq!(page("/console/repositories/test/_/images.json"), None);
+        assert_eq!(page("/v2/test/manifests/v1"), None);
     }
 }

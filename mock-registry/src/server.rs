@@ -53,7 +53,7 @@ pub fn router(lab: Lab) -> Router {
         .route("/.well-known/jwks.json", axum::routing::get(crate::iam_control::jwks))
         .merge(oci_api::router())
         .nest("/_lab", control::router(lab.clone()))
-        .merge(console::router())
+        .merge(console::router(lab.clone()))
         .merge(crate::class::router(lab.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn(crate::other_services::refuse))
@@ -64,6 +64,8 @@ pub fn router(lab: Lab) -> Router {
 
 /// Records each request in the lab's request log, but the control API's own, the web console's and
 /// the class's (their live pages poll every 2 s, which would bury the requests lessons look for).
+/// The console records its own pages and forms, the learner's actions, without the polls
+/// (`console::log`).
 async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     if path.starts_with("/_lab") || path.starts_with("/console") || path.starts_with("/class") {
@@ -81,7 +83,19 @@ async fn log_request(State(lab): State<Lab>, request: Request, next: Next) -> Re
     let note = response.extensions().get::<LogNote>().cloned().unwrap_or_default();
     let status = response.status().as_u16();
     let (code, message) = if status >= 400 { (note.code, note.message) } else { (None, None) };
-    lab.log().record(LoggedRequest { seq: 0, at, method, path, api, status, account: note.account, code, message });
+    lab.log().record(LoggedRequest {
+        seq: 0,
+        at,
+        method,
+        path,
+        api,
+        status,
+        account: note.account,
+        code,
+        message,
+        user: None,
+        repository: None,
+    });
     response
 }
 

@@ -32,6 +32,8 @@ pub enum Assertion {
     Findings(FindingsCheck),
     #[serde(rename = "iam.user")]
     IamUser(IamUserCheck),
+    #[serde(rename = "console")]
+    Console(ConsoleCheck),
 }
 
 /// What an IAM user the lesson made may and may not do, as the mock evaluates its policies (on the
@@ -50,6 +52,33 @@ pub struct IamUserCheck {
     /// The repository the actions are on; none: registry-wide (`*`, as GetAuthorizationToken).
     pub repo: Option<String>,
     pub region: Option<String>,
+}
+
+/// The console pages a `console` check can ask about (the mock's request log names them so).
+pub const CONSOLE_PAGES: &[&str] = &[
+    "repositories",
+    "create-repository",
+    "repository",
+    "push-commands",
+    "image",
+    "findings",
+    "edit",
+    "lifecycle",
+    "permissions",
+    "delete",
+    "delete-images",
+    "private-registry",
+];
+
+/// The learner opened a page of the lab's web console in this stage (the mock logs each page view).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleCheck {
+    /// Which page: one of [`CONSOLE_PAGES`] (`repository` is a repository's Images tab,
+    /// `push-commands` its "View push commands").
+    pub viewed: String,
+    /// The repository the page is about (any when absent).
+    pub repository: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,6 +332,22 @@ impl Assertion {
                     parts.push(format!("may not {}", c.cannot.join(", ")));
                 }
                 format!("user {} {}{on}", f(&c.name), parts.join(" and "))
+            }
+            Self::Console(c) => {
+                let page = match c.viewed.as_str() {
+                    "repositories" => return "the repository list opened in the console".into(),
+                    "create-repository" => return "the Create repository form opened in the console".into(),
+                    "repository" => "the Images tab".to_owned(),
+                    "push-commands" => "View push commands".to_owned(),
+                    "image" => "an image's page".to_owned(),
+                    "findings" => "an image's scan findings".to_owned(),
+                    "private-registry" => return "the private registry settings opened in the console".into(),
+                    page => format!("the {page} page"),
+                };
+                match &c.repository {
+                    Some(repo) => format!("{page} of {} opened in the console", f(repo)),
+                    None => format!("{page} of a repository opened in the console"),
+                }
             }
             Self::Findings(c) => format!(
                 "the scan of {}:{} found a {} or higher finding",

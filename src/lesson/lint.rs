@@ -165,6 +165,11 @@ fn check_rules(stage: &Stage, on_aws: bool, problems: &mut Vec<Problem>) {
                     ));
                 }
             }
+            Assertion::Console(c) if !crate::lesson::check::CONSOLE_PAGES.contains(&c.viewed.as_str()) => problems
+                .push(
+                    rules::UNKNOWN_CONSOLE_PAGE
+                        .at(*pos, format!("console viewed `{}` is not a page of the lab's console", c.viewed)),
+                ),
             Assertion::Requests(_) if on_aws && !on_mock_anyway => {
                 problems.push(rules::REQUESTS_ON_AWS.at(
                     *pos,

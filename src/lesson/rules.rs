@@ -14,7 +14,7 @@
 //! | LAB008 | hint levels not 1..n |
 //! | LAB009 | quiz answer out of range |
 //! | LAB010 | fault id not in the catalogue |
-//! | LAB011 | unknown assertion or field; a value ECR does not know (`min_severity`, `tag_mutability`) |
+//! | LAB011 | unknown assertion or field; a value ECR does not know (`min_severity`, `tag_mutability`), a console page the console has not |
 //! | LAB012 | hard-coded account id or access key in a command |
 //! | LAB013 | invalid YAML in a block |
 //! | LAB014 | `mock.requests` or `iam.user` in a lesson that lists `aws` in its backends |
@@ -81,6 +81,10 @@ pub const UNKNOWN_MUTABILITY: Rule = Rule {
 };
 pub const UNKNOWN_ENCRYPTION: Rule =
     Rule { code: "LAB011", hint: "encryption is one of AES256, KMS, KMS_DSSE (as in --encryption-configuration)" };
+pub const UNKNOWN_CONSOLE_PAGE: Rule = Rule {
+    code: "LAB011",
+    hint: "console viewed is one of repositories, create-repository, repository, push-commands, image, findings, edit, lifecycle, permissions, delete, delete-images",
+};
 pub const HARD_CODED: Rule = Rule {
     code: "LAB012",
     hint: "write {{account}}, {{registry}} or {{region}}: the lab fills them for mock and real AWS alike",

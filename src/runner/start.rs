@@ -457,7 +457,15 @@ fn watch_console(
 ) -> Option<Watcher> {
     use crate::lesson::Assertion;
     let registry_side = |a: &Assertion| {
-        matches!(a, Assertion::Repository(_) | Assertion::Image(_) | Assertion::Findings(_) | Assertion::Requests(_))
+        matches!(
+            a,
+            Assertion::Repository(_)
+                | Assertion::Image(_)
+                | Assertion::Images(_)
+                | Assertion::Findings(_)
+                | Assertion::Requests(_)
+                | Assertion::Console(_)
+        )
     };
     if stage.ui.is_empty() || !stage.checks.iter().all(|(a, _)| registry_side(a)) {
         return None;

@@ -59,19 +59,38 @@ fn practised(stage: &Stage) -> bool {
     !stage.checks.is_empty() && stage.kind() != StageKind::Reading
 }
 
+/// Whether a stage's console steps (`lab:ui`) are checked: the stage has a `console` check (the page
+/// was opened), or one the registry answers (what the step changed is seen). Otherwise they are told.
+fn console_checked(stage: &Stage) -> bool {
+    stage.checks.iter().any(|(c, _)| {
+        matches!(
+            c,
+            Assertion::Console(_)
+                | Assertion::Repository(_)
+                | Assertion::Image(_)
+                | Assertion::Images(_)
+                | Assertion::Findings(_)
+        )
+    })
+}
+
 /// The coverage report: a summary table (one row per lesson: stages practised and told, checks,
-/// wrong solutions proved to fail), then per lesson one row per stage: practised (and what its
+/// wrong solutions proved to fail, console steps checked), then per lesson one row per stage: practised (and what its
 /// checks prove) or told (prose with no check).
 pub fn coverage(lessons: &[Lesson]) -> String {
-    let mut out =
-        String::from("| lesson | stages | practised | told | checks | wrong solutions |\n|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| lesson | stages | practised | told | checks | wrong solutions | console steps checked |\n|---|---|---|---|---|---|---|\n",
+    );
     for lesson in lessons {
         let told = lesson.stages.iter().filter(|s| !practised(s)).count();
         let checks: usize = lesson.stages.iter().map(|s| s.checks.len()).sum();
         let wrongs: usize = lesson.stages.iter().map(|s| s.wrongs.len()).sum();
+        let steps: usize = lesson.stages.iter().map(|s| s.ui.len()).sum();
+        let checked: usize = lesson.stages.iter().filter(|s| console_checked(s)).map(|s| s.ui.len()).sum();
+        let console = if steps == 0 { "-".to_owned() } else { format!("{checked} of {steps}") };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {told} | {checks} | {wrongs} |",
+            "| {} | {} | {} | {told} | {checks} | {wrongs} | {console} |",
             lesson.id(),
             lesson.stages.len(),
             lesson.stages.len() - told
@@ -112,6 +131,9 @@ fn proved(stage: &Stage, vars: &BTreeMap<String, String>) -> String {
     if stage.checks.iter().all(|(c, _)| matches!(c, Assertion::Output(_) | Assertion::Exit(_))) {
         text.push_str(" (output only)");
     }
+    if !stage.ui.is_empty() && !console_checked(stage) {
+        text.push_str(" (its console step is told only)");
+    }
     if !stage.wrongs.is_empty() {
         let n = stage.wrongs.len();
         let _ = write!(text, " ({n} wrong solution{} proved to fail)", if n == 1 { "" } else { "s" });
@@ -141,9 +163,31 @@ mod tests {
     }
 
     #[test]
+    fn console_steps_are_checked_by_a_console_or_registry_check_and_told_otherwise() {
+        let stage = |id: &str, check: &str| {
+            format!(
+                "## {id}\n\n```lab:stage\nid: {id}\n```\n\n```lab:ui\nOpen {{{{repo}}}}.\n```\n\n```lab:check\n- {check}\n```\n\n```lab:solution\n# in the console\n```\n\n"
+            )
+        };
+        let text = format!(
+            "---\nid: ui\ntitle: UI\n---\n{}{}{}",
+            stage("opened", "console: { viewed: repository, repository: \"{{repo}}\" }"),
+            stage("made", "ecr.repository: { name: \"{{repo}}\" }"),
+            stage("looked", "output: { of: \"aws ecr describe-images\", contains: v1 }"),
+        );
+        let report = coverage(&[parse(&Source { path: "ui.md".into(), text })]);
+        assert!(report.contains("| ui | 3 | 3 | 0 | 3 | 0 | 2 of 3 |"), "{report}");
+        assert!(
+            report.contains("| opened | task | practised | the Images tab of test opened in the console |"),
+            "{report}"
+        );
+        assert!(report.contains("contains `v1` (output only) (its console step is told only) |"), "{report}");
+    }
+
+    #[test]
     fn coverage_tells_practised_from_told() {
         let report = coverage(&[lesson()]);
-        assert!(report.contains("| demo | 2 | 1 | 1 | 1 | 1 |"), "{report}");
+        assert!(report.contains("| demo | 2 | 1 | 1 | 1 | 1 | - |"), "{report}");
         assert!(report.contains("| read | reading | told | (told: Know the words) |"), "{report}");
         assert!(
             report.contains(

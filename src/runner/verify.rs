@@ -112,7 +112,10 @@ async fn verify_stage(
     let mut history = Vec::new();
     if !stage.checks.is_empty() {
         let cx = state.context(Tools::Builtin(session), vars, &history);
-        if state.failing(&cx).await.is_empty() && stage.kind() != StageKind::Cleanup {
+        // On real AWS a console step is taken on trust: a stage of console steps only passes at once.
+        let console_only = session.backend.mock_endpoint().is_none()
+            && stage.checks.iter().all(|(c, _)| matches!(c, lesson::Assertion::Console(_)));
+        if state.failing(&cx).await.is_empty() && stage.kind() != StageKind::Cleanup && !console_only {
             problems.push(at(
                 stage.checks[0].1.line,
                 "the checks already pass before the solution ran: they do not test the stage".into(),
@@ -124,6 +127,9 @@ async fn verify_stage(
             history.push(run_captured(session, &fill(line, vars)).await);
         }
     }
+    if let Err(why) = replay_console(session, stage, vars).await {
+        problems.push(at(stage.pos.line, why));
+    }
     let cx = state.context(Tools::Builtin(session), vars, &history);
     for (line, why) in state.failing(&cx).await {
         problems.push(at(line, format!("after the solution this check still fails: {why}")));
@@ -133,6 +139,39 @@ async fn verify_stage(
             fault::revert(session, &block.id, vars).await;
         }
     }
+}
+
+/// The stage's console steps, replayed as the learner would do them: each page a `console` check
+/// asks about is opened on the mock's console (an image page through the first image the repository
+/// page links to). Nothing to do on real AWS, whose console the lab cannot see.
+async fn replay_console(session: &Session, stage: &Stage, vars: &BTreeMap<String, String>) -> Result<(), String> {
+    let Some(endpoint) = session.backend.mock_endpoint() else { return Ok(()) };
+    for (assertion, _) in &stage.checks {
+        let lesson::Assertion::Console(c) = assertion else { continue };
+        let repository = c.repository.as_deref().map(|r| fill(r, vars)).unwrap_or_else(|| fill("{{repo}}", vars));
+        let base = format!("/console/repositories/{repository}");
+        let path = match c.viewed.as_str() {
+            "repositories" => "/console/repositories".to_owned(),
+            "create-repository" => "/console/create-repository".to_owned(),
+            "repository" => base,
+            "image" | "findings" => {
+                let (_, page) =
+                    crate::control_client::console_page(endpoint, &base).await.map_err(|e| e.to_string())?;
+                let Some(image) = page.split("/_/image/").nth(1).and_then(|rest| rest.split(['?', '"']).next()) else {
+                    return Err(format!("replaying the console step: {repository}'s page links to no image to open"));
+                };
+                let findings = if c.viewed == "findings" { "/findings" } else { "" };
+                format!("{base}/_/image/{image}{findings}")
+            }
+            page => format!("{base}/_/{page}"),
+        };
+        match crate::control_client::console_page(endpoint, &path).await {
+            Ok((status, _)) if status < 400 => {}
+            Ok((status, _)) => return Err(format!("replaying the console step: {path} answered {status}")),
+            Err(e) => return Err(format!("replaying the console step: {e:#}")),
+        }
+    }
+    Ok(())
 }
 
 /// Each `lab:wrong` of each stage, run in a lab of its own brought to the stage's start (the setup,

@@ -37,6 +37,8 @@ pub struct Slide {
     pub html: String,
     /// The speaker notes as HTML; empty when it has none.
     pub notes: String,
+    /// The `lab:notes` of the lessons (or stages) its `Lesson:` lines name: `(heading, HTML)`.
+    pub lesson_notes: Vec<(String, String)>,
 }
 
 /// A mistake in a deck file.
@@ -147,6 +149,11 @@ impl Live {
 
 /// Parses and renders a deck; every mistake in it, or the deck.
 pub fn parse(text: &str) -> Result<Deck, Vec<DeckError>> {
+    parse_with(text, &super::lesson_notes::bundled())
+}
+
+/// [`parse`], the `Lesson:` lines naming `lessons`.
+pub fn parse_with(text: &str, lessons: &[lesson::Lesson]) -> Result<Deck, Vec<DeckError>> {
     let vars = lesson::built_in_variables();
     let mut errors = Vec::new();
     let mut slides = Vec::new();
@@ -166,7 +173,17 @@ pub fn parse(text: &str) -> Result<Deck, Vec<DeckError>> {
             });
         }
         let (notes, _) = render(&notes, raw.notes_line, &vars, &mut errors);
-        slides.push(Slide { line: raw.line, title, html, notes });
+        let mut lesson_notes = Vec::new();
+        for (line, reference) in &raw.lessons {
+            match super::lesson_notes::resolve(reference, *line, lessons) {
+                Ok(stages) => lesson_notes.extend(stages.into_iter().map(|stage| {
+                    // Filled already: a lesson's notes may quote `{{` nowhere the deck's placeholders could.
+                    (stage.heading, render(&stage.markdown, *line, &vars, &mut Vec::new()).0)
+                })),
+                Err(error) => errors.push(error),
+            }
+        }
+        slides.push(Slide { line: raw.line, title, html, notes, lesson_notes });
     }
     if slides.is_empty() && errors.is_empty() {
         errors.push(DeckError { line: 1, message: "the deck has no slides".into() });
@@ -186,6 +203,8 @@ struct Raw {
     notes_line: usize,
     notes: String,
     in_notes: bool,
+    /// Its `Lesson:` lines: `(line, reference)`.
+    lessons: Vec<(usize, String)>,
 }
 
 /// Splits at `---` lines and `Note:` lines outside fenced code.
@@ -207,6 +226,10 @@ fn split(text: &str, errors: &mut Vec<DeckError>) -> Vec<Raw> {
             }
         } else if fence.is_none() && line.trim_end() == "---" {
             slides.push(Raw { line: number + 1, ..Raw::default() });
+            continue;
+        } else if fence.is_none() && line.starts_with(super::lesson_notes::LESSON_MARKER) {
+            let reference = line[super::lesson_notes::LESSON_MARKER.len()..].trim();
+            current.lessons.push((number, reference.to_owned()));
             continue;
         } else if fence.is_none() && line.starts_with(NOTES_MARKER) {
             if current.in_notes {

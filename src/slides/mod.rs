@@ -3,6 +3,7 @@
 //! binary), and the JSON the live panels poll. Knows the deck and the [`Lab`] handle; never the wire.
 
 pub mod deck;
+mod lesson_notes;
 mod live;
 mod page;
 

@@ -82,10 +82,17 @@ fn sheet(deck: &Deck, slide: &Slide, n: usize, view: View) -> Markup {
     let notes = html! {
         aside class="notes" aria-label="Speaker notes" {
             h2 class="notes-title" { "Notes · " (n) ". " (slide.title) }
-            @if slide.notes.is_empty() {
+            @if slide.notes.is_empty() && slide.lesson_notes.is_empty() {
                 p class="no-notes" { "No notes for this slide." }
             } @else {
                 (PreEscaped(&slide.notes))
+            }
+            @for (heading, notes) in &slide.lesson_notes {
+                section class="lesson-notes" {
+                    h3 { "From the lesson: " (heading) }
+                    // Rendered from the lesson's markdown as the slides are (raw HTML shown as text).
+                    (PreEscaped(notes))
+                }
             }
         }
     };

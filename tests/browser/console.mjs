@@ -128,6 +128,11 @@ try {
     assert.ok(commands.includes(command), `push commands include: ${command}`);
   }
   await shot('push-commands-1280');
+  // Opening the dialog is the learner's action a lesson checks: the mock's request log has it.
+  await page.waitForFunction(async (repository) => {
+    const log = await (await fetch('/_lab/requests?since=0')).json();
+    return log.some((r) => r.api === 'console:push-commands' && r.repository === repository && r.status === 200);
+  }, REPOSITORY);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
 

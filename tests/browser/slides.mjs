@@ -189,7 +189,21 @@ try {
   await presenter.goto(`${base}/slides/presenter#${repositoriesSlide}`);
   await presenter.locator('#current .live tbody tr', { hasText: REPOSITORY }).waitFor();
   await shot(presenter, 'presenter-live');
+
+  step("the presenter view shows the lab:notes of the lessons a slide names (Lesson: lines)");
+  const verifySlide = titles.findIndex((t) => t.includes('Verify')) + 1;
+  assert.ok(verifySlide > 0, 'the verify slide is there');
+  await presenter.goto(`${base}/slides/presenter#${verifySlide}`);
+  await presenter.waitForFunction((n) => document.querySelector('#current .slide')?.dataset.n === n, String(verifySlide));
+  const lessonNotes = presenter.locator('#notes .lesson-notes');
+  assert.equal(await lessonNotes.count(), 1, 'one lesson stage named on the verify slide');
+  assert.equal(await lessonNotes.locator('h3').innerText(), 'From the lesson: Verify the push · In the console');
+  assert.match(await lessonNotes.innerText(), /taken on trust/);
+  assert.match(await presenter.locator('#notes').innerText(), /Compare the digest/, "the slide's own notes stay first");
+  assert.ok(await lessonNotes.isVisible(), 'the lesson notes are on screen');
+  await shot(presenter, 'presenter-lesson-notes');
   await presenter.close();
+  assert.equal(await page.locator('.lesson-notes').first().isVisible(), false, 'the audience never sees them');
 
   step('print: one slide per page');
   await page.emulateMedia({ media: 'print' });

@@ -95,8 +95,8 @@ async fn a_form_post_with_the_api_member_names_creates_the_repository() {
     let live = get(&format!("{}/console/repositories.json?region=ap-south-1&search=web", mock.url)).await;
     let live: serde_json::Value = serde_json::from_str(&live.text).unwrap();
     assert_eq!(live["count"], 1);
-    // The console's polling stays out of the request log that lessons read.
-    assert!(mock.lab.log().since(0).iter().all(|r| !r.path.starts_with("/console")));
+    // The console's polling stays out of the request log that lessons read (its pages are in it).
+    assert!(mock.lab.log().since(0).iter().all(|r| !r.path.ends_with(".json")));
 
     // Another region keeps its own repositories.
     let other = post(&format!("{}/console/create-repository?region=us-east-1", mock.url), "repositoryName=east").await;
@@ -414,4 +414,47 @@ async fn the_permissions_tab_in_a_real_browser() {
     for shot in ["permissions-malformed-1280", "permissions-saved-1280", "permissions-deleted-1280"] {
         assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
     }
+}
+
+/// The learner's console actions enter the request log lessons check (`console: { viewed: ... }`):
+/// each page viewed and form sent, with who (account and IAM user) and what (the repository); the
+/// scripts, styles and live polls do not.
+#[tokio::test]
+async fn console_actions_enter_the_request_log_with_who_and_what() {
+    let mock = InProcess::start().await;
+    let created = post(&format!("{}/console/create-repository", mock.url), "repositoryName=team/web").await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    for path in [
+        "/console/repositories/team/web?region=ap-south-1",
+        "/console/repositories/team/web/_/push-commands",
+        "/console/repositories/team/web/_/images.json",
+        "/console/repositories.json",
+        "/console/assets/console.js",
+        "/console/repositories/nope",
+    ] {
+        get(&format!("{}{path}", mock.url)).await;
+    }
+    let log = mock.lab.log().since(0);
+    let seen: Vec<(String, String, u16, String, String, String)> = log
+        .iter()
+        .map(|r| {
+            let text = |o: &Option<String>| o.clone().unwrap_or_default();
+            (r.method.clone(), r.api.clone(), r.status, text(&r.repository), text(&r.account), text(&r.user))
+        })
+        .collect();
+    let entry = |method: &str, api: &str, status: u16, repo: &str| {
+        let (account, user) = ("920736617090".to_owned(), "lab-learner".to_owned());
+        (method.to_owned(), api.to_owned(), status, repo.to_owned(), account, user)
+    };
+    assert_eq!(
+        seen,
+        [
+            entry("POST", "console:create-repository", 303, "team/web"),
+            entry("GET", "console:repository", 200, "team/web"),
+            entry("GET", "console:push-commands", 200, "team/web"),
+            // RepositoryNotFoundException's status, as ECR's console would meet it.
+            entry("GET", "console:repository", 400, "nope"),
+        ]
+    );
+    assert_eq!(log[2].path, "/console/repositories/team/web/_/push-commands");
 }

@@ -522,8 +522,24 @@ fn coverage_tables_practised_against_told() {
     let home = tempfile::tempdir().unwrap();
     let ran = ecr_lab(home.path(), &["coverage"]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(ran.stdout.starts_with("| lesson | stages | practised | told | checks | wrong solutions |\n"));
-    assert!(ran.stdout.contains("\n| troubleshooting | 6 | 6 | 0 | 12 | 7 |\n"), "{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .starts_with("| lesson | stages | practised | told | checks | wrong solutions | console steps checked |\n")
+    );
+    // Every console step of the course is checked: the page opened, or what it changed in the registry.
+    for lesson in ["push-first-image", "create-repository", "verify-the-push"] {
+        let row = ran.stdout.lines().find(|l| l.starts_with(&format!("| {lesson} |"))).unwrap();
+        let steps = row.rsplit('|').nth(1).unwrap().trim();
+        let (checked, of) = steps.split_once(" of ").unwrap_or_else(|| panic!("{row}"));
+        assert_eq!(checked, of, "{row}");
+    }
+    assert!(!ran.stdout.contains("console step is told only"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("| push-commands | task | practised | View push commands of test opened in the console |"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("\n| troubleshooting | 6 | 6 | 0 | 12 | 7 | - |\n"), "{}", ran.stdout);
     assert!(ran.stdout.contains("\n| vocabulary | reading | told | (told: "), "{}", ran.stdout);
     assert!(
         ran.stdout.contains("| create | task | practised | repository test exists, scan on push on, tags immutable, encrypted with AES256 (1 wrong solution proved to fail) |"),

@@ -177,7 +177,14 @@ async fn in_a_real_browser() {
     let status = tokio::time::timeout(std::time::Duration::from_secs(300), run).await.expect("the browser test ends");
     assert!(status.success(), "the browser script failed ({status}); its log is above");
     assert_eq!(created, 1, "the script asked for the repository");
-    for file in ["slide-01.png", "presenter.png", "live-repository.png", "slides.pdf", "handout.pdf"] {
+    for file in [
+        "slide-01.png",
+        "presenter.png",
+        "presenter-lesson-notes.png",
+        "live-repository.png",
+        "slides.pdf",
+        "handout.pdf",
+    ] {
         assert!(artifacts.join(file).exists(), "artifact {file}");
     }
 }

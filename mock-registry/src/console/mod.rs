@@ -17,6 +17,7 @@ mod image;
 mod layout;
 mod live;
 mod permissions;
+mod log;
 mod push_commands;
 mod registry_settings;
 mod repositories;
@@ -41,7 +42,7 @@ use crate::types::{Region, RepositoryName};
 use form::{FormData, encode};
 use layout::Page;
 
-pub fn router() -> Router<Lab> {
+pub fn router(lab: Lab) -> Router<Lab> {
     Router::new()
         .route("/console", get(home))
         .route("/console/", get(home))
@@ -53,6 +54,8 @@ pub fn router() -> Router<Lab> {
         .route("/console/repositories/{*rest}", get(repository::get).post(repository::post))
         .route("/console/assets/{file}", get(assets::serve))
         .route("/console/sign-in", get(sign_in::page).post(sign_in::submit))
+        // Inside the guard: a refused write is no action, and the session is known.
+        .layer(axum::middleware::from_fn_with_state(lab, log::record))
         .layer(axum::middleware::from_fn(session::guard))
 }
 

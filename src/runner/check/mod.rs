@@ -99,6 +99,7 @@ pub async fn evaluate(assertion: &Assertion, cx: &Context<'_>) -> CheckOutcome {
         Assertion::Exit(c) => session::exit(c, cx),
         Assertion::Requests(c) => session::requests(c, cx).await,
         Assertion::IamUser(c) => iam::user(c, cx).await,
+        Assertion::Console(c) => session::console(c, cx).await,
     }
 }
 

@@ -2,7 +2,7 @@
 //! run in this stage (their output and exit status), and the mock's request log.
 
 use super::{CheckOutcome, Context, Ran, Tools};
-use crate::lesson::check::{CredentialsCheck, ExitCheck, LocalImageCheck, OutputCheck, RequestsCheck};
+use crate::lesson::check::{ConsoleCheck, CredentialsCheck, ExitCheck, LocalImageCheck, OutputCheck, RequestsCheck};
 
 pub fn credentials(c: &CredentialsCheck, cx: &Context<'_>) -> CheckOutcome {
     let registry = cx.fill(&c.registry);
@@ -78,6 +78,31 @@ pub async fn requests(c: &RequestsCheck, cx: &Context<'_>) -> CheckOutcome {
         .any(|r| route_matches(&c.route, r) && c.status.is_none_or(|s| r["status"].as_u64() == Some(u64::from(s))));
     CheckOutcome::pass_if(seen, || {
         format!("the mock has not seen {} {}", c.route, c.status.map(|s| format!("answered {s}")).unwrap_or_default())
+    })
+}
+
+/// The learner opened the console page in this stage: the mock logged a `console:<page>` view (a
+/// GET it answered without an error) of the repository. On real AWS the lab cannot see the learner's
+/// console, so the step is taken on trust there (the stage's other checks still judge it).
+pub async fn console(c: &ConsoleCheck, cx: &Context<'_>) -> CheckOutcome {
+    let Some(endpoint) = cx.tools.backend().mock_endpoint() else {
+        return CheckOutcome::Pass;
+    };
+    let log = match crate::control_client::requests(endpoint, cx.log_seq_at_start).await {
+        Ok(log) => log,
+        Err(e) => return CheckOutcome::CannotCheck(e.to_string()),
+    };
+    let repository = c.repository.as_deref().map(|r| cx.fill(r));
+    let api = format!("console:{}", c.viewed);
+    let seen = log.iter().any(|r| {
+        r["api"].as_str() == Some(api.as_str())
+            && r["method"].as_str() == Some("GET")
+            && r["status"].as_u64().is_some_and(|s| s < 400)
+            && repository.as_deref().is_none_or(|want| r["repository"].as_str() == Some(want))
+    });
+    CheckOutcome::pass_if(seen, || {
+        let what = crate::lesson::Assertion::Console(c.clone()).describe(cx.vars);
+        format!("not yet seen in this stage: {what} (the console's address is printed beside the step)")
     })
 }
 

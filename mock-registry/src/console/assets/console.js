@@ -27,6 +27,8 @@ document.addEventListener('click', async (event) => {
 });
 
 // Dialogs: a link with data-dialog opens the <dialog> of that id (without script it is a page).
+// The page behind the link is still asked for, unseen: opening the dialog is the learner's action
+// the lab's request log records (a lesson's console step checks it), as following the link would be.
 document.addEventListener('click', (event) => {
   const opener = event.target.closest('[data-dialog]');
   if (!opener) return;
@@ -34,6 +36,7 @@ document.addEventListener('click', (event) => {
   if (!dialog || typeof dialog.showModal !== 'function') return;
   event.preventDefault();
   dialog.showModal();
+  fetch(opener.href, { credentials: 'same-origin' }).catch(() => {});
 });
 
 // The repository name, checked as it is typed with the service's rules and its exact messages.
