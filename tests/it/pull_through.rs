@@ -253,9 +253,9 @@ async fn replication_copies_pushes_to_other_regions_and_accounts() {
     assert_eq!(images.image_details()[0].image_tags(), ["v1"]);
     let (code, _) = failure(west.describe_images().repository_name("dev-web").send().await);
     assert_eq!(code, "RepositoryNotFoundException", "dev-web is outside the filter");
-    let other_account = mock.lab.read(|s| {
-        s.repositories(&other_registry).map(|r| (r.name.to_string(), r.images.len())).collect::<Vec<_>>()
-    });
+    let other_account = mock
+        .lab
+        .read(|s| s.repositories(&other_registry).map(|r| (r.name.to_string(), r.images.len())).collect::<Vec<_>>());
     assert_eq!(other_account, [("prod-web".to_owned(), 1)]);
 
     let by_tag = ImageIdentifier::builder().image_tag("v1").build();

@@ -274,9 +274,9 @@ pub fn destination(region: &str, registry_id: &str) -> Result<RegistryKey, State
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::repository::tests::image_at as image;
     use crate::state::{Encryption, NewRepository, PutMode, TagMutabilitySetting};
     use crate::types::EncryptionType;
-    use crate::state::repository::tests::image_at as image;
 
     fn key(account: &str, region: &str) -> RegistryKey {
         RegistryKey::new(AccountId::parse(account).unwrap(), Region::parse(region).unwrap())
@@ -361,8 +361,8 @@ mod tests {
 
     #[test]
     fn a_replication_template_decides_how_the_destination_repository_is_created() {
-        use crate::state::templates::{AppliedFor, CreationTemplate};
         use crate::state::TagMutabilitySetting;
+        use crate::state::templates::{AppliedFor, CreationTemplate};
         use crate::types::{Millis, TagMutability};
         let mut state = State::new(b"s".to_vec());
         let source = key("920736617090", "ap-south-1");
