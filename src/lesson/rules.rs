@@ -83,7 +83,7 @@ pub const UNKNOWN_ENCRYPTION: Rule =
     Rule { code: "LAB011", hint: "encryption is one of AES256, KMS, KMS_DSSE (as in --encryption-configuration)" };
 pub const UNKNOWN_CONSOLE_PAGE: Rule = Rule {
     code: "LAB011",
-    hint: "console viewed is one of repositories, create-repository, repository, push-commands, image, findings, edit, lifecycle, permissions, delete, delete-images",
+    hint: "console viewed is one of repositories, create-repository, repository, push-commands, image, findings, edit, lifecycle, permissions, delete, delete-images, private-registry",
 };
 pub const HARD_CODED: Rule = Rule {
     code: "LAB012",
@@ -106,3 +106,13 @@ pub const SOLUTION_GRANTS_ALL: Rule = Rule {
     code: "LAB017",
     hint: "least privilege: name the actions the job needs (ecr:BatchGetImage, ecr:PutImage, ...); put the `ecr:*` grant in a lab:wrong, which verify proves fails",
 };
+
+#[cfg(test)]
+mod tests {
+    /// The hint names exactly the pages a `console` check accepts, in their order.
+    #[test]
+    fn the_console_page_hint_lists_every_console_page() {
+        let listed = super::UNKNOWN_CONSOLE_PAGE.hint.strip_prefix("console viewed is one of ").unwrap();
+        assert_eq!(listed, crate::lesson::check::CONSOLE_PAGES.join(", "));
+    }
+}
