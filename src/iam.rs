@@ -115,6 +115,21 @@ pub enum IamAction {
         #[arg(long)]
         endpoint: Option<String>,
     },
+    /// Remove an inline policy of a role (as `aws iam delete-role-policy`).
+    DeleteRolePolicy {
+        /// The role, as `iam create-role` named it.
+        #[arg(long)]
+        role_name: String,
+        /// The inline policy's name.
+        #[arg(long)]
+        policy_name: String,
+        /// The role's account [default: 920736617090].
+        #[arg(long)]
+        account: Option<String>,
+        /// The mock's URL [default: the last `ecr-lab serve` started on this machine].
+        #[arg(long)]
+        endpoint: Option<String>,
+    },
     /// Add or replace an inline policy of a role (as `aws iam put-role-policy`).
     PutRolePolicy {
         /// The role, as `iam create-role` named it.
@@ -200,6 +215,7 @@ impl IamAction {
             | Self::ListRoles { endpoint, .. }
             | Self::DeleteRole { endpoint, .. }
             | Self::PutRolePolicy { endpoint, .. }
+            | Self::DeleteRolePolicy { endpoint, .. }
             | Self::UpdateAssumeRolePolicy { endpoint, .. } => endpoint,
         }
     }
@@ -234,6 +250,7 @@ pub async fn execute(
         | IamAction::ListRoles { .. }
         | IamAction::DeleteRole { .. }
         | IamAction::PutRolePolicy { .. }
+        | IamAction::DeleteRolePolicy { .. }
         | IamAction::UpdateAssumeRolePolicy { .. }) => return Ok((run_role(role, path).await?, None)),
         IamAction::CreateUser { name, policy, policy_name, account, endpoint } => {
             let policy = policy.as_deref().map(|p| document(p, path)).transpose()?;
@@ -338,6 +355,16 @@ async fn run_role(action: IamAction, file: &(dyn Fn(&str) -> PathBuf + Sync)) ->
             let path = format!("roles/{}/policies", segment(&role_name));
             control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(body)).await?;
             lines.push(format!("put policy {policy_name} on role {role_name}"));
+        }
+        IamAction::DeleteRolePolicy { role_name, policy_name, account, endpoint } => {
+            let path = format!(
+                "roles/{}/policies/{}/delete{}",
+                segment(&role_name),
+                segment(&policy_name),
+                account_query(account.as_deref())
+            );
+            control_client::iam(&paths::endpoint(endpoint)?, "POST", &path, Some(serde_json::json!({}))).await?;
+            lines.push(format!("deleted policy {policy_name} of role {role_name}"));
         }
         IamAction::UpdateAssumeRolePolicy { role_name, policy_document, account, endpoint } => {
             let body = serde_json::json!({ "accountId": account, "policyDocument": document(&policy_document, file)? });

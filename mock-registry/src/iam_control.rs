@@ -13,6 +13,7 @@ use crate::control::{JsonBody, KeyOut, NoArguments, error};
 use crate::oidc;
 use crate::state::iam::UserSummary;
 use crate::state::role::RoleSummary;
+use crate::state::{State as LabState, StateError};
 use crate::types::AccountId;
 
 #[derive(Deserialize, Default)]
@@ -25,6 +26,9 @@ pub(crate) struct AccountQuery {
 fn account(id: Option<&str>) -> Result<AccountId, String> {
     AccountId::parse(id.unwrap_or(crate::state::DEFAULT_ACCOUNT)).map_err(|e| e.0)
 }
+
+type PutPolicy = fn(&mut LabState, AccountId, &str, &str, &str) -> Result<(), StateError>;
+type DeletePolicy = fn(&mut LabState, AccountId, &str, &str) -> Result<(), StateError>;
 
 fn bad(message: String) -> Response {
     error(StatusCode::BAD_REQUEST, message)
@@ -80,10 +84,27 @@ pub(crate) async fn put_user_policy(
     Path(name): Path<String>,
     JsonBody(request): JsonBody<PutPolicyIn>,
 ) -> Result<StatusCode, Response> {
+    put_policy(&lab, &name, request, LabState::put_user_policy).await
+}
+
+/// `put-user-policy` and `put-role-policy`: one inline policy onto a user or a role.
+async fn put_policy(lab: &Lab, name: &str, request: PutPolicyIn, put: PutPolicy) -> Result<StatusCode, Response> {
     let account = account(request.account_id.as_deref()).map_err(bad)?;
-    lab.write(|s| s.put_user_policy(account, &name, &request.policy_name, &request.policy_document))
+    lab.write(|s| put(s, account, name, &request.policy_name, &request.policy_document))
         .await
         .map_err(IntoResponse::into_response)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `delete-user-policy` and `delete-role-policy`.
+async fn delete_policy(
+    lab: &Lab,
+    (name, policy): (String, String),
+    query: AccountQuery,
+    delete: DeletePolicy,
+) -> Result<StatusCode, Response> {
+    let account = account(query.account_id.as_deref()).map_err(bad)?;
+    lab.write(|s| delete(s, account, &name, &policy)).await.map_err(IntoResponse::into_response)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,13 +130,11 @@ pub(crate) async fn get_user_policy(
 
 pub(crate) async fn delete_user_policy(
     State(lab): State<Lab>,
-    Path((name, policy)): Path<(String, String)>,
+    Path(names): Path<(String, String)>,
     Query(query): Query<AccountQuery>,
     JsonBody(NoArguments {}): JsonBody<NoArguments>,
 ) -> Result<StatusCode, Response> {
-    let account = account(query.account_id.as_deref()).map_err(bad)?;
-    lab.write(|s| s.delete_user_policy(account, &name, &policy)).await.map_err(IntoResponse::into_response)?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_policy(&lab, names, query, LabState::delete_user_policy).await
 }
 
 // ---- roles ----
@@ -159,11 +178,7 @@ pub(crate) async fn put_role_policy(
     Path(name): Path<String>,
     JsonBody(request): JsonBody<PutPolicyIn>,
 ) -> Result<StatusCode, Response> {
-    let account = account(request.account_id.as_deref()).map_err(bad)?;
-    lab.write(|s| s.put_role_policy(account, &name, &request.policy_name, &request.policy_document))
-        .await
-        .map_err(IntoResponse::into_response)?;
-    Ok(StatusCode::NO_CONTENT)
+    put_policy(&lab, &name, request, LabState::put_role_policy).await
 }
 
 #[derive(Deserialize)]
@@ -187,13 +202,11 @@ pub(crate) async fn update_trust_policy(
 
 pub(crate) async fn delete_role_policy(
     State(lab): State<Lab>,
-    Path((name, policy)): Path<(String, String)>,
+    Path(names): Path<(String, String)>,
     Query(query): Query<AccountQuery>,
     JsonBody(NoArguments {}): JsonBody<NoArguments>,
 ) -> Result<StatusCode, Response> {
-    let account = account(query.account_id.as_deref()).map_err(bad)?;
-    lab.write(|s| s.delete_role_policy(account, &name, &policy)).await.map_err(IntoResponse::into_response)?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_policy(&lab, names, query, LabState::delete_role_policy).await
 }
 
 pub(crate) async fn delete_role(

@@ -383,6 +383,30 @@ async fn the_iam_commands_drive_a_running_mock() {
     let (ok, _, err) = run(&["delete-user-policy", "--user-name", "deploy", "--policy-name", "deploy-policy"]);
     assert!(!ok);
     assert!(err.contains("NoSuchEntity: The user policy with name deploy-policy cannot be found."), "{err}");
+
+    // A role: its policies are put, listed and deleted the same way.
+    let trust = dir.path().join("trust.json");
+    let trust_text = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ME}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    std::fs::write(&trust, trust_text).unwrap();
+    let (ok, out, err) = run(&["create-role", "ci", "--trust-policy", &format!("file://{}", trust.display())]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with(&format!("created arn:aws:iam::{ME}:role/ci\n")), "{out}");
+    let (ok, out, err) =
+        run(&["put-role-policy", "--role-name", "ci", "--policy-name", "pull", "--policy-document", &policy_arg]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "put policy pull on role ci\n");
+    let (_, out, _) = run(&["list-roles"]);
+    assert!(out.starts_with(&format!("arn:aws:iam::{ME}:role/ci  policies: pull\n")), "{out}");
+    let (ok, out, err) = run(&["delete-role-policy", "--role-name", "ci", "--policy-name", "pull"]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "deleted policy pull of role ci\n");
+    let (_, out, _) = run(&["list-roles"]);
+    assert!(out.starts_with(&format!("arn:aws:iam::{ME}:role/ci  policies: -\n")), "{out}");
+    let (ok, _, err) = run(&["delete-role-policy", "--role-name", "ci", "--policy-name", "pull"]);
+    assert!(!ok);
+    assert!(err.contains("NoSuchEntity: The role policy with name pull cannot be found."), "{err}");
 }
 
 /// The cost of authorization: DescribeImages and CreateRepository rates for the learner (no IAM
