@@ -458,3 +458,43 @@ async fn console_actions_enter_the_request_log_with_who_and_what() {
     );
     assert_eq!(log[2].path, "/console/repositories/team/web/_/push-commands");
 }
+
+/// The private registry settings page as a person sees it, at desktop and phone widths: reached from
+/// the side navigation, every section (pull through cache, replication, policy, templates, ...).
+#[tokio::test]
+async fn the_private_registry_settings_page_in_a_real_browser() {
+    use aws_sdk_ecr::types as t;
+    let mock = InProcess::start().await;
+    let ecr = ecr_client(&mock.url, "ap-south-1").await;
+    ecr.create_pull_through_cache_rule()
+        .ecr_repository_prefix("ecr-public")
+        .upstream_registry_url("public.ecr.aws")
+        .send()
+        .await
+        .unwrap();
+    let destination = t::ReplicationDestination::builder().region("us-west-2").registry_id("920736617090").build();
+    let rule = t::ReplicationRule::builder().destinations(destination.unwrap()).build().unwrap();
+    let configuration = t::ReplicationConfiguration::builder().rules(rule).build().unwrap();
+    ecr.put_replication_configuration().replication_configuration(configuration).send().await.unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"ReplicationAccessCrossAccount","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:CreateRepository","ecr:ReplicateImage"],"Resource":"arn:aws:ecr:ap-south-1:920736617090:repository/*"}]}"#;
+    ecr.put_registry_policy().policy_text(policy).send().await.unwrap();
+    ecr.create_repository_creation_template()
+        .prefix("prod")
+        .image_tag_mutability(t::ImageTagMutability::Immutable)
+        .applied_for(t::RctAppliedFor::Replication)
+        .send()
+        .await
+        .unwrap();
+    let artifacts = workspace().join("target/test-artifacts/console-registry-settings");
+    let Some(mut node) = start_browser_script("registry-settings.mjs", &mock.url, &artifacts) else {
+        return;
+    };
+    let status = tokio::time::timeout(std::time::Duration::from_secs(180), node.wait())
+        .await
+        .expect("the browser test ends")
+        .unwrap();
+    assert!(status.success(), "the browser script failed ({status}); its log is above");
+    for shot in ["registry-settings-1280", "registry-settings-390"] {
+        assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}");
+    }
+}

@@ -38,7 +38,7 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
             @if rules.is_empty() {
                 p { "No rules. " code { "aws ecr create-pull-through-cache-rule --ecr-repository-prefix ecr-public --upstream-registry-url public.ecr.aws" } }
             } @else {
-                table class="grid" {
+                div class="table-wrap" { table class="grid" {
                     thead { tr { th scope="col" { "Namespace" } th scope="col" { "Upstream registry URL" } th scope="col" { "Credential ARN" } th scope="col" { "Created at" } th scope="col" { "Cached repositories" } } }
                     tbody {
                         @for rule in &rules {
@@ -55,7 +55,7 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
                             }
                         }
                     }
-                }
+                } }
             }
         }
         section class="panel" aria-labelledby="replication-h" {
@@ -63,7 +63,7 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
             @if replication.rules.is_empty() {
                 p { "Replication is off. Pushes stay in " (ctx.registry.region) "." }
             } @else {
-                table class="grid" {
+                div class="table-wrap" { table class="grid" {
                     thead { tr { th scope="col" { "Rule" } th scope="col" { "Destinations" } th scope="col" { "Repository filters" } } }
                     tbody {
                         @for (n, rule) in replication.rules.iter().enumerate() {
@@ -74,14 +74,14 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
                             }
                         }
                     }
-                }
+                } }
                 p class="hint" { "The lab copies each push at once (AWS takes up to about 30 minutes)." }
             }
         }
         section class="panel" aria-labelledby="policy-h" {
             h2 id="policy-h" { "Registry permissions" }
             @match &settings.policy {
-                Some(text) => pre { code { (text) } },
+                Some(text) => pre class="manifest" tabindex="0" aria-label="Registry policy" { code { (super::permissions::pretty_json(text)) } },
                 None => p { "No registry policy." },
             }
         }
@@ -90,13 +90,13 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
             @if settings.templates.is_empty() {
                 p { "No templates: repositories created for pull through cache or replication get the defaults, and a push to a missing repository fails." }
             } @else {
-                table class="grid" {
+                div class="table-wrap" { table class="grid" {
                     thead { tr { th scope="col" { "Prefix" } th scope="col" { "Applied for" } th scope="col" { "Tag immutability" } th scope="col" { "Description" } th scope="col" { "Updated at" } } }
                     tbody { @for t in settings.templates.values() {
                         tr { td { code { (t.prefix) } } td { (t.applied_for.iter().map(|a| a.wire()).collect::<Vec<_>>().join(", ")) }
                              td { (t.tag_mutability.mode.wire()) } td { (t.description.clone().unwrap_or_default()) } td { (time(t.updated_at)) } }
                     } }
-                }
+                } }
             }
         }
         section class="panel" aria-labelledby="signing-h" {
@@ -115,12 +115,12 @@ pub(super) async fn page(State(lab): State<Lab>, ctx: Ctx) -> Response {
         }
         section class="panel" aria-labelledby="account-h" {
             h2 id="account-h" { "Account settings" }
-            table class="grid" {
+            div class="table-wrap" { table class="grid" {
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Value" } } }
                 tbody { @for (name, _, _) in ACCOUNT_SETTINGS {
                     tr { td { code { (name) } } td { (settings.account_setting(name).unwrap_or_default()) } }
                 } }
-            }
+            } }
         }
     };
     Page::new(title).crumb(title, None).body(body).render(&ctx)
