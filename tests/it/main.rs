@@ -3,6 +3,7 @@
 
 pub mod aws_backend;
 mod aws_cli;
+mod backfill;
 mod builtin_client;
 mod class;
 mod class_dashboard;

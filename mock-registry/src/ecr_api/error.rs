@@ -60,6 +60,8 @@ pub enum EcrErrorCode {
     PullThroughCacheRuleAlreadyExistsException,
     PullThroughCacheRuleNotFoundException,
     UnsupportedUpstreamRegistryException,
+    ReplicationBackfillNotFoundException,
+    ReplicationBackfillInvalidStatusException,
 }
 
 impl EcrErrorCode {
@@ -111,6 +113,8 @@ impl EcrErrorCode {
             PullThroughCacheRuleAlreadyExistsException => "PullThroughCacheRuleAlreadyExistsException",
             PullThroughCacheRuleNotFoundException => "PullThroughCacheRuleNotFoundException",
             UnsupportedUpstreamRegistryException => "UnsupportedUpstreamRegistryException",
+            ReplicationBackfillNotFoundException => "ReplicationBackfillNotFoundException",
+            ReplicationBackfillInvalidStatusException => "ReplicationBackfillInvalidStatusException",
         }
     }
 

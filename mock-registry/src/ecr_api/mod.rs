@@ -2,6 +2,7 @@
 //! serialise. Rules live in `state`; wording lives in `error`; shapes live in `wire`.
 
 mod access;
+mod backfill;
 pub mod error;
 mod layers;
 mod operations;
@@ -61,10 +62,9 @@ operations! {
         GetSigningConfiguration, DeleteSigningConfiguration, DescribeImageSigningStatus, ListImageReferrers,
         CreatePullThroughCacheRule, DescribePullThroughCacheRules, UpdatePullThroughCacheRule, DeletePullThroughCacheRule,
         ValidatePullThroughCacheRule, PutReplicationConfiguration, DescribeImageReplicationStatus,
+        StartReplicationBackfill, StopReplicationBackfill, ListReplicationBackfills, DescribeReplicationBackfillResults,
     }
-    modeled {
-        DescribeReplicationBackfillResults, ListReplicationBackfills, StartReplicationBackfill, StopReplicationBackfill,
-    }
+    modeled {}
 }
 
 /// What an `X-Amz-Target` names.

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 
 use super::wire::*;
 use super::{
-    EcrError, Operation, json, layers, parse, policies, pull_through, referrers, registry as settings, replication,
-    scanning, templates,
+    EcrError, Operation, backfill, json, layers, parse, policies, pull_through, referrers, registry as settings,
+    replication, scanning, templates,
 };
 use crate::Lab;
 use crate::state::manifest;
@@ -79,6 +79,10 @@ pub(super) async fn dispatch(
         Operation::ValidatePullThroughCacheRule => pull_through::validate(lab, caller, parse(body)?),
         Operation::PutReplicationConfiguration => replication::put(lab, caller, parse(body)?).await,
         Operation::DescribeImageReplicationStatus => replication::image_status(lab, caller, parse(body)?),
+        Operation::StartReplicationBackfill => backfill::start(lab, caller, parse(body)?).await,
+        Operation::StopReplicationBackfill => backfill::stop(lab, caller, parse(body)?),
+        Operation::ListReplicationBackfills => backfill::list(lab, caller, parse(body)?),
+        Operation::DescribeReplicationBackfillResults => backfill::describe_results(lab, caller, parse(body)?),
         _ => dispatch_registry_settings(lab, caller, operation, body).await,
     }
 }

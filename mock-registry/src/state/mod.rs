@@ -5,6 +5,7 @@
 //! [`State::apply`] (the only code that mutates) and records it for the journal, so replaying the
 //! journal after a restart goes through exactly the same code as the original request.
 
+pub mod backfill;
 pub mod class;
 mod error;
 pub mod iam;
@@ -150,6 +151,10 @@ pub enum Event {
     Replication {
         change: replication::ReplicationEvent,
     },
+    /// A replication backfill ran (StartReplicationBackfill).
+    Backfill {
+        change: backfill::BackfillEvent,
+    },
 }
 
 /// A change to a repository's settings.
@@ -215,6 +220,8 @@ pub struct Registry {
     pub replication: replication::ReplicationConfiguration,
     /// Where each pushed image was replicated to (DescribeImageReplicationStatus).
     pub replication_statuses: BTreeMap<RepositoryName, replication::RepositoryStatuses>,
+    /// Replication backfills, oldest first (ListReplicationBackfills).
+    pub backfills: Vec<backfill::ReplicationBackfill>,
 }
 
 impl State {
@@ -488,6 +495,7 @@ impl State {
             }
             Event::PullThrough { change } => self.apply_pull_through(change),
             Event::Replication { change } => self.apply_replication(change),
+            Event::Backfill { change } => self.apply_backfill(change),
         }
     }
 

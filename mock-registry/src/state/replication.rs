@@ -36,7 +36,7 @@ pub struct ReplicationRule {
 }
 
 impl ReplicationRule {
-    fn covers(&self, name: &RepositoryName) -> bool {
+    pub(super) fn covers(&self, name: &RepositoryName) -> bool {
         self.prefixes.is_empty() || self.prefixes.iter().any(|p| name.as_str().starts_with(p.as_str()))
     }
 }
@@ -202,7 +202,7 @@ impl State {
 
     /// One copy: the destination repository (created with default settings if missing), its
     /// blobs (the store is shared, so linking them is the copy), then the manifest and tag.
-    fn copy_image(
+    pub(super) fn copy_image(
         &mut self,
         source: &RegistryKey,
         destination: &RegistryKey,

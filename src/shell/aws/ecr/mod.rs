@@ -205,11 +205,22 @@ pub async fn run(session: &Session, invocation: &Invocation, args: &[String], io
 mod tests {
     use super::{COMMANDS, Operation, operation_names};
 
+    /// Operations newer than the aws CLI the lab follows (botocore's 58): it has no command for them.
+    const NEWER_THAN_THE_CLI: &[&str] = &[
+        "StartReplicationBackfill",
+        "StopReplicationBackfill",
+        "ListReplicationBackfills",
+        "DescribeReplicationBackfillResults",
+    ];
+
     #[test]
     fn every_operation_the_mock_supports_has_a_built_in_command() {
         let built_in: Vec<&str> = COMMANDS.iter().map(|command| command.operation.name()).collect();
-        let missing: Vec<&str> =
-            Operation::ALL.iter().map(|op| op.name()).filter(|name| !built_in.contains(name)).collect();
+        let missing: Vec<&str> = Operation::ALL
+            .iter()
+            .map(|op| op.name())
+            .filter(|name| !built_in.contains(name) && !NEWER_THAN_THE_CLI.contains(name))
+            .collect();
         assert!(missing.is_empty(), "no built-in `aws ecr` command for {missing:?}");
     }
 
