@@ -126,7 +126,7 @@ struct Play<'l> {
     ui: Ui,
     /// With real tools the runner reads its own commands while it watches: one reader for the run.
     typed: Option<Receiver<String>>,
-    editor: rustyline::DefaultEditor,
+    editor: crate::shell::LineEditor,
     history_path: PathBuf,
 }
 
@@ -155,7 +155,7 @@ impl<'l> Play<'l> {
         ui.set_console(Some(console_url(&session)));
         ui.lesson_header(lesson, &vars);
         let history_path = data_dir.join("history");
-        let mut editor = rustyline::DefaultEditor::new()?;
+        let mut editor = crate::shell::line_editor(super::state::STAGE_WORDS)?;
         let _ = editor.load_history(&history_path);
         Ok(Self {
             lesson,
@@ -334,7 +334,7 @@ fn diagnose(ui: &Ui, stage: &Stage, vars: &BTreeMap<String, String>, asked: &mut
 
 /// The next line: a choice in the stage's menu when it is open (`Shell` closes it), else typed.
 /// `None`: the learner left (Ctrl-C, Ctrl-D).
-fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut bool) -> Result<Option<String>> {
+fn next_line(ui: &Ui, editor: &mut crate::shell::LineEditor, menu_open: &mut bool) -> Result<Option<String>> {
     while *menu_open {
         let choice = ui.stage_menu();
         *menu_open = !matches!(choice, MenuChoice::Shell | MenuChoice::Skip | MenuChoice::Quit);
@@ -353,7 +353,7 @@ fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut boo
 /// A stage in the lab shell: the menu, then the learner's commands, with the checks run after each.
 async fn run_stage(
     ui: &Ui,
-    editor: &mut rustyline::DefaultEditor,
+    editor: &mut crate::shell::LineEditor,
     session: &mut Session,
     (stage, at): (&Stage, &At),
     vars: &BTreeMap<String, String>,
