@@ -83,7 +83,7 @@ pub const UNKNOWN_ENCRYPTION: Rule =
     Rule { code: "LAB011", hint: "encryption is one of AES256, KMS, KMS_DSSE (as in --encryption-configuration)" };
 pub const UNKNOWN_CONSOLE_PAGE: Rule = Rule {
     code: "LAB011",
-    hint: "console viewed is one of repositories, create-repository, repository, push-commands, image, findings, edit, lifecycle, permissions, delete, delete-images",
+    hint: "console viewed is one of repositories, create-repository, repository, push-commands, image, findings, edit, lifecycle, permissions, delete, delete-images, private-registry",
 };
 pub const HARD_CODED: Rule = Rule {
     code: "LAB012",
