@@ -704,6 +704,7 @@ impl rustyline::completion::Completer for Completer {
             ["docker"] => docker::SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         };
-        Ok((start, choices.into_iter().filter(|c| c.starts_with(partial)).collect()))
+        // Each with a space after it, as bash completes a whole word (common prefixes stop before it).
+        Ok((start, choices.into_iter().filter(|c| c.starts_with(partial)).map(|c| c + " ").collect()))
     }
 }

@@ -169,8 +169,8 @@ fn tab_completes_in_a_lesson_and_the_guides_variables_are_set() {
     lab.send("\r").unwrap();
     until(&mut lab, "The next hint unlocks after another try");
     lab.send("aws ecr put-image-tag-mu\t").unwrap();
-    // Completed as rustyline completes: the word alone, without a space after it.
-    lab.send_line(" --repository-name nope --image-tag-mutability IMMUTABLE").unwrap();
+    // Completed as bash completes: the word and a space.
+    lab.send_line("--repository-name nope --image-tag-mutability IMMUTABLE").unwrap();
     let refused = until(&mut lab, "does not exist in the registry");
     assert!(refused.contains("when calling the PutImageTagMutability operation"), "{refused}");
     lab.send_line("echo registry=$REGISTRY account=$ACCOUNT").unwrap();
