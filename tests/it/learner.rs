@@ -501,3 +501,29 @@ fn bench_lesson_00_scripted_learner() {
         std::fs::write(out, &table).unwrap();
     }
 }
+
+/// Issue 17 item 11: the guide's objective (what ECR is and why: fully managed, pulled by ECS, EKS and
+/// CI) and its closing are stages of the course, and its console steps are practised (checked).
+#[test]
+fn the_guides_objective_and_closing_are_in_the_course() {
+    let home = tempfile::tempdir().unwrap();
+    let coverage = |lesson: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+            .args(["coverage", lesson])
+            .env("ECR_LAB_HOME", home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let concepts = coverage("concepts");
+    assert!(concepts.contains("\n| why-ecr | reading | told |"), "{concepts}");
+    let capstone = coverage("capstone");
+    assert!(capstone.contains("\n| closing | reading | told |"), "{capstone}");
+    let lesson = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/01-concepts.md")).unwrap();
+    for told in ["fully managed", "ECS", "EKS"] {
+        assert!(lesson.contains(told), "lesson 01 no longer says {told:?}");
+    }
+    let create = coverage("create-repository");
+    assert!(create.contains("\n| push-commands | task | practised |"), "{create}");
+}
