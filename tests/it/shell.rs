@@ -388,6 +388,20 @@ fn side_by_side_v2(
     script: &[&str],
     masked: &dyn Fn(&str, &str) -> String,
 ) -> (Vec<String>, Vec<String>) {
+    // CLI 2.9 predates AWS_ENDPOINT_URL, so the real one is given --endpoint-url.
+    let v2 = format!("{AWS_CLI_V2} --endpoint-url \"$AWS_ENDPOINT_URL\"");
+    side_by_side(&v2, "", (setup, per_mock), script, masked)
+}
+
+/// [`side_by_side_v2`] with the real CLI run as `real_aws` (bash's `aws` calls it) and the built-in
+/// given `built_in_prelude` (such as `AWS_LAB_CLI_VERSION=1`) before each line.
+fn side_by_side(
+    real_aws: &str,
+    built_in_prelude: &str,
+    (setup, per_mock): (&str, &str),
+    script: &[&str],
+    masked: &dyn Fn(&str, &str) -> String,
+) -> (Vec<String>, Vec<String>) {
     // Two mocks, each given the same repositories and images by the built-in tools.
     let real_home = tempfile::tempdir().unwrap();
     let real_server = Served::start(real_home.path(), &["--ephemeral"]);
@@ -395,12 +409,8 @@ fn side_by_side_v2(
     let lab_home = tempfile::tempdir().unwrap();
     let lab_server = Served::start(lab_home.path(), &["--ephemeral"]);
     let lab_host = lab_server.url.trim_start_matches("http://").to_owned();
-    // CLI 2.9 predates AWS_ENDPOINT_URL, so the real one is given --endpoint-url.
     let prelude = |server: &Served| {
-        format!(
-            "eval \"$(ecr-lab env --endpoint {})\"\naws() {{ {AWS_CLI_V2} --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"; }}\n",
-            server.url
-        )
+        format!("eval \"$(ecr-lab env --endpoint {})\"\naws() {{ {real_aws} \"$@\"; }}\n", server.url)
     };
     let mut variables = [String::new(), String::new()];
     for (n, (home, server, host)) in
@@ -416,6 +426,7 @@ fn side_by_side_v2(
         }
     }
     let prelude = format!("{}{}", prelude(&real_server), variables[0]);
+    variables[1].insert_str(0, built_in_prelude);
     let shell_data = lab_home.path().join("shell");
     let (mut differences, mut printed) = (Vec::new(), Vec::new());
     for line in script {
@@ -517,26 +528,7 @@ fn built_in_aws_matches_cli_v2_for_roles_policies_and_denials() {
     if !aws_cli_v2_available() {
         return;
     }
-    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::920736617090:user/lab-learner"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::920736617090:oidc-provider/oidc.ecr-lab.localhost"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.ecr-lab.localhost:aud":"sts.amazonaws.com"},"StringLike":{"oidc.ecr-lab.localhost:sub":"repo:org/app:ref:refs/heads/main"}}}]}"#;
-    let push = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Resource":"*"}]}"#;
-    let setup = format!(
-        "aws ecr create-repository --repository-name test
-aws ecr get-login-password | docker login --username AWS --password-stdin $HOST
-docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/test:v1
-docker push $HOST/test:v1
-echo '{trust}' > ~/trust.json
-echo '{push}' > ~/push.json
-ecr-lab iam create-role ci --trust-policy file://~/trust.json --policy file://~/push.json
-"
-    );
-    // The push-only user's keys, a 15-minute session of the role and a 5-minute token, as variables.
-    let per_mock = format!(
-        "ecr-lab iam create-user ci-pusher --policy '{push}' | sed -n 's/^export AWS_ACCESS_KEY_ID=/P_ID=/p; s/^export AWS_SECRET_ACCESS_KEY=/P_SECRET=/p'
-aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name old --duration-seconds 900 \
- --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text | {{ read -r a s t; echo S_ID=$a; echo S_SECRET=$s; echo S_TOKEN=$t; }}
-echo OLD=$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com --expires-in 5m)
-"
-    );
+    let (setup, per_mock) = access_setup();
     let (differences, printed) = side_by_side_v2(&setup, &per_mock, V2_ACCESS_SCRIPT, &mask_access);
     assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
     // Both sides agreeing is not enough: the real CLI met what each line is there for.
@@ -583,6 +575,79 @@ echo OLD=$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.a
         "{}",
         printed[last - 1]
     );
+}
+
+/// The same against PyPI's CLI v1 (the built-in told `AWS_LAB_CLI_VERSION=1`).
+#[test]
+fn built_in_aws_matches_cli_v1_for_roles_policies_and_denials() {
+    if !aws_cli_available() {
+        return;
+    }
+    let (setup, per_mock) = access_setup();
+    let mask = |text: &str, host: &str| mask_access(&mask_iso_times(text), host);
+    let (differences, _) =
+        side_by_side("command aws", "AWS_LAB_CLI_VERSION=1\n", (&setup, &per_mock), V2_ACCESS_SCRIPT, &mask);
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// The setup of the access side-by-side tests: a repository with an image and the role `ci` (by the
+/// built-in tools), then on each mock the push-only user, a session of the role and a short token.
+fn access_setup() -> (String, String) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::920736617090:user/lab-learner"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::920736617090:oidc-provider/oidc.ecr-lab.localhost"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.ecr-lab.localhost:aud":"sts.amazonaws.com"},"StringLike":{"oidc.ecr-lab.localhost:sub":"repo:org/app:ref:refs/heads/main"}}}]}"#;
+    let push = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Resource":"*"}]}"#;
+    let setup = format!(
+        "aws ecr create-repository --repository-name test
+aws ecr get-login-password | docker login --username AWS --password-stdin $HOST
+docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/test:v1
+docker push $HOST/test:v1
+echo '{trust}' > ~/trust.json
+echo '{push}' > ~/push.json
+ecr-lab iam create-role ci --trust-policy file://~/trust.json --policy file://~/push.json
+"
+    );
+    // The push-only user's keys, a 15-minute session of the role and a 5-minute token, as variables.
+    let per_mock = format!(
+        "ecr-lab iam create-user ci-pusher --policy '{push}' | sed -n 's/^export AWS_ACCESS_KEY_ID=/P_ID=/p; s/^export AWS_SECRET_ACCESS_KEY=/P_SECRET=/p'
+aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name old --duration-seconds 900 \
+ --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text | {{ read -r a s t; echo S_ID=$a; echo S_SECRET=$s; echo S_TOKEN=$t; }}
+echo OLD=$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com --expires-in 5m)
+"
+    );
+    (setup, per_mock)
+}
+
+/// ISO 8601 times as CLI v1 prints STS's (`2026-12-03T23:49:13Z`, `...13.824Z`): `<TIME>`.
+fn mask_iso_times(text: &str) -> String {
+    let shape = |b: &[u8]| {
+        b.len() >= 20
+            && b.iter().take(19).enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('T') {
+        let start = i.saturating_sub(10);
+        let candidate = &rest.as_bytes()[start..];
+        if i >= 10 && shape(candidate) {
+            let tail = &rest[start + 19..];
+            let fraction =
+                if tail.starts_with('.') { 1 + tail[1..].bytes().take_while(u8::is_ascii_digit).count() } else { 0 };
+            if tail[fraction..].starts_with('Z') {
+                out.push_str(&rest[..start]);
+                out.push_str("<TIME>");
+                rest = &tail[fraction + 1..];
+                continue;
+            }
+        }
+        out.push_str(&rest[..i + 1]);
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// [`mask_v2`], and what STS and IAM make up at random: access key ids, role and user ids (`ASIA`,
