@@ -634,8 +634,7 @@ fn mask_iso_times(text: &str) -> String {
         let candidate = &rest.as_bytes()[start..];
         if i >= 10 && shape(candidate) {
             let tail = &rest[start + 19..];
-            let fraction =
-                if tail.starts_with('.') { 1 + tail[1..].bytes().take_while(u8::is_ascii_digit).count() } else { 0 };
+            let fraction = tail.strip_prefix('.').map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
             if tail[fraction..].starts_with('Z') {
                 out.push_str(&rest[..start]);
                 out.push_str("<TIME>");
