@@ -3,7 +3,7 @@
 //! own terminal and the runner watches the checks every second. Both go through [`StageState`].
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 
@@ -126,7 +126,7 @@ struct Play<'l> {
     ui: Ui,
     /// With real tools the runner reads its own commands while it watches: one reader for the run.
     typed: Option<Receiver<String>>,
-    editor: rustyline::DefaultEditor,
+    editor: crate::shell::LineEditor,
     history_path: PathBuf,
 }
 
@@ -155,7 +155,7 @@ impl<'l> Play<'l> {
         ui.set_console(Some(console_url(&session)));
         ui.lesson_header(lesson, &vars);
         let history_path = data_dir.join("history");
-        let mut editor = rustyline::DefaultEditor::new()?;
+        let mut editor = crate::shell::line_editor(super::state::STAGE_WORDS)?;
         let _ = editor.load_history(&history_path);
         Ok(Self {
             lesson,
@@ -334,7 +334,7 @@ fn diagnose(ui: &Ui, stage: &Stage, vars: &BTreeMap<String, String>, asked: &mut
 
 /// The next line: a choice in the stage's menu when it is open (`Shell` closes it), else typed.
 /// `None`: the learner left (Ctrl-C, Ctrl-D).
-fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut bool) -> Result<Option<String>> {
+fn next_line(ui: &Ui, editor: &mut crate::shell::LineEditor, menu_open: &mut bool) -> Result<Option<String>> {
     while *menu_open {
         let choice = ui.stage_menu();
         *menu_open = !matches!(choice, MenuChoice::Shell | MenuChoice::Skip | MenuChoice::Quit);
@@ -353,7 +353,7 @@ fn next_line(ui: &Ui, editor: &mut rustyline::DefaultEditor, menu_open: &mut boo
 /// A stage in the lab shell: the menu, then the learner's commands, with the checks run after each.
 async fn run_stage(
     ui: &Ui,
-    editor: &mut rustyline::DefaultEditor,
+    editor: &mut crate::shell::LineEditor,
     session: &mut Session,
     (stage, at): (&Stage, &At),
     vars: &BTreeMap<String, String>,
@@ -496,16 +496,41 @@ fn watch_console(
     })))
 }
 
-/// Runs a line in the lab shell, showing what it prints as it would in a terminal.
+/// Runs a line in the lab shell, showing what it prints as it would in a terminal: each write goes
+/// to the screen at once, in the order the tools make them (so docker's error lands below its
+/// progress lines, as in `ecr-lab shell`), and is kept for the checks.
 async fn run_shown(session: &mut Session, command: &str) -> Ran {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (mut out, mut err) = (Shown::new(std::io::stdout()), Shown::new(std::io::stderr()));
     let status = session.run_line(command, &mut out, &mut err).await;
-    let _ = std::io::stdout().write_all(&out);
-    let _ = std::io::stderr().write_all(&err);
     let _ = std::io::stdout().flush();
-    let mut output = String::from_utf8_lossy(&out).into_owned();
-    output.push_str(&String::from_utf8_lossy(&err));
+    let mut output = String::from_utf8_lossy(&out.kept).into_owned();
+    output.push_str(&String::from_utf8_lossy(&err.kept));
     Ran { command: command.to_owned(), output, status }
+}
+
+/// A terminal stream that keeps a copy of what it was given.
+struct Shown<W: Write> {
+    screen: W,
+    kept: Vec<u8>,
+}
+
+impl<W: Write> Shown<W> {
+    fn new(screen: W) -> Self {
+        Self { screen, kept: Vec::new() }
+    }
+}
+
+impl<W: Write> Write for Shown<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.kept.extend_from_slice(bytes);
+        // The screen may be gone (a closed terminal): what was kept still counts for the checks.
+        let _ = self.screen.write_all(bytes).and_then(|()| self.screen.flush());
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.screen.flush()
+    }
 }
 
 /// `--tools real`: the learner works in their own terminal; the checks run every second here, and

@@ -34,6 +34,9 @@ pub enum StageCommand<'l> {
     Run(&'l str),
 }
 
+/// The runner's own words at a stage's prompt, for Tab completion.
+pub const STAGE_WORDS: &[&str] = &["check", "hint", "solution", "menu", "next", "skip", "quit", "lab-help"];
+
 impl<'l> StageCommand<'l> {
     pub fn parse(line: &'l str) -> Self {
         match line {

@@ -56,6 +56,21 @@ pub fn times_as_epoch(value: &mut Value) {
     }
 }
 
+/// CLI v1's timestamps from a query-protocol (XML) service such as STS: the text the service sent,
+/// `2026-12-04T00:19:30Z` (v1 does not parse them), from the times [`time`] made.
+pub fn times_as_sent_in_xml(value: &mut Value) {
+    match value {
+        Value::String(s) if epoch_of(s).is_some() => {
+            let seconds = s.trim_end_matches("+00:00");
+            let seconds = seconds.split_once('.').map_or(seconds, |(whole, _)| whole);
+            *value = Value::String(format!("{seconds}Z"));
+        }
+        Value::Array(items) => items.iter_mut().for_each(times_as_sent_in_xml),
+        Value::Object(map) => map.values_mut().for_each(times_as_sent_in_xml),
+        _ => {}
+    }
+}
+
 /// The epoch seconds of a time [`time`] printed (`YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`), else None.
 fn epoch_of(text: &str) -> Option<f64> {
     use aws_sdk_ecr::primitives::{DateTime, DateTimeFormat};

@@ -611,8 +611,7 @@ async fn scripted(session: &mut Session) -> Result<i32> {
 
 async fn interactive(session: &mut Session) -> Result<i32> {
     let history = session.home.join("history");
-    let mut editor = rustyline::Editor::<Completer, rustyline::history::DefaultHistory>::new()?;
-    editor.set_helper(Some(Completer));
+    let mut editor = line_editor(&[])?;
     let _ = editor.load_history(&history);
     match (session.backend.kind, session.backend.mock_endpoint()) {
         (BackendKind::Mock, Some(endpoint)) => {
@@ -648,9 +647,21 @@ async fn interactive(session: &mut Session) -> Result<i32> {
     Ok(session.last_status)
 }
 
-/// Completes commands, `aws ecr` operations and their flags, and docker subcommands.
+/// The line editor of `ecr-lab shell` and of a lesson's stages: history and Tab completion.
+pub type LineEditor = rustyline::Editor<Completer, rustyline::history::DefaultHistory>;
+
+/// A [`LineEditor`] that also completes `extra` first words (a lesson's `check`, `hint`, ...).
+pub fn line_editor(extra: &'static [&'static str]) -> rustyline::Result<LineEditor> {
+    let mut editor = LineEditor::new()?;
+    editor.set_helper(Some(Completer { extra }));
+    Ok(editor)
+}
+
+/// Completes commands, `aws ecr` and `aws sts` operations and `aws ecr` flags, docker subcommands.
 #[derive(rustyline::Helper, rustyline::Hinter, rustyline::Highlighter, rustyline::Validator)]
-struct Completer;
+pub struct Completer {
+    extra: &'static [&'static str],
+}
 
 impl rustyline::completion::Completer for Completer {
     type Candidate = String;
@@ -680,15 +691,20 @@ impl rustyline::completion::Completer for Completer {
                 "eval",
             ]
             .iter()
+            .chain(self.extra)
             .map(|s| s.to_string())
             .collect(),
             ["aws"] => ["ecr", "sts", "configure", "--version"].iter().map(|s| s.to_string()).collect(),
             ["aws", "ecr"] => aws::operation_names().map(str::to_owned).collect(),
-            ["aws", "sts"] => vec!["get-caller-identity".to_owned()],
+            ["aws", "sts"] => ["get-caller-identity", "assume-role", "assume-role-with-web-identity"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             ["aws", "ecr", operation, ..] => aws::flags_of(operation).map(str::to_owned).collect(),
             ["docker"] => docker::SUBCOMMANDS.iter().map(|s| s.to_string()).collect(),
             _ => Vec::new(),
         };
-        Ok((start, choices.into_iter().filter(|c| c.starts_with(partial)).collect()))
+        // Each with a space after it, as bash completes a whole word (common prefixes stop before it).
+        Ok((start, choices.into_iter().filter(|c| c.starts_with(partial)).map(|c| c + " ").collect()))
     }
 }

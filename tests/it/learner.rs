@@ -154,6 +154,67 @@ fn a_repository_created_mutable_has_a_way_forward() {
     lab.expect(expectrl::Eof).unwrap();
 }
 
+/// Tab completes in a lesson's shell as in `ecr-lab shell`: an `aws ecr` operation, the runner's own
+/// words (`hint`), and the guide's variables are there (`$REGISTRY`), so no account is typed by hand.
+#[test]
+fn tab_completes_in_a_lesson_and_the_guides_variables_are_set() {
+    let home = tempfile::tempdir().unwrap();
+    let mut lab = start(home.path(), "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    until(&mut lab, "What next?");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send("hin\t").unwrap();
+    lab.send("\r").unwrap();
+    until(&mut lab, "The next hint unlocks after another try");
+    lab.send("aws ecr put-image-tag-mu\t").unwrap();
+    // Completed as bash completes: the word and a space.
+    lab.send_line("--repository-name nope --image-tag-mutability IMMUTABLE").unwrap();
+    let refused = until(&mut lab, "does not exist in the registry");
+    assert!(refused.contains("when calling the PutImageTagMutability operation"), "{refused}");
+    lab.send_line("echo registry=$REGISTRY account=$ACCOUNT").unwrap();
+    until(&mut lab, "registry=920736617090.dkr.ecr.ap-south-1.amazonaws.com account=920736617090");
+    lab.send_line("quit").unwrap();
+    lab.expect(expectrl::Eof).unwrap();
+}
+
+/// Issue 17 item 1 in a lesson: troubleshooting's immutable stage, the refused push on a terminal.
+/// The final screen, read through a terminal emulator, has the layer lines, then docker's `tag
+/// invalid` line below them (not erased by their in-place rewrites), then the status.
+#[test]
+fn a_refused_push_in_a_lesson_leaves_its_error_below_the_progress() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("progress.json"),
+        r#"{"lessons":{"troubleshooting":{"missing-repo":true,"missing-login":true,"untagged-image":true}}}"#,
+    )
+    .unwrap();
+    let mut lab = start(home.path(), "troubleshooting");
+    until(&mut lab, "Case 4: version 2");
+    until(&mut lab, "What next?");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab.send_line("docker push 920736617090.dkr.ecr.ap-south-1.amazonaws.com/test:v1; echo \"status\"=$?").unwrap();
+    let found = lab.expect("status=1").unwrap_or_else(|e| panic!("the push never ended with status 1: {e}"));
+    let mut bytes = found.before().to_vec();
+    found.matches().for_each(|m| bytes.extend_from_slice(m));
+    let mut terminal = vt100::Parser::new(50, 200, 0);
+    terminal.process(&bytes);
+    let screen = terminal.screen().contents();
+    let rows: Vec<&str> = screen.lines().map(str::trim_end).collect();
+    let row_of = |needle: &str| rows.iter().rposition(|r| r.contains(needle));
+    let (Some(layer), Some(error), Some(status)) = (
+        row_of(": Layer already exists").or(row_of(": Pushed")),
+        row_of("tag invalid: The image tag 'v1' already exists in the 'test' repository and cannot be overwritten"),
+        row_of("status=1"),
+    ) else {
+        panic!("the final screen lacks the layers, the error or the status:\n{screen}");
+    };
+    assert!(layer < error && error < status, "out of order on the final screen:\n{screen}");
+    lab.send_line("quit").unwrap();
+}
+
 /// Lesson 09's first stage: a neutral title and done-lines (the author's labels, not the checks'
 /// jargon), no hint before a try, the failing push answered by which check still fails and a
 /// diagnose question (a wrong choice asked again, not corrected), then hints, then the fix.
@@ -439,4 +500,30 @@ fn bench_lesson_00_scripted_learner() {
     if let Some(out) = std::env::var_os("ECR_LAB_BENCH_OUT") {
         std::fs::write(out, &table).unwrap();
     }
+}
+
+/// Issue 17 item 11: the guide's objective (what ECR is and why: fully managed, pulled by ECS, EKS and
+/// CI) and its closing are stages of the course, and its console steps are practised (checked).
+#[test]
+fn the_guides_objective_and_closing_are_in_the_course() {
+    let home = tempfile::tempdir().unwrap();
+    let coverage = |lesson: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+            .args(["coverage", lesson])
+            .env("ECR_LAB_HOME", home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let concepts = coverage("concepts");
+    assert!(concepts.contains("\n| why-ecr | reading | told |"), "{concepts}");
+    let capstone = coverage("capstone");
+    assert!(capstone.contains("\n| closing | reading | told |"), "{capstone}");
+    let lesson = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons/01-concepts.md")).unwrap();
+    for told in ["fully managed", "ECS", "EKS"] {
+        assert!(lesson.contains(told), "lesson 01 no longer says {told:?}");
+    }
+    let create = coverage("create-repository");
+    assert!(create.contains("\n| push-commands | task | practised |"), "{create}");
 }

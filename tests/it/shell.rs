@@ -374,6 +374,34 @@ aws ecr create-repository --repository-name scanned --image-scanning-configurati
 docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/scanned:v1
 docker push $HOST/scanned:v1
 ";
+    let (differences, _) = side_by_side_v2(setup, "", V2_SCRIPT, &mask_v2);
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// Runs `setup` with the built-in tools against two fresh mocks, then `per_mock` (bash, with the
+/// real CLI as `aws`) against each, whose `NAME=VALUE` output lines become variables of both sides;
+/// then each line of `script` through the real CLI v2 and through the built-in aws. The differences
+/// after `masked`, and what the real CLI printed for each line (stdout, then stderr).
+fn side_by_side_v2(
+    setup: &str,
+    per_mock: &str,
+    script: &[&str],
+    masked: &dyn Fn(&str, &str) -> String,
+) -> (Vec<String>, Vec<String>) {
+    // CLI 2.9 predates AWS_ENDPOINT_URL, so the real one is given --endpoint-url.
+    let v2 = format!("{AWS_CLI_V2} --endpoint-url \"$AWS_ENDPOINT_URL\"");
+    side_by_side(&v2, "", (setup, per_mock), script, masked)
+}
+
+/// [`side_by_side_v2`] with the real CLI run as `real_aws` (bash's `aws` calls it) and the built-in
+/// given `built_in_prelude` (such as `AWS_LAB_CLI_VERSION=1`) before each line.
+fn side_by_side(
+    real_aws: &str,
+    built_in_prelude: &str,
+    (setup, per_mock): (&str, &str),
+    script: &[&str],
+    masked: &dyn Fn(&str, &str) -> String,
+) -> (Vec<String>, Vec<String>) {
     // Two mocks, each given the same repositories and images by the built-in tools.
     let real_home = tempfile::tempdir().unwrap();
     let real_server = Served::start(real_home.path(), &["--ephemeral"]);
@@ -381,27 +409,39 @@ docker push $HOST/scanned:v1
     let lab_home = tempfile::tempdir().unwrap();
     let lab_server = Served::start(lab_home.path(), &["--ephemeral"]);
     let lab_host = lab_server.url.trim_start_matches("http://").to_owned();
-    for (home, server, host) in [(&real_home, &real_server, &real_host), (&lab_home, &lab_server, &lab_host)] {
+    let prelude = |server: &Served| {
+        format!("eval \"$(ecr-lab env --endpoint {})\"\naws() {{ {real_aws} \"$@\"; }}\n", server.url)
+    };
+    let mut variables = [String::new(), String::new()];
+    for (n, (home, server, host)) in
+        [(&real_home, &real_server, &real_host), (&lab_home, &lab_server, &lab_host)].into_iter().enumerate()
+    {
         let ran = shell(&home.path().join("setup"), Some(&server.url), &format!("HOST={host}\n{setup}"));
         assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+        if !per_mock.is_empty() {
+            let ran = bash(&format!("{}{per_mock}", prelude(server)), home.path());
+            assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+            let lines = ran.stdout.lines().filter(|l| l.split_once('=').is_some_and(|(k, _)| !k.contains(' ')));
+            variables[n] = lines.map(|l| format!("{l}\n")).collect();
+        }
     }
-    // CLI 2.9 predates AWS_ENDPOINT_URL, so the real one is given --endpoint-url.
-    let prelude = format!(
-        "eval \"$(ecr-lab env --endpoint {})\"\naws() {{ {AWS_CLI_V2} --endpoint-url \"$AWS_ENDPOINT_URL\" \"$@\"; }}\n",
-        real_server.url
-    );
+    let prelude = format!("{}{}", prelude(&real_server), variables[0]);
+    variables[1].insert_str(0, built_in_prelude);
     let shell_data = lab_home.path().join("shell");
-    let mut differences = Vec::new();
-    for line in V2_SCRIPT {
+    let (mut differences, mut printed) = (Vec::new(), Vec::new());
+    for line in script {
         let real = bash(&format!("{prelude}{line}"), real_home.path());
-        let built_in = shell(&shell_data, Some(&lab_server.url), &format!("{line}\n"));
+        printed.push(format!("{}{}", real.stdout, real.stderr));
+        let built_in = shell(&shell_data, Some(&lab_server.url), &format!("{}{line}\n", variables[1]));
         // Debian's 2.9.19 predates ECR's `imageStatus` (current v2 and v1 1.45 print it): not compared.
         let built_in_json = built_in.stdout.replace(",\n            \"imageStatus\": \"ACTIVE\"\n", "\n");
-        let built_in_out = built_in_json.lines().skip(1).filter(|l| !l.contains("imageStatus"));
+        // The shell echoes each line it runs (the variables' too) after its prompt.
+        let echoed = 1 + variables[1].lines().count();
+        let built_in_out = built_in_json.lines().skip(echoed).filter(|l| !l.contains("imageStatus"));
         let built_in_out = built_in_out.map(|l| format!("{l}\n")).collect::<String>();
         let pairs = [
-            ("stdout", mask_v2(&real.stdout, &real_host), mask_v2(&built_in_out, &lab_host)),
-            ("stderr", mask_v2(&real.stderr, &real_host), mask_v2(&built_in.stderr, &lab_host)),
+            ("stdout", masked(&real.stdout, &real_host), masked(&built_in_out, &lab_host)),
+            ("stderr", masked(&real.stderr, &real_host), masked(&built_in.stderr, &lab_host)),
             ("status", real.code.to_string(), built_in.code.to_string()),
         ];
         for (what, expected, got) in pairs {
@@ -410,7 +450,246 @@ docker push $HOST/scanned:v1
             }
         }
     }
+    (differences, printed)
+}
+
+/// Issue 14's commands, side by side with CLI v2: `sts assume-role` and
+/// `assume-role-with-web-identity` (a token from `ecr-lab oidc token`), `get-caller-identity` as the
+/// assumed role, the denials (a push-only user reading, a role without the action, an explicit deny
+/// in a repository policy, an expired session), and Set/Get/DeleteRepositoryPolicy with their
+/// errors, in each `--output` and with `--query`. `$P_*` are a push-only user's keys and `$S_*` a
+/// 15-minute session of the role, both made on each mock before the script; `$OLD` is a web identity
+/// token that expires in 5 minutes. The session and that token have expired by the last lines.
+const V2_ACCESS_SCRIPT: &[&str] = &[
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --output yaml",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --output table",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --query AssumedRoleUser.Arn --output text",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --query 'Credentials.[AccessKeyId,Expiration]' --output text",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --duration-seconds 900 --query AssumedRoleUser --output yaml",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/nope --role-session-name build",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --duration-seconds 7201",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci",
+    "aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name build --duration-seconds soon",
+    // web identity: the trust policy allows branch main with audience sts.amazonaws.com
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com)\"",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com)\" --output table",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com)\" --query '[SubjectFromWebIdentityToken,Audience,Provider]' --output text",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com)\" --query AssumedRoleUser --output yaml",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/feature --aud sts.amazonaws.com)\"",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud someone-else)\"",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token not.a.token",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha",
+    // the assumed role: who it is, and what its push-only policy refuses
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws sts get-caller-identity",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws sts get-caller-identity --output table",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws sts get-caller-identity --query Arn --output text",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws ecr describe-images --repository-name test",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET aws sts get-caller-identity",
+    // the push-only user
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws sts get-caller-identity --output yaml",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr get-login-password > /dev/null",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr describe-images --repository-name test",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr describe-images --repository-name test --output table",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr batch-get-image --repository-name test --image-ids imageTag=v1",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr create-repository --repository-name made-by-ci",
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr get-repository-policy --repository-name test",
+    // repository policies
+    "aws ecr get-repository-policy --repository-name test",
+    "aws ecr get-repository-policy --repository-name nope",
+    r#"aws ecr set-repository-policy --repository-name test --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"AllowPull","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}'"#,
+    "aws ecr get-repository-policy --repository-name test",
+    "aws ecr get-repository-policy --repository-name test --output table",
+    "aws ecr get-repository-policy --repository-name test --output yaml",
+    "aws ecr get-repository-policy --repository-name test --output text",
+    "aws ecr get-repository-policy --repository-name test --query policyText --output text",
+    // an explicit deny in the repository policy beats the user's allow
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr batch-check-layer-availability --repository-name test --layer-digests sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    r#"aws ecr set-repository-policy --repository-name test --policy-text '{"Version":"2012-10-17","Statement":[{"Sid":"NoCi","Effect":"Deny","Principal":{"AWS":"arn:aws:iam::920736617090:user/ci-pusher"},"Action":"ecr:BatchCheckLayerAvailability"}]}' --output yaml"#,
+    "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr batch-check-layer-availability --repository-name test --layer-digests sha256:0000000000000000000000000000000000000000000000000000000000000000 --output table",
+    "aws ecr list-images --repository-name test --query 'imageIds[].imageTag' --output text",
+    r#"aws ecr set-repository-policy --repository-name test --policy-text '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*"}]}'"#,
+    "aws ecr set-repository-policy --repository-name test --policy-text '{nope'",
+    r#"aws ecr set-repository-policy --repository-name nope --policy-text '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}'"#,
+    "aws ecr set-repository-policy --repository-name test",
+    "aws ecr delete-repository-policy --repository-name test --output table",
+    "aws ecr delete-repository-policy --repository-name test",
+    "aws ecr describe-images --repository-name test --query 'imageDetails[].imageTags' --output text",
+    // an hour later on the lab clock: the 15-minute session and the 5-minute token have expired
+    "ecr-lab clock advance 1h > /dev/null",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws sts get-caller-identity",
+    "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws ecr describe-repositories --output table",
+    "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$OLD\"",
+];
+
+/// The side-by-side test against CLI v2 for issue 14's commands ([`V2_ACCESS_SCRIPT`]).
+#[test]
+fn built_in_aws_matches_cli_v2_for_roles_policies_and_denials() {
+    if !aws_cli_v2_available() {
+        return;
+    }
+    let (setup, per_mock) = access_setup();
+    let (differences, printed) = side_by_side_v2(&setup, &per_mock, V2_ACCESS_SCRIPT, &mask_access);
     assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+    // Both sides agreeing is not enough: the real CLI met what each line is there for.
+    let real = |start: &str| {
+        let n = V2_ACCESS_SCRIPT.iter().position(|l| l.starts_with(start)).expect("a line of the script");
+        printed[n].as_str()
+    };
+    let session = "AWS_ACCESS_KEY_ID=$S_ID AWS_SECRET_ACCESS_KEY=$S_SECRET AWS_SESSION_TOKEN=$S_TOKEN aws sts get-caller-identity";
+    assert!(real(session).contains("\"Arn\": \"arn:aws:sts::920736617090:assumed-role/ci/old\""), "{}", real(session));
+    let pusher =
+        "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr describe-images --repository-name test";
+    assert!(
+        real(pusher).contains(
+            "(AccessDeniedException) when calling the DescribeImages operation: User: arn:aws:iam::920736617090:user/ci-pusher \
+             is not authorized to perform: ecr:DescribeImages on resource: arn:aws:ecr:ap-south-1:920736617090:repository/test \
+             because no identity-based policy allows the ecr:DescribeImages action"
+        ),
+        "{}",
+        real(pusher)
+    );
+    let web = "aws sts assume-role-with-web-identity --role-arn arn:aws:iam::920736617090:role/ci --role-session-name gha --web-identity-token \"$(";
+    assert!(
+        real(web).contains("\"SubjectFromWebIdentityToken\": \"repo:org/app:ref:refs/heads/main\""),
+        "{}",
+        real(web)
+    );
+    let explicit = "AWS_ACCESS_KEY_ID=$P_ID AWS_SECRET_ACCESS_KEY=$P_SECRET aws ecr batch-check-layer-availability";
+    let n = V2_ACCESS_SCRIPT.iter().rposition(|l| l.starts_with(explicit)).unwrap();
+    assert!(printed[n].contains("with an explicit deny in a resource-based policy"), "{}", printed[n]);
+    assert!(printed[n - 2].contains("\"failureCode\": \"MissingLayerDigest\""), "{}", printed[n - 2]);
+    if std::env::var_os("ECR_LAB_SHOW_REAL").is_some() {
+        for (line, printed) in V2_ACCESS_SCRIPT.iter().zip(&printed) {
+            eprintln!("$ {line}\n{printed}");
+        }
+    }
+    let last = printed.len() - 1;
+    assert!(
+        printed[last].contains("(ExpiredTokenException) when calling the AssumeRoleWithWebIdentity"),
+        "{}",
+        printed[last]
+    );
+    assert!(
+        printed[last - 1].contains("(ExpiredTokenException) when calling the DescribeRepositories"),
+        "{}",
+        printed[last - 1]
+    );
+}
+
+/// The same against PyPI's CLI v1 (the built-in told `AWS_LAB_CLI_VERSION=1`).
+#[test]
+fn built_in_aws_matches_cli_v1_for_roles_policies_and_denials() {
+    if !aws_cli_available() {
+        return;
+    }
+    let (setup, per_mock) = access_setup();
+    let mask = |text: &str, host: &str| mask_access(&mask_iso_times(text), host);
+    let (differences, _) =
+        side_by_side("command aws", "AWS_LAB_CLI_VERSION=1\n", (&setup, &per_mock), V2_ACCESS_SCRIPT, &mask);
+    assert!(differences.is_empty(), "{} differences:\n\n{}", differences.len(), differences.join("\n\n"));
+}
+
+/// The setup of the access side-by-side tests: a repository with an image and the role `ci` (by the
+/// built-in tools), then on each mock the push-only user, a session of the role and a short token.
+fn access_setup() -> (String, String) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::920736617090:user/lab-learner"},"Action":"sts:AssumeRole"},{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::920736617090:oidc-provider/oidc.ecr-lab.localhost"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.ecr-lab.localhost:aud":"sts.amazonaws.com"},"StringLike":{"oidc.ecr-lab.localhost:sub":"repo:org/app:ref:refs/heads/main"}}}]}"#;
+    let push = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage"],"Resource":"*"}]}"#;
+    let setup = format!(
+        "aws ecr create-repository --repository-name test
+aws ecr get-login-password | docker login --username AWS --password-stdin $HOST
+docker tag sohelqt8797/ec2-neon-pulse:v1 $HOST/test:v1
+docker push $HOST/test:v1
+echo '{trust}' > ~/trust.json
+echo '{push}' > ~/push.json
+ecr-lab iam create-role ci --trust-policy file://~/trust.json --policy file://~/push.json
+"
+    );
+    // The push-only user's keys, a 15-minute session of the role and a 5-minute token, as variables.
+    let per_mock = format!(
+        "ecr-lab iam create-user ci-pusher --policy '{push}' | sed -n 's/^export AWS_ACCESS_KEY_ID=/P_ID=/p; s/^export AWS_SECRET_ACCESS_KEY=/P_SECRET=/p'
+aws sts assume-role --role-arn arn:aws:iam::920736617090:role/ci --role-session-name old --duration-seconds 900 \
+ --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text | {{ read -r a s t; echo S_ID=$a; echo S_SECRET=$s; echo S_TOKEN=$t; }}
+echo OLD=$(ecr-lab oidc token --sub repo:org/app:ref:refs/heads/main --aud sts.amazonaws.com --expires-in 5m)
+"
+    );
+    (setup, per_mock)
+}
+
+/// ISO 8601 times as CLI v1 prints STS's (`2026-12-03T23:49:13Z`, `...13.824Z`): `<TIME>`.
+fn mask_iso_times(text: &str) -> String {
+    let shape = |b: &[u8]| {
+        b.len() >= 20
+            && b.iter().take(19).enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            })
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('T') {
+        let start = i.saturating_sub(10);
+        let candidate = &rest.as_bytes()[start..];
+        if i >= 10 && shape(candidate) {
+            let tail = &rest[start + 19..];
+            let fraction = tail.strip_prefix('.').map_or(0, |f| 1 + f.bytes().take_while(u8::is_ascii_digit).count());
+            if tail[fraction..].starts_with('Z') {
+                out.push_str(&rest[..start]);
+                out.push_str("<TIME>");
+                rest = &tail[fraction + 1..];
+                continue;
+            }
+        }
+        out.push_str(&rest[..i + 1]);
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`mask_v2`], and what STS and IAM make up at random: access key ids, role and user ids (`ASIA`,
+/// `AKIA`, `AROA`, `AIDA` and the rest), secret keys, session tokens, and the lab clock's seconds in
+/// an expired web identity token's message.
+fn mask_access(text: &str, host: &str) -> String {
+    let mut masked = mask_v2(text, host);
+    for prefix in ["ASIA", "AKIA", "AROA", "AIDA", "IQoJb3JpZ2luX2VjRUxBQg"] {
+        masked = replace_alphanumeric_after(&masked, prefix, "<ID>");
+    }
+    masked = replace_number_after(&masked, "current date/time ");
+    masked = replace_number_after(&masked, "expiration date/time ");
+    // A secret key: 40 lowercase hex digits standing alone.
+    let mut out = String::new();
+    let mut word = String::new();
+    for c in masked.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_alphanumeric() || c == '/' || c == '+' {
+            word.push(c);
+            continue;
+        }
+        let secret = word.len() == 40 && word.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        out.push_str(if secret { "<SECRET>" } else { &word });
+        word.clear();
+        out.push(c);
+    }
+    out.pop();
+    masked = out;
+    masked
+}
+
+/// `marker` followed by at least 12 letters and digits: the letters and digits become `with`.
+fn replace_alphanumeric_after(text: &str, marker: &str, with: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(marker) {
+        out.push_str(&rest[..i + marker.len()]);
+        let tail = &rest[i + marker.len()..];
+        let length = tail.chars().take_while(char::is_ascii_alphanumeric).count();
+        out.push_str(if length >= 12 { with } else { &tail[..length] });
+        rest = &tail[length..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// [`mask`], and CLI v2's ISO 8601 times (`2026-12-03T17:19:27.824000+00:00`).

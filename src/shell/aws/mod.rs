@@ -139,11 +139,15 @@ async fn dispatch(session: &mut Session, invocation: Invocation, io: &mut Io) ->
     }
 }
 
-/// A response as the CLI prints it: times as the version shows them (v2: ISO 8601, v1: seconds
-/// since 1970), `--query` applied, then `--output json|text|table|yaml|yaml-stream`.
+/// A response as the CLI prints it: times as the version shows them (v2: ISO 8601; v1: what the
+/// service sent, seconds since 1970 from ECR's JSON, `2026-12-04T00:19:30Z` from STS's XML),
+/// `--query` applied, then `--output json|text|table|yaml|yaml-stream`.
 fn render(invocation: &Invocation, mut value: Value, io: &mut Io) -> Outcome {
     if invocation.cli == Cli::V1 {
-        out::times_as_epoch(&mut value);
+        match invocation.rest.first().map(String::as_str) {
+            Some("sts") => out::times_as_sent_in_xml(&mut value),
+            _ => out::times_as_epoch(&mut value),
+        }
     }
     let value = match &invocation.query {
         Some(query) => query::apply_query(query, &value)?,

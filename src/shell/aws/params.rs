@@ -104,17 +104,12 @@ fn min_length(name: &str, value: &str, min: usize) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `--part-first-byte 0`: an integer member.
-pub fn integer(flags: &Flags, flag: &str, member: &str) -> Result<Option<i64>, Failure> {
+/// `--part-first-byte 0`: an integer member. A value that is not a number stops the CLI (v1 and
+/// v2) where it converts the flag, with Python's `int()` error and exit 255, before any request.
+pub fn integer(flags: &Flags, flag: &str) -> Result<Option<i64>, Failure> {
     flags
         .one(flag)
-        .map(|v| {
-            v.parse::<i64>().map_err(|_| {
-                Failure::Validation(format!(
-                    "Invalid type for parameter {member}, value: {v}, type: <class 'str'>, valid types: <class 'int'>"
-                ))
-            })
-        })
+        .map(|v| v.parse::<i64>().map_err(|_| Failure::Other(format!("invalid literal for int() with base 10: '{v}'"))))
         .transpose()
 }
 

@@ -44,7 +44,7 @@ pub async fn run(session: &Session, invocation: &Invocation, args: &[String]) ->
     let sts = session.backend.sts_client(Some(&resolved.region), resolved.credentials, invocation.endpoint_url()?);
     let role = flags.one("--role-arn").unwrap_or_default();
     let name = flags.one("--role-session-name").unwrap_or_default();
-    let duration = integer(&flags, "--duration-seconds", "DurationSeconds")?.map(|d| d as i32);
+    let duration = integer(&flags, "--duration-seconds")?.map(|d| d as i32);
     match operation {
         "assume-role" => {
             let call = sts.assume_role().role_arn(role).role_session_name(name).set_duration_seconds(duration);

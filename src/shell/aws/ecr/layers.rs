@@ -68,8 +68,8 @@ async fn upload_part(call: Call<'_>) -> Outcome {
         .set_registry_id(flags.one("--registry-id"))
         .set_repository_name(repository_name(flags)?)
         .set_upload_id(flags.one("--upload-id"))
-        .set_part_first_byte(params::integer(flags, "--part-first-byte", "partFirstByte")?)
-        .set_part_last_byte(params::integer(flags, "--part-last-byte", "partLastByte")?)
+        .set_part_first_byte(params::integer(flags, "--part-first-byte")?)
+        .set_part_last_byte(params::integer(flags, "--part-last-byte")?)
         .set_layer_part_blob(blob.map(aws_sdk_ecr::primitives::Blob::new))
         .send()
         .await

@@ -70,7 +70,7 @@ async fn describe(call: Call<'_>) -> Outcome {
         .set_registry_id(f.one("--registry-id"))
         .set_ecr_repository_prefixes(f.many("--ecr-repository-prefixes"))
         .set_next_token(f.one("--starting-token"))
-        .set_max_results(params::integer(f, "--max-results", "maxResults")?.map(|n| n as i32));
+        .set_max_results(params::integer(f, "--max-results")?.map(|n| n as i32));
     let r = request.send().await.map_err(|e| call.failed(e))?;
     let rules: Vec<Value> = r.pull_through_cache_rules().iter().map(rule).collect();
     Ok(Some(out::object([

@@ -109,7 +109,7 @@ pub const LIST_PULL_TIME_UPDATE_EXCLUSIONS: Command =
 
 /// Every page, as the CLI's auto-pagination prints it.
 async fn list_exclusions(call: Call<'_>) -> Outcome {
-    let max_results = params::integer(&call.flags, "--max-results", "maxResults")?.map(|n| n as i32);
+    let max_results = params::integer(&call.flags, "--max-results")?.map(|n| n as i32);
     let mut arns: Vec<Value> = Vec::new();
     let mut next_token = None;
     loop {

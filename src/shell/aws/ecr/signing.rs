@@ -154,7 +154,7 @@ async fn referrers(call: Call<'_>) -> Outcome {
             .set_artifact_status(str_member(map, "artifactStatus").map(|s| t::ArtifactStatusFilter::from(s.as_str())))
             .build())
     })?;
-    let max_results = params::integer(flags, "--max-results", "maxResults")?.map(|n| n as i32);
+    let max_results = params::integer(flags, "--max-results")?.map(|n| n as i32);
     let mut referrers = Vec::new();
     let mut next_token = None;
     loop {

@@ -154,7 +154,7 @@ pub const DESCRIBE_REPOSITORY_CREATION_TEMPLATES: Command =
 
 /// Every page, as the CLI's auto-pagination prints it.
 async fn describe(call: Call<'_>) -> Outcome {
-    let max_results = params::integer(&call.flags, "--max-results", "maxResults")?.map(|n| n as i32);
+    let max_results = params::integer(&call.flags, "--max-results")?.map(|n| n as i32);
     let mut templates = Vec::new();
     let mut registry_id = None;
     let mut next_token = None;
