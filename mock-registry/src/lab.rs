@@ -4,8 +4,8 @@
 //! A write the journal cannot save (a full disk) is refused, and memory is rebuilt from the journal
 //! before the refusal is answered and before any other write applies: memory never holds a change
 //! the disk does not. The hot path pays one atomic load for this; only a failure replays.
-//! A finished blob upload goes through [`Lab::commit_blob`]: synced into the store while its link is
-//! journaled, shown in memory once both are done, for the registry and the ECR layer API alike. Image scans run on the lab's scanner
+//! A finished blob upload goes through [`Lab::commit_blob`]: into the store first, then linked in
+//! the journal, for the registry and the ECR layer API alike. Image scans run on the lab's scanner
 //! thread: every `ScanStarted` event queues one, and its result comes back as a write of its own.
 
 use std::collections::HashMap;
@@ -23,9 +23,9 @@ use crate::state::{Event, RegistryKey, State, StateError};
 use crate::store::{BlobStore, StoreError, UploadGuard};
 use crate::types::{Digest, Millis, RepositoryName};
 
-/// `ECR_LAB_FAILPOINT` step (a crash test): the process is killed once a blob's link is journaled,
-/// while the blob itself waits, synced but not renamed into the store.
-pub(crate) const BLOB_LINKED_FAILPOINT: &str = "blob-linked";
+/// `ECR_LAB_FAILPOINT` step (a crash test): the process is killed between the two halves of a blob
+/// commit, the blob synced into the store and its link not yet journaled.
+pub(crate) const BLOB_STORED_FAILPOINT: &str = "blob-stored";
 
 /// How many verified registry credentials are remembered (each is re-checked for expiry on use).
 const TOKEN_CACHE_SIZE: usize = 4096;
@@ -58,14 +58,6 @@ struct Inner {
     /// The bundled public registries pull through cache rules fetch from (not journaled: handed
     /// over at every start).
     upstream: crate::upstream::Upstream,
-}
-
-/// A blob link in the journal, not yet in memory: its sequence number, the event, and
-/// [`State::removals`] when it was journaled.
-struct JournaledLink {
-    seq: u64,
-    event: Event,
-    removals: u64,
 }
 
 /// A started scan: which image, and when it started (so a stale result is not recorded).
@@ -127,7 +119,6 @@ impl Lab {
         };
         let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
         let lab = Self::assemble(state, Some(journal), store);
-        lab.drop_links_to_missing_blobs();
         // Scans the server was running when it stopped start again.
         for job in lab.read(State::scans_in_progress) {
             lab.queue_scan(job);
@@ -326,13 +317,9 @@ impl Lab {
         Ok(())
     }
 
-    /// Commits an upload as `digest` and links the blob into its repository. The acknowledgement
-    /// needs both halves durable, not in an order, so they run at once: the blob is synced and
-    /// renamed into the store while its link is journaled (`safety`: how durable the link must be;
-    /// a registry blob is one step of a push). Memory shows the link only once both are done, so no
-    /// request sees a link whose file is not in place. A crash in between can leave a journaled
-    /// link without its file, never acknowledged: [`Lab::drop_links_to_missing_blobs`] removes it
-    /// at the next start.
+    /// Commits an upload as `digest` and links the blob into its repository: the blob is synced
+    /// into the store first, so the journal never names a blob the disk does not have. `safety`
+    /// is how durable the link must be before this returns (a registry blob is one step of a push).
     pub(crate) async fn commit_blob(
         &self,
         upload: UploadGuard<'_>,
@@ -340,103 +327,10 @@ impl Lab {
         safety: Safety,
     ) -> Result<u64, CommitError> {
         let (registry, name) = (upload.registry().clone(), upload.repository().clone());
-        let committing = self.inner.store.commit_start(upload, digest)?;
-        let size = committing.size;
-        let Some(journal) = &self.inner.journal else {
-            committing.finish().await?;
-            self.write(|s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
-            return Ok(size);
-        };
-        let link = async {
-            let journaled = {
-                let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-                self.recover(&mut state)?;
-                let event = state.blob_link_event(&registry, &name, digest, size)?;
-                event.map(|event| JournaledLink {
-                    seq: journal.append(std::slice::from_ref(&event)),
-                    event,
-                    removals: state.removals(),
-                })
-            };
-            if let Some(link) = &journaled {
-                journal.wait(link.seq, safety).await.map_err(LabError::storage)?;
-                failpoint(BLOB_LINKED_FAILPOINT);
-            }
-            Ok::<_, LabError>(journaled)
-        };
-        let (stored, linked) = tokio::join!(committing.finish(), link);
-        if let Err(error) = stored {
-            if let Ok(Some(link)) = &linked {
-                self.forget_link(journal, &link, digest);
-            }
-            return Err(error.into());
-        }
-        let Some(link) = linked? else { return Ok(size) };
-        let applied = {
-            let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-            let unchanged = !journal.is_broken() && state.removals() == link.removals;
-            if unchanged {
-                state.apply_journaled(&link.event);
-            }
-            unchanged
-        };
-        if !applied {
-            // A repository or a link was removed (or memory rebuilt) since the link was journaled:
-            // it is linked again, in order, after whatever came between.
-            self.write_with(safety, |s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
-        }
+        let size = self.inner.store.commit(upload, digest).await?;
+        failpoint(BLOB_STORED_FAILPOINT);
+        self.write_with(safety, |s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
         Ok(size)
-    }
-
-    /// The blob half of a commit failed after the link was journaled: unless the blob is in the
-    /// store after all (committed beside this one), the link is undone in the journal (memory never
-    /// had it). Not awaited: if lost, the next start's check removes the link.
-    fn forget_link(&self, journal: &Journal, link: &JournaledLink, digest: &Digest) {
-        let Event::BlobLinked { registry, name, .. } = &link.event else { return };
-        if self.inner.store.path(digest).exists() {
-            return;
-        }
-        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-        if journal.is_broken() || state.blob_size(registry, name, digest).is_ok() {
-            return;
-        }
-        let unlinked = Event::BlobUnlinked { registry: registry.clone(), name: name.clone(), digest: digest.clone() };
-        journal.append(std::slice::from_ref(&unlinked));
-        state.apply_journaled(&unlinked);
-    }
-
-    /// Called once after the state is loaded: removes (in the journal too) every link whose blob
-    /// file is missing or has another size. Such a link was never acknowledged: a crash came
-    /// between its journal record and its blob's rename (or, on power loss, the directory fsync),
-    /// since [`Lab::commit_blob`] runs the two at once. Logs how many; returns them.
-    fn drop_links_to_missing_blobs(&self) -> usize {
-        let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
-        let mut checked: HashMap<&Digest, bool> = HashMap::new();
-        let mut missing = Vec::new();
-        for (registry, name, digest, size) in state.blob_links() {
-            let whole = *checked.entry(digest).or_insert_with(|| {
-                std::fs::metadata(self.inner.store.path(digest)).is_ok_and(|m| m.is_file() && m.len() == size)
-            });
-            if !whole {
-                missing.push((registry.clone(), name.clone(), digest.clone()));
-            }
-        }
-        drop(checked);
-        if missing.is_empty() {
-            return 0;
-        }
-        for (registry, name, digest) in &missing {
-            let _ = state.unlink_blob(registry, name, digest);
-        }
-        let events = state.take_outbox();
-        if let Some(journal) = &self.inner.journal {
-            journal.append(&events); // not awaited: if lost, the next start removes them again
-        }
-        tracing::warn!(
-            "{} blob link(s) named a blob the store does not have (a push cut off by a crash, never acknowledged); removed them",
-            missing.len()
-        );
-        missing.len()
     }
 
     pub(crate) fn cached_token(&self, credentials: &str) -> Option<TokenClaims> {

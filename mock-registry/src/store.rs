@@ -1,8 +1,7 @@
 //! Content-addressed blobs on disk, and the uploads that fill them. An upload is spooled to a
-//! temporary file while its sha256 is computed; on commit the digest is checked, then the file is
-//! synced and renamed to `blobs/sha256/<hex>` while the link is journaled (both halves at once, in
-//! [`Lab::commit_blob`](crate::Lab)). A name in `blobs/sha256/` is only ever a whole, synced file.
-//! Memory never grows with blob size. A request takes an upload
+//! temporary file while its sha256 is computed; on commit the digest is checked, the file synced and
+//! renamed to `blobs/sha256/<hex>`, and only then is it recorded in the journal (both steps are
+//! [`Lab::commit_blob`](crate::Lab)). Memory never grows with blob size. A request takes an upload
 //! out as an [`UploadGuard`], which puts it back when dropped; the rules for where a part may start
 //! (a registry `Content-Range`, an ECR layer part) are here. Bodies arrive as any `http_body` byte
 //! stream, whichever web framework read them. Upload sessions live in memory: after a restart a
@@ -239,17 +238,12 @@ impl BlobStore {
         self.uploads.lock().expect("uploads lock").insert(upload.id.clone(), Slot::Idle(upload));
     }
 
-    /// Commits an upload as `expected`: the digest is checked here (the upload is gone either way;
-    /// a wrong digest means the client starts over), then a blocking task, started at once, writes
-    /// the last bytes, fsyncs the file, renames it into place and fsyncs the directory (one fsync
-    /// shared with the renames beside it). [`Committing::finish`] waits for it, so the caller can
-    /// journal the blob's link meanwhile. A blob already in the store (same digest, same bytes) is
-    /// not written again; its directory entry is made durable all the same.
-    pub(crate) fn commit_start(&self, mut guard: UploadGuard<'_>, expected: &Digest) -> Result<Committing, StoreError> {
+    /// Commits an upload as `expected`: the digest must match. Returns the size. The upload is gone
+    /// either way (a wrong digest means the client starts over).
+    pub(crate) async fn commit(&self, mut guard: UploadGuard<'_>, expected: &Digest) -> Result<u64, StoreError> {
         let mut upload = guard.upload.take().expect("a guard holds its upload");
         self.uploads.lock().expect("uploads lock").remove(&upload.id);
-        let spool = upload.path.clone();
-        let started = (|| {
+        let result = async {
             if !expected.as_str().starts_with("sha256:") {
                 return Err(StoreError::UnsupportedDigest(expected.clone()));
             }
@@ -257,39 +251,33 @@ impl BlobStore {
             if computed != *expected {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
+            // One blocking task: the last bytes, fsync, rename into place, fsync the directory
+            // (shared with the renames beside it). A blob already in the store (same digest, same
+            // bytes) is not written again; its directory entry is made durable all the same.
             let mut file = upload.open()?;
             let pending = std::mem::take(&mut upload.pending);
-            let (from, target) = (spool.clone(), self.path(expected));
+            let (from, target) = (upload.path.clone(), self.path(expected));
             let dir_sync = self.dir_sync.clone();
-            Ok(tokio::task::spawn_blocking(move || -> io::Result<()> {
+            tokio::task::spawn_blocking(move || -> io::Result<()> {
                 if target.exists() {
                     drop(file);
                     std::fs::remove_file(&from)?;
                 } else {
                     file.write_all(&pending)?;
                     file.sync_all()?;
-                    crash_test_pause();
                     std::fs::rename(&from, &target)?;
                 }
                 dir_sync.after_rename(target.parent().expect("blobs dir"))
-            }))
-        })();
-        match started {
-            Ok(task) => Ok(Committing { task, spool, size: upload.size }),
-            Err(error) => {
-                let _ = std::fs::remove_file(&spool);
-                Err(error)
-            }
+            })
+            .await
+            .map_err(io::Error::other)??;
+            Ok(upload.size)
         }
-    }
-
-    /// [`BlobStore::commit_start`], then [`Committing::finish`]. Returns the size.
-    #[cfg(test)]
-    async fn commit(&self, guard: UploadGuard<'_>, expected: &Digest) -> Result<u64, StoreError> {
-        let committing = self.commit_start(guard, expected)?;
-        let size = committing.size;
-        committing.finish().await?;
-        Ok(size)
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&upload.path).await;
+        }
+        result
     }
 
     /// Stores a whole blob given in memory.
@@ -306,37 +294,6 @@ impl BlobStore {
         upload.append(bytes).await?;
         let size = self.commit(upload, &digest).await?;
         Ok((digest, size))
-    }
-}
-
-/// A blob whose digest matched, being synced and renamed into the store.
-pub(crate) struct Committing {
-    task: tokio::task::JoinHandle<io::Result<()>>,
-    spool: PathBuf,
-    /// The blob's size.
-    pub(crate) size: u64,
-}
-
-impl Committing {
-    /// Waits until the blob is in the store, its bytes and its name durable.
-    pub(crate) async fn finish(self) -> Result<(), StoreError> {
-        let result = self.task.await.map_err(io::Error::other).and_then(|r| r);
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&self.spool).await;
-        }
-        Ok(result?)
-    }
-}
-
-/// The crash test of a blob commit (`ECR_LAB_FAILPOINT=blob-linked`, see `Lab::commit_blob`):
-/// the blob waits here, synced but not yet in place, while its link is journaled and the process
-/// is killed. Costs a comparison with a value read once.
-fn crash_test_pause() {
-    static ARMED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let armed = *ARMED
-        .get_or_init(|| std::env::var("ECR_LAB_FAILPOINT").is_ok_and(|step| step == crate::lab::BLOB_LINKED_FAILPOINT));
-    if armed {
-        std::thread::sleep(std::time::Duration::from_secs(5));
     }
 }
 

@@ -1,6 +1,6 @@
 //! Blob uploads: start (or mount from another repository, or one monolithic PUT), PATCH parts,
 //! finish with the digest, ask where an upload is, cancel. The upload itself is the store's; a
-//! finished one goes through [`Lab::commit_blob`](crate::Lab): the blob synced and its link journaled at once.
+//! finished one goes through [`Lab::commit_blob`](crate::Lab), blob first, journal second.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -98,7 +98,7 @@ impl Call<'_> {
         self.commit(name, id, &digest, body, true).await
     }
 
-    /// Appends `body`, checks `digest`, moves the blob into the store and links it in the journal.
+    /// Appends `body`, checks `digest`, moves the blob into the store, then links it in the journal.
     /// A cut-off body leaves a `resumable` upload as it was (the client knows its Location and can
     /// send the part again); a monolithic one, whose id the client never saw, is dropped.
     async fn commit(

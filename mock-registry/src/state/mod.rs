@@ -198,11 +198,6 @@ pub struct State {
     /// Events applied since the journal last took them.
     #[serde(skip)]
     outbox: Vec<Event>,
-    /// Repositories and blob links removed so far (one more per rebuild): a blob link journaled
-    /// before it is applied ([`crate::Lab`]'s blob commit) is applied as journaled only if nothing
-    /// was removed in between, so memory's order of events and the journal's agree.
-    #[serde(skip)]
-    removals: u64,
 }
 
 /// One account's private registry in one region.
@@ -253,7 +248,6 @@ impl State {
     pub fn rebuilt(&self, loaded: journal::Loaded) -> Self {
         let mut state = State::loaded(loaded);
         state.wall_clock = self.wall_clock;
-        state.removals = self.removals + 1;
         state
     }
 
@@ -440,7 +434,6 @@ impl State {
                     .insert(repository.name.clone(), repository);
             }
             Event::RepositoryDeleted { registry, name } => {
-                self.removals += 1;
                 if let Some(r) = self.registries.get_mut(registry) {
                     r.repositories.remove(name);
                     r.settings.forget_archived(name, None);
@@ -465,7 +458,6 @@ impl State {
                 }
             }
             Event::BlobUnlinked { registry, name, digest } => {
-                self.removals += 1;
                 if let Some(repository) = self.repository_mut(registry, name) {
                     repository.apply_blob(digest, None);
                 }
@@ -618,50 +610,11 @@ impl State {
         digest: Digest,
         size: u64,
     ) -> Result<(), StateError> {
-        if let Some(event) = self.blob_link_event(registry, name, &digest, size)? {
-            self.record(event);
+        let repository = self.repository(registry, name)?;
+        if repository.blobs.get(&digest) != Some(&size) {
+            self.record(Event::BlobLinked { registry: registry.clone(), name: name.clone(), digest, size });
         }
         Ok(())
-    }
-
-    /// The event [`State::link_blob`] would record (`None`: the repository holds the blob already),
-    /// without applying it: a blob commit journals the link while the blob is being synced, and
-    /// applies it ([`State::apply_journaled`]) once the blob is in the store.
-    pub(crate) fn blob_link_event(
-        &self,
-        registry: &RegistryKey,
-        name: &RepositoryName,
-        digest: &Digest,
-        size: u64,
-    ) -> Result<Option<Event>, StateError> {
-        let repository = self.repository(registry, name)?;
-        let linked = repository.blobs.get(digest) == Some(&size);
-        Ok((!linked).then(|| Event::BlobLinked {
-            registry: registry.clone(),
-            name: name.clone(),
-            digest: digest.clone(),
-            size,
-        }))
-    }
-
-    /// Applies an event the journal holds already (it is not recorded again).
-    pub(crate) fn apply_journaled(&mut self, event: &Event) {
-        self.apply(event);
-    }
-
-    /// How many repositories and blob links were removed (see the field).
-    pub(crate) fn removals(&self) -> u64 {
-        self.removals
-    }
-
-    /// Every blob link: registry, repository, digest and size (the post-load check's list).
-    pub(crate) fn blob_links(&self) -> impl Iterator<Item = (&RegistryKey, &RepositoryName, &Digest, u64)> {
-        self.registries.iter().flat_map(|(key, registry)| {
-            registry
-                .repositories
-                .values()
-                .flat_map(move |r| r.blobs.iter().map(move |(d, size)| (key, &r.name, d, *size)))
-        })
     }
 
     pub fn unlink_blob(
