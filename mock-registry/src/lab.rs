@@ -17,10 +17,15 @@ use crate::class::ClassConfig;
 use crate::request_log::RequestLog;
 use crate::scan::layers::Limits;
 use crate::state::journal::{Journal, JournalError, Loaded, Safety};
+use crate::state::snapshot::failpoint;
 use crate::state::token::TokenClaims;
 use crate::state::{Event, RegistryKey, State, StateError};
 use crate::store::{BlobStore, StoreError, UploadGuard};
 use crate::types::{Digest, Millis, RepositoryName};
+
+/// `ECR_LAB_FAILPOINT` step (a crash test): the process is killed between the two halves of a blob
+/// commit, the blob synced into the store and its link not yet journaled.
+pub(crate) const BLOB_STORED_FAILPOINT: &str = "blob-stored";
 
 /// How many verified registry credentials are remembered (each is re-checked for expiry on use).
 const TOKEN_CACHE_SIZE: usize = 4096;
@@ -323,6 +328,7 @@ impl Lab {
     ) -> Result<u64, CommitError> {
         let (registry, name) = (upload.registry().clone(), upload.repository().clone());
         let size = self.inner.store.commit(upload, digest).await?;
+        failpoint(BLOB_STORED_FAILPOINT);
         self.write_with(safety, |s| s.link_blob(&registry, &name, digest.clone(), size)).await?;
         Ok(size)
     }

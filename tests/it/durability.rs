@@ -192,3 +192,100 @@ async fn registry_pushes_survive_kill_9_and_leave_no_garbage() {
     }
     assert_eq!(std::fs::read_dir(data.join("uploads")).unwrap().count(), 0, "interrupted uploads are swept");
 }
+
+/// `ecr-lab serve --data-dir DATA` with extra environment, its stderr in `stderr`; the address.
+fn serve_with(
+    home: &std::path::Path,
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+    stderr: &std::path::Path,
+) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env("ECR_LAB_HOME", home)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(stderr).unwrap())
+        .spawn()
+        .expect("start ecr-lab serve");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("ecr-lab mock listening on ").expect(&first).to_owned();
+    (child, url)
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A crash between the two halves of a blob commit (`ECR_LAB_FAILPOINT=blob-stored` kills the
+/// server once the blob is synced into the store, before its link is journaled). After the restart
+/// every acknowledged image and blob is there byte for byte, the cut-off blob (never acknowledged)
+/// is not linked, and no link names a blob the store lacks (the blob is in the store, whole). The
+/// same blob pushed again is linked and kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_a_blobs_store_and_its_link_loses_no_acknowledged_blob() {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use hyper::Method;
+
+    use crate::common::digest_of;
+    use crate::registry::Registry;
+
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let log = home.path().join("stderr");
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
+    let registry = Registry::connect(&url).await;
+    let kept = sample(1, 70_000);
+    for blob in &kept.blobs {
+        assert_eq!(registry.push_blob("test", blob).await.status.as_u16(), 201);
+    }
+    assert_eq!(registry.push_manifest("test", "kept", &kept.manifest).await.status.as_u16(), 201);
+    let loose = b"a blob pushed on its own, acknowledged".to_vec();
+    assert_eq!(registry.push_blob("test", &loose).await.status.as_u16(), 201);
+    stop(server);
+
+    let (mut server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "blob-stored")], &log);
+    let registry = Registry::connect(&url).await;
+    let cut = b"a blob whose push the crash cuts off".to_vec();
+    let path = format!("/v2/test/blobs/uploads/?digest={}", digest_of(&cut));
+    let reply = registry.try_send(Method::POST, &path, &[], cut.clone()).await;
+    assert!(reply.is_err(), "the push was not acknowledged: {:?}", reply.map(|r| r.status));
+    let status = server.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
+    let hex = digest_of(&cut).trim_start_matches("sha256:").to_owned();
+    let journal = std::fs::read_to_string(data.join("journal.log")).unwrap();
+    assert!(!journal.contains(&hex), "the kill came before the link was journaled");
+    let stored = std::fs::read(data.join("blobs/sha256").join(&hex)).unwrap();
+    assert_eq!(stored, cut, "and after the blob was in the store, whole");
+
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    let registry = Registry::connect(&url).await;
+    assert_eq!(check(&registry, &kept, &loose, &cut).await.as_u16(), 404, "the cut-off blob is not linked");
+    assert_eq!(registry.push_blob("test", &cut).await.status.as_u16(), 201, "the cut-off blob can be pushed again");
+    stop(server);
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    assert_eq!(check(&Registry::connect(&url).await, &kept, &loose, &cut).await.as_u16(), 200, "and is kept");
+    stop(server);
+}
+
+/// The acknowledged image and blob are there byte for byte; the status of a HEAD of `cut`.
+async fn check(
+    registry: &crate::registry::Registry,
+    kept: &crate::common::Sample,
+    loose: &[u8],
+    cut: &[u8],
+) -> hyper::StatusCode {
+    use crate::common::digest_of;
+    let manifest = registry.get("/v2/test/manifests/kept").await;
+    assert_eq!(&manifest.body[..], kept.manifest.as_bytes());
+    for blob in kept.blobs.iter().map(Vec::as_slice).chain([loose]) {
+        assert_eq!(&registry.get(&format!("/v2/test/blobs/{}", digest_of(blob))).await.body[..], blob);
+    }
+    registry.send(hyper::Method::HEAD, &format!("/v2/test/blobs/{}", digest_of(cut)), &[], Vec::new()).await.status
+}
