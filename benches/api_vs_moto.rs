@@ -4,9 +4,13 @@
 //! Run on demand (not in CI): `scripts/bench-api` (installs moto[server] if missing), or
 //! `cargo bench --bench api_vs_moto` with `moto_server` on PATH. Knobs: BENCH_SECONDS (default 5),
 //! BENCH_CONNECTIONS (clients for DescribeImages, default 8), BENCH_LEVELS (clients for
-//! CreateRepository, default `1,8,64`: each level measured in turn).
+//! CreateRepository, default `1,8,64`: each level measured in turn), BENCH_IAM=1 (also the mock
+//! with an IAM user whose policy is evaluated on every call, issue 14's authorization cost),
+//! BENCH_BASELINE=PATH (also another ecr-lab binary, e.g. one built before IAM, durable and
+//! `--ephemeral`, in the same run).
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,15 +23,30 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use mock_registry::aws::Signer;
+use mock_registry::defaults::{DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT, DEFAULT_SECRET_ACCESS_KEY};
 
 const IMAGES: usize = 1000;
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
+/// The access key a server's measured calls are signed with.
+struct Key {
+    id: String,
+    secret: String,
+}
+
+impl Key {
+    /// The lab's default learner (moto takes any key).
+    fn learner() -> Arc<Key> {
+        Arc::new(Key { id: DEFAULT_ACCESS_KEY_ID.into(), secret: DEFAULT_SECRET_ACCESS_KEY.into() })
+    }
+}
+
 struct Server {
-    name: &'static str,
+    name: String,
     url: String,
     child: Child,
+    key: Arc<Key>,
 }
 
 impl Drop for Server {
@@ -41,9 +60,9 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_mock(name: &'static str, extra: &[&str], home: &std::path::Path) -> Server {
+fn start_mock(name: &str, binary: &Path, extra: &[&str], home: &Path) -> Server {
     use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+    let mut child = Command::new(binary)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(extra)
         .env("ECR_LAB_HOME", home)
@@ -53,7 +72,7 @@ fn start_mock(name: &'static str, extra: &[&str], home: &std::path::Path) -> Ser
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("ecr-lab mock listening on ").expect("the ready line").to_owned();
-    Server { name, url, child }
+    Server { name: name.to_owned(), url, child, key: Key::learner() }
 }
 
 fn start_moto() -> Server {
@@ -70,7 +89,7 @@ fn start_moto() -> Server {
         assert!(Instant::now() < deadline, "moto_server did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Server { name: "moto_server", url, child }
+    Server { name: "moto_server".into(), url, child, key: Key::learner() }
 }
 
 fn now() -> i64 {
@@ -78,13 +97,21 @@ fn now() -> i64 {
 }
 
 async fn call(client: &HttpClient, url: &str, operation: &str, body: String) -> (u16, Bytes) {
-    call_in(client, url, "ap-south-1", operation, body).await
+    call_in(client, url, &Key::learner(), "ap-south-1", operation, body).await
 }
 
-async fn call_in(client: &HttpClient, url: &str, region: &'static str, operation: &str, body: String) -> (u16, Bytes) {
+async fn call_in(
+    client: &HttpClient,
+    url: &str,
+    key: &Key,
+    region: &'static str,
+    operation: &str,
+    body: String,
+) -> (u16, Bytes) {
     let host = url.trim_start_matches("http://");
-    let headers =
-        mock_registry::aws::signed_headers(host, operation, body.as_bytes(), &Signer::lab_default(region), now());
+    let signer =
+        Signer { access_key_id: &key.id, secret_access_key: &key.secret, session_token: None, region, service: "ecr" };
+    let headers = mock_registry::aws::signed_headers(host, operation, body.as_bytes(), &signer, now());
     let mut request =
         Request::builder().method(Method::POST).uri(format!("{url}/")).body(Full::new(Bytes::from(body))).unwrap();
     *request.headers_mut() = headers;
@@ -158,7 +185,7 @@ async fn seed(client: &HttpClient, url: &str, layer_api: bool) {
 /// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second.
 async fn load(
     client: &HttpClient,
-    url: &str,
+    server: &Server,
     operation: &'static str,
     connections: usize,
     make: fn(u64) -> (&'static str, String),
@@ -170,12 +197,13 @@ async fn load(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (client, url, done, counter) = (client.clone(), url.to_owned(), done.clone(), counter.clone());
+        let (client, url, key) = (client.clone(), server.url.clone(), server.key.clone());
+        let (done, counter) = (done.clone(), counter.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let (region, body) = make(n);
-                let (status, body) = call_in(&client, &url, region, operation, body).await;
+                let (status, body) = call_in(&client, &url, &key, region, operation, body).await;
                 assert_eq!(status, 200, "{operation}: {}", String::from_utf8_lossy(&body));
                 done.fetch_add(1, Ordering::Relaxed);
             }
@@ -219,39 +247,103 @@ fn env_list(name: &str, default: &str) -> Vec<usize> {
     std::env::var(name).unwrap_or_else(|_| default.into()).split(',').filter_map(|n| n.trim().parse().ok()).collect()
 }
 
+/// Issue 14's measured user: full access, plus a Deny statement the evaluation must also check.
+const EVALUATED_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"},
+  {"Effect":"Deny","Action":"ecr:DeleteRepository","Resource":"arn:aws:ecr:*:*:repository/prod-*"}]}"#;
+
+/// Creates an IAM user with [`EVALUATED_POLICY`] through the lab control API (loopback needs no
+/// token) and makes the server's measured calls signed with its key.
+async fn evaluate_as_user(client: &HttpClient, server: &mut Server) {
+    let body = serde_json::json!({ "userName": "bench-evaluated", "accountId": DEFAULT_ACCOUNT, "policyDocument": EVALUATED_POLICY });
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{}/_lab/iam/users", server.url))
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = client.request(request).await.expect("create the IAM user");
+    let status = response.status();
+    let reply = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(status.is_success(), "create the IAM user: {status} {}", String::from_utf8_lossy(&reply));
+    let user: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+    let field = |name: &str| user[name].as_str().expect("the new user's key").to_owned();
+    server.key = Arc::new(Key { id: field("accessKeyId"), secret: field("secretAccessKey") });
+}
+
+/// One server to measure: moto, or an ecr-lab binary with its options.
+struct Variant {
+    name: String,
+    binary: Option<PathBuf>,
+    extra: Vec<String>,
+    evaluated: bool,
+}
+
+/// moto, the mock durable and `--ephemeral`, then (BENCH_IAM) the same with an evaluated IAM
+/// user, then (BENCH_BASELINE) another binary durable and `--ephemeral`. Each durable one gets a
+/// data directory of its own.
+fn variants(home: &Path) -> Vec<Variant> {
+    let this = PathBuf::from(env!("CARGO_BIN_EXE_ecr-lab"));
+    let mut list = vec![Variant { name: "moto_server".into(), binary: None, extra: Vec::new(), evaluated: false }];
+    let mut mock = |name: &str, binary: &PathBuf, durable: bool, evaluated: bool| {
+        let extra = if durable {
+            let data = home.join(format!("data-{}", list.len()));
+            vec!["--data-dir".to_owned(), data.to_string_lossy().into_owned()]
+        } else {
+            vec!["--ephemeral".to_owned()]
+        };
+        let mode = if durable { "durable" } else { "--ephemeral" };
+        list.push(Variant { name: format!("{name} ({mode})"), binary: Some(binary.clone()), extra, evaluated });
+    };
+    mock("ecr-lab", &this, true, false);
+    mock("ecr-lab", &this, false, false);
+    if std::env::var("BENCH_IAM").is_ok_and(|v| !v.is_empty() && v != "0") {
+        mock("ecr-lab, IAM user evaluated", &this, true, true);
+        mock("ecr-lab, IAM user evaluated", &this, false, true);
+    }
+    if let Some(baseline) = std::env::var_os("BENCH_BASELINE").filter(|v| !v.is_empty()).map(PathBuf::from) {
+        assert!(baseline.is_file(), "BENCH_BASELINE={}: no such binary (build it first)", baseline.display());
+        mock("baseline", &baseline, true, false);
+        mock("baseline", &baseline, false, false);
+    }
+    list
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
     let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(256).build_http();
     let describe_clients = env_list("BENCH_CONNECTIONS", "8").first().copied().unwrap_or(8);
     let levels = env_list("BENCH_LEVELS", "1,8,64");
-    let mut results: Vec<(&str, String, f64)> = Vec::new();
+    let mut results: Vec<(String, String, f64)> = Vec::new();
     // One at a time, so each server has the machine to itself while measured.
-    let starts: [&dyn Fn() -> Server; 3] = [
-        &|| start_moto(),
-        &|| start_mock("ecr-lab (durable)", &["--data-dir", data.to_str().unwrap()], home.path()),
-        &|| start_mock("ecr-lab (--ephemeral)", &["--ephemeral"], home.path()),
-    ];
-    for start in starts {
-        let server = start();
+    for variant in variants(home.path()) {
+        let mut server = match &variant.binary {
+            None => start_moto(),
+            Some(binary) => {
+                let extra: Vec<&str> = variant.extra.iter().map(String::as_str).collect();
+                start_mock(&variant.name, binary, &extra, home.path())
+            }
+        };
         eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
-        seed(&client, &server.url, server.name != "moto_server").await;
-        let describe = load(&client, &server.url, "DescribeImages", describe_clients, describe_images).await;
+        seed(&client, &server.url, variant.binary.is_some()).await;
+        if variant.evaluated {
+            evaluate_as_user(&client, &mut server).await;
+        }
+        let describe = load(&client, &server, "DescribeImages", describe_clients, describe_images).await;
         eprintln!("{}: DescribeImages {describe:.1}/s", server.name);
         results.push((
-            server.name,
+            server.name.clone(),
             format!("DescribeImages (1,000 images, one page), {describe_clients} clients"),
             describe,
         ));
         for &level in &levels {
             LEVEL_BASE.store(level as u64 * 1_000_000, Ordering::Relaxed);
-            let create = load(&client, &server.url, "CreateRepository", level, create_repository_level).await;
+            let create = load(&client, &server, "CreateRepository", level, create_repository_level).await;
             eprintln!("{}: CreateRepository at {level} clients {create:.1}/s", server.name);
-            results.push((server.name, format!("CreateRepository, {level} clients"), create));
+            results.push((server.name.clone(), format!("CreateRepository, {level} clients"), create));
         }
     }
-    let moto = |op: &str| results.iter().find(|(s, o, _)| *s == "moto_server" && o == op).unwrap().2;
+    let moto = |op: &str| results.iter().find(|(s, o, _)| s == "moto_server" && o == op).unwrap().2;
     println!("\n| server | call | requests/s | × moto_server |");
     println!("|---|---|---:|---:|");
     for (server, op, rate) in &results {
