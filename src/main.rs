@@ -37,6 +37,7 @@ use backend::BackendKind;
 use cli::{BackendArgs, ClassAction, ClockAction, Command, FaultAction, HelperAction, KeysAction};
 
 fn main() -> std::process::ExitCode {
+    mock_registry::startup_trace::begin();
     let cli = cli::Cli::parse_from(credential_helper::argv());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ECR_LAB_LOG").unwrap_or_else(|_| {
@@ -46,6 +47,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    mock_registry::startup_trace::phase("arguments, logging, async runtime");
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -60,6 +62,7 @@ async fn run(cli: cli::Cli) -> Result<()> {
     if let Ok(home) = paths::home() {
         trust::load(&home);
     }
+    mock_registry::startup_trace::phase("class CAs loaded");
     if let Some(
         Command::Start { backend, .. }
         | Command::Verify { backend, .. }
@@ -411,6 +414,17 @@ async fn credential_helper_command(action: Option<HelperAction>) -> Result<()> {
 }
 
 async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>, ephemeral: bool) -> Result<()> {
+    // What needs no lab (the deck, the upstreams' sample images) is made on another thread while
+    // the data directory is read: a start waits for the longer of the two.
+    let prepared = std::thread::Builder::new().name("ecr-lab-prepare".into()).spawn(|| {
+        let started = std::time::Instant::now();
+        let deck = slides::bundled();
+        mock_registry::startup_trace::took("slides parsed (on another thread)", started);
+        let started = std::time::Instant::now();
+        let samples = upstream::samples();
+        mock_registry::startup_trace::took("sample images built (on another thread)", started);
+        (deck, samples)
+    });
     let (lab, where_) = if ephemeral {
         let lab = Lab::ephemeral().context("creating a temporary directory for blobs")?;
         (lab, "in memory only (--ephemeral): nothing is kept when the server stops".to_owned())
@@ -422,7 +436,14 @@ async fn serve(addr: std::net::SocketAddr, data_dir: Option<std::path::PathBuf>,
         let lab = Lab::open(&dir).with_context(|| format!("opening the mock's data directory {}", dir.display()))?;
         (lab, format!("{} (kept across restarts)", dir.display()))
     };
-    run_server(addr, lab.clone(), &where_, &slides::bundled()?, Serving::Class).await?;
+    let (deck, samples) = match prepared.map(|thread| thread.join()) {
+        Ok(Ok(prepared)) => prepared,
+        _ => (slides::bundled(), upstream::samples()), // no thread to spare: made here
+    };
+    let deck = deck?;
+    upstream::publish(&lab, samples);
+    mock_registry::startup_trace::phase("slides and sample images ready");
+    run_server(addr, lab.clone(), &where_, &deck, Serving::Class).await?;
     // A clean stop leaves a snapshot of everything, so the next start replays nothing.
     if let Err(e) = lab.snapshot() {
         tracing::warn!("no snapshot at stop (the journal keeps everything; the next start replays it): {e}");
@@ -484,6 +505,7 @@ async fn present(addr: std::net::SocketAddr, open: bool, deck: Option<&std::path
         None => slides::bundled()?,
     };
     let lab = Lab::ephemeral().context("creating a temporary directory for blobs")?;
+    upstream::seed(&lab);
     let where_ = "in memory only: nothing is kept when the slides stop";
     run_server(addr, lab, where_, &deck, Serving::Slides { open }).await
 }
@@ -500,10 +522,11 @@ async fn run_server(
         .await
         .with_context(|| format!("cannot listen on {addr}; is another server using it? Try --addr 127.0.0.1:0"))?;
     let url = format!("http://{}", listener.local_addr()?);
-    upstream::seed(&lab);
+    mock_registry::startup_trace::phase("listening");
     if let Err(e) = paths::remember_endpoint(&url) {
         tracing::warn!("could not record the endpoint for `ecr-lab env`: {e:#}");
     }
+    mock_registry::startup_trace::phase("endpoint recorded");
     let mut out = std::io::stdout().lock();
     writeln!(out, "ecr-lab mock listening on {url}")?;
     writeln!(out, "state: {where_}")?;
@@ -525,10 +548,12 @@ async fn run_server(
     writeln!(out, "press Ctrl-C to stop")?;
     out.flush()?;
     drop(out);
+    mock_registry::startup_trace::phase("addresses printed (ready)");
     if serving == (Serving::Slides { open: true }) {
         open_browser(&format!("{url}/slides/"));
     }
     let app = mock_registry::router(lab.clone()).merge(slides::router(lab, deck));
+    mock_registry::startup_trace::phase("routes built (serving)");
     mock_registry::serve_app(listener, app, shutdown_signal()).await.context("serving")?;
     println!("ecr-lab mock stopped");
     Ok(())

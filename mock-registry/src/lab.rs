@@ -117,12 +117,15 @@ impl Lab {
         } else {
             State::loaded(loaded)
         };
+        crate::startup_trace::phase("journal replayed onto the snapshot");
         let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
+        crate::startup_trace::phase("blob store opened");
         let lab = Self::assemble(state, Some(journal), store);
         // Scans the server was running when it stopped start again.
         for job in lab.read(State::scans_in_progress) {
             lab.queue_scan(job);
         }
+        crate::startup_trace::phase("lab assembled, scans queued");
         Ok(lab)
     }
 

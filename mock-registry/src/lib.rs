@@ -65,6 +65,8 @@ mod request_log;
 mod scan;
 mod server;
 mod sigv4;
+#[doc(hidden)]
+pub mod startup_trace;
 mod state;
 mod store;
 mod sts_api;

@@ -91,6 +91,10 @@ struct JournalFile {
     next_segment: u64,
     since_events: u64,
     since_bytes: u64,
+    /// The directory is synced before the first write (opening may have created `journal.log`,
+    /// and a record must not be acknowledged in a file whose name a power loss could take); the
+    /// writer does it, so a start does not wait for an fsync.
+    sync_dir_first: bool,
 }
 
 struct Shared {
@@ -261,17 +265,74 @@ fn read_closed(dir: &Path, number: u64) -> Result<(Vec<Event>, u64), JournalErro
     Ok((scan.events, scan.good_len))
 }
 
-/// The base and the closed segments after it, read. Returns the events' bytes too.
-fn load_closed(dir: &Path, layout: &Layout, last: u64) -> Result<(Base, Vec<Event>, u64), JournalError> {
-    let base = base(dir, layout, last)?;
-    let mut events = Vec::new();
-    let mut bytes = 0;
-    for &number in &base.segments {
+/// What replay reads after the base: the closed segments' events, then the active segment's.
+#[derive(Default)]
+struct Tail {
+    events: Vec<Event>,
+    /// Bytes of the closed segments read.
+    closed_bytes: u64,
+    /// Length of the active segment's intact records (a torn last record is not counted).
+    active_len: u64,
+}
+
+/// The segment replay would start after if the newest snapshot whose later segments are all
+/// there is intact (the usual case, so it is read ahead): that snapshot's number, or 0.
+fn likely_base(layout: &Layout, last: u64) -> u64 {
+    let complete = |after: u64| {
+        let present = layout.segments.iter().filter(|&&n| n > after && n <= last).count();
+        present as u64 == last - after
+    };
+    let candidates = layout.snapshots.iter().rev().copied().filter(|&n| n <= last);
+    candidates.chain([0]).find(|&after| complete(after)).unwrap_or(0)
+}
+
+/// The closed segments `after+1 ..= last` and then `active` (a path and its open file), read in
+/// order; the first damage stops it.
+fn read_tail(dir: &Path, after: u64, last: u64, active: Option<(&Path, &File)>) -> Result<Tail, JournalError> {
+    let mut tail = Tail::default();
+    for number in after + 1..=last {
         let (mut more, len) = read_closed(dir, number)?;
-        events.append(&mut more);
-        bytes += len;
+        tail.events.append(&mut more);
+        tail.closed_bytes += len;
     }
-    Ok((base, events, bytes))
+    if let Some((path, file)) = active {
+        let (mut more, good_len) = read_events(path, file)?;
+        tail.events.append(&mut more);
+        tail.active_len = good_len;
+    }
+    Ok(tail)
+}
+
+/// The base (the newest intact snapshot) and the tail after it: the closed segments after it up
+/// to `last`, then `active`'s records when given. The tail is read and parsed on a second thread
+/// while this one reads the snapshot, so a start waits for the longer of the two rather than their
+/// sum. Errors come in the order a sequential read meets them: the base's, then the segments' in
+/// order, then the active segment's.
+fn load(dir: &Path, layout: &Layout, last: u64, active: Option<(&Path, &File)>) -> Result<(Base, Tail), JournalError> {
+    let after = likely_base(layout, last);
+    let (base, tail) = std::thread::scope(|scope| {
+        let ahead = std::thread::Builder::new()
+            .name("ecr-lab-load".into())
+            .spawn_scoped(scope, || read_tail(dir, after, last, active));
+        let base = base(dir, layout, last);
+        let tail = match ahead {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => read_tail(dir, after, last, active), // no thread to spare: one after the other
+        };
+        (base, tail)
+    });
+    let base = base?;
+    if base.covers == after {
+        return Ok((base, tail?));
+    }
+    // The newest snapshot was damaged: the base is an older one, and the segments between the two
+    // come before the tail read ahead.
+    let mut whole = read_tail(dir, base.covers, after, None)?;
+    let mut tail = tail?;
+    whole.events.append(&mut tail.events);
+    whole.closed_bytes += tail.closed_bytes;
+    whole.active_len = tail.active_len;
+    Ok((base, whole))
 }
 
 fn lock_dir(dir: &Path) -> Result<File, JournalError> {
@@ -312,24 +373,26 @@ impl Journal {
             let _ = std::fs::remove_file(temporary); // a snapshot a crash interrupted
         }
         let last = layout.last();
-        let (base, mut events, closed_bytes) = load_closed(dir, &layout, last)?;
         let path = dir.join(FILE_NAME);
         let mut file = open_active(&path).map_err(io_err(&path))?;
         tighten(&path, 0o600).map_err(io_err(&path))?; // an older version's journal was 0644
-        let (mut active, good_len) = read_events(&path, &file)?;
+        crate::startup_trace::phase("lock and list the data directory");
+        let (base, tail) = load(dir, &layout, last, Some((&path, &file)))?;
+        crate::startup_trace::phase("snapshot and journal read");
+        let good_len = tail.active_len;
         if good_len < file.metadata().map_err(io_err(&path))?.len() {
             file.set_len(good_len).map_err(io_err(&path))?;
             file.sync_all().map_err(io_err(&path))?;
         }
         file.seek(SeekFrom::End(0)).map_err(io_err(&path))?;
-        let _ = snapshot::sync_dir(dir); // make the file's creation itself durable
-        events.append(&mut active);
+        let events = tail.events;
         let journal_file = JournalFile {
             file,
             good_len,
             next_segment: last + 1,
             since_events: events.len() as u64,
-            since_bytes: closed_bytes + good_len,
+            since_bytes: tail.closed_bytes + good_len,
+            sync_dir_first: true,
         };
         let shared = Self::start(dir, path, journal_file, base.snapshot_len)?;
         Ok((Self { shared, _lock: lock }, Loaded { snapshot: base.snapshot, events }))
@@ -462,10 +525,8 @@ impl Journal {
         let _files = lock(&self.shared.files);
         let dir = &self.shared.dir;
         let layout = Layout::read(dir)?;
-        let (base, mut events, _) = load_closed(dir, &layout, layout.last())?;
-        let (mut more, good_len) = read_events(&self.shared.path, active)?;
-        events.append(&mut more);
-        Ok((Loaded { snapshot: base.snapshot, events }, good_len))
+        let (base, tail) = load(dir, &layout, layout.last(), Some((&self.shared.path, active)))?;
+        Ok((Loaded { snapshot: base.snapshot, events: tail.events }, tail.active_len))
     }
 
     /// Takes a snapshot now, in this thread, of everything journaled so far (after waiting for one
@@ -522,6 +583,9 @@ fn flush_loop(shared: &Arc<Shared>) {
             (std::mem::take(&mut pending.buffer), events, pending.appended)
         };
         let mut file = lock(&shared.file);
+        if std::mem::take(&mut file.sync_dir_first) {
+            let _ = snapshot::sync_dir(&shared.dir); // make `journal.log`'s creation itself durable
+        }
         match write_batch(shared, &mut file.file, &buffer, seq) {
             Ok(()) => {
                 file.good_len += buffer.len() as u64;
@@ -607,8 +671,8 @@ fn take_snapshot(shared: &Shared, covers: u64) -> Result<bool, String> {
     if layout.snapshots.contains(&covers) && snapshot::read(dir, covers).is_ok() {
         return Ok(false);
     }
-    let (base, events, _) = load_closed(dir, &layout, covers).map_err(|e| e.to_string())?;
-    let state = base.snapshot.unwrap_or_default().replayed(events);
+    let (base, tail) = load(dir, &layout, covers, None).map_err(|e| e.to_string())?;
+    let state = base.snapshot.unwrap_or_default().replayed(tail.events);
     let len =
         snapshot::write(dir, covers, &state).map_err(|e| format!("writing {}: {e}", snapshot::file_name(covers)))?;
     drop(state);
@@ -917,6 +981,63 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), good(1));
         assert_eq!(inspect(dir.path()).unwrap(), None);
         assert_eq!(Journal::open(dir.path()).unwrap().1.len(), 1);
+    }
+
+    /// What a sequential read finds: the base, then every segment after it and the active one.
+    fn read_sequentially(dir: &Path, layout: &Layout, last: u64, active: (&Path, &File)) -> (Base, Tail) {
+        let base = base(dir, layout, last).unwrap();
+        let mut tail = Tail::default();
+        for &number in &base.segments {
+            let (mut more, len) = read_closed(dir, number).unwrap();
+            tail.events.append(&mut more);
+            tail.closed_bytes += len;
+        }
+        let (mut more, good_len) = read_events(active.0, active.1).unwrap();
+        tail.events.append(&mut more);
+        tail.active_len = good_len;
+        (base, tail)
+    }
+
+    /// The tail read on a second thread while the snapshot is read gives exactly what a read one
+    /// after the other gives (compared as JSON), with the newest snapshot intact and damaged.
+    #[tokio::test]
+    async fn the_tail_read_ahead_is_what_a_sequential_read_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (journal, _) = Journal::open(dir.path()).unwrap();
+            for round in 0..3 {
+                let events: Vec<Event> = (1..=3).map(|n| event(round * 10 + n)).collect();
+                journal.wait_durable(journal.append(&events)).await.unwrap();
+                if round < 2 {
+                    assert!(journal.snapshot_now().unwrap());
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        for damaged in [false, true] {
+            if damaged {
+                let newest = dir.path().join(snapshot::file_name(2));
+                let mut bytes = std::fs::read(&newest).unwrap();
+                let at = bytes.len() / 2;
+                bytes[at] ^= 0x20;
+                std::fs::write(&newest, bytes).unwrap();
+            }
+            let layout = Layout::read(dir.path()).unwrap();
+            let path = dir.path().join(FILE_NAME);
+            let file = File::open(&path).unwrap();
+            let (base, tail) = load(dir.path(), &layout, layout.last(), Some((&path, &file))).unwrap();
+            let (expected_base, expected) = read_sequentially(dir.path(), &layout, layout.last(), (&path, &file));
+            assert_eq!(base.covers, if damaged { 1 } else { 2 });
+            assert_eq!(base.covers, expected_base.covers);
+            assert_eq!(json(&base.snapshot), json(&expected_base.snapshot));
+            assert_eq!(json(&tail.events), json(&expected.events));
+            assert_eq!(tail.events.len(), if damaged { 6 } else { 3 });
+            assert_eq!((tail.closed_bytes, tail.active_len), (expected.closed_bytes, expected.active_len));
+        }
+    }
+
+    fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+        serde_json::to_value(value).unwrap()
     }
 
     #[test]

@@ -131,7 +131,9 @@ struct Reading {
 
 /// Reads `dir`'s snapshot covering segments up to `covers`; an error says why it is not trusted.
 pub(crate) fn read(dir: &Path, covers: u64) -> Result<(State, u64), String> {
+    let started = std::time::Instant::now();
     let bytes = std::fs::read(dir.join(file_name(covers))).map_err(|e| e.to_string())?;
+    crate::startup_trace::took("snapshot: read the file", started);
     let line = bytes.strip_suffix(b"\n").ok_or("no end of line (written partly)")?;
     if line.len() < 9 || line[8] != b' ' {
         return Err("no checksum".into());
@@ -141,10 +143,14 @@ pub(crate) fn read(dir: &Path, covers: u64) -> Result<(State, u64), String> {
         .and_then(|h| u32::from_str_radix(h, 16).ok())
         .ok_or("bad checksum field")?;
     let json = &line[9..];
+    let started = std::time::Instant::now();
     if crc32fast::hash(json) != expected {
         return Err("checksum mismatch".into());
     }
+    crate::startup_trace::took("snapshot: checksum", started);
+    let started = std::time::Instant::now();
     let reading: Reading = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    crate::startup_trace::took("snapshot: parse", started);
     if reading.format != FORMAT || reading.covers != covers {
         return Err(format!(
             "format {} covering {} (expected format {FORMAT} covering {covers})",
@@ -152,7 +158,9 @@ pub(crate) fn read(dir: &Path, covers: u64) -> Result<(State, u64), String> {
         ));
     }
     let mut state = reading.state;
+    let started = std::time::Instant::now();
     state.after_load();
+    crate::startup_trace::took("snapshot: rebuild indexes", started);
     Ok((state, bytes.len() as u64))
 }
 
