@@ -506,3 +506,32 @@ async fn with_test_v1(seed: usize) -> (InProcess, aws_sdk_ecr::Client, Sample) {
     put_sample(&learner, "test", &image, "v1").await.unwrap();
     (mock, learner, image)
 }
+
+/// An explicit deny in a repository policy applies to every caller, the lab's default learner (no
+/// IAM user, full access otherwise) included: at the API and at the registry; taking the policy
+/// away gives the access back.
+#[tokio::test]
+async fn a_repository_policys_explicit_deny_binds_the_learner_too() {
+    let (mock, learner, _) = with_test_v1(4).await;
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Sid":"NoPulls","Effect":"Deny","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+    learner.set_repository_policy().repository_name("test").policy_text(deny).send().await.unwrap();
+    let v1 = ImageIdentifier::builder().image_tag("v1").build();
+    let me = format!("arn:aws:iam::{ME}:user/lab-learner");
+    let repo_arn = format!("arn:aws:ecr:ap-south-1:{ME}:repository/test");
+    let explicit = denial(&me, "ecr:BatchGetImage", &repo_arn, "with an explicit deny in a resource-based policy");
+
+    let refused = learner.batch_get_image().repository_name("test").image_ids(v1.clone()).send().await;
+    let error = refused.unwrap_err().into_service_error();
+    assert_eq!(error.meta().code(), Some("AccessDeniedException"));
+    assert_eq!(error.meta().message(), Some(explicit.as_str()));
+    let registry = Registry::login(&mock.url, &learner, None).await;
+    let (status, code, message) = registry.send(ME, Method::GET, "/v2/test/manifests/v1", vec![]).await;
+    assert_eq!((status, code.as_str(), message.as_str()), (StatusCode::FORBIDDEN, "DENIED", explicit.as_str()));
+    // What the policy does not deny stays allowed.
+    learner.describe_images().repository_name("test").send().await.unwrap();
+
+    learner.delete_repository_policy().repository_name("test").send().await.unwrap();
+    learner.batch_get_image().repository_name("test").image_ids(v1).send().await.unwrap();
+    let (status, _, _) = registry.send(ME, Method::GET, "/v2/test/manifests/v1", vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -247,14 +247,17 @@ impl State {
 
     /// Whether a call by `access_key_id` on `account`'s registry is evaluated: a restricted user's
     /// always; anyone's on another account's registry (which only that repository's policy opens).
+    /// While any repository holds a policy, everyone's calls are (its explicit denies apply to all).
     pub fn evaluated(&self, access_key_id: &str, account: &AccountId) -> bool {
-        self.restricted(access_key_id) || self.keys.get(access_key_id).is_some_and(|k| k.account != *account)
+        self.restricted(access_key_id)
+            || self.any_repository_policy()
+            || self.keys.get(access_key_id).is_some_and(|k| k.account != *account)
     }
 
     /// May the holder of `access_key_id` perform `action` (`ecr:PutImage`) on `repository` of
     /// `registry` (or on `*`, registry-wide)? `Err` is AWS's denial text. Keys of users the lab did
-    /// not create through IAM have full access in their own account (no evaluation at all); in
-    /// another account's registry, only what that repository's policy allows them.
+    /// not create through IAM have full access in their own account, less what a repository policy
+    /// explicitly denies; in another account's registry, only what that repository's policy allows them.
     pub fn authorize(
         &self,
         access_key_id: &str,
@@ -265,7 +268,14 @@ impl State {
         let Some(key) = self.keys.get(access_key_id) else { return Ok(()) };
         let arn = key.arn();
         let policies = self.identity_policies(key);
-        if policies.is_none() && key.account == registry.account {
+        let repository_policy = repository
+            .and_then(|name| RepositoryName::parse(name).ok())
+            .and_then(|name| self.repository(registry, &name).ok())
+            .and_then(|r| r.policy.as_deref())
+            .and_then(|text| PolicyDocument::parse(text, PolicyKind::Resource).ok());
+        // Full access in the own account, except what a repository policy explicitly denies
+        // (an explicit deny in any policy wins, whoever the caller is).
+        if policies.is_none() && key.account == registry.account && repository_policy.is_none() {
             return Ok(());
         }
         let resource = match repository {
@@ -278,11 +288,6 @@ impl State {
             .with_key("aws:userid", &key.user_id);
         let full = PolicyDocument::full_access();
         let identity: Vec<&PolicyDocument> = policies.unwrap_or_else(|| vec![&full]);
-        let repository_policy = repository
-            .and_then(|name| RepositoryName::parse(name).ok())
-            .and_then(|name| self.repository(registry, &name).ok())
-            .and_then(|r| r.policy.as_deref())
-            .and_then(|text| PolicyDocument::parse(text, PolicyKind::Resource).ok());
         policy::authorize(&identity, repository_policy.as_ref(), &request).map_err(|denial| denial.message(&request))
     }
 }

@@ -200,6 +200,10 @@ pub struct State {
     roles: BTreeMap<String, role::IamRole>,
     #[serde(with = "snapshot::pairs")]
     registries: BTreeMap<RegistryKey, Registry>,
+    /// How many repositories hold a repository policy (derived; recounted after a snapshot
+    /// loads): while none does, the learner's own calls need no evaluation at all.
+    #[serde(skip)]
+    repository_policies: usize,
     /// Events applied since the journal last took them.
     #[serde(skip)]
     outbox: Vec<Event>,
@@ -261,11 +265,19 @@ impl State {
     /// Rebuilds what snapshots do not store (indexes derived from other fields); called on a
     /// state read from a snapshot.
     pub(crate) fn after_load(&mut self) {
+        self.repository_policies = 0;
         for registry in self.registries.values_mut() {
             for repository in registry.repositories.values_mut() {
                 repository.reindex();
+                self.repository_policies += usize::from(repository.policy.is_some());
             }
         }
+    }
+
+    /// Whether any repository holds a repository policy (whose explicit denies apply to every
+    /// caller, the learner included).
+    pub fn any_repository_policy(&self) -> bool {
+        self.repository_policies > 0
     }
 
     /// Takes the events recorded since the last call, for the journal.
@@ -434,6 +446,7 @@ impl State {
             }
             Event::RepositoryCreated { registry, repository } => {
                 let repository = (**repository).clone();
+                self.repository_policies += usize::from(repository.policy.is_some());
                 self.registries
                     .entry(registry.clone())
                     .or_default()
@@ -442,13 +455,19 @@ impl State {
             }
             Event::RepositoryDeleted { registry, name } => {
                 if let Some(r) = self.registries.get_mut(registry) {
-                    r.repositories.remove(name);
+                    if r.repositories.remove(name).is_some_and(|removed| removed.policy.is_some()) {
+                        self.repository_policies = self.repository_policies.saturating_sub(1);
+                    }
                     r.settings.forget_archived(name, None);
                 }
             }
             Event::RepositoryUpdated { registry, name, update } => {
                 if let Some(repository) = self.repository_mut(registry, name) {
+                    let had = repository.policy.is_some();
                     repository.apply_update(update);
+                    let has = repository.policy.is_some();
+                    self.repository_policies =
+                        (self.repository_policies + usize::from(has)).saturating_sub(usize::from(had));
                 }
             }
             Event::ImageChanged { registry, name, update } => {

@@ -396,6 +396,26 @@ mod tests {
         assert_eq!(tagged, Some(image_at(11, Millis(0)).digest), "the tag index is rebuilt");
     }
 
+    /// The count of repositories with a policy (which decides whether the learner's calls are
+    /// evaluated) is derived, not stored: it is rebuilt when a snapshot loads.
+    #[tokio::test]
+    async fn the_count_of_repository_policies_is_rebuilt_from_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        fill(&lab, 1).await;
+        assert!(!lab.read(|s| s.any_repository_policy()));
+        let deny =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
+        lab.write(|s| s.set_repository_policy(&registry(), &name(1), deny).map(|_| ())).await.unwrap();
+        assert!(lab.snapshot().unwrap());
+        drop(lab);
+        settle().await;
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert!(reopened.read(|s| s.any_repository_policy()));
+        reopened.write(|s| s.delete_repository_policy(&registry(), &name(1)).map(|_| ())).await.unwrap();
+        assert!(!reopened.read(|s| s.any_repository_policy()));
+    }
+
     #[tokio::test]
     async fn a_damaged_snapshot_is_not_trusted_the_one_before_and_the_journal_are() {
         let dir = tempfile::tempdir().unwrap();
