@@ -102,12 +102,17 @@ try {
   assert.equal(await current.getAttribute('data-n'), '3', 'the next button works too');
 
   step('#n deep links, including out of range and changed in place');
+  // A hash-only navigation: the deck moves on its hashchange event, which can come after goto returns.
+  const showing = (n) => page.waitForFunction((n) => document.querySelector('.slide.current')?.dataset.n === n, String(n));
   await page.goto(`${base}/slides/#5`);
+  await showing(5);
   assert.equal(await current.getAttribute('data-n'), '5');
   assert.equal(await current.locator('.slide-body h2').innerText(), titles[4]);
   await page.goto(`${base}/slides/#999`);
+  await showing(count);
   assert.equal(await current.getAttribute('data-n'), String(count), '#999 shows the last slide');
   await page.goto(`${base}/slides/#nonsense`);
+  await showing(1);
   assert.equal(await current.getAttribute('data-n'), '1');
   await page.evaluate(() => { location.hash = '#4'; });
   await page.waitForFunction(() => document.querySelector('.slide.current')?.dataset.n === '4');
@@ -151,6 +156,7 @@ try {
 
   step('p opens the presenter view: current slide, next slide, notes, a running timer');
   await page.goto(`${base}/slides/#2`);
+  await showing(2);
   const [presenter] = await Promise.all([context.waitForEvent('page'), page.keyboard.press('p')]);
   watch(presenter, 'presenter');
   await presenter.setViewportSize({ width: 1280, height: 800 });
