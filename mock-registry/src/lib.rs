@@ -46,6 +46,8 @@
 //! `request_log` are the server's middleware and its record.
 
 #[doc(hidden)]
+pub mod bench_auth;
+#[doc(hidden)]
 pub mod bench_journal;
 mod class;
 pub mod clock;
