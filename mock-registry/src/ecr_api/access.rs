@@ -11,7 +11,7 @@ use crate::state::{Caller, RegistryKey};
 use crate::types::AccountId;
 
 /// AWS's AccessDeniedException for a call its caller's policies do not allow; `None` to go on.
-pub(super) fn check(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Option<EcrError> {
+pub(crate) fn check(lab: &Lab, caller: &Caller, operation: Operation, body: &[u8]) -> Option<EcrError> {
     // The learner's everyday call (own registry, no IAM user, no repository policy anywhere) costs
     // two lookups and no parsing.
     let names_a_registry = |member: &[u8]| body.windows(member.len()).any(|w| w == member);

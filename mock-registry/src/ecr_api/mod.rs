@@ -1,7 +1,7 @@
 //! The ECR JSON 1.1 API: `X-Amz-Target` → [`Operation`] → parse the body → one state call →
 //! serialise. Rules live in `state`; wording lives in `error`; shapes live in `wire`.
 
-mod access;
+pub(crate) mod access;
 mod backfill;
 pub mod error;
 mod layers;

@@ -59,14 +59,14 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
     let registry = auth::registry_for_request(lab, headers);
     let access_key_id = auth::authorize(lab, headers, &registry)?;
     let route = Route::parse(uri.path())?;
-    if lab.read(|s| s.evaluated(&access_key_id, &registry.account))
-        && let Some((action, repository)) = iam_action(method, &route)
-    {
+    // One answer for this request: whether the key's calls are evaluated here.
+    let evaluated = lab.read(|s| s.evaluated(&access_key_id, &registry.account));
+    if evaluated && let Some((action, repository)) = iam_action(method, &route) {
         lab.read(|s| s.authorize(&access_key_id, action, &registry, repository))
             .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
     }
     if let (&Method::POST, Route::UploadStart(name)) | (&Method::PUT, Route::Manifest(name, _)) = (method, &route) {
-        create_on_push(lab, &access_key_id, &registry, name).await?;
+        create_on_push(lab, evaluated.then_some(access_key_id.as_str()), &registry, name).await?;
     }
     let call = Call { lab, registry, headers, query: uri.query().unwrap_or("") };
     let head = *method == Method::HEAD;
@@ -75,7 +75,6 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
         (Method::GET, Route::Catalog) => call.catalog(),
         (Method::GET, Route::Tags(name)) => call.tags(&name),
         (Method::GET | Method::HEAD, Route::Manifest(name, reference)) => {
-            let evaluated = lab.read(|s| s.evaluated(&access_key_id, &call.registry.account));
             let caller = evaluated.then_some(access_key_id.as_str());
             crate::pull_through::fetch(lab, &call.registry, &name, &reference, caller).await?;
             call.get_manifest(&name, &reference, head)
@@ -96,11 +95,12 @@ async fn handle(lab: &Lab, method: &Method, uri: &Uri, headers: &HeaderMap, body
 
 /// Create on push: a push to a repository that does not exist creates it when a repository
 /// creation template applied for CREATE_ON_PUSH covers its name, and the pusher may
-/// `ecr:CreateRepository`. No template exists by default, so a push to a missing repository fails
-/// as ECR's does until one is created.
+/// `ecr:CreateRepository` (`evaluated_key`: the pusher's key when its calls are evaluated). No
+/// template exists by default, so a push to a missing repository fails as ECR's does until one is
+/// created.
 async fn create_on_push(
     lab: &Lab,
-    access_key_id: &str,
+    evaluated_key: Option<&str>,
     registry: &RegistryKey,
     name: &crate::types::RepositoryName,
 ) -> Result<(), OciError> {
@@ -112,7 +112,7 @@ async fn create_on_push(
     if !lab.read(applies) {
         return Ok(());
     }
-    if lab.read(|s| s.evaluated(access_key_id, &registry.account)) {
+    if let Some(access_key_id) = evaluated_key {
         lab.read(|s| s.authorize(access_key_id, "ecr:CreateRepository", registry, Some(name.as_str())))
             .map_err(|denial| OciError::new(OciCode::Denied, denial))?;
     }
