@@ -18,6 +18,17 @@ fn start(home: &Path, lesson: &str) -> expectrl::session::OsSession {
     session
 }
 
+/// Lesson 00 started, its first stage read, and the lab shell open for its commands.
+fn lesson_00_shell(home: &Path) -> expectrl::session::OsSession {
+    let mut lab = start(home, "push-first-image");
+    until(&mut lab, "(Press Enter");
+    lab.send_line("").unwrap();
+    until(&mut lab, "What next?");
+    lab.send("\r").unwrap(); // work in the lab shell
+    until(&mut lab, "Type the stage's commands");
+    lab
+}
+
 /// Everything printed until `text` (inclusive), as plain text.
 fn until(lab: &mut expectrl::session::OsSession, text: &str) -> String {
     let found = match lab.expect(text) {
@@ -126,12 +137,7 @@ fn console_steps_print_the_lessons_console_link() {
 #[test]
 fn a_repository_created_mutable_has_a_way_forward() {
     let home = tempfile::tempdir().unwrap();
-    let mut lab = start(home.path(), "push-first-image");
-    until(&mut lab, "(Press Enter");
-    lab.send_line("").unwrap();
-    until(&mut lab, "What next?");
-    lab.send("\r").unwrap(); // work in the lab shell
-    until(&mut lab, "Type the stage's commands");
+    let mut lab = lesson_00_shell(home.path());
     lab.send_line("hint").unwrap();
     until(&mut lab, "The next hint unlocks after another try");
     lab.send_line("aws ecr create-repository --repository-name test --image-scanning-configuration scanOnPush=true")
@@ -159,12 +165,7 @@ fn a_repository_created_mutable_has_a_way_forward() {
 #[test]
 fn tab_completes_in_a_lesson_and_the_guides_variables_are_set() {
     let home = tempfile::tempdir().unwrap();
-    let mut lab = start(home.path(), "push-first-image");
-    until(&mut lab, "(Press Enter");
-    lab.send_line("").unwrap();
-    until(&mut lab, "What next?");
-    lab.send("\r").unwrap(); // work in the lab shell
-    until(&mut lab, "Type the stage's commands");
+    let mut lab = lesson_00_shell(home.path());
     lab.send("hin\t").unwrap();
     lab.send("\r").unwrap();
     until(&mut lab, "The next hint unlocks after another try");
