@@ -271,8 +271,7 @@ impl State {
         let repository_policy = repository
             .and_then(|name| RepositoryName::parse(name).ok())
             .and_then(|name| self.repository(registry, &name).ok())
-            .and_then(|r| r.policy.as_deref())
-            .and_then(|text| PolicyDocument::parse(text, PolicyKind::Resource).ok());
+            .and_then(|r| r.policy_document());
         // Full access in the own account, except what a repository policy explicitly denies
         // (an explicit deny in any policy wins, whoever the caller is).
         if policies.is_none() && key.account == registry.account && repository_policy.is_none() {
@@ -288,7 +287,7 @@ impl State {
             .with_key("aws:userid", &key.user_id);
         let full = PolicyDocument::full_access();
         let identity: Vec<&PolicyDocument> = policies.unwrap_or_else(|| vec![&full]);
-        policy::authorize(&identity, repository_policy.as_ref(), &request).map_err(|denial| denial.message(&request))
+        policy::authorize(&identity, repository_policy, &request).map_err(|denial| denial.message(&request))
     }
 }
 
@@ -385,5 +384,42 @@ mod tests {
         let missing = state.put_user_policy(account.clone(), "nobody", "p", PULL_ONLY).unwrap_err();
         assert_eq!(missing.to_string(), "NoSuchEntity: The user with name nobody cannot be found.");
         assert!(state.create_user(account, "bad name", None).is_err());
+    }
+
+    /// The repository policy is parsed once, when set (and again when a journal or a snapshot
+    /// loads), not on every call: its explicit deny holds live, after a replay of the journal,
+    /// after a snapshot's round trip, and ends when the policy is deleted.
+    #[test]
+    fn a_repository_policy_is_kept_parsed_through_replay_and_snapshots() {
+        use crate::state::{Encryption, NewRepository, TagMutabilitySetting};
+        use crate::types::EncryptionType;
+        let deny =
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:PutImage"}]}"#;
+        let name = RepositoryName::parse("app").unwrap();
+        let new = NewRepository {
+            name: name.clone(),
+            tag_mutability: TagMutabilitySetting::mutable(),
+            scan_on_push: false,
+            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+            tags: vec![],
+        };
+        let mut state = State::new(b"secret".to_vec());
+        let all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#;
+        let key = state.create_user(registry().account, "deploy", Some(("all", all))).unwrap().access_key_id;
+        state.create_repository(&registry(), new).unwrap();
+        let denied = |s: &State| s.authorize(&key, "ecr:PutImage", &registry(), Some("app")).is_err();
+        assert!(!denied(&state));
+        state.set_repository_policy(&registry(), &name, deny).unwrap();
+        assert!(denied(&state));
+        let lines: Vec<String> = state.take_outbox().iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+        let replayed = State::replay(lines.iter().map(|l| serde_json::from_str::<Event>(l).unwrap()));
+        assert!(denied(&replayed), "replayed from the journal");
+        let mut loaded: State = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+        assert!(!denied(&loaded), "a state read from JSON holds the text only until its indexes are rebuilt");
+        loaded.after_load();
+        assert!(denied(&loaded), "rebuilt as a snapshot's load does");
+        loaded.delete_repository_policy(&registry(), &name).unwrap();
+        assert!(!denied(&loaded));
+        assert!(loaded.repository(&registry(), &name).unwrap().policy_document().is_none());
     }
 }

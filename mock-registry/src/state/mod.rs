@@ -445,7 +445,8 @@ impl State {
                 }
             }
             Event::RepositoryCreated { registry, repository } => {
-                let repository = (**repository).clone();
+                let mut repository = (**repository).clone();
+                repository.reindex();
                 self.repository_policies += usize::from(repository.policy.is_some());
                 self.registries
                     .entry(registry.clone())

@@ -2,10 +2,12 @@
 //! old image untagged, batch deletes with per-image failures, resource tags, scanning and encryption.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Candidate, LifecyclePolicy, evaluate};
+use super::policy::{PolicyDocument, PolicyKind};
 use super::{Referenced, RegistryKey, RepositoryUpdate, StateError};
 use crate::types::{
     Digest, EncryptionType, ExclusionFilter, ImageTag, Millis, RepositoryName, TagMutability, WireEnum,
@@ -272,6 +274,10 @@ pub struct Repository {
     /// The repository policy (SetRepositoryPolicy), validated when it was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// `policy` parsed, kept beside the text so authorizing a call does not parse it again;
+    /// derived (set with the text, rebuilt on load).
+    #[serde(skip)]
+    parsed_policy: Option<Arc<PolicyDocument>>,
     /// Images by digest. Journaled as image events, never inside the repository record (a new
     /// repository's is empty, so its event leaves it out); snapshots hold it.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -305,6 +311,7 @@ impl Repository {
             lifecycle_evaluated_at: None,
             lifecycle_preview: None,
             policy: None,
+            parsed_policy: None,
             images: BTreeMap::new(),
             tag_index: HashMap::new(),
             blobs: BTreeMap::new(),
@@ -565,8 +572,14 @@ impl Repository {
             RepositoryUpdate::LifecyclePolicyDeleted => self.lifecycle_policy = None,
             RepositoryUpdate::LifecycleEvaluated(at) => self.lifecycle_evaluated_at = Some(*at),
             RepositoryUpdate::LifecyclePreviewed(preview) => self.lifecycle_preview = Some((**preview).clone()),
-            RepositoryUpdate::PolicySet(text) => self.policy = Some(text.clone()),
-            RepositoryUpdate::PolicyDeleted => self.policy = None,
+            RepositoryUpdate::PolicySet(text) => {
+                self.policy = Some(text.clone());
+                self.parse_policy();
+            }
+            RepositoryUpdate::PolicyDeleted => {
+                self.policy = None;
+                self.parsed_policy = None;
+            }
         }
     }
 
@@ -641,6 +654,21 @@ impl Repository {
     pub(crate) fn reindex(&mut self) {
         self.tag_index =
             self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
+        self.parse_policy();
+    }
+
+    /// The repository policy as a document (it was validated when set, so a text that no longer
+    /// parses, which only a hand-edited data directory could hold, counts as none).
+    pub fn policy_document(&self) -> Option<&PolicyDocument> {
+        self.parsed_policy.as_deref()
+    }
+
+    fn parse_policy(&mut self) {
+        self.parsed_policy = self
+            .policy
+            .as_deref()
+            .and_then(|text| PolicyDocument::parse(text, PolicyKind::Resource).ok())
+            .map(Arc::new);
     }
 
     fn untag(&mut self, tag: &ImageTag) {
