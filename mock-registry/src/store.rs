@@ -50,6 +50,10 @@ pub(crate) enum StoreError {
     Io(#[from] io::Error),
 }
 
+/// `ECR_LAB_FAILPOINT=blob-spooled` kills the process in the middle of a blob's commit: the spool
+/// file is written and synced, not yet renamed into the store (a crash test's hook).
+const BLOB_SPOOLED_FAILPOINT: &str = "blob-spooled";
+
 /// Bytes are gathered up to this much before they go to the file, so a large blob costs one
 /// blocking write per MiB rather than one per network frame.
 const WRITE_BUFFER: usize = 1024 * 1024;
@@ -180,7 +184,10 @@ impl BlobStore {
     pub(crate) async fn begin(&self, registry: RegistryKey, repository: RepositoryName) -> Result<String, StoreError> {
         let id = uuid::Uuid::new_v4().to_string();
         let path = self.root.join("uploads").join(&id);
-        // Created now (so a spool file exists from the start), opened again by each request.
+        // Created now (so a spool file exists from the start), opened again by each request. Not
+        // created lazily by the commit's blocking task: measured slower (raw 20 x 1 KiB push, PUT
+        // `?digest` median 7.08 vs 3.48 ms over 30 rounds), the inode's creation then shares the
+        // blob's fsync.
         std::fs::File::create(&path)?;
         let upload = Upload {
             id: id.clone(),
@@ -251,21 +258,18 @@ impl BlobStore {
             if computed != *expected {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
-            // One blocking task: the last bytes, fsync, rename into place, fsync the directory
-            // (shared with the renames beside it). A blob already in the store (same digest, same
-            // bytes) is not written again; its directory entry is made durable all the same.
-            let mut file = upload.open()?;
-            let pending = std::mem::take(&mut upload.pending);
-            let (from, target) = (upload.path.clone(), self.path(expected));
+            // One blocking task: the spool file opened (unless a write left it open), the
+            // last bytes, fsync, rename into place, fsync the directory (shared with the renames
+            // beside it). A blob already in the store (same digest, same bytes) is not written
+            // again; its directory entry is made durable all the same.
+            let spool = Spool::take(&mut upload);
+            let target = self.path(expected);
             let dir_sync = self.dir_sync.clone();
             tokio::task::spawn_blocking(move || -> io::Result<()> {
                 if target.exists() {
-                    drop(file);
-                    std::fs::remove_file(&from)?;
+                    spool.discard()?;
                 } else {
-                    file.write_all(&pending)?;
-                    file.sync_all()?;
-                    std::fs::rename(&from, &target)?;
+                    spool.sync_into(&target)?;
                 }
                 dir_sync.after_rename(target.parent().expect("blobs dir"))
             })
@@ -304,20 +308,32 @@ impl BlobStore {
 struct DirSync {
     /// Renames done so far (counted after each rename).
     renamed: AtomicU64,
-    /// Renames an fsync of the directory is known to cover.
-    synced: Mutex<u64>,
+    /// Renames an fsync of the directory is known to cover, and the directory, kept open.
+    synced: Mutex<Synced>,
+}
+
+#[derive(Default)]
+struct Synced {
+    renames: u64,
+    /// Opened by the first fsync (not one `open` per blob).
+    dir: Option<std::fs::File>,
 }
 
 impl DirSync {
     fn after_rename(&self, dir: &Path) -> io::Result<()> {
         let mine = self.renamed.fetch_add(1, Ordering::SeqCst) + 1;
         let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
-        if *synced >= mine {
+        if synced.renames >= mine {
             return Ok(()); // an fsync that began after this rename has finished
         }
         let covered = self.renamed.load(Ordering::SeqCst);
-        std::fs::File::open(dir)?.sync_all()?;
-        *synced = covered;
+        let dir = match synced.dir.take() {
+            Some(open) => open,
+            None => std::fs::File::open(dir)?,
+        };
+        dir.sync_all()?;
+        synced.dir = Some(dir);
+        synced.renames = covered;
         Ok(())
     }
 }
@@ -395,12 +411,22 @@ impl UploadGuard<'_> {
     where
         S: ByteStream,
     {
+        let appended = self.append_last(body).await?;
+        self.flush().await?;
+        Ok(appended)
+    }
+
+    /// As [`UploadGuard::append_stream`], for the request that then commits the upload: the last
+    /// bytes (under [`WRITE_BUFFER`]) stay in memory and [`BlobStore::commit`] writes them in its one
+    /// blocking task (a small blob sent whole is written, synced and renamed in one go).
+    pub(crate) async fn append_last<S>(&mut self, body: S) -> Result<u64, StoreError>
+    where
+        S: ByteStream,
+    {
         let mut upload = self.upload.take().expect("a guard holds its upload");
         let appended = upload.append_stream(body).await;
         self.upload = Some(upload);
-        let appended = appended?;
-        self.flush().await?;
-        Ok(appended)
+        appended
     }
 
     /// Writes the bytes gathered in memory to the file, so that an idle upload holds neither memory
@@ -424,18 +450,6 @@ impl Upload {
         now.0 - self.last_used.0 >= UPLOAD_IDLE_LIFETIME_SECONDS * 1000
     }
 
-    /// The spool file: the open one, or opened again at its end.
-    fn open(&mut self) -> io::Result<std::fs::File> {
-        match self.file.take() {
-            Some(file) => Ok(file),
-            None => {
-                let mut file = std::fs::OpenOptions::new().write(true).open(&self.path)?;
-                file.seek(io::SeekFrom::Start(self.size - self.pending.len() as u64))?;
-                Ok(file)
-            }
-        }
-    }
-
     async fn append(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
         self.hasher.update(chunk);
         self.size += chunk.len() as u64;
@@ -451,15 +465,15 @@ impl Upload {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let mut file = self.open()?;
-        let pending = std::mem::take(&mut self.pending);
-        let (file, written, mut pending) = tokio::task::spawn_blocking(move || {
-            let written = file.write_all(&pending);
-            (file, written, pending)
+        let mut spool = Spool::take(self);
+        let (spool, written) = tokio::task::spawn_blocking(move || {
+            let written = spool.write();
+            (spool, written)
         })
         .await
         .map_err(io::Error::other)?;
-        self.file = Some(file);
+        self.file = spool.file;
+        let mut pending = spool.pending;
         pending.clear();
         self.pending = pending;
         written
@@ -468,14 +482,14 @@ impl Upload {
     /// Cuts the upload back to `size` bytes (all of them already written to the file).
     async fn truncate(&mut self, size: u64) -> io::Result<()> {
         self.pending.clear();
-        let mut file = self.open()?;
-        let (file, cut) = tokio::task::spawn_blocking(move || {
-            let cut = file.set_len(size).and_then(|()| file.seek(io::SeekFrom::Start(size)).map(|_| ()));
-            (file, cut)
+        let mut spool = Spool::take(self);
+        let (spool, cut) = tokio::task::spawn_blocking(move || {
+            let cut = spool.cut(size);
+            (spool, cut)
         })
         .await
         .map_err(io::Error::other)?;
-        self.file = Some(file);
+        self.file = spool.file;
         self.size = size;
         cut
     }
@@ -500,6 +514,68 @@ impl Upload {
             return Err(error);
         }
         Ok(self.size - start_size)
+    }
+}
+
+/// An upload's file as a blocking task takes it: the open file (if any), its path, where the
+/// written bytes end, and the bytes not written yet. No file is opened on the async threads.
+struct Spool {
+    file: Option<std::fs::File>,
+    path: PathBuf,
+    /// Bytes already in the file.
+    written: u64,
+    pending: Vec<u8>,
+}
+
+impl Spool {
+    /// Takes the file and the pending bytes out of `upload`.
+    fn take(upload: &mut Upload) -> Self {
+        let pending = std::mem::take(&mut upload.pending);
+        let written = upload.size - pending.len() as u64;
+        Spool { file: upload.file.take(), path: upload.path.clone(), written, pending }
+    }
+
+    /// The open file, or the spool file opened again at its end (a spool file that went missing
+    /// is an error, never a new file with a hole).
+    fn open(&mut self) -> io::Result<std::fs::File> {
+        if let Some(file) = self.file.take() {
+            return Ok(file);
+        }
+        let mut file = std::fs::OpenOptions::new().write(true).open(&self.path)?;
+        file.seek(io::SeekFrom::Start(self.written))?;
+        Ok(file)
+    }
+
+    /// Writes the pending bytes; the file stays open in `self.file`.
+    fn write(&mut self) -> io::Result<()> {
+        let mut file = self.open()?;
+        let written = file.write_all(&self.pending);
+        self.file = Some(file);
+        written
+    }
+
+    fn cut(&mut self, size: u64) -> io::Result<()> {
+        let mut file = self.open()?;
+        let cut = file.set_len(size).and_then(|()| file.seek(io::SeekFrom::Start(size)).map(|_| ()));
+        self.file = Some(file);
+        cut
+    }
+
+    /// Writes the pending bytes, syncs the file and renames it to `target` (the caller syncs the
+    /// directory).
+    fn sync_into(mut self, target: &Path) -> io::Result<()> {
+        let mut file = self.open()?;
+        file.write_all(&self.pending)?;
+        file.sync_all()?;
+        drop(file);
+        crate::state::snapshot::failpoint(BLOB_SPOOLED_FAILPOINT);
+        std::fs::rename(&self.path, target)
+    }
+
+    /// Closes and removes the spool file.
+    fn discard(mut self) -> io::Result<()> {
+        drop(self.file.take());
+        std::fs::remove_file(&self.path)
     }
 }
 
@@ -560,7 +636,11 @@ mod tests {
         assert_eq!((again, size), (digest.clone(), 10));
         assert_eq!(std::fs::read(store.path(&digest)).unwrap(), b"same bytes");
         assert_eq!(std::fs::read_dir(store.root.join("uploads")).unwrap().count(), 0, "the second spool file is gone");
-        assert_eq!(*store.dir_sync.synced.lock().unwrap(), 2, "each commit's directory entry is covered by an fsync");
+        assert_eq!(
+            store.dir_sync.synced.lock().unwrap().renames,
+            2,
+            "each commit's directory entry is covered by an fsync"
+        );
     }
 
     #[tokio::test]

@@ -289,3 +289,60 @@ async fn check(
     }
     registry.send(hyper::Method::HEAD, &format!("/v2/test/blobs/{}", digest_of(cut)), &[], Vec::new()).await.status
 }
+
+/// A crash in the middle of a blob's commit on the path of a two-request push (POST, then PUT
+/// `?digest` with the whole body, whose bytes reach a file only in the commit):
+/// `ECR_LAB_FAILPOINT=blob-spooled` kills the server once the spool file is written and synced,
+/// before its rename into the store. After the restart the blob is neither stored nor linked, the
+/// spool file is swept, the acknowledged blob before it is whole, and the blob can be pushed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_in_the_middle_of_a_two_request_blob_commit_leaves_no_blob() {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use hyper::Method;
+
+    use crate::common::digest_of;
+    use crate::registry::Registry;
+
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let log = home.path().join("stderr");
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
+    let registry = Registry::connect(&url).await;
+    let kept = b"a blob pushed in two requests, acknowledged".to_vec();
+    assert_eq!(post_then_put(&registry, &kept).await.map(|r| r.status.as_u16()), Ok(201));
+    stop(server);
+
+    let (mut server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "blob-spooled")], &log);
+    let registry = Registry::connect(&url).await;
+    let cut = b"a blob whose commit the crash cuts off".to_vec();
+    let reply = post_then_put(&registry, &cut).await;
+    assert!(reply.is_err(), "the push was not acknowledged: {:?}", reply.map(|r| r.status));
+    let status = server.wait().unwrap();
+    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
+    let hex = digest_of(&cut).trim_start_matches("sha256:").to_owned();
+    assert!(!data.join("blobs/sha256").join(&hex).exists(), "the kill came before the rename");
+    assert_eq!(std::fs::read_dir(data.join("uploads")).unwrap().count(), 1, "the synced spool file is left");
+
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    assert_eq!(std::fs::read_dir(data.join("uploads")).unwrap().count(), 0, "and swept on start");
+    let registry = Registry::connect(&url).await;
+    assert_eq!(registry.get(&format!("/v2/test/blobs/{}", digest_of(&kept))).await.body[..], kept[..]);
+    let head = registry.send(Method::HEAD, &format!("/v2/test/blobs/{}", digest_of(&cut)), &[], vec![]).await;
+    assert_eq!(head.status.as_u16(), 404, "the cut-off blob is not there");
+    assert_eq!(post_then_put(&registry, &cut).await.map(|r| r.status.as_u16()), Ok(201), "it can be pushed again");
+    assert_eq!(registry.get(&format!("/v2/test/blobs/{}", digest_of(&cut))).await.body[..], cut[..]);
+    stop(server);
+}
+
+/// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
+/// `?digest` with the whole body.
+async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Result<crate::registry::Reply, String> {
+    use hyper::Method;
+    let started = registry.try_send(Method::POST, "/v2/test/blobs/uploads/", &[], Vec::new()).await?;
+    assert_eq!(started.status.as_u16(), 202);
+    let location = started.headers.get("location").and_then(|v| v.to_str().ok()).expect("a Location").to_owned();
+    let path = format!("{location}?digest={}", crate::common::digest_of(blob));
+    registry.try_send(Method::PUT, &path, &[], blob.to_vec()).await
+}

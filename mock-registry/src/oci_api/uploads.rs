@@ -114,7 +114,7 @@ impl Call<'_> {
             upload.cancel().await;
             return Err(OciError::new(OciCode::DigestInvalid, format!("invalid digest '{digest}'")));
         };
-        if let Err(e) = upload.append_stream(body).await {
+        if let Err(e) = upload.append_last(body).await {
             if !resumable {
                 upload.cancel().await;
             }
