@@ -23,7 +23,7 @@
 //! After that, writes go through again as soon as the disk takes them.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -851,6 +851,7 @@ fn write_at(file: &File, buffer: &[u8], at: u64) -> io::Result<()> {
     return std::os::unix::fs::FileExt::write_all_at(file, buffer, at);
     #[cfg(not(unix))]
     {
+        use std::io::Write as _;
         let mut file = file;
         file.seek(SeekFrom::Start(at))?;
         file.write_all(buffer)
@@ -1211,6 +1212,8 @@ fn parse_record(line: &[u8]) -> Result<Event, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write as _;
+
     use super::*;
 
     fn event(n: i64) -> Event {
