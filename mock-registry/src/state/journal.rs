@@ -647,6 +647,8 @@ impl Drop for Journal {
 
 fn flush_loop(shared: &Arc<Shared>) {
     let mut stats = Stats::new();
+    // Appends (requests) in the last batch, and the sequence it ended at.
+    let (mut last_batch, mut last_seq) = (0, 0);
     loop {
         let (buffer, events, seq) = {
             let mut pending = lock(&shared.pending);
@@ -658,6 +660,8 @@ fn flush_loop(shared: &Arc<Shared>) {
                 }
                 pending = shared.wake.wait(pending).expect("journal lock");
             }
+            pending = gather(shared, pending, last_seq + last_batch);
+            (last_batch, last_seq) = (pending.appended - last_seq, pending.appended);
             let events = std::mem::take(&mut pending.events);
             (std::mem::take(&mut pending.buffer), events, pending.appended)
         };
@@ -691,6 +695,26 @@ fn flush_loop(shared: &Arc<Shared>) {
             }
         }
     }
+}
+
+/// How long a batch may wait for more appends (see [`gather`]).
+const GATHER: Duration = Duration::from_micros(500);
+
+/// Group commit under load: when the last batch held several appends, the requests it answered
+/// are likely coming back; the writer waits (at most [`GATHER`]) until as many are queued
+/// (`pending.appended` reaches `target`) rather than sync the first alone. Fewer, fuller syncs
+/// leave the CPU to the requests (`ECR_LAB_JOURNAL_STATS=1` showed 64 clients at 3-8 appends
+/// per batch, 1,000-2,000 syncs a second, the writer idle a third of the time).
+fn gather<'a>(shared: &Shared, mut pending: MutexGuard<'a, Pending>, target: u64) -> MutexGuard<'a, Pending> {
+    let deadline = Instant::now() + GATHER;
+    while pending.appended < target && !pending.closed && target > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        pending = shared.wake.wait_timeout(pending, left).expect("journal lock").0;
+    }
+    pending
 }
 
 /// `ECR_LAB_JOURNAL_STATS=1` (a diagnostic for `scripts/bench-api`): the writer prints, each second
