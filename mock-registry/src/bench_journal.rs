@@ -15,7 +15,10 @@ use crate::types::{AccountId, Digest, EncryptionType, ImageTag, Millis, Region, 
 /// Returns the events written.
 pub fn generate(dir: &Path, live: usize, churn: usize, append: bool) -> io::Result<usize> {
     crate::state::journal::create_private_dir(dir)?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("journal.log"))?;
+    let file = std::fs::OpenOptions::new().create(true).read(true).append(true).open(dir.join("journal.log"))?;
+    if append {
+        cut_zeros(&file)?; // a journal a server left after `kill -9` ends in zeros written ahead
+    }
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut state = State::new(b"bench-startup secret, not for real use".to_vec());
     let first = state.take_outbox();
@@ -44,6 +47,26 @@ pub fn generate(dir: &Path, live: usize, churn: usize, append: bool) -> io::Resu
     out.flush()?;
     out.get_ref().sync_all()?;
     Ok(written)
+}
+
+/// Cuts the zeros after the last record, so that appended records follow it.
+fn cut_zeros(file: &std::fs::File) -> io::Result<()> {
+    use std::io::{Read as _, Seek as _};
+    let mut reader = file;
+    let mut end = file.metadata()?.len();
+    let mut block = vec![0u8; 1 << 16];
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let block = &mut block[..(end - start) as usize];
+        reader.seek(io::SeekFrom::Start(start))?;
+        reader.read_exact(block)?;
+        if let Some(last) = block.iter().rposition(|&b| b != 0) {
+            end = start + last as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    file.set_len(end)
 }
 
 fn region() -> io::Result<Region> {
