@@ -346,6 +346,7 @@ async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Res
     let path = format!("{location}?digest={}", crate::common::digest_of(blob));
     registry.try_send(Method::PUT, &path, &[], blob.to_vec()).await
 }
+
 /// The names of the repositories in ap-south-1, sorted.
 async fn repository_names(url: &str) -> Vec<String> {
     let ecr = ecr_client(url, "ap-south-1").await;
