@@ -1231,7 +1231,9 @@ fn parse_record(line: &[u8]) -> Result<Event, String> {
     if crc32fast::hash(json) != expected {
         return Err("checksum mismatch".into());
     }
-    serde_json::from_slice(json).map_err(|e| e.to_string())
+    // UTF-8 checked once for the record, not string by string (see snapshot::read).
+    let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
