@@ -64,15 +64,22 @@ fn fill(dir: &Path) -> PathBuf {
 }
 
 async fn repository_names(ecr: &aws_sdk_ecr::Client) -> Vec<String> {
-    let output = ecr.describe_repositories().send().await.unwrap();
-    output.repositories().iter().map(|r| r.repository_name().unwrap().to_owned()).collect()
+    let pages = ecr.describe_repositories().into_paginator().items().send().collect::<Vec<_>>().await;
+    let mut names: Vec<String> = pages.into_iter().map(|r| r.unwrap().repository_name().unwrap().to_owned()).collect();
+    names.sort();
+    names
 }
 
 /// CreateRepository with 50 tags of 256 characters: a journal record far larger than a page, so
 /// it cannot fit in the slack of the journal's last page on a full disk.
 async fn create_big(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<(), String> {
+    create_tagged(ecr, name, 50).await
+}
+
+/// CreateRepository with `tags` tags of 256 characters (a journal record of ~270 bytes a tag).
+async fn create_tagged(ecr: &aws_sdk_ecr::Client, name: &str, tags: usize) -> Result<(), String> {
     let mut create = ecr.create_repository().repository_name(name);
-    for n in 0..50 {
+    for n in 0..tags {
         let tag = aws_sdk_ecr::types::Tag::builder().key(format!("k{n}")).value("v".repeat(256)).build().unwrap();
         create = create.tags(tag);
     }
@@ -106,7 +113,26 @@ async fn a_full_disk_refuses_writes_keeps_memory_true_and_recovers_without_resta
     }
 
     let filler = fill(disk.path());
-    // Deletes use up whatever room the journal's last page has left, until one cannot be saved.
+    // The journal writes its records over zeros it wrote ahead (see state/journal.rs): that room is
+    // the journal's, so writes still succeed on the full disk until it is used up. Use it up with
+    // ever smaller records (each size until one is refused), so less than a small record is left.
+    let mut padding = Vec::new();
+    for tags in [50, 5, 0] {
+        for n in 0.. {
+            let name = format!("pad-{tags}-{n:04}");
+            if let Err(error) = create_tagged(&ecr, &name, tags).await {
+                assert!(error.contains("could not save the change"), "{error}");
+                break;
+            }
+            padding.push(name);
+            assert!(n < 2_000, "the full disk never refused a write");
+        }
+    }
+    let mut listed = vec!["keep".to_owned()];
+    listed.extend(padding.iter().cloned());
+    listed.sort();
+    assert_eq!(repository_names(&ecr).await, listed, "the refused creates are not listed");
+    // Deletes use up whatever room is left, until one cannot be saved.
     let mut deleted = Vec::new();
     let mut refused = None;
     for digest in &digests {
@@ -128,7 +154,7 @@ async fn a_full_disk_refuses_writes_keeps_memory_true_and_recovers_without_resta
     let error = create_big(&ecr, "full").await.unwrap_err();
     assert!(error.contains("ServerException"), "{error}");
     assert!(error.contains("could not save the change"), "{error}");
-    assert_eq!(repository_names(&ecr).await, ["keep"]);
+    assert_eq!(repository_names(&ecr).await, listed);
 
     // A blob that cannot be stored leaves nothing behind.
     let blob: Vec<u8> = (0..256 * 1024).map(|i| (i % 253) as u8).collect();
@@ -141,14 +167,15 @@ async fn a_full_disk_refuses_writes_keeps_memory_true_and_recovers_without_resta
     // Space returns: the same server takes writes again.
     std::fs::remove_file(filler).unwrap();
     create_big(&ecr, "full").await.unwrap();
-    assert_eq!(repository_names(&ecr).await, ["full", "keep"]);
+    listed.insert(0, "full".to_owned());
+    assert_eq!(repository_names(&ecr).await, listed);
     assert_eq!(registry.push_blob("keep", &blob).await.status, StatusCode::CREATED);
 
     // After kill -9: the acknowledged writes, and nothing that was refused.
     server.kill_hard();
     let server = Served::start(home.path(), &["--data-dir", data_arg]);
     let ecr = ecr_client(&server.url, "ap-south-1").await;
-    assert_eq!(repository_names(&ecr).await, ["full", "keep"]);
+    assert_eq!(repository_names(&ecr).await, listed);
     let registry = Registry::connect(&server.url).await;
     assert_eq!(registry.get(&path).await.status, StatusCode::OK, "the refused delete stays undone");
     for digest in &deleted {
