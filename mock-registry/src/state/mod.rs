@@ -213,6 +213,7 @@ pub struct State {
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Registry {
+    #[serde(deserialize_with = "snapshot::sorted_map::deserialize")]
     pub repositories: BTreeMap<RepositoryName, Repository>,
     /// The registry scanning configuration (GetRegistryScanningConfiguration).
     pub scanning: scan::RegistryScanning,

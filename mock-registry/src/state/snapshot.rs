@@ -243,6 +243,36 @@ pub mod pairs {
     }
 }
 
+/// Deserializes a map (a JSON object) by collecting its entries and building the tree from them
+/// at once: a snapshot writes its maps in key order, which `BTreeMap::from_iter` detects, so
+/// nothing is compared key by key as one insert after another would (a large state's start).
+pub mod sorted_map {
+    use super::*;
+
+    pub fn deserialize<'de, K, V, D>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: serde::Deserializer<'de>,
+    {
+        struct Entries<K, V>(std::marker::PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<K, V> {
+            type Value = BTreeMap<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(entries.into_iter().collect())
+            }
+        }
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
 /// Serde for identity policies kept with their parsed documents: the texts only, parsed again
 /// when read (a text that no longer parses is dropped, as replaying its event would).
 pub mod identity_policies {
