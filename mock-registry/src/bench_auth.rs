@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::Lab;
 use crate::ecr_api::Operation;
 use crate::ecr_api::access::check;
-use crate::state::{Caller, Encryption, NewRepository, RegistryKey, TagMutabilitySetting};
-use crate::types::{AccountId, EncryptionType, Region, RepositoryName};
+use crate::state::{Caller, NewRepository, RegistryKey};
+use crate::types::{AccountId, Region, RepositoryName};
 
 /// The same policy as `tests/it/iam.rs`'s `authorization_cost` and `scripts/bench-api --iam`.
 const FULL_WITH_A_DENY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"},
@@ -23,13 +23,7 @@ pub async fn measure(calls: u32) -> Result<Vec<(&'static str, f64)>, String> {
     let registry = RegistryKey::new(account.clone(), region.clone());
     let lab = Lab::ephemeral().map_err(|e| e.to_string())?;
     for name in ["test", "prod-web"] {
-        let new = NewRepository {
-            name: RepositoryName::parse(name).map_err(|e| e.0)?,
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(RepositoryName::parse(name).map_err(|e| e.0)?);
         lab.write(|s| s.create_repository(&registry, new).map(|_| ())).await.map_err(|e| e.to_string())?;
     }
     let user = lab

@@ -5,8 +5,8 @@
 use std::io::{self, BufWriter, Write as _};
 use std::path::Path;
 
-use crate::state::{Encryption, Event, Image, NewRepository, PutMode, RegistryKey, State, TagMutabilitySetting};
-use crate::types::{AccountId, Digest, EncryptionType, ImageTag, Millis, Region, RepositoryName};
+use crate::state::{Event, Image, NewRepository, PutMode, RegistryKey, State};
+use crate::types::{AccountId, Digest, ImageTag, Millis, Region, RepositoryName};
 
 /// Writes `dir/journal.log` (appends with `append`, else a new lab's first record comes first):
 /// `live` repositories created (they stay), then `churn` events of history that leave no trace in
@@ -74,13 +74,7 @@ fn region() -> io::Result<Region> {
 }
 
 fn new_repository(name: &str) -> io::Result<NewRepository> {
-    Ok(NewRepository {
-        name: RepositoryName::parse(name).map_err(bad)?,
-        tag_mutability: TagMutabilitySetting::mutable(),
-        scan_on_push: false,
-        encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-        tags: vec![],
-    })
+    Ok(NewRepository::with_defaults(RepositoryName::parse(name).map_err(bad)?))
 }
 
 fn image(n: usize) -> Image {

@@ -366,21 +366,15 @@ fn random_secret() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{DEFAULT_ACCOUNT, Encryption, NewRepository, TagMutabilitySetting};
-    use crate::types::{AccountId, EncryptionType, Region};
+    use crate::state::{DEFAULT_ACCOUNT, NewRepository};
+    use crate::types::{AccountId, Region};
 
     fn registry() -> RegistryKey {
         RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("ap-south-1").unwrap())
     }
 
     async fn create(lab: &Lab, name: &str) -> Result<(), LabError> {
-        let new = NewRepository {
-            name: RepositoryName::parse(name).unwrap(),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(RepositoryName::parse(name).unwrap());
         lab.write(|s| s.create_repository(&registry(), new).map(|_| ())).await
     }
 

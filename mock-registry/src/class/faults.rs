@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::api::{ApiError, Body, error, roster_write};
 use crate::Lab;
 use crate::state::class::{ClassRefusal, Student};
-use crate::state::{Encryption, NewRepository, RegistryKey, RepositoryUpdate, TagMutabilitySetting};
-use crate::types::{EncryptionType, RepositoryName, TagMutability};
+use crate::state::{NewRepository, RegistryKey, RepositoryUpdate, TagMutabilitySetting};
+use crate::types::{RepositoryName, TagMutability};
 
 /// How far `expired-login` moves an account's clock: past the 12-hour token lifetime.
 const EXPIRED_LOGIN_SECONDS: i64 = 13 * 3600;
@@ -142,13 +142,7 @@ fn act(
             format!("deleted repository '{name}' (and its images)")
         }
         (Fault::MissingRepo, false) if !exists => {
-            let new = NewRepository {
-                name: name.clone(),
-                tag_mutability: TagMutabilitySetting::mutable(),
-                scan_on_push: false,
-                encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-                tags: vec![],
-            };
+            let new = NewRepository::with_defaults(name.clone());
             state.create_repository(&registry, new).map_err(failed)?;
             format!("created repository '{name}' again (empty)")
         }

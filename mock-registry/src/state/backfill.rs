@@ -257,8 +257,8 @@ mod tests {
     use super::*;
     use crate::state::replication::{ReplicationConfiguration, ReplicationRule};
     use crate::state::repository::tests::image_at as image;
-    use crate::state::{Encryption, NewRepository, PutMode, TagMutabilitySetting};
-    use crate::types::{AccountId, EncryptionType, Region};
+    use crate::state::{NewRepository, PutMode};
+    use crate::types::{AccountId, Region};
 
     fn key(region: &str) -> RegistryKey {
         RegistryKey::new(AccountId::parse("920736617090").unwrap(), Region::parse(region).unwrap())
@@ -266,13 +266,7 @@ mod tests {
 
     fn create(state: &mut State, registry: &RegistryKey, name: &str) -> RepositoryName {
         let name = RepositoryName::parse(name).unwrap();
-        let new = NewRepository {
-            name: name.clone(),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(name.clone());
         state.create_repository(registry, new).unwrap();
         name
     }

@@ -391,18 +391,12 @@ mod tests {
     /// after a snapshot's round trip, and ends when the policy is deleted.
     #[test]
     fn a_repository_policy_is_kept_parsed_through_replay_and_snapshots() {
-        use crate::state::{Encryption, NewRepository, TagMutabilitySetting};
-        use crate::types::EncryptionType;
+        use crate::state::NewRepository;
+
         let deny =
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"ecr:PutImage"}]}"#;
         let name = RepositoryName::parse("app").unwrap();
-        let new = NewRepository {
-            name: name.clone(),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(name.clone());
         let mut state = State::new(b"secret".to_vec());
         let all = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:*","Resource":"*"}]}"#;
         let key = state.create_user(registry().account, "deploy", Some(("all", all))).unwrap().access_key_id;

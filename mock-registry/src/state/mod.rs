@@ -732,7 +732,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{EncryptionType, ImageTag};
+    use crate::types::ImageTag;
 
     use super::repository::tests::image_at as image;
 
@@ -742,18 +742,7 @@ mod tests {
             RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("ap-south-1").unwrap());
         let name = RepositoryName::parse("app").unwrap();
         let mut state = State::new(b"secret".to_vec());
-        state
-            .create_repository(
-                &registry,
-                NewRepository {
-                    name: name.clone(),
-                    tag_mutability: TagMutabilitySetting::mutable(),
-                    scan_on_push: false,
-                    encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-                    tags: vec![],
-                },
-            )
-            .unwrap();
+        state.create_repository(&registry, NewRepository::with_defaults(name.clone())).unwrap();
         for n in 1..=4u8 {
             let at = Millis(state.now().0 - i64::from(10 - n) * 1000);
             let tag = ImageTag::parse(&format!("v{n}")).unwrap();

@@ -275,7 +275,7 @@ pub fn destination(region: &str, registry_id: &str) -> Result<RegistryKey, State
 mod tests {
     use super::*;
     use crate::state::repository::tests::image_at as image;
-    use crate::state::{Encryption, NewRepository, PutMode, TagMutabilitySetting};
+    use crate::state::{Encryption, NewRepository, PutMode};
     use crate::types::EncryptionType;
 
     fn key(account: &str, region: &str) -> RegistryKey {
@@ -283,13 +283,7 @@ mod tests {
     }
 
     fn repo(name: &str) -> NewRepository {
-        NewRepository {
-            name: RepositoryName::parse(name).unwrap(),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        }
+        NewRepository::with_defaults(RepositoryName::parse(name).unwrap())
     }
 
     #[test]

@@ -142,6 +142,19 @@ pub struct NewRepository {
     pub tags: Vec<ResourceTag>,
 }
 
+impl NewRepository {
+    /// CreateRepository's defaults: tags mutable, no scan on push, AES256, no resource tags.
+    pub fn with_defaults(name: RepositoryName) -> Self {
+        Self {
+            name,
+            tag_mutability: TagMutabilitySetting::mutable(),
+            scan_on_push: false,
+            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
+            tags: vec![],
+        }
+    }
+}
+
 /// An image: one manifest, stored byte for byte under the sha256 of those bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image {

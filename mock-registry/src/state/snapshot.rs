@@ -324,10 +324,8 @@ mod tests {
     use super::*;
     use crate::Lab;
     use crate::state::repository::tests::image_at;
-    use crate::state::{
-        DEFAULT_ACCOUNT, Encryption, ImageRef, NewRepository, PutMode, RegistryKey, TagMutabilitySetting,
-    };
-    use crate::types::{AccountId, EncryptionType, ImageTag, Millis, Region, RepositoryName};
+    use crate::state::{DEFAULT_ACCOUNT, ImageRef, NewRepository, PutMode, RegistryKey};
+    use crate::types::{AccountId, ImageTag, Millis, Region, RepositoryName};
 
     fn registry() -> RegistryKey {
         RegistryKey::new(AccountId::parse(DEFAULT_ACCOUNT).unwrap(), Region::parse("eu-west-1").unwrap())
@@ -340,13 +338,7 @@ mod tests {
     /// A repository with two tagged images (one scanned), a blob, a key, an IAM user and a role
     /// with a policy, registry settings, a class student and a moved clock: a bit of every part of the state.
     async fn fill(lab: &Lab, n: u8) {
-        let new = NewRepository {
-            name: name(n),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(name(n));
         lab.write(|s| s.create_repository(&registry(), new).map(|_| ())).await.unwrap();
         for i in 0..2u8 {
             let tag = ImageTag::parse(&format!("v{i}")).unwrap();
@@ -510,13 +502,7 @@ mod tests {
         fill(&lab, 2).await;
         let before = json(&lab);
         lab.fail_writes_for_tests(true);
-        let new = NewRepository {
-            name: name(3),
-            tag_mutability: TagMutabilitySetting::mutable(),
-            scan_on_push: false,
-            encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-            tags: vec![],
-        };
+        let new = NewRepository::with_defaults(name(3));
         assert!(lab.write(|s| s.create_repository(&registry(), new).map(|_| ())).await.is_err());
         assert_eq!(json(&lab), before, "memory is the snapshot and the tail, without the refused write");
         lab.fail_writes_for_tests(false);

@@ -209,18 +209,7 @@ pub(crate) mod tests {
 
     pub(crate) fn create(state: &mut State, registry: &RegistryKey, name: &str) -> RepositoryName {
         let name = RepositoryName::parse(name).unwrap();
-        state
-            .create_repository(
-                registry,
-                NewRepository {
-                    name: name.clone(),
-                    tag_mutability: TagMutabilitySetting::mutable(),
-                    scan_on_push: false,
-                    encryption: Encryption { kind: EncryptionType::Aes256, kms_key: None },
-                    tags: vec![],
-                },
-            )
-            .unwrap();
+        state.create_repository(registry, NewRepository::with_defaults(name.clone())).unwrap();
         name
     }
 
