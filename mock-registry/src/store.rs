@@ -465,10 +465,27 @@ impl Upload {
         if self.pending.is_empty() {
             return Ok(());
         }
+        self.on_spool(Spool::write).await?
+    }
+
+    /// Cuts the upload back to `size` bytes (all of them already written to the file).
+    async fn truncate(&mut self, size: u64) -> io::Result<()> {
+        self.pending.clear();
+        let cut = self.on_spool(move |spool| spool.cut(size)).await?;
+        self.size = size;
+        cut
+    }
+
+    /// Runs `op` on the spool in a blocking task, then keeps its file open and the pending
+    /// buffer's memory (emptied) for the next bytes. The outer error: the task itself failed.
+    async fn on_spool(
+        &mut self,
+        op: impl FnOnce(&mut Spool) -> io::Result<()> + Send + 'static,
+    ) -> io::Result<io::Result<()>> {
         let mut spool = Spool::take(self);
-        let (spool, written) = tokio::task::spawn_blocking(move || {
-            let written = spool.write();
-            (spool, written)
+        let (spool, result) = tokio::task::spawn_blocking(move || {
+            let result = op(&mut spool);
+            (spool, result)
         })
         .await
         .map_err(io::Error::other)?;
@@ -476,22 +493,7 @@ impl Upload {
         let mut pending = spool.pending;
         pending.clear();
         self.pending = pending;
-        written
-    }
-
-    /// Cuts the upload back to `size` bytes (all of them already written to the file).
-    async fn truncate(&mut self, size: u64) -> io::Result<()> {
-        self.pending.clear();
-        let mut spool = Spool::take(self);
-        let (spool, cut) = tokio::task::spawn_blocking(move || {
-            let cut = spool.cut(size);
-            (spool, cut)
-        })
-        .await
-        .map_err(io::Error::other)?;
-        self.file = spool.file;
-        self.size = size;
-        cut
+        Ok(result)
     }
 
     async fn append_stream(&mut self, mut body: impl ByteStream) -> Result<u64, StoreError> {
