@@ -67,6 +67,14 @@ impl Drop for Served {
 }
 
 /// An aws-sdk-ecr client pointed at `url` with the lab's default key (or another).
+/// Every repository's name (all pages), sorted.
+pub async fn repository_names(ecr: &aws_sdk_ecr::Client) -> Vec<String> {
+    let pages = ecr.describe_repositories().into_paginator().items().send().collect::<Vec<_>>().await;
+    let mut names: Vec<String> = pages.into_iter().map(|r| r.unwrap().repository_name().unwrap().to_owned()).collect();
+    names.sort();
+    names
+}
+
 pub async fn ecr_client(url: &str, region: &str) -> aws_sdk_ecr::Client {
     ecr_client_with(url, region, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None).await
 }

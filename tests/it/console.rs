@@ -63,8 +63,7 @@ async fn post_json(url: &str, json: &str) -> Page {
 }
 
 async fn repository_names(url: &str, region: &str) -> Vec<String> {
-    let described = ecr_client(url, region).await.describe_repositories().send().await.unwrap();
-    described.repositories().iter().map(|r| r.repository_name().unwrap().to_owned()).collect()
+    crate::common::repository_names(&ecr_client(url, region).await).await
 }
 
 #[tokio::test]

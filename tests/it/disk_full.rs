@@ -11,7 +11,7 @@ use std::process::Command;
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 
-use crate::common::{Served, ecr_client, sample};
+use crate::common::{Served, ecr_client, repository_names, sample};
 use crate::registry::Registry;
 
 /// A tmpfs mounted on a temporary directory; unmounted when dropped.
@@ -61,13 +61,6 @@ fn fill(dir: &Path) -> PathBuf {
     }
     let _ = file.write_all(&[0u8; 1]); // the last partial block
     path
-}
-
-async fn repository_names(ecr: &aws_sdk_ecr::Client) -> Vec<String> {
-    let pages = ecr.describe_repositories().into_paginator().items().send().collect::<Vec<_>>().await;
-    let mut names: Vec<String> = pages.into_iter().map(|r| r.unwrap().repository_name().unwrap().to_owned()).collect();
-    names.sort();
-    names
 }
 
 /// CreateRepository with 50 tags of 256 characters: a journal record far larger than a page, so

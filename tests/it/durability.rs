@@ -349,11 +349,7 @@ async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Res
 
 /// The names of the repositories in ap-south-1, sorted.
 async fn repository_names(url: &str) -> Vec<String> {
-    let ecr = ecr_client(url, "ap-south-1").await;
-    let pages = ecr.describe_repositories().into_paginator().items().send().collect::<Vec<_>>().await;
-    let mut names: Vec<String> = pages.into_iter().map(|r| r.unwrap().repository_name().unwrap().to_owned()).collect();
-    names.sort();
-    names
+    crate::common::repository_names(&ecr_client(url, "ap-south-1").await).await
 }
 
 /// Creates `names` from 8 clients at once (so records share syncs); the names acknowledged.
