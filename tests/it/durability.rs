@@ -216,6 +216,18 @@ fn serve_with(
     (child, url)
 }
 
+/// A server on a fresh data directory in `home` with the repository `test`: the server, the data
+/// directory, its stderr log and a registry client.
+async fn serve_with_test_repository(
+    home: &std::path::Path,
+) -> (std::process::Child, std::path::PathBuf, std::path::PathBuf, crate::registry::Registry) {
+    let data = home.join("data");
+    let log = home.join("stderr");
+    let (server, url) = serve_with(home, &data, &[], &log);
+    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
+    (server, data, log, crate::registry::Registry::connect(&url).await)
+}
+
 fn stop(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -236,11 +248,7 @@ async fn a_kill_between_a_blobs_store_and_its_link_loses_no_acknowledged_blob() 
     use crate::registry::Registry;
 
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    let log = home.path().join("stderr");
-    let (server, url) = serve_with(home.path(), &data, &[], &log);
-    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
-    let registry = Registry::connect(&url).await;
+    let (server, data, log, registry) = serve_with_test_repository(home.path()).await;
     let kept = sample(1, 70_000);
     for blob in &kept.blobs {
         assert_eq!(registry.push_blob("test", blob).await.status.as_u16(), 201);
@@ -305,11 +313,7 @@ async fn a_kill_in_the_middle_of_a_two_request_blob_commit_leaves_no_blob() {
     use crate::registry::Registry;
 
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("data");
-    let log = home.path().join("stderr");
-    let (server, url) = serve_with(home.path(), &data, &[], &log);
-    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
-    let registry = Registry::connect(&url).await;
+    let (server, data, log, registry) = serve_with_test_repository(home.path()).await;
     let kept = b"a blob pushed in two requests, acknowledged".to_vec();
     assert_eq!(post_then_put(&registry, &kept).await.map(|r| r.status.as_u16()), Ok(201));
     stop(server);
