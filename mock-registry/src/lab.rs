@@ -60,6 +60,15 @@ struct Inner {
     upstream: crate::upstream::Upstream,
 }
 
+/// See [`Lab::closing`]; it does not keep the lab open.
+pub(crate) struct Closing(Weak<Inner>);
+
+impl Closing {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+}
+
 /// A started scan: which image, and when it started (so a stale result is not recorded).
 type ScanJob = (RegistryKey, RepositoryName, Digest, Millis);
 
@@ -152,6 +161,12 @@ impl Lab {
             }
         });
         Self { inner }
+    }
+
+    /// A handle that tells when this lab is closed: every clone dropped, its journal cut to its
+    /// records and unlocked.
+    pub(crate) fn closing(&self) -> Closing {
+        Closing(Arc::downgrade(&self.inner))
     }
 
     /// How much a scan may read (tests lower it to feed the scanner a decompression bomb).

@@ -257,18 +257,34 @@ pub struct Running {
     pub url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    closing: crate::lab::Closing,
 }
 
+/// How long [`Running::stop`] waits for the lab to close after the server stopped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Running {
-    /// Stops serving and waits for the requests in flight to finish.
+    /// Stops serving, waits for the requests in flight to finish, then for the lab to close: its
+    /// journal cut to its records and unlocked, so the same directory can be opened again.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match self.served.take() {
-            Some(served) => served.await.map_err(std::io::Error::other)?,
-            None => Ok(()),
+        if let Some(served) = self.served.take() {
+            served.await.map_err(std::io::Error::other)??;
         }
+        // The last connection's task may drop its clone of the lab just after the server returned.
+        let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
+        while !self.closing.is_closed() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(std::io::Error::other(format!(
+                    "the lab was still open {} s after its server stopped",
+                    CLOSE_TIMEOUT.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(())
     }
 }
 
@@ -286,10 +302,11 @@ pub async fn spawn(lab: Lab) -> std::io::Result<Running> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let closing = lab.closing();
     let served = tokio::spawn(serve(listener, lab, async {
         let _ = stopped.await;
     }));
-    Ok(Running { url, stop: Some(stop), served: Some(served) })
+    Ok(Running { url, stop: Some(stop), served: Some(served), closing })
 }
 
 async fn index() -> &'static str {

@@ -60,7 +60,24 @@ pub async fn start(
     playable(lesson, aws)?;
     let progress_key = progress_key(lesson, if aws { BackendKind::Aws } else { BackendKind::Mock });
     let mut play = Play::open(lesson, data_dir, backing, tools == ToolsChoice::Real).await?;
-    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(&progress_key, &s.id())) {
+    let ended = play_stages(&mut play, progress, &progress_key, progress_path).await;
+    if matches!(ended, Ok(Ended::Finished)) {
+        play.finish().await;
+    }
+    play.close().await;
+    ended
+}
+
+/// Plays the stages not done yet, saving progress after each.
+async fn play_stages(
+    play: &mut Play<'_>,
+    progress: &mut Progress,
+    progress_key: &str,
+    progress_path: &Path,
+) -> Result<Ended> {
+    let lesson = play.lesson;
+    let aws = play.session.backend.kind == BackendKind::Aws;
+    if !lesson.front.setup.is_empty() && lesson.stages.iter().any(|s| !progress.is_done(progress_key, &s.id())) {
         play.ui.say("Preparing the lab for this lesson (its starting point: what the earlier lessons built) ...");
         if let Err(why) = setup(&mut play.session, lesson, &play.vars).await {
             play.ui.warn(&format!("the lab could not prepare this lesson: {why}"));
@@ -68,7 +85,7 @@ pub async fn start(
     }
     let total = lesson.stages.len();
     for (n, stage) in lesson.stages.iter().enumerate() {
-        if progress.is_done(&progress_key, &stage.id()) {
+        if progress.is_done(progress_key, &stage.id()) {
             continue;
         }
         let outcome = play.stage(n + 1, total, stage).await?;
@@ -86,10 +103,9 @@ pub async fn start(
                 play.ui.quiz(quiz, &play.vars, play.typed.as_ref());
             }
         }
-        progress.mark(&progress_key, &stage.id(), outcome == StageOutcome::Done);
+        progress.mark(progress_key, &stage.id(), outcome == StageOutcome::Done);
         progress.save(progress_path)?;
     }
-    play.finish().await;
     Ok(Ended::Finished)
 }
 
@@ -215,7 +231,7 @@ impl<'l> Play<'l> {
     }
 
     /// The lesson is complete: says so, and on AWS removes what the lab created.
-    async fn finish(mut self) {
+    async fn finish(&mut self) {
         let _ = self.editor.save_history(&self.history_path);
         let last = self.lesson.stages.len().saturating_sub(1);
         At { lesson: self.lesson.id(), stage: last }.send(Event::LessonFinished, None);
@@ -230,6 +246,16 @@ impl<'l> Play<'l> {
                 Ok(outcomes) => outcomes.iter().for_each(|o| ui.say(&format!("  {o}"))),
                 Err(error) => ui.warn(&format!("cleanup failed; run `ecr-lab cleanup --backend aws` later:\n{error}")),
             }
+        }
+    }
+}
+
+impl Play<'_> {
+    /// Closes the lesson's sessions (their mocks stop, their journals are closed).
+    async fn close(self) {
+        self.session.close().await;
+        if let Some(fallback) = self.fallback {
+            fallback.close().await;
         }
     }
 }

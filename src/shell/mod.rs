@@ -121,8 +121,8 @@ pub struct Session {
     pub docker_engine: bool,
     /// Whether the engine has been given the sample images (once per shell).
     pub engine_has_samples: bool,
-    /// The in-process mock, when this shell runs its own.
-    _mock: Option<mock_registry::Running>,
+    /// The in-process mock, when this shell runs its own (see [`Session::close`]).
+    mock: Option<mock_registry::Running>,
 }
 
 impl Session {
@@ -179,8 +179,19 @@ impl Session {
             images,
             exit: None,
             stdout_is_terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
-            _mock: mock,
+            mock,
         })
+    }
+
+    /// Ends the session: its own mock stops and its journal is closed (cut to its records and
+    /// unlocked, so the next lesson or shell opens the same directory). Dropping a session stops
+    /// the mock without waiting, which leaves that to the process's exit.
+    pub async fn close(mut self) {
+        if let Some(mock) = self.mock.take()
+            && let Err(e) = mock.stop().await
+        {
+            tracing::warn!("stopping the lab shell's mock: {e}");
+        }
     }
 
     /// Runs one input line; returns its status (also kept as `$?`).
@@ -582,11 +593,13 @@ The sample image sohelqt8797/ec2-neon-pulse:v1 is already in `docker images`.
 /// Runs the shell: a prompt on a terminal, or line by line from a pipe or file.
 pub async fn run(data_dir: &Path, backing: Backing) -> Result<i32> {
     let mut session = Session::start_on(data_dir, backing).await?;
-    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+    let status = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         interactive(&mut session).await
     } else {
         scripted(&mut session).await
-    }
+    };
+    session.close().await;
+    status
 }
 
 async fn scripted(session: &mut Session) -> Result<i32> {

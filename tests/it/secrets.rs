@@ -98,6 +98,8 @@ fn files_an_older_version_left_readable_are_tightened_on_open() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(loose)).unwrap();
     }
     let journal = std::fs::read(data.join("mock/journal.log")).unwrap();
+    // The shell's exit closed its journal: records only, none of the zeros written ahead of them.
+    assert!(!journal.is_empty() && !journal.contains(&0), "{} bytes, zeros left after the records", journal.len());
     let again = run_with_stdin(&["shell", "--data-dir", data.to_str().unwrap()], home.path(), &login_script());
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(again.stdout.contains("Login Succeeded"), "{}", again.stdout);
