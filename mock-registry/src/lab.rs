@@ -61,6 +61,7 @@ struct Inner {
 }
 
 /// See [`Lab::closing`]; it does not keep the lab open.
+#[derive(Clone)]
 pub(crate) struct Closing(Weak<Inner>);
 
 impl Closing {

@@ -260,22 +260,30 @@ pub struct Running {
     closing: crate::lab::Closing,
 }
 
-/// How long [`Running::stop`] waits for the lab to close after the server stopped.
+/// How long [`Running::close`] waits for the lab to close after the server stopped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Running {
-    /// Stops serving, waits for the requests in flight to finish, then for the lab to close: its
-    /// journal cut to its records and unlocked, so the same directory can be opened again.
+    /// Stops serving and waits for the requests in flight to finish.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(served) = self.served.take() {
-            served.await.map_err(std::io::Error::other)??;
+        match self.served.take() {
+            Some(served) => served.await.map_err(std::io::Error::other)?,
+            None => Ok(()),
         }
+    }
+
+    /// [`Running::stop`], then waits for the lab to close: its journal cut to its records and
+    /// unlocked, so the same directory can be opened again. For a caller that kept no clone of the
+    /// lab it served (one kept would hold the lab open: this waits [`CLOSE_TIMEOUT`], then fails).
+    pub async fn close(self) -> std::io::Result<()> {
+        let closing = crate::lab::Closing::clone(&self.closing);
+        self.stop().await?;
         // The last connection's task may drop its clone of the lab just after the server returned.
         let deadline = tokio::time::Instant::now() + CLOSE_TIMEOUT;
-        while !self.closing.is_closed() {
+        while !closing.is_closed() {
             if tokio::time::Instant::now() >= deadline {
                 return Err(std::io::Error::other(format!(
                     "the lab was still open {} s after its server stopped",

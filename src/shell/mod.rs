@@ -188,7 +188,7 @@ impl Session {
     /// the mock without waiting, which leaves that to the process's exit.
     pub async fn close(mut self) {
         if let Some(mock) = self.mock.take()
-            && let Err(e) = mock.stop().await
+            && let Err(e) = mock.close().await
         {
             tracing::warn!("stopping the lab shell's mock: {e}");
         }

@@ -495,3 +495,32 @@ async fn a_kill_while_zeros_are_written_ahead_loses_no_acknowledged_record() {
     assert_eq!(repository_names(&url).await, names);
     stop(server);
 }
+
+/// A mock served in-process (the lab shell's, a lesson's) closes its lab when closed: with a
+/// client's connection still open, the journal is cut to its records (no zeros written ahead stay)
+/// and the directory is unlocked, so the next lesson opens it at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_an_in_process_mock_cuts_its_journal_and_unlocks_its_directory() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let running = mock_registry::spawn(mock_registry::Lab::open(dir.path()).unwrap()).await.unwrap();
+    let journal = dir.path().join("journal.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read(&journal).unwrap().last() != Some(&0) {
+        assert!(std::time::Instant::now() < deadline, "no zeros were written ahead of the records");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let host = running.url.trim_start_matches("http://").to_owned();
+    let mut client = tokio::net::TcpStream::connect(&host).await.unwrap();
+    client.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    client.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 401", "the registry asks for credentials");
+    let open = mock_registry::Lab::open(dir.path()).err().expect("the served lab holds the directory");
+    assert!(open.to_string().contains("another"), "{open}");
+    running.close().await.unwrap();
+    let records = std::fs::read(&journal).unwrap();
+    assert!(!records.is_empty() && !records.contains(&0), "{} bytes, zeros left after the records", records.len());
+    mock_registry::Lab::open(dir.path()).expect("closed: the directory opens again");
+    drop(client);
+}
