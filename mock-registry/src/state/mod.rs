@@ -11,6 +11,7 @@ mod error;
 pub mod iam;
 mod identity;
 pub mod journal;
+mod record;
 pub mod lifecycle;
 pub mod manifest;
 pub mod policy;
