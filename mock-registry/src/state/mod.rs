@@ -410,7 +410,7 @@ impl State {
         registry: &RegistryKey,
         name: &RepositoryName,
     ) -> Result<&LifecyclePreview, StateError> {
-        self.repository(registry, name)?.lifecycle_preview.as_ref().ok_or_else(|| {
+        self.repository(registry, name)?.lifecycle_preview.as_deref().ok_or_else(|| {
             StateError::LifecyclePreviewNotFound { name: name.clone(), registry: registry.account.clone() }
         })
     }
