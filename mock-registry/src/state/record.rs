@@ -124,12 +124,14 @@ mod tests {
 
     #[test]
     fn a_record_whose_tag_is_not_first_or_is_damaged_goes_the_derived_way() {
-        let text = r#"{"registry":{"account":"123456789012","region":"eu-west-1"},"name":"ab","event":"repository_deleted"}"#;
+        let text =
+            r#"{"registry":{"account":"123456789012","region":"eu-west-1"},"name":"ab","event":"repository_deleted"}"#;
         assert!(matches!(parse(text).unwrap(), Event::RepositoryDeleted { .. }));
         assert_eq!(tag(text), None);
         let missing = r#"{"event":"repository_deleted","name":"ab"}"#;
         assert!(parse(missing).unwrap_err().to_string().contains("missing field `registry`"));
-        let bad_name = r#"{"event":"repository_deleted","registry":{"account":"123456789012","region":"eu-west-1"},"name":"A"}"#;
+        let bad_name =
+            r#"{"event":"repository_deleted","registry":{"account":"123456789012","region":"eu-west-1"},"name":"A"}"#;
         assert!(parse(bad_name).is_err());
     }
 }
