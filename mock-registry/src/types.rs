@@ -27,8 +27,11 @@ pub struct AccountId(String);
 
 impl AccountId {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn check(text: &str) -> Result<(), Invalid> {
         if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(Invalid::new("must satisfy regular expression '[0-9]{12}'"))
         }
@@ -46,12 +49,15 @@ pub struct Region(String);
 impl Region {
     /// Accepts the shape of every AWS region (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`).
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn check(text: &str) -> Result<(), Invalid> {
         let parts: Vec<&str> = text.split('-').collect();
         let shaped = parts.len() >= 3
             && parts[0].len() == 2
             && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
             && parts[parts.len() - 1].parse::<u8>().is_ok();
-        if shaped { Ok(Self(text.to_owned())) } else { Err(Invalid::new(format!("'{text}' is not an AWS region"))) }
+        if shaped { Ok(()) } else { Err(Invalid::new(format!("'{text}' is not an AWS region"))) }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -65,6 +71,9 @@ pub struct RepositoryName(String);
 
 impl RepositoryName {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn check(text: &str) -> Result<(), Invalid> {
         if text.len() < 2 {
             return Err(Invalid::new("must have length greater than or equal to 2"));
         }
@@ -72,7 +81,7 @@ impl RepositoryName {
             return Err(Invalid::new("must have length less than or equal to 256"));
         }
         if text.split('/').all(name_component_ok) {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(Invalid::new(format!("must satisfy regular expression '{REPOSITORY_NAME_REGEX}'")))
         }
@@ -119,10 +128,13 @@ pub struct ImageTag(String);
 
 impl ImageTag {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn check(text: &str) -> Result<(), Invalid> {
         match text.chars().count() {
             0 => Err(Invalid::new("must have length greater than or equal to 1")),
             n if n > 300 => Err(Invalid::new("must have length less than or equal to 300")),
-            _ => Ok(Self(text.to_owned())),
+            _ => Ok(()),
         }
     }
     pub fn as_str(&self) -> &str {
@@ -137,6 +149,9 @@ pub struct Digest(String);
 
 impl Digest {
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        Self::check(text).map(|()| Self(text.to_owned()))
+    }
+    fn check(text: &str) -> Result<(), Invalid> {
         let invalid = || Invalid::new("must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
         let (algorithm, hex) = text.split_once(':').ok_or_else(invalid)?;
         let algorithm_ok =
@@ -145,7 +160,7 @@ impl Digest {
         if !algorithm_ok || !hex_ok || (algorithm == "sha256" && hex.len() != 64) {
             return Err(invalid());
         }
-        Ok(Self(text.to_owned()))
+        Ok(())
     }
     /// The sha256 digest of exactly these bytes.
     pub fn sha256_of(bytes: &[u8]) -> Self {
@@ -163,10 +178,12 @@ impl Digest {
 
 macro_rules! string_newtype_impls {
     ($($ty:ident),*) => {$(
+        // Checked in place and kept: a deserialized value (a snapshot's thousands of names) is
+        // allocated once, by the deserializer, not copied again by `parse`.
         impl TryFrom<String> for $ty {
             type Error = String;
             fn try_from(value: String) -> Result<Self, String> {
-                Self::parse(&value).map_err(|e| e.0)
+                Self::check(&value).map(|()| Self(value)).map_err(|e| e.0)
             }
         }
         impl From<$ty> for String {

@@ -1233,7 +1233,7 @@ fn parse_record(line: &[u8]) -> Result<Event, String> {
     }
     // UTF-8 checked once for the record, not string by string (see snapshot::read).
     let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    super::record::parse(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod policy;
 pub mod pull_through;
+mod record;
 pub mod registry_settings;
 pub mod replication;
 mod repository;
@@ -409,7 +410,7 @@ impl State {
         registry: &RegistryKey,
         name: &RepositoryName,
     ) -> Result<&LifecyclePreview, StateError> {
-        self.repository(registry, name)?.lifecycle_preview.as_ref().ok_or_else(|| {
+        self.repository(registry, name)?.lifecycle_preview.as_deref().ok_or_else(|| {
             StateError::LifecyclePreviewNotFound { name: name.clone(), registry: registry.account.clone() }
         })
     }

@@ -283,7 +283,9 @@ pub struct Repository {
     pub lifecycle_evaluated_at: Option<Millis>,
     /// The last StartLifecyclePolicyPreview's outcome (GetLifecyclePolicyPreview).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle_preview: Option<LifecyclePreview>,
+    /// Boxed: most repositories have none, and every byte of a repository is moved a few times
+    /// when a snapshot loads (a smaller repository loads faster).
+    pub lifecycle_preview: Option<Box<LifecyclePreview>>,
     /// The repository policy (SetRepositoryPolicy), validated when it was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
@@ -584,7 +586,7 @@ impl Repository {
             RepositoryUpdate::LifecyclePolicySet(text) => self.lifecycle_policy = Some(text.clone()),
             RepositoryUpdate::LifecyclePolicyDeleted => self.lifecycle_policy = None,
             RepositoryUpdate::LifecycleEvaluated(at) => self.lifecycle_evaluated_at = Some(*at),
-            RepositoryUpdate::LifecyclePreviewed(preview) => self.lifecycle_preview = Some((**preview).clone()),
+            RepositoryUpdate::LifecyclePreviewed(preview) => self.lifecycle_preview = Some(preview.clone()),
             RepositoryUpdate::PolicySet(text) => {
                 self.policy = Some(text.clone());
                 self.parse_policy();
