@@ -118,6 +118,7 @@ impl Lab {
 
     /// [`Lab::open`] on an opened journal and what its directory held.
     fn open_journal(dir: &Path, journal: Journal, loaded: Loaded) -> Result<Self, JournalError> {
+        let linked = crate::store::linked_digests(&loaded.events);
         let state = if loaded.snapshot.is_none() && loaded.events.is_empty() {
             let mut state = State::new(random_secret());
             let first = state.take_outbox();
@@ -128,6 +129,10 @@ impl Lab {
         };
         crate::startup_trace::phase("journal replayed onto the snapshot");
         let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
+        // Blobs the journal's tail links may be unsynced (a killed process); the store syncs them
+        // in the background, and before the journal's next sync or snapshot.
+        store.queue_sync(&linked);
+        journal.set_before_sync(Box::new(store.barrier()));
         crate::startup_trace::phase("blob store opened");
         let lab = Self::assemble(state, Some(journal), store);
         // Scans the server was running when it stopped start again.
