@@ -331,6 +331,7 @@ impl BlobStore {
 /// record that names a blob is synced before the blob is: usually the thread has already done
 /// it, else the journal's writer does what is left. Whoever syncs holds `done`, so concurrent
 /// callers share one batch.
+#[derive(Default)]
 struct BlobSync {
     dir: PathBuf,
     queue: Mutex<Queue>,
@@ -392,7 +393,7 @@ impl BlobSync {
             drop(queue);
             if let Err(e) = self.sync_queued() {
                 tracing::warn!("syncing blobs in {} (tried again by the next write): {e}", self.dir.display());
-                std::thread::sleep(std::time::Duration::from_millis(100));
+                std::thread::sleep(std::time::Duration::from_secs(1));
             }
             if closed {
                 return;
@@ -807,6 +808,28 @@ mod tests {
         store.barrier()().unwrap();
         assert_eq!(locked(&store.sync.done).synced, 2, "the barrier covers every commit before it");
         assert!(locked(&store.sync.queue).files.is_empty());
+    }
+
+    /// A sync that fails (here: a path that cannot be opened) keeps every blob of its batch queued,
+    /// counts none as synced, and the next sync does them.
+    #[test]
+    fn a_failed_sync_keeps_its_blobs_queued_for_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let sync = BlobSync { dir: dir.path().to_path_buf(), ..BlobSync::default() };
+        let (good, blocker) = (dir.path().join("good"), dir.path().join("blocker"));
+        std::fs::write(&good, b"good").unwrap();
+        std::fs::write(&blocker, b"a file where a directory should be").unwrap();
+        let unopenable = blocker.join("blob");
+        sync.queue(vec![(good, None), (unopenable.clone(), None)]);
+        assert!(sync.sync_queued().is_err());
+        assert_eq!((locked(&sync.queue).files.len(), locked(&sync.done).synced), (2, 0));
+
+        std::fs::remove_file(&blocker).unwrap();
+        std::fs::create_dir(&blocker).unwrap();
+        std::fs::write(&unopenable, b"blob").unwrap();
+        sync.queue(vec![(dir.path().join("good"), None)]);
+        sync.sync_queued().unwrap();
+        assert_eq!((locked(&sync.queue).files.len(), locked(&sync.done).synced), (0, 3));
     }
 
     #[tokio::test]
