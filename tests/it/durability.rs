@@ -358,17 +358,35 @@ async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_lin
     ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
     let registry = Registry::connect(&url).await;
     let first = b"a blob acknowledged and never synced before the kill".to_vec();
-    assert_eq!(post_then_put(&registry, &first).await.map(|r| r.status.as_u16()), Ok(201));
+    let limit = std::time::Duration::from_secs(30); // a PUT that waited for its sync would hang
+    let reply = tokio::time::timeout(limit, post_then_put(&registry, &first)).await;
+    let Ok(reply) = reply else {
+        stop(server);
+        panic!("the PUT was not answered before its blob's sync");
+    };
+    assert_eq!(reply.map(|r| r.status.as_u16()), Ok(201));
     let second = b"a blob whose sync the failpoint waits for".to_vec();
-    let second_reply = post_then_put(&registry, &second).await.map(|r| r.status.as_u16());
-    let status = server.wait().unwrap();
+    let second_reply = tokio::time::timeout(limit, post_then_put(&registry, &second)).await;
+    let second_reply = second_reply.map(|r| r.map(|r| r.status.as_u16()));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            stop(server);
+            panic!("the failpoint never killed the server");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("failpoint blob-unsynced"));
 
     let (server, url) = serve_with(home.path(), &data, &[], &log);
     let registry = Registry::connect(&url).await;
     let got = registry.get(&format!("/v2/test/blobs/{}", digest_of(&first))).await;
     assert_eq!((got.status.as_u16(), &got.body[..]), (200, &first[..]), "the acknowledged blob and its link");
-    if second_reply == Ok(201) {
+    if second_reply == Ok(Ok(201)) {
         assert_eq!(registry.get(&format!("/v2/test/blobs/{}", digest_of(&second))).await.body[..], second[..]);
     }
     let mount = format!("/v2/test/blobs/uploads/?mount={}&from=test", digest_of(&first));
