@@ -24,7 +24,7 @@ use crate::store::{BlobStore, StoreError, UploadGuard};
 use crate::types::{Digest, Millis, RepositoryName};
 
 /// `ECR_LAB_FAILPOINT` step (a crash test): the process is killed between the two halves of a blob
-/// commit, the blob synced into the store and its link not yet journaled.
+/// commit, the blob renamed into the store (not yet synced) and its link not yet journaled.
 pub(crate) const BLOB_STORED_FAILPOINT: &str = "blob-stored";
 
 /// How many verified registry credentials are remembered (each is re-checked for expiry on use).
@@ -340,8 +340,9 @@ impl Lab {
         Ok(())
     }
 
-    /// Commits an upload as `digest` and links the blob into its repository: the blob is synced
-    /// into the store first, so the journal never names a blob the disk does not have. `safety`
+    /// Commits an upload as `digest` and links the blob into its repository: the blob is renamed
+    /// into the store first (a `kill -9` keeps it), and the journal's barrier syncs it before any
+    /// sync of the link record, so the journal never names a blob a power loss could take. `safety`
     /// is how durable the link must be before this returns (a registry blob is one step of a push).
     pub(crate) async fn commit_blob(
         &self,
