@@ -436,6 +436,26 @@ mod tests {
         assert_eq!(names(&reopened), ["after", "kept"], "the journal holds exactly what was acknowledged");
     }
 
+    /// A killed server may not have synced the blobs its last records link: a lab opened on the
+    /// directory queues the blobs the journal's tail links, and its barrier syncs them.
+    #[tokio::test]
+    async fn a_reopened_lab_syncs_the_blobs_its_journal_tail_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        create(&lab, "test").await.unwrap();
+        let (bytes, name) = (b"a blob linked in the tail".to_vec(), RepositoryName::parse("test").unwrap());
+        let digest = Digest::sha256_of(&bytes);
+        std::fs::write(lab.inner.store.path(&digest), &bytes).unwrap();
+        lab.write(|s| s.link_blob(&registry(), &name, digest.clone(), bytes.len() as u64)).await.unwrap();
+        drop(lab);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert_eq!(reopened.inner.store.sync_counts().0, 1, "the tail's one link is queued");
+        reopened.inner.store.barrier()().unwrap();
+        assert_eq!(reopened.inner.store.sync_counts(), (1, 1));
+    }
+
     #[tokio::test]
     async fn a_lab_whose_first_record_was_lost_writes_it_again_with_the_same_secret() {
         let dir = tempfile::tempdir().unwrap();

@@ -130,6 +130,12 @@ impl BlobStore {
         move || sync.sync_queued()
     }
 
+    /// Blobs queued for a sync so far, and blobs known durable.
+    #[cfg(test)]
+    pub(crate) fn sync_counts(&self) -> (u64, u64) {
+        (locked(&self.sync.queue).queued, locked(&self.sync.done).synced)
+    }
+
     /// Queues blobs already in the store for a sync: those the journal's tail names when the lab
     /// opens (the process before may have been killed before it synced them).
     pub(crate) fn queue_sync<'a>(&self, digests: impl IntoIterator<Item = &'a Digest>) {
