@@ -24,7 +24,7 @@ use crate::store::{BlobStore, StoreError, UploadGuard};
 use crate::types::{Digest, Millis, RepositoryName};
 
 /// `ECR_LAB_FAILPOINT` step (a crash test): the process is killed between the two halves of a blob
-/// commit, the blob synced into the store and its link not yet journaled.
+/// commit, the blob renamed into the store (not yet synced) and its link not yet journaled.
 pub(crate) const BLOB_STORED_FAILPOINT: &str = "blob-stored";
 
 /// How many verified registry credentials are remembered (each is re-checked for expiry on use).
@@ -119,6 +119,7 @@ impl Lab {
 
     /// [`Lab::open`] on an opened journal and what its directory held.
     fn open_journal(dir: &Path, journal: Journal, loaded: Loaded) -> Result<Self, JournalError> {
+        let linked = crate::store::linked_digests(&loaded.events);
         let state = if loaded.snapshot.is_none() && loaded.events.is_empty() {
             let mut state = State::new(random_secret());
             let first = state.take_outbox();
@@ -129,6 +130,10 @@ impl Lab {
         };
         crate::startup_trace::phase("journal replayed onto the snapshot");
         let store = BlobStore::open(dir).map_err(|source| JournalError::Io { path: dir.to_path_buf(), source })?;
+        // Blobs the journal's tail links may be unsynced (a killed process); the store syncs them
+        // in the background, and before the journal's next sync or snapshot.
+        store.queue_sync(&linked);
+        journal.set_before_sync(Box::new(store.barrier()));
         crate::startup_trace::phase("blob store opened");
         let lab = Self::assemble(state, Some(journal), store);
         // Scans the server was running when it stopped start again.
@@ -336,8 +341,9 @@ impl Lab {
         Ok(())
     }
 
-    /// Commits an upload as `digest` and links the blob into its repository: the blob is synced
-    /// into the store first, so the journal never names a blob the disk does not have. `safety`
+    /// Commits an upload as `digest` and links the blob into its repository: the blob is renamed
+    /// into the store first (a `kill -9` keeps it), and the journal's barrier syncs it before any
+    /// sync of the link record, so the journal never names a blob a power loss could take. `safety`
     /// is how durable the link must be before this returns (a registry blob is one step of a push).
     pub(crate) async fn commit_blob(
         &self,
@@ -429,6 +435,26 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let reopened = Lab::open(dir.path()).unwrap();
         assert_eq!(names(&reopened), ["after", "kept"], "the journal holds exactly what was acknowledged");
+    }
+
+    /// A killed server may not have synced the blobs its last records link: a lab opened on the
+    /// directory queues the blobs the journal's tail links, and its barrier syncs them.
+    #[tokio::test]
+    async fn a_reopened_lab_syncs_the_blobs_its_journal_tail_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        create(&lab, "test").await.unwrap();
+        let (bytes, name) = (b"a blob linked in the tail".to_vec(), RepositoryName::parse("test").unwrap());
+        let digest = Digest::sha256_of(&bytes);
+        std::fs::write(lab.inner.store.path(&digest), &bytes).unwrap();
+        lab.write(|s| s.link_blob(&registry(), &name, digest.clone(), bytes.len() as u64)).await.unwrap();
+        drop(lab);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert_eq!(reopened.inner.store.sync_counts().0, 1, "the tail's one link is queued");
+        reopened.inner.store.barrier()().unwrap();
+        assert_eq!(reopened.inner.store.sync_counts(), (1, 1));
     }
 
     #[tokio::test]

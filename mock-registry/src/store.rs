@@ -1,7 +1,9 @@
 //! Content-addressed blobs on disk, and the uploads that fill them. An upload is spooled to a
-//! temporary file while its sha256 is computed; on commit the digest is checked, the file synced and
-//! renamed to `blobs/sha256/<hex>`, and only then is it recorded in the journal (both steps are
-//! [`Lab::commit_blob`](crate::Lab)). Memory never grows with blob size. A request takes an upload
+//! temporary file while its sha256 is computed; on commit the digest is checked, the file renamed
+//! to `blobs/sha256/<hex>`, and only then is it recorded in the journal (both steps are
+//! [`Lab::commit_blob`](crate::Lab)). No fsync is on that path: a renamed blob survives `kill -9`
+//! (the page cache does), and [`BlobSync`] makes it survive power loss before any journal record
+//! that names it does (see there). Memory never grows with blob size. A request takes an upload
 //! out as an [`UploadGuard`], which puts it back when dropped; the rules for where a part may start
 //! (a registry `Content-Range`, an ECR layer part) are here. Bodies arrive as any `http_body` byte
 //! stream, whichever web framework read them. Upload sessions live in memory: after a restart a
@@ -13,8 +15,8 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use std::io::{Seek as _, Write as _};
 
@@ -51,8 +53,13 @@ pub(crate) enum StoreError {
 }
 
 /// `ECR_LAB_FAILPOINT=blob-spooled` kills the process in the middle of a blob's commit: the spool
-/// file is written and synced, not yet renamed into the store (a crash test's hook).
+/// file is written (not synced), not yet renamed into the store (a crash test's hook).
 const BLOB_SPOOLED_FAILPOINT: &str = "blob-spooled";
+
+/// `ECR_LAB_FAILPOINT=blob-unsynced` (a crash test's hook): blobs are renamed into the store but
+/// never synced; the process kills itself once a second blob waits for its sync. So the first
+/// blob's push is answered, and the crash comes before anything made that blob durable.
+const BLOB_UNSYNCED_FAILPOINT: &str = "blob-unsynced";
 
 /// Bytes are gathered up to this much before they go to the file, so a large blob costs one
 /// blocking write per MiB rather than one per network frame.
@@ -88,8 +95,8 @@ pub(crate) struct BlobStore {
     now: AtomicI64,
     /// When idle uploads are next looked over for expiry (lab clock, milliseconds).
     next_sweep: AtomicI64,
-    /// Makes renames into `blobs/sha256` durable, one directory fsync for all that came before it.
-    dir_sync: std::sync::Arc<DirSync>,
+    /// Makes renamed blobs durable, in the background and before every journal sync.
+    sync: Arc<BlobSync>,
     /// For `Lab::ephemeral`: the directory goes when the store does.
     _temporary: Option<tempfile::TempDir>,
 }
@@ -111,9 +118,29 @@ impl BlobStore {
             uploads: Mutex::new(HashMap::new()),
             now: AtomicI64::new(0),
             next_sweep: AtomicI64::new(0),
-            dir_sync: std::sync::Arc::default(),
+            sync: BlobSync::start(root.join("blobs/sha256"))?,
             _temporary: None,
         })
+    }
+
+    /// The barrier a journal runs before each of its syncs (and before a snapshot's): every blob
+    /// renamed into the store so far is durable once it returns `Ok`.
+    pub(crate) fn barrier(&self) -> impl Fn() -> io::Result<()> + Send + Sync + 'static {
+        let sync = Arc::clone(&self.sync);
+        move || sync.sync_queued()
+    }
+
+    /// Blobs queued for a sync so far, and blobs known durable.
+    #[cfg(test)]
+    pub(crate) fn sync_counts(&self) -> (u64, u64) {
+        (locked(&self.sync.queue).queued, locked(&self.sync.done).synced)
+    }
+
+    /// Queues blobs already in the store for a sync: those the journal's tail names when the lab
+    /// opens (the process before may have been killed before it synced them).
+    pub(crate) fn queue_sync<'a>(&self, digests: impl IntoIterator<Item = &'a Digest>) {
+        let files = digests.into_iter().map(|digest| (self.path(digest), None)).collect();
+        self.sync.queue(files);
     }
 
     /// A store in a temporary directory, removed when the store is dropped.
@@ -259,19 +286,21 @@ impl BlobStore {
                 return Err(StoreError::DigestMismatch { given: expected.clone(), computed });
             }
             // One blocking task: the spool file opened (unless a write left it open), the
-            // last bytes, fsync, rename into place, fsync the directory (shared with the renames
-            // beside it). A blob already in the store (same digest, same bytes) is not written
-            // again; its directory entry is made durable all the same.
+            // last bytes, rename into place; no fsync (the blob is queued for [`BlobSync`]). A
+            // blob already in the store (same digest, same bytes) is not written again; it is
+            // queued all the same (a process killed before it synced the blob may have left it).
             let spool = Spool::take(&mut upload);
             let target = self.path(expected);
-            let dir_sync = self.dir_sync.clone();
+            let sync = Arc::clone(&self.sync);
             tokio::task::spawn_blocking(move || -> io::Result<()> {
-                if target.exists() {
+                let file = if target.exists() {
                     spool.discard()?;
+                    None
                 } else {
-                    spool.sync_into(&target)?;
-                }
-                dir_sync.after_rename(target.parent().expect("blobs dir"))
+                    Some(spool.rename_into(&target)?)
+                };
+                sync.queue(vec![(target, file)]);
+                Ok(())
             })
             .await
             .map_err(io::Error::other)??;
@@ -301,41 +330,204 @@ impl BlobStore {
     }
 }
 
-/// Group commit for directory fsyncs: a commit that renamed a blob into the directory needs an fsync
-/// of the directory that started after its rename; one fsync serves every rename counted before it
-/// began, so concurrent commits (a client pushing layers in parallel) share it.
+/// Makes renamed blobs durable without an fsync on the request path. A commit renames its blob
+/// into `blobs/sha256` and queues it here; a background thread fsyncs the queued files, then the
+/// directory once for all of them (group commit: a push's layers share one directory fsync). The
+/// journal runs [`BlobSync::sync_queued`] before each of its syncs and before a snapshot's, so no
+/// record that names a blob is synced before the blob is: usually the thread has already done
+/// it, else the journal's writer does what is left. Whoever syncs holds `done`, so concurrent
+/// callers share one batch.
 #[derive(Default)]
-struct DirSync {
-    /// Renames done so far (counted after each rename).
-    renamed: AtomicU64,
-    /// Renames an fsync of the directory is known to cover, and the directory, kept open.
-    synced: Mutex<Synced>,
+struct BlobSync {
+    dir: PathBuf,
+    queue: Mutex<Queue>,
+    /// Tells the background thread something was queued (or the store is closing).
+    wake: Condvar,
+    done: Mutex<Done>,
+}
+
+type Unsynced = (PathBuf, Option<std::fs::File>);
+
+#[derive(Default)]
+struct Queue {
+    /// Renamed and not yet synced, in order: the path, and the file if still open.
+    files: Vec<Unsynced>,
+    /// Blobs queued so far (the last one's number).
+    queued: u64,
+    closed: bool,
 }
 
 #[derive(Default)]
-struct Synced {
-    renames: u64,
-    /// Opened by the first fsync (not one `open` per blob).
+struct Done {
+    /// Every blob up to this number is durable.
+    synced: u64,
+    /// `blobs/sha256`, opened by the first sync (not one `open` per batch).
     dir: Option<std::fs::File>,
 }
 
-impl DirSync {
-    fn after_rename(&self, dir: &Path) -> io::Result<()> {
-        let mine = self.renamed.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut synced = self.synced.lock().unwrap_or_else(|e| e.into_inner());
-        if synced.renames >= mine {
-            return Ok(()); // an fsync that began after this rename has finished
-        }
-        let covered = self.renamed.load(Ordering::SeqCst);
-        let dir = match synced.dir.take() {
-            Some(open) => open,
-            None => std::fs::File::open(dir)?,
-        };
-        dir.sync_all()?;
-        synced.dir = Some(dir);
-        synced.renames = covered;
-        Ok(())
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl BlobSync {
+    fn start(dir: PathBuf) -> io::Result<Arc<Self>> {
+        let sync = Arc::new(BlobSync { dir, queue: Mutex::default(), wake: Condvar::new(), done: Mutex::default() });
+        let background = Arc::clone(&sync);
+        std::thread::Builder::new().name("ecr-lab-blob-sync".into()).spawn(move || background.sync_loop())?;
+        Ok(sync)
     }
+
+    fn queue(&self, files: Vec<Unsynced>) {
+        if files.is_empty() {
+            return;
+        }
+        let mut queue = locked(&self.queue);
+        queue.queued += files.len() as u64;
+        queue.files.extend(files);
+        drop(queue);
+        self.wake.notify_all();
+    }
+
+    /// The background thread: syncs what is queued, until the store closes (then once more).
+    fn sync_loop(&self) {
+        loop {
+            let mut queue = locked(&self.queue);
+            while queue.files.is_empty() && !queue.closed {
+                queue = self.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+            }
+            let closed = queue.closed;
+            drop(queue);
+            if let Err(e) = self.sync_queued() {
+                tracing::warn!("syncing blobs in {} (tried again by the next write): {e}", self.dir.display());
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            if closed {
+                return;
+            }
+        }
+    }
+
+    /// Makes every blob queued before this call durable: fsyncs the queued files, then the
+    /// directory. On an error the files stay queued (the next call tries them again).
+    fn sync_queued(&self) -> io::Result<()> {
+        let target = locked(&self.queue).queued;
+        let mut done = locked(&self.done);
+        if done.synced >= target {
+            return Ok(()); // a sync that began after the last queued rename has finished
+        }
+        if unsynced_failpoint() {
+            self.crash_when_two_wait();
+        }
+        let (files, upto) = {
+            let mut queue = locked(&self.queue);
+            (std::mem::take(&mut queue.files), queue.queued)
+        };
+        match sync_together(&files, &mut done.dir, &self.dir) {
+            Ok(()) => {
+                done.synced = upto;
+                Ok(())
+            }
+            Err(e) => {
+                let mut queue = locked(&self.queue);
+                let later = std::mem::replace(&mut queue.files, files);
+                queue.files.extend(later);
+                Err(e)
+            }
+        }
+    }
+
+    /// `blob-unsynced`: waits (syncing nothing) until two blobs are queued, then kills the process.
+    fn crash_when_two_wait(&self) {
+        let mut queue = locked(&self.queue);
+        while queue.files.len() < 2 {
+            queue = self.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
+        }
+        crate::state::snapshot::failpoint(BLOB_UNSYNCED_FAILPOINT);
+    }
+}
+
+fn unsynced_failpoint() -> bool {
+    static CHOSEN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CHOSEN.get_or_init(|| std::env::var("ECR_LAB_FAILPOINT").is_ok_and(|v| v == BLOB_UNSYNCED_FAILPOINT))
+}
+
+/// Fsyncs each file (opened again if it was closed; one deleted since is skipped).
+fn sync_files(files: &[Unsynced]) -> io::Result<()> {
+    for (path, file) in files {
+        match file {
+            Some(file) => file.sync_data()?,
+            None => match std::fs::File::open(path) {
+                Ok(file) => file.sync_data()?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Fsyncs `files` and, at the same time on a thread of its own, the directory they were renamed
+/// into: neither has to wait for the other (both come after the renames), and the filesystem can
+/// serve the two with one commit. Done one after the other if no thread can be started.
+fn sync_together(files: &[Unsynced], open: &mut Option<std::fs::File>, dir: &Path) -> io::Result<()> {
+    let directory: &std::fs::File = match open {
+        Some(file) => file,
+        None => open.insert(std::fs::File::open(dir)?),
+    };
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new().spawn_scoped(scope, || directory.sync_all());
+        let synced = sync_files(files);
+        let directory = match thread {
+            Ok(thread) => thread.join().unwrap_or_else(|_| Err(io::Error::other("the directory's sync failed"))),
+            Err(_) => directory.sync_all(),
+        };
+        synced.and(directory)
+    })
+}
+
+fn sync_dir(open: &mut Option<std::fs::File>, dir: &Path) -> io::Result<()> {
+    let file = match open.take() {
+        Some(file) => file,
+        None => std::fs::File::open(dir)?,
+    };
+    file.sync_all()?;
+    *open = Some(file);
+    Ok(())
+}
+
+impl Drop for BlobStore {
+    /// What is left is synced (a clean stop leaves every blob durable), and the thread stops.
+    fn drop(&mut self) {
+        if let Err(e) = self.sync.sync_queued() {
+            tracing::warn!("syncing blobs in {}: {e}", self.sync.dir.display());
+        }
+        locked(&self.sync.queue).closed = true;
+        self.sync.wake.notify_all();
+    }
+}
+
+/// The blobs `events` link.
+pub(crate) fn linked_digests(events: &[crate::state::Event]) -> Vec<Digest> {
+    let linked = events.iter().filter_map(|event| match event {
+        crate::state::Event::BlobLinked { digest, .. } => Some(digest.clone()),
+        _ => None,
+    });
+    linked.collect()
+}
+
+/// Fsyncs the blobs `events` link (and `root/blobs/sha256`): before a snapshot taken without a
+/// running store (`ecr-lab repair`) covers links a killed process may have left unsynced.
+pub(crate) fn sync_linked(root: &Path, events: &[crate::state::Event]) -> io::Result<()> {
+    let blobs = root.join("blobs/sha256");
+    let files: Vec<Unsynced> = linked_digests(events)
+        .iter()
+        .map(|digest| (blobs.join(digest.as_str().trim_start_matches("sha256:")), None))
+        .collect();
+    if files.is_empty() || !blobs.exists() {
+        return Ok(());
+    }
+    sync_files(&files)?;
+    sync_dir(&mut None, &blobs)
 }
 
 /// An upload taken out of the store by one request. Dropped, it goes back to the store as it is
@@ -563,15 +755,14 @@ impl Spool {
         cut
     }
 
-    /// Writes the pending bytes, syncs the file and renames it to `target` (the caller syncs the
-    /// directory).
-    fn sync_into(mut self, target: &Path) -> io::Result<()> {
+    /// Writes the pending bytes and renames the file to `target`, not synced (the caller queues
+    /// it for [`BlobSync`]). Returns the file, still open.
+    fn rename_into(mut self, target: &Path) -> io::Result<std::fs::File> {
         let mut file = self.open()?;
         file.write_all(&self.pending)?;
-        file.sync_all()?;
-        drop(file);
         crate::state::snapshot::failpoint(BLOB_SPOOLED_FAILPOINT);
-        std::fs::rename(&self.path, target)
+        std::fs::rename(&self.path, target)?;
+        Ok(file)
     }
 
     /// Closes and removes the spool file.
@@ -638,11 +829,32 @@ mod tests {
         assert_eq!((again, size), (digest.clone(), 10));
         assert_eq!(std::fs::read(store.path(&digest)).unwrap(), b"same bytes");
         assert_eq!(std::fs::read_dir(store.root.join("uploads")).unwrap().count(), 0, "the second spool file is gone");
-        assert_eq!(
-            store.dir_sync.synced.lock().unwrap().renames,
-            2,
-            "each commit's directory entry is covered by an fsync"
-        );
+        assert_eq!(locked(&store.sync.queue).queued, 2, "each commit queues its blob for a sync");
+        store.barrier()().unwrap();
+        assert_eq!(locked(&store.sync.done).synced, 2, "the barrier covers every commit before it");
+        assert!(locked(&store.sync.queue).files.is_empty());
+    }
+
+    /// A sync that fails (here: a path that cannot be opened) keeps every blob of its batch queued,
+    /// counts none as synced, and the next sync does them.
+    #[test]
+    fn a_failed_sync_keeps_its_blobs_queued_for_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let sync = BlobSync { dir: dir.path().to_path_buf(), ..BlobSync::default() };
+        let (good, blocker) = (dir.path().join("good"), dir.path().join("blocker"));
+        std::fs::write(&good, b"good").unwrap();
+        std::fs::write(&blocker, b"a file where a directory should be").unwrap();
+        let unopenable = blocker.join("blob");
+        sync.queue(vec![(good, None), (unopenable.clone(), None)]);
+        assert!(sync.sync_queued().is_err());
+        assert_eq!((locked(&sync.queue).files.len(), locked(&sync.done).synced), (2, 0));
+
+        std::fs::remove_file(&blocker).unwrap();
+        std::fs::create_dir(&blocker).unwrap();
+        std::fs::write(&unopenable, b"blob").unwrap();
+        sync.queue(vec![(dir.path().join("good"), None)]);
+        sync.sync_queued().unwrap();
+        assert_eq!((locked(&sync.queue).files.len(), locked(&sync.done).synced), (0, 3));
     }
 
     #[tokio::test]

@@ -340,6 +340,60 @@ async fn a_kill_in_the_middle_of_a_two_request_blob_commit_leaves_no_blob() {
     stop(server);
 }
 
+/// A blob's PUT is answered before anything syncs the blob (it is renamed into the store and
+/// queued for a background sync; the journal's next sync waits for it). `ECR_LAB_FAILPOINT=
+/// blob-unsynced` never syncs a blob and kills the server once a second one waits: so the kill
+/// comes after the first blob's 201 and before its sync. After the restart that blob is there,
+/// linked, byte for byte (a second blob, if it was acknowledged, too), and can be mounted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_link() {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use crate::common::digest_of;
+    use crate::registry::Registry;
+
+    let home = tempfile::tempdir().unwrap();
+    let (data, log) = (home.path().join("data"), home.path().join("stderr"));
+    let (mut server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "blob-unsynced")], &log);
+    ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
+    let registry = Registry::connect(&url).await;
+    let first = b"a blob acknowledged and never synced before the kill".to_vec();
+    let limit = std::time::Duration::from_secs(30); // a PUT that waited for its sync would hang
+    let reply = tokio::time::timeout(limit, post_then_put(&registry, &first)).await;
+    let Ok(reply) = reply else {
+        stop(server);
+        panic!("the PUT was not answered before its blob's sync");
+    };
+    assert_eq!(reply.map(|r| r.status.as_u16()), Ok(201));
+    let second = b"a blob whose sync the failpoint waits for".to_vec();
+    let second_reply = tokio::time::timeout(limit, post_then_put(&registry, &second)).await;
+    let second_reply = second_reply.map(|r| r.map(|r| r.status.as_u16()));
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            stop(server);
+            panic!("the failpoint never killed the server");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("failpoint blob-unsynced"));
+
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    let registry = Registry::connect(&url).await;
+    let got = registry.get(&format!("/v2/test/blobs/{}", digest_of(&first))).await;
+    assert_eq!((got.status.as_u16(), &got.body[..]), (200, &first[..]), "the acknowledged blob and its link");
+    if second_reply == Ok(Ok(201)) {
+        assert_eq!(registry.get(&format!("/v2/test/blobs/{}", digest_of(&second))).await.body[..], second[..]);
+    }
+    let mount = format!("/v2/test/blobs/uploads/?mount={}&from=test", digest_of(&first));
+    assert_eq!(registry.send(hyper::Method::POST, &mount, &[], Vec::new()).await.status.as_u16(), 201);
+    stop(server);
+}
+
 /// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
 /// `?digest` with the whole body.
 async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Result<crate::registry::Reply, String> {

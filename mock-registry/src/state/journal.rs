@@ -166,7 +166,12 @@ struct Shared {
     written: watch::Sender<u64>,
     /// Highest sequence fsynced (survives the machine losing power).
     durable: watch::Sender<u64>,
+    /// Run before every sync of records and before a snapshot's: see [`Journal::set_before_sync`].
+    before_sync: std::sync::OnceLock<BeforeSync>,
 }
+
+/// What must be durable before records are: the blob store's barrier (records name blobs).
+pub type BeforeSync = Box<dyn Fn() -> io::Result<()> + Send + Sync>;
 
 /// How safe a change must be before the caller may acknowledge it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -479,6 +484,7 @@ impl Journal {
             fail_writes: AtomicBool::new(false),
             written,
             durable,
+            before_sync: std::sync::OnceLock::new(),
         });
         let extender = Arc::clone(&shared);
         std::thread::Builder::new()
@@ -622,6 +628,13 @@ impl Journal {
         let taken = closed.and_then(|n| if n == 0 { Ok(false) } else { take_snapshot(shared, n) });
         shared.snapshotting.store(false, Ordering::Release);
         taken
+    }
+
+    /// Sets `barrier` (once) to run before each fdatasync of records and before a snapshot's fsync:
+    /// whatever records name (blobs) is durable before they are. Its error fails the batch exactly
+    /// as a failed fdatasync does.
+    pub fn set_before_sync(&self, barrier: BeforeSync) {
+        let _ = self.shared.before_sync.set(barrier);
     }
 
     /// Makes every write fail (or succeed again), as a full disk would.
@@ -829,6 +842,7 @@ fn take_snapshot(shared: &Shared, covers: u64) -> Result<bool, String> {
     }
     let (base, tail) = load(dir, &layout, covers, None).map_err(|e| e.to_string())?;
     let state = base.snapshot.unwrap_or_default().replayed(tail.events);
+    before_sync(shared).map_err(|e| format!("syncing what {} names: {e}", snapshot::file_name(covers)))?;
     let len =
         snapshot::write(dir, covers, &state).map_err(|e| format!("writing {}: {e}", snapshot::file_name(covers)))?;
     drop(state);
@@ -867,7 +881,13 @@ fn write_batch(shared: &Shared, file: &File, at: u64, buffer: &[u8], seq: u64) -
     }
     write_at(file, buffer, at)?;
     shared.written.send_replace(seq);
+    before_sync(shared)?;
     file.sync_data()
+}
+
+/// Runs the barrier set by [`Journal::set_before_sync`], if any.
+fn before_sync(shared: &Shared) -> io::Result<()> {
+    shared.before_sync.get().map_or(Ok(()), |barrier| barrier())
 }
 
 fn write_at(file: &File, buffer: &[u8], at: u64) -> io::Result<()> {
@@ -1214,7 +1234,9 @@ pub fn repair(dir: &Path, damage: &Damage) -> Result<PathBuf, JournalError> {
 /// Takes a snapshot of `dir` (no server may hold it) and cuts the journal it covers; returns
 /// whether there was anything new to cover (`ecr-lab repair` on an undamaged directory).
 pub fn compact(dir: &Path) -> Result<bool, JournalError> {
-    let (journal, _) = Journal::open_loaded(dir)?;
+    let (journal, loaded) = Journal::open_loaded(dir)?;
+    // The blobs the tail links (a killed server may not have synced them) before the snapshot.
+    crate::store::sync_linked(dir, &loaded.events).map_err(io_err(dir))?;
     journal.snapshot_now().map_err(|e| JournalError::Io { path: dir.to_path_buf(), source: io::Error::other(e) })
 }
 
@@ -1267,6 +1289,46 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(50));
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3, "{text}");
+    }
+
+    /// The barrier set by `set_before_sync` runs before every sync of records (it sees the batch
+    /// not yet durable) and before a snapshot; when it fails, the batch fails as a failed fdatasync
+    /// does: its waiter gets the error, nothing becomes durable, and the record is cut off.
+    #[tokio::test]
+    async fn the_before_sync_barrier_runs_before_every_sync_and_its_failure_fails_the_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _) = Journal::open(dir.path()).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let fail = Arc::new(AtomicBool::new(false));
+        let (durable, record, failing) = (journal.shared.durable.subscribe(), Arc::clone(&seen), Arc::clone(&fail));
+        journal.set_before_sync(Box::new(move || {
+            record.lock().unwrap().push(*durable.borrow());
+            match failing.load(Ordering::Acquire) {
+                true => Err(io::Error::other("the blobs could not be synced")),
+                false => Ok(()),
+            }
+        }));
+        let mut seqs = Vec::new();
+        for n in 1..=3 {
+            let seq = journal.append(&[event(n)]);
+            journal.wait_durable(seq).await.unwrap();
+            seqs.push(seq);
+        }
+        assert_eq!(*seen.lock().unwrap(), vec![0, seqs[0], seqs[1]], "each sync's barrier ran before it, once");
+        assert!(journal.snapshot_now().unwrap());
+        assert_eq!(seen.lock().unwrap().len(), 4, "and before the snapshot");
+
+        fail.store(true, Ordering::Release);
+        let seq = journal.append(&[event(4)]);
+        let refused = journal.wait_durable(seq).await.unwrap_err();
+        assert!(refused.contains("the blobs could not be synced"), "{refused}");
+        assert_eq!(*journal.shared.durable.borrow(), seqs[2], "nothing more is durable");
+        assert!(journal.is_broken());
+        assert!(journal.recover().unwrap().unwrap().events.is_empty(), "the record is cut off");
+        drop(journal);
+        let (_journal, loaded) = Journal::open_loaded(dir.path()).unwrap();
+        assert!(loaded.snapshot.is_some(), "the snapshot of the first three");
+        assert!(loaded.events.is_empty(), "the refused record is not on disk");
     }
 
     fn good(n: i64) -> String {
