@@ -7,7 +7,9 @@
 //! CreateRepository, default `1,8,64`: each level measured in turn), BENCH_IAM=1 (also the mock
 //! with an IAM user whose policy is evaluated on every call, issue 14's authorization cost),
 //! BENCH_BASELINE=PATH (also another ecr-lab binary, e.g. one built before IAM, durable and
-//! `--ephemeral`, in the same run).
+//! `--ephemeral`, in the same run), BENCH_ROUNDS (default 1: each ecr-lab variant measured that
+//! many times, alternating with the others, in reverse order every other round; moto_server in
+//! the first round only; the table shows the median and every round, for A/B on a noisy machine).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -281,12 +283,12 @@ struct Variant {
 /// moto, the mock durable and `--ephemeral`, then (BENCH_IAM) the same with an evaluated IAM
 /// user, then (BENCH_BASELINE) another binary durable and `--ephemeral`. Each durable one gets a
 /// data directory of its own.
-fn variants(home: &Path) -> Vec<Variant> {
+fn variants(home: &Path, round: usize) -> Vec<Variant> {
     let this = PathBuf::from(env!("CARGO_BIN_EXE_ecr-lab"));
     let mut list = vec![Variant { name: "moto_server".into(), binary: None, extra: Vec::new(), evaluated: false }];
     let mut mock = |name: &str, binary: &PathBuf, durable: bool, evaluated: bool| {
         let extra = if durable {
-            let data = home.join(format!("data-{}", list.len()));
+            let data = home.join(format!("data-{round}-{}", list.len()));
             vec!["--data-dir".to_owned(), data.to_string_lossy().into_owned()]
         } else {
             vec!["--ephemeral".to_owned()]
@@ -314,39 +316,78 @@ async fn main() {
     let client: HttpClient = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(256).build_http();
     let describe_clients = env_list("BENCH_CONNECTIONS", "8").first().copied().unwrap_or(8);
     let levels = env_list("BENCH_LEVELS", "1,8,64");
+    let rounds = env_list("BENCH_ROUNDS", "1").first().copied().unwrap_or(1).max(1);
     let mut results: Vec<(String, String, f64)> = Vec::new();
     // One at a time, so each server has the machine to itself while measured.
-    for variant in variants(home.path()) {
-        let mut server = match &variant.binary {
-            None => start_moto(),
-            Some(binary) => {
-                let extra: Vec<&str> = variant.extra.iter().map(String::as_str).collect();
-                start_mock(&variant.name, binary, &extra, home.path())
-            }
-        };
-        eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
-        seed(&client, &server.url, variant.binary.is_some()).await;
-        if variant.evaluated {
-            evaluate_as_user(&client, &mut server).await;
+    for round in 0..rounds {
+        let mut list = variants(home.path(), round);
+        if round > 0 {
+            list.remove(0); // moto_server: once
         }
-        let describe = load(&client, &server, "DescribeImages", describe_clients, describe_images).await;
-        eprintln!("{}: DescribeImages {describe:.1}/s", server.name);
-        results.push((
-            server.name.clone(),
-            format!("DescribeImages (1,000 images, one page), {describe_clients} clients"),
-            describe,
-        ));
-        for &level in &levels {
-            LEVEL_BASE.store(level as u64 * 1_000_000, Ordering::Relaxed);
-            let create = load(&client, &server, "CreateRepository", level, create_repository_level).await;
-            eprintln!("{}: CreateRepository at {level} clients {create:.1}/s", server.name);
-            results.push((server.name.clone(), format!("CreateRepository, {level} clients"), create));
+        if round % 2 == 1 {
+            list.reverse();
+        }
+        for variant in list {
+            measure(&client, home.path(), &variant, describe_clients, &levels, &mut results).await;
         }
     }
-    let moto = |op: &str| results.iter().find(|(s, o, _)| s == "moto_server" && o == op).unwrap().2;
-    println!("\n| server | call | requests/s | × moto_server |");
-    println!("|---|---|---:|---:|");
-    for (server, op, rate) in &results {
-        println!("| {server} | {op} | {rate:.1} | {:.1}× |", rate / moto(op));
+    print_table(&results);
+}
+
+/// Starts `variant`, seeds it, measures DescribeImages and CreateRepository at each level, and stops it.
+async fn measure(
+    client: &HttpClient,
+    home: &Path,
+    variant: &Variant,
+    describe_clients: usize,
+    levels: &[usize],
+    results: &mut Vec<(String, String, f64)>,
+) {
+    let mut server = match &variant.binary {
+        None => start_moto(),
+        Some(binary) => {
+            let extra: Vec<&str> = variant.extra.iter().map(String::as_str).collect();
+            start_mock(&variant.name, binary, &extra, home)
+        }
+    };
+    eprintln!("{}: seeding {IMAGES} images at {}", server.name, server.url);
+    seed(client, &server.url, variant.binary.is_some()).await;
+    if variant.evaluated {
+        evaluate_as_user(client, &mut server).await;
+    }
+    let describe = load(client, &server, "DescribeImages", describe_clients, describe_images).await;
+    eprintln!("{}: DescribeImages {describe:.1}/s", server.name);
+    results.push((
+        server.name.clone(),
+        format!("DescribeImages (1,000 images, one page), {describe_clients} clients"),
+        describe,
+    ));
+    for &level in levels {
+        LEVEL_BASE.store(level as u64 * 1_000_000, Ordering::Relaxed);
+        let create = load(client, &server, "CreateRepository", level, create_repository_level).await;
+        eprintln!("{}: CreateRepository at {level} clients {create:.1}/s", server.name);
+        results.push((server.name.clone(), format!("CreateRepository, {level} clients"), create));
+    }
+}
+
+/// One row per server and call, in the order first measured: the median of its rounds (and
+/// every round, when there were several), and the ratio to moto_server's.
+fn print_table(results: &[(String, String, f64)]) {
+    let moto = |op: &str| results.iter().find(|(s, o, _)| s == "moto_server" && o == op).map_or(f64::NAN, |r| r.2);
+    let several = results.iter().any(|(s, o, _)| results.iter().filter(|(s2, o2, _)| s2 == s && o2 == o).count() > 1);
+    println!("\n| server | call | requests/s | × moto_server |{}", if several { " rounds |" } else { "" });
+    println!("|---|---|---:|---:|{}", if several { "---|" } else { "" });
+    let mut shown: Vec<(&str, &str)> = Vec::new();
+    for (server, op, _) in results {
+        if shown.contains(&(server.as_str(), op.as_str())) {
+            continue;
+        }
+        shown.push((server, op));
+        let mut rates: Vec<f64> = results.iter().filter(|(s, o, _)| s == server && o == op).map(|r| r.2).collect();
+        let each = rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ");
+        rates.sort_by(f64::total_cmp);
+        let median = rates[rates.len() / 2];
+        let rounds = if several { format!(" {each} |") } else { String::new() };
+        println!("| {server} | {op} | {median:.1} | {:.1}× |{rounds}", median / moto(op));
     }
 }
