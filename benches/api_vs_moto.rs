@@ -10,6 +10,8 @@
 //! `--ephemeral`, in the same run), BENCH_ROUNDS (default 1: each ecr-lab variant measured that
 //! many times, alternating with the others, in reverse order every other round; moto_server in
 //! the first round only; the table shows the median and every round, for A/B on a noisy machine).
+//! Linux: each row also shows the server's CPU time and context switches per request (from
+//! `/proc`; less noisy than the rate when other work shares the machine).
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -184,14 +186,42 @@ async fn seed(client: &HttpClient, url: &str, layer_api: bool) {
     assert_eq!(value["imageDetails"].as_array().unwrap().len(), IMAGES, "one call returns the whole repository");
 }
 
-/// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second.
+/// What one load measured: requests per second, and (Linux) the server's CPU µs and context
+/// switches per request.
+#[derive(Clone, Copy)]
+struct Measured {
+    rate: f64,
+    cpu_us: Option<f64>,
+    switches: Option<f64>,
+}
+
+/// The server process's CPU time in clock ticks (user + system, all its threads; USER_HZ is 100 on
+/// Linux) and the context switches of its live threads, from `/proc`.
+fn usage(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        for line in status.lines().filter(|l| l.contains("ctxt_switches:")) {
+            switches += line.split_whitespace().nth(1).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    Some((ticks, switches))
+}
+
+/// Runs `connections` loops of `make(n)` for `seconds`; returns requests per second and the
+/// server's cost per request.
 async fn load(
     client: &HttpClient,
     server: &Server,
     operation: &'static str,
     connections: usize,
     make: fn(u64) -> (&'static str, String),
-) -> f64 {
+) -> Measured {
+    let before = usage(server.child.id());
     let seconds: u64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let done = Arc::new(AtomicU64::new(0));
     let counter = Arc::new(AtomicU64::new(0));
@@ -214,7 +244,14 @@ async fn load(
     for task in tasks {
         task.await.unwrap();
     }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let requests = done.load(Ordering::Relaxed) as f64;
+    let rate = requests / started.elapsed().as_secs_f64();
+    let cost = before.zip(usage(server.child.id())).filter(|_| requests > 0.0);
+    Measured {
+        rate,
+        cpu_us: cost.map(|((t0, _), (t1, _))| (t1 - t0) as f64 * 10_000.0 / requests),
+        switches: cost.map(|((_, s0), (_, s1))| s1.saturating_sub(s0) as f64 / requests),
+    }
 }
 
 fn describe_images(_: u64) -> (&'static str, String) {
@@ -317,7 +354,7 @@ async fn main() {
     let describe_clients = env_list("BENCH_CONNECTIONS", "8").first().copied().unwrap_or(8);
     let levels = env_list("BENCH_LEVELS", "1,8,64");
     let rounds = env_list("BENCH_ROUNDS", "1").first().copied().unwrap_or(1).max(1);
-    let mut results: Vec<(String, String, f64)> = Vec::new();
+    let mut results: Vec<(String, String, Measured)> = Vec::new();
     // One at a time, so each server has the machine to itself while measured.
     for round in 0..rounds {
         let mut list = variants(home.path(), round);
@@ -341,7 +378,7 @@ async fn measure(
     variant: &Variant,
     describe_clients: usize,
     levels: &[usize],
-    results: &mut Vec<(String, String, f64)>,
+    results: &mut Vec<(String, String, Measured)>,
 ) {
     let mut server = match &variant.binary {
         None => start_moto(),
@@ -356,7 +393,7 @@ async fn measure(
         evaluate_as_user(client, &mut server).await;
     }
     let describe = load(client, &server, "DescribeImages", describe_clients, describe_images).await;
-    eprintln!("{}: DescribeImages {describe:.1}/s", server.name);
+    eprintln!("{}: DescribeImages {:.1}/s{}", server.name, describe.rate, cost(&describe));
     results.push((
         server.name.clone(),
         format!("DescribeImages (1,000 images, one page), {describe_clients} clients"),
@@ -365,29 +402,50 @@ async fn measure(
     for &level in levels {
         LEVEL_BASE.store(level as u64 * 1_000_000, Ordering::Relaxed);
         let create = load(client, &server, "CreateRepository", level, create_repository_level).await;
-        eprintln!("{}: CreateRepository at {level} clients {create:.1}/s", server.name);
+        eprintln!("{}: CreateRepository at {level} clients {:.1}/s{}", server.name, create.rate, cost(&create));
         results.push((server.name.clone(), format!("CreateRepository, {level} clients"), create));
     }
 }
 
-/// One row per server and call, in the order first measured: the median of its rounds (and
-/// every round, when there were several), and the ratio to moto_server's.
-fn print_table(results: &[(String, String, f64)]) {
-    let moto = |op: &str| results.iter().find(|(s, o, _)| s == "moto_server" && o == op).map_or(f64::NAN, |r| r.2);
+/// `, N µs CPU, M context switches per request` (empty without `/proc`).
+fn cost(measured: &Measured) -> String {
+    match (measured.cpu_us, measured.switches) {
+        (Some(cpu), Some(switches)) => {
+            format!(", server {cpu:.0} µs CPU and {switches:.2} context switches per request")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The median of `values` (`None` when empty).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// One row per server and call, in the order first measured: the medians of its rounds (the rate
+/// of every round too, when there were several), and the rate's ratio to moto_server's.
+fn print_table(results: &[(String, String, Measured)]) {
+    let moto = |op: &str| results.iter().find(|(s, o, _)| s == "moto_server" && o == op).map_or(f64::NAN, |r| r.2.rate);
     let several = results.iter().any(|(s, o, _)| results.iter().filter(|(s2, o2, _)| s2 == s && o2 == o).count() > 1);
-    println!("\n| server | call | requests/s | × moto_server |{}", if several { " rounds |" } else { "" });
-    println!("|---|---|---:|---:|{}", if several { "---|" } else { "" });
+    println!(
+        "\n| server | call | requests/s | × moto_server | server CPU µs/request | context switches/request |{}",
+        if several { " rounds (requests/s) |" } else { "" }
+    );
+    println!("|---|---|---:|---:|---:|---:|{}", if several { "---|" } else { "" });
     let mut shown: Vec<(&str, &str)> = Vec::new();
     for (server, op, _) in results {
         if shown.contains(&(server.as_str(), op.as_str())) {
             continue;
         }
         shown.push((server, op));
-        let mut rates: Vec<f64> = results.iter().filter(|(s, o, _)| s == server && o == op).map(|r| r.2).collect();
-        let each = rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(" / ");
-        rates.sort_by(f64::total_cmp);
-        let median = rates[rates.len() / 2];
-        let rounds = if several { format!(" {each} |") } else { String::new() };
-        println!("| {server} | {op} | {median:.1} | {:.1}× |{rounds}", median / moto(op));
+        let rounds: Vec<Measured> = results.iter().filter(|(s, o, _)| s == server && o == op).map(|r| r.2).collect();
+        let each = rounds.iter().map(|m| format!("{:.0}", m.rate)).collect::<Vec<_>>().join(" / ");
+        let rate = median(rounds.iter().map(|m| m.rate).collect()).unwrap_or(f64::NAN);
+        let show = |v: Option<f64>, digits: usize| v.map_or("-".to_owned(), |v| format!("{v:.digits$}"));
+        let cpu = show(median(rounds.iter().filter_map(|m| m.cpu_us).collect()), 0);
+        let switches = show(median(rounds.iter().filter_map(|m| m.switches).collect()), 2);
+        let each = if several { format!(" {each} |") } else { String::new() };
+        println!("| {server} | {op} | {rate:.1} | {:.1}× | {cpu} | {switches} |{each}", rate / moto(op));
     }
 }
