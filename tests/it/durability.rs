@@ -347,14 +347,12 @@ async fn a_kill_in_the_middle_of_a_two_request_blob_commit_leaves_no_blob() {
 /// linked, byte for byte (a second blob, if it was acknowledged, too), and can be mounted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_link() {
-    use std::os::unix::process::ExitStatusExt as _;
-
     use crate::common::digest_of;
     use crate::registry::Registry;
 
     let home = tempfile::tempdir().unwrap();
     let (data, log) = (home.path().join("data"), home.path().join("stderr"));
-    let (mut server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "blob-unsynced")], &log);
+    let (server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "blob-unsynced")], &log);
     ecr_client(&url, "ap-south-1").await.create_repository().repository_name("test").send().await.unwrap();
     let registry = Registry::connect(&url).await;
     let first = b"a blob acknowledged and never synced before the kill".to_vec();
@@ -368,19 +366,7 @@ async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_lin
     let second = b"a blob whose sync the failpoint waits for".to_vec();
     let second_reply = tokio::time::timeout(limit, post_then_put(&registry, &second)).await;
     let second_reply = second_reply.map(|r| r.map(|r| r.status.as_u16()));
-    let deadline = std::time::Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            stop(server);
-            panic!("the failpoint never killed the server");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
-    assert!(std::fs::read_to_string(&log).unwrap().contains("failpoint blob-unsynced"));
+    killed_by_failpoint(server, &log, "blob-unsynced", limit).await;
 
     let (server, url) = serve_with(home.path(), &data, &[], &log);
     let registry = Registry::connect(&url).await;
@@ -396,6 +382,29 @@ async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_lin
 
 /// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
 /// `?digest` with the whole body.
+/// Waits up to `limit` for `server` to be killed (signal 9) by failpoint `name`, as its log says.
+async fn killed_by_failpoint(
+    mut server: std::process::Child,
+    log: &std::path::Path,
+    name: &str,
+    limit: std::time::Duration,
+) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            stop(server);
+            panic!("the failpoint never killed the server");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
+    assert!(std::fs::read_to_string(log).unwrap().contains(&format!("failpoint {name}")));
+}
+
 async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Result<crate::registry::Reply, String> {
     use hyper::Method;
     let started = registry.try_send(Method::POST, "/v2/test/blobs/uploads/", &[], Vec::new()).await?;
@@ -498,8 +507,6 @@ async fn acknowledged_records_written_over_zeros_survive_kill_9() {
 /// every acknowledged change is back, and the next server writes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_while_zeros_are_written_ahead_loses_no_acknowledged_record() {
-    use std::os::unix::process::ExitStatusExt as _;
-
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("data");
     let log = home.path().join("stderr");
@@ -508,7 +515,7 @@ async fn a_kill_while_zeros_are_written_ahead_loses_no_acknowledged_record() {
     let mut acknowledged = create_all(&url, vec!["before".into()]).await;
     wait_for_zeros(&data).await;
     stop(server);
-    let (mut server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "journal-zeros-unsynced")], &log);
+    let (server, url) = serve_with(home.path(), &data, &[("ECR_LAB_FAILPOINT", "journal-zeros-unsynced")], &log);
     let mut last_batch = String::new();
     for batch in 0..100 {
         last_batch = format!("b{batch:03}-");
@@ -520,19 +527,7 @@ async fn a_kill_while_zeros_are_written_ahead_loses_no_acknowledged_record() {
             break;
         }
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            stop(server);
-            panic!("the failpoint never killed the server");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
-    assert_eq!(status.signal(), Some(9), "the failpoint killed the server ({status})");
-    assert!(std::fs::read_to_string(&log).unwrap().contains("failpoint journal-zeros-unsynced"));
+    killed_by_failpoint(server, &log, "journal-zeros-unsynced", std::time::Duration::from_secs(30)).await;
     assert!(acknowledged.len() > 20, "records were written before the extension ({})", acknowledged.len());
     acknowledged.sort();
 
