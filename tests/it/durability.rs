@@ -554,11 +554,7 @@ async fn closing_an_in_process_mock_cuts_its_journal_and_unlocks_its_directory()
     let dir = tempfile::tempdir().unwrap();
     let running = mock_registry::spawn(mock_registry::Lab::open(dir.path()).unwrap()).await.unwrap();
     let journal = dir.path().join("journal.log");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while std::fs::read(&journal).unwrap().last() != Some(&0) {
-        assert!(std::time::Instant::now() < deadline, "no zeros were written ahead of the records");
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    wait_for_zeros(dir.path()).await;
     let host = running.url.trim_start_matches("http://").to_owned();
     let mut client = tokio::net::TcpStream::connect(&host).await.unwrap();
     client.write_all(format!("GET /v2/ HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes()).await.unwrap();
