@@ -153,8 +153,7 @@ impl BlobStore {
 
     /// Where a committed blob lives.
     pub(crate) fn path(&self, digest: &Digest) -> PathBuf {
-        let hex = digest.as_str().trim_start_matches("sha256:");
-        self.root.join("blobs/sha256").join(hex)
+        blob_path(&self.root, digest)
     }
 
     /// Tells the store the lab clock; now and then removes the uploads idle past their lifetime.
@@ -485,16 +484,6 @@ fn sync_together(files: &[Unsynced], open: &mut Option<std::fs::File>, dir: &Pat
     })
 }
 
-fn sync_dir(open: &mut Option<std::fs::File>, dir: &Path) -> io::Result<()> {
-    let file = match open.take() {
-        Some(file) => file,
-        None => std::fs::File::open(dir)?,
-    };
-    file.sync_all()?;
-    *open = Some(file);
-    Ok(())
-}
-
 impl Drop for BlobStore {
     /// What is left is synced (a clean stop leaves every blob durable), and the thread stops.
     fn drop(&mut self) {
@@ -519,15 +508,17 @@ pub(crate) fn linked_digests(events: &[crate::state::Event]) -> Vec<Digest> {
 /// running store (`ecr-lab repair`) covers links a killed process may have left unsynced.
 pub(crate) fn sync_linked(root: &Path, events: &[crate::state::Event]) -> io::Result<()> {
     let blobs = root.join("blobs/sha256");
-    let files: Vec<Unsynced> = linked_digests(events)
-        .iter()
-        .map(|digest| (blobs.join(digest.as_str().trim_start_matches("sha256:")), None))
-        .collect();
+    let files: Vec<Unsynced> = linked_digests(events).iter().map(|digest| (blob_path(root, digest), None)).collect();
     if files.is_empty() || !blobs.exists() {
         return Ok(());
     }
     sync_files(&files)?;
-    sync_dir(&mut None, &blobs)
+    std::fs::File::open(&blobs)?.sync_all()
+}
+
+/// Where the store in `root` keeps the blob `digest`.
+fn blob_path(root: &Path, digest: &Digest) -> PathBuf {
+    root.join("blobs/sha256").join(digest.as_str().trim_start_matches("sha256:"))
 }
 
 /// An upload taken out of the store by one request. Dropped, it goes back to the store as it is
