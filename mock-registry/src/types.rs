@@ -26,9 +26,6 @@ pub const REPOSITORY_NAME_REGEX: &str = "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0
 pub struct AccountId(String);
 
 impl AccountId {
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        Self::check(text).map(|()| Self(text.to_owned()))
-    }
     fn check(text: &str) -> Result<(), Invalid> {
         if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
             Ok(())
@@ -48,9 +45,6 @@ pub struct Region(String);
 
 impl Region {
     /// Accepts the shape of every AWS region (`us-east-1`, `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`).
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        Self::check(text).map(|()| Self(text.to_owned()))
-    }
     fn check(text: &str) -> Result<(), Invalid> {
         let parts: Vec<&str> = text.split('-').collect();
         let shaped = parts.len() >= 3
@@ -70,9 +64,6 @@ impl Region {
 pub struct RepositoryName(String);
 
 impl RepositoryName {
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        Self::check(text).map(|()| Self(text.to_owned()))
-    }
     fn check(text: &str) -> Result<(), Invalid> {
         if text.len() < 2 {
             return Err(Invalid::new("must have length greater than or equal to 2"));
@@ -127,9 +118,6 @@ fn name_component_ok(component: &str) -> bool {
 pub struct ImageTag(String);
 
 impl ImageTag {
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        Self::check(text).map(|()| Self(text.to_owned()))
-    }
     fn check(text: &str) -> Result<(), Invalid> {
         match text.chars().count() {
             0 => Err(Invalid::new("must have length greater than or equal to 1")),
@@ -148,9 +136,6 @@ impl ImageTag {
 pub struct Digest(String);
 
 impl Digest {
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        Self::check(text).map(|()| Self(text.to_owned()))
-    }
     fn check(text: &str) -> Result<(), Invalid> {
         let invalid = || Invalid::new("must satisfy regular expression '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'");
         let (algorithm, hex) = text.split_once(':').ok_or_else(invalid)?;
@@ -178,6 +163,12 @@ impl Digest {
 
 macro_rules! string_newtype_impls {
     ($($ty:ident),*) => {$(
+        impl $ty {
+            /// The value, if `text` passes its check.
+            pub fn parse(text: &str) -> Result<Self, Invalid> {
+                Self::check(text).map(|()| Self(text.to_owned()))
+            }
+        }
         // Checked in place and kept: a deserialized value (a snapshot's thousands of names) is
         // allocated once, by the deserializer, not copied again by `parse`.
         impl TryFrom<String> for $ty {
