@@ -230,6 +230,14 @@ impl<'l> Play<'l> {
         Ok(outcome)
     }
 
+    /// Closes the lesson's sessions (their mocks stop, their journals are closed).
+    async fn close(self) {
+        self.session.close().await;
+        if let Some(fallback) = self.fallback {
+            fallback.close().await;
+        }
+    }
+
     /// The lesson is complete: says so, and on AWS removes what the lab created.
     async fn finish(&mut self) {
         let _ = self.editor.save_history(&self.history_path);
@@ -246,16 +254,6 @@ impl<'l> Play<'l> {
                 Ok(outcomes) => outcomes.iter().for_each(|o| ui.say(&format!("  {o}"))),
                 Err(error) => ui.warn(&format!("cleanup failed; run `ecr-lab cleanup --backend aws` later:\n{error}")),
             }
-        }
-    }
-}
-
-impl Play<'_> {
-    /// Closes the lesson's sessions (their mocks stop, their journals are closed).
-    async fn close(self) {
-        self.session.close().await;
-        if let Some(fallback) = self.fallback {
-            fallback.close().await;
         }
     }
 }
