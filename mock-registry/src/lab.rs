@@ -113,6 +113,8 @@ impl Lab {
 
     /// State kept in `dir`: replays what is there, or starts a new lab there.
     pub fn open(dir: &Path) -> Result<Self, JournalError> {
+        // A journal not closed cleanly loses its links to blobs a power loss took (store.rs).
+        crate::store::cut_links_to_lost_blobs(dir).map_err(|source| JournalError::Io { path: dir.into(), source })?;
         let (journal, loaded) = Journal::open_loaded(dir)?;
         Self::open_journal(dir, journal, loaded)
     }

@@ -380,6 +380,40 @@ async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_lin
     stop(server);
 }
 
+/// A power loss can take a blob whose link record the OS had already written out (the blob's
+/// background fsync had not yet run). Simulated: the server is killed (so its journal still ends
+/// with the zeros written ahead of it, as after a power loss) and the second blob's file deleted.
+/// The restart cuts the link to the lost blob (a client pushes it again: it is unknown), keeps
+/// what came before it, and says what it cut and where it kept a copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_whose_blob_a_power_loss_took_is_cut_on_the_next_start() {
+    use crate::common::digest_of;
+    let home = tempfile::tempdir().unwrap();
+    let (server, data, log, registry) = serve_with_test_repository(home.path()).await;
+    let (kept, lost) = (b"a blob that reached the disk".to_vec(), b"a blob the power loss took".to_vec());
+    for blob in [&kept, &lost] {
+        assert_eq!(post_then_put(&registry, blob).await.map(|r| r.status.as_u16()), Ok(201));
+    }
+    stop(server);
+    let journal = std::fs::read(data.join("journal.log")).unwrap();
+    assert_eq!(journal.last(), Some(&0), "a killed server leaves the zeros written ahead");
+    std::fs::remove_file(data.join("blobs/sha256").join(&digest_of(&lost)["sha256:".len()..])).unwrap();
+
+    let (server, url) = serve_with(home.path(), &data, &[], &log);
+    let registry = crate::registry::Registry::connect(&url).await;
+    let got = registry.get(&format!("/v2/test/blobs/{}", digest_of(&kept))).await;
+    assert_eq!((got.status.as_u16(), &got.body[..]), (200, &kept[..]), "the blob before it stays linked");
+    let head = format!("/v2/test/blobs/{}", digest_of(&lost));
+    let head = registry.send(hyper::Method::HEAD, &head, &[], Vec::new()).await;
+    assert_eq!(head.status.as_u16(), 404, "the link to the lost blob is cut");
+    assert_eq!(repository_names(&url).await, ["test"]);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains(&format!("the blob {} that record", digest_of(&lost))), "{said}");
+    assert!(said.contains("journal.log.lost-blobs-"), "{said}");
+    assert_eq!(post_then_put(&registry, &lost).await.map(|r| r.status.as_u16()), Ok(201), "pushed again");
+    stop(server);
+}
+
 /// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
 /// `?digest` with the whole body.
 /// Waits up to `limit` for `server` to be killed (signal 9) by failpoint `name`, as its log says.
