@@ -359,6 +359,8 @@ struct BlobSync {
     done: Mutex<Done>,
     /// Tells callers waiting on `done` that a batch ended.
     finished: Condvar,
+    /// Syncs the directory while the batch's files are synced.
+    directory: DirSync,
 }
 
 type Unsynced = (PathBuf, Option<std::fs::File>);
@@ -378,9 +380,6 @@ struct Done {
     synced: u64,
     /// A batch is being synced (by the thread that set it, without the lock).
     syncing: bool,
-    /// `blobs/sha256`, opened by the first sync (not one `open` per batch); taken out by the
-    /// batch in flight.
-    dir: Option<std::fs::File>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -392,6 +391,14 @@ impl BlobSync {
         let sync = Arc::new(BlobSync { dir, ..BlobSync::default() });
         let background = Arc::clone(&sync);
         std::thread::Builder::new().name("ecr-lab-blob-sync".into()).spawn(move || background.sync_loop())?;
+        locked(&sync.directory.state).running = true;
+        let helper = Arc::clone(&sync);
+        let spawned = std::thread::Builder::new()
+            .name("ecr-lab-blob-dir-sync".into())
+            .spawn(move || helper.directory.serve(&helper.dir));
+        if spawned.is_err() {
+            locked(&sync.directory.state).running = false; // the batch's thread syncs it after the files
+        }
         Ok(sync)
     }
 
@@ -448,11 +455,10 @@ impl BlobSync {
             (std::mem::take(&mut queue.files), queue.queued)
         };
         done.syncing = true;
-        let mut dir = done.dir.take();
         drop(done);
-        let synced = sync_batch(&files, &mut dir, &self.dir);
+        let synced = self.sync_batch(&files);
         let mut done = locked(&self.done);
-        (done.syncing, done.dir) = (false, dir);
+        done.syncing = false;
         if synced.is_ok() {
             done.synced = done.synced.max(upto);
         } else {
@@ -463,6 +469,22 @@ impl BlobSync {
         drop(done);
         self.finished.notify_all();
         synced
+    }
+
+    /// Fsyncs `files` and, at the same time on [`DirSync`]'s thread, the directory they were renamed
+    /// into: neither has to wait for the other (both come after the renames), and the disk can
+    /// serve the two at once. One after the other if that thread is not running.
+    fn sync_batch(&self, files: &[Unsynced]) -> io::Result<()> {
+        match self.directory.ask() {
+            Some(ticket) => {
+                let synced = sync_files(files);
+                synced.and(self.directory.wait(ticket))
+            }
+            None => {
+                sync_files(files)?;
+                std::fs::File::open(&self.dir)?.sync_all()
+            }
+        }
     }
 
     /// `blob-unsynced`: waits (syncing nothing) until two blobs are queued, then kills the process.
@@ -495,16 +517,81 @@ fn sync_files(files: &[Unsynced]) -> io::Result<()> {
     Ok(())
 }
 
-/// Fsyncs `files`, then the directory they were renamed into (opened into `open` the first time).
-/// One after the other on this thread, not the directory on a thread started per batch (that was
-/// a thread's creation and exit per blob of a push, beside the request's work on 2 cores).
-fn sync_batch(files: &[Unsynced], open: &mut Option<std::fs::File>, dir: &Path) -> io::Result<()> {
-    sync_files(files)?;
-    let directory = match open {
-        Some(file) => file,
-        None => open.insert(std::fs::File::open(dir)?),
-    };
-    directory.sync_all()
+/// A thread that fsyncs `blobs/sha256` when asked, kept for the store's life (before, a thread
+/// was started for each batch: a thread's creation and exit per blob of a push).
+#[derive(Default)]
+struct DirSync {
+    state: Mutex<DirState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct DirState {
+    /// The thread runs (else the batch's own thread syncs the directory).
+    running: bool,
+    asked: u64,
+    answered: u64,
+    /// The error of the last sync, if it failed.
+    failed: Option<(io::ErrorKind, String)>,
+    closed: bool,
+}
+
+impl DirSync {
+    /// The thread: syncs `dir` (opened once) each time it is asked, until the store closes.
+    fn serve(&self, dir: &Path) {
+        let mut open: Option<std::fs::File> = None;
+        let mut state = locked(&self.state);
+        loop {
+            while state.asked == state.answered && !state.closed {
+                state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            if state.asked == state.answered {
+                state.running = false;
+                self.changed.notify_all();
+                return;
+            }
+            let asked = state.asked;
+            drop(state);
+            let synced = match &open {
+                Some(file) => file.sync_all(),
+                None => std::fs::File::open(dir).and_then(|file| file.sync_all().map(|()| open = Some(file))),
+            };
+            state = locked(&self.state);
+            state.failed = synced.err().map(|e| (e.kind(), e.to_string()));
+            state.answered = asked;
+            self.changed.notify_all();
+        }
+    }
+
+    /// Asks the thread for a sync (`None`: it is not running); [`DirSync::wait`] for its answer.
+    fn ask(&self) -> Option<u64> {
+        let mut state = locked(&self.state);
+        if !state.running || state.closed {
+            return None;
+        }
+        state.asked += 1;
+        self.changed.notify_all();
+        Some(state.asked)
+    }
+
+    fn wait(&self, ticket: u64) -> io::Result<()> {
+        let mut state = locked(&self.state);
+        while state.answered < ticket {
+            if !state.running {
+                return Err(io::Error::other("the directory's sync thread stopped"));
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        match &state.failed {
+            Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn close(&self) {
+        locked(&self.state).closed = true;
+        self.changed.notify_all();
+    }
 }
 
 impl Drop for BlobStore {
@@ -515,6 +602,7 @@ impl Drop for BlobStore {
         }
         locked(&self.sync.queue).closed = true;
         self.sync.wake.notify_all();
+        self.sync.directory.close();
     }
 }
 
