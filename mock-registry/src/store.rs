@@ -635,7 +635,9 @@ pub(crate) enum TailCheck {
     /// Another server holds the directory: left as it is (opening the journal says so).
     InUse,
     /// Not closed cleanly, and every blob its records link is in the store (`links` checked).
-    Whole { links: usize },
+    /// After a torn record (which the journal's open cuts and then syncs the records before it,
+    /// without its barrier) those blobs were synced first (`synced`).
+    Whole { links: usize, synced: usize },
     /// The journal was cut before the first record that links a lost blob: that record and every
     /// later one (`cut`, all unsynced) were moved to `saved`; `kept` records stay.
     Cut { missing: Digest, kept: usize, cut: usize, saved: PathBuf },
@@ -673,24 +675,30 @@ pub(crate) fn cut_links_to_lost_blobs(root: &Path) -> io::Result<TailCheck> {
         return Ok(TailCheck::Clean);
     }
     let Some(_lock) = lock_dir(root)? else { return Ok(TailCheck::InUse) };
-    let records = read_records(&mut file)?;
-    let (mut links, mut lost) = (0, None);
+    let (records, torn) = read_records(&mut file)?;
+    let (mut links, mut lost, mut present) = (0, None, Vec::new());
     // Only the link records are looked at, found by their first key (SIMD search, not line by line).
     for tag in memchr::memmem::find_iter(&records, LINK_RECORD) {
         let Some(start) = tag.checked_sub(9).filter(|&s| s == 0 || records[s - 1] == b'\n') else { continue };
         let Some(end) = memchr::memchr(b'\n', &records[tag..]).map(|n| tag + n + 1) else { break };
         let Some((digest, size)) = linked_blob(&records[start..end]) else { continue };
         links += 1;
-        if std::fs::metadata(blob_path(root, &digest)).map(|m| m.len()).ok() != Some(size) {
+        let blob = blob_path(root, &digest);
+        if std::fs::metadata(&blob).map(|m| m.len()).ok() != Some(size) {
             lost = Some((start, digest));
             break;
         }
+        present.push((blob, None));
     }
-    let Some((at, missing)) = lost else { return Ok(TailCheck::Whole { links }) };
+    let Some((at, missing)) = lost else {
+        let synced = if torn { sync_blobs(root, &present)? } else { 0 };
+        return Ok(TailCheck::Whole { links, synced });
+    };
     let kept = memchr::memchr_iter(b'\n', &records[..at]).count();
     let at = at as u64;
     let saved = PathBuf::from(format!("{}.lost-blobs-{}", path.display(), crate::clock::unix_seconds()));
     let cut = save_records_from(&file, at, &saved)?;
+    sync_blobs(root, &present)?; // the kept records are synced next
     file.set_len(at)?;
     file.sync_all()?;
     std::fs::File::open(root)?.sync_all()?;
@@ -705,8 +713,9 @@ pub(crate) fn cut_links_to_lost_blobs(root: &Path) -> io::Result<TailCheck> {
 }
 
 /// The records at the start of `file`: read a piece at a time until the first NUL byte (the zeros
-/// written ahead, or a record torn in them) or the end, and cut after the last whole line.
-fn read_records(file: &mut std::fs::File) -> io::Result<Vec<u8>> {
+/// written ahead, or a record torn in them) or the end, and cut after the last whole line; and
+/// whether a torn record was cut off.
+fn read_records(file: &mut std::fs::File) -> io::Result<(Vec<u8>, bool)> {
     use std::io::Read as _;
     file.seek(io::SeekFrom::Start(0))?;
     let mut records = Vec::new();
@@ -719,8 +728,19 @@ fn read_records(file: &mut std::fs::File) -> io::Result<Vec<u8>> {
             break;
         }
     }
-    records.truncate(memchr::memrchr(b'\n', &records).map_or(0, |i| i + 1));
-    Ok(records)
+    let whole = memchr::memrchr(b'\n', &records).map_or(0, |i| i + 1);
+    let torn = whole < records.len();
+    records.truncate(whole);
+    Ok((records, torn))
+}
+
+/// Fsyncs `blobs` and, if there are any, `root/blobs/sha256`; returns how many.
+fn sync_blobs(root: &Path, blobs: &[Unsynced]) -> io::Result<usize> {
+    if !blobs.is_empty() {
+        sync_files(blobs)?;
+        std::fs::File::open(root.join("blobs/sha256"))?.sync_all()?;
+    }
+    Ok(blobs.len())
 }
 
 /// The blob a journal record (`CRC32HEX JSON\n`, checksum intact) links, and its size.
@@ -1133,8 +1153,15 @@ mod tests {
         let mut unclean = records.clone();
         unclean.resize(records.len() + 70_000, 0);
         std::fs::write(&journal, &unclean).unwrap();
-        assert_eq!(cut_links_to_lost_blobs(dir.path()).unwrap(), TailCheck::Whole { links: 2 });
+        assert_eq!(cut_links_to_lost_blobs(dir.path()).unwrap(), TailCheck::Whole { links: 2, synced: 0 });
         assert_eq!(std::fs::read(&journal).unwrap(), unclean, "nothing lost: nothing cut");
+        // A torn last record: the journal's open cuts it and syncs the records before it, so their
+        // blobs are synced first.
+        let mut torn = records.clone();
+        torn.extend_from_slice(&records[..20]);
+        std::fs::write(&journal, &torn).unwrap();
+        assert_eq!(cut_links_to_lost_blobs(dir.path()).unwrap(), TailCheck::Whole { links: 2, synced: 2 });
+        std::fs::write(&journal, &unclean).unwrap();
 
         std::fs::remove_file(blob_path(dir.path(), &Digest::sha256_of(&lost))).unwrap();
         let lab = crate::Lab::open(dir.path()).unwrap();
