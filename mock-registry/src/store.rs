@@ -8,9 +8,11 @@
 //! (a registry `Content-Range`, an ECR layer part) are here. Bodies arrive as any `http_body` byte
 //! stream, whichever web framework read them. Upload sessions live in memory: after a restart a
 //! client starts its upload again (it gets BLOB_UPLOAD_UNKNOWN), and leftover spool files are swept
-//! on open. An upload no request touched for [`UPLOAD_IDLE_LIFETIME_SECONDS`] (on the lab clock) expires:
-//! its spool file is removed and the client gets BLOB_UPLOAD_UNKNOWN. An idle upload holds no open
-//! file (it is reopened by the next request), so idle uploads cannot use up file descriptors.
+//! on open. A start after a journal that was not closed cleanly cuts the links to blobs a power
+//! loss took ([`cut_links_to_lost_blobs`]). An upload no request touched for
+//! [`UPLOAD_IDLE_LIFETIME_SECONDS`] (on the lab clock) expires: its spool file is removed and the
+//! client gets BLOB_UPLOAD_UNKNOWN. An idle upload holds no open file (it is reopened by the next
+//! request), so idle uploads cannot use up file descriptors.
 
 use std::collections::HashMap;
 use std::io;
@@ -706,7 +708,7 @@ pub(crate) fn cut_links_to_lost_blobs(root: &Path) -> io::Result<TailCheck> {
         "{}: the blob {missing} that record {} links was lost (power lost before it was synced); cut that record and the {} after it (never synced), kept in {}",
         path.display(),
         kept + 1,
-        cut - 1,
+        cut.saturating_sub(1),
         saved.display()
     );
     Ok(TailCheck::Cut { missing, kept, cut, saved })
