@@ -155,12 +155,44 @@ fn signature_for(
     let canonical = canonical_request(request, signed_headers)?;
     let scope = format!("{}/{}/{}/aws4_request", credential.date, credential.region, credential.service);
     let string_to_sign =
-        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex::encode(Sha256::digest(canonical.as_bytes())));
-    let mut key = hmac(format!("AWS4{secret}").as_bytes(), credential.date.as_bytes());
-    for part in [credential.region, credential.service, "aws4_request"] {
-        key = hmac(&key, part.as_bytes());
+        format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", hex(&Sha256::digest(canonical.as_bytes())));
+    let key = signing_key(secret, credential.date, credential.region, credential.service);
+    Ok(hex(&hmac(&key, string_to_sign.as_bytes())))
+}
+
+/// The scope's signing key: four HMACs that come out the same for every request a key signs that
+/// day, in that region, for that service. Each thread keeps the last one it derived (a server's
+/// workers see the same few keys over and over).
+fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    struct Derived {
+        scope: [String; 4],
+        key: [u8; 32],
     }
-    Ok(hex::encode(hmac(&key, string_to_sign.as_bytes())))
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Derived>> = const { std::cell::RefCell::new(None) };
+    }
+    let parts = [secret, date, region, service];
+    LAST.with_borrow_mut(|last| {
+        if let Some(derived) = last.as_ref().filter(|d| d.scope.iter().zip(parts).all(|(a, b)| a == b)) {
+            return derived.key;
+        }
+        let mut key = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+        for part in [region, service, "aws4_request"] {
+            key = hmac(&key, part.as_bytes());
+        }
+        *last = Some(Derived { scope: parts.map(str::to_owned), key });
+        key
+    })
+}
+
+/// Lower-case hex (what SigV4 signs and compares), without `hex::encode`'s char-by-char collect.
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.extend_from_slice(&[DIGITS[usize::from(byte >> 4)], DIGITS[usize::from(byte & 15)]]);
+    }
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str) -> Result<String, AuthError> {
@@ -181,7 +213,7 @@ fn canonical_request(request: &SignedRequest<'_>, signed_headers: &str) -> Resul
     }
     // The body's own hash, never the client's `x-amz-content-sha256`: a signature then covers exactly
     // the bytes received, so a captured request cannot be replayed with another body.
-    let payload_hash = hex::encode(Sha256::digest(request.body));
+    let payload_hash = hex(&Sha256::digest(request.body));
     canonical.push_str(&format!("\n{signed_headers}\n{payload_hash}"));
     Ok(canonical)
 }
@@ -222,10 +254,10 @@ fn uri_encode(text: &str, encode_slash: bool) -> String {
     out
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    mac.finalize().into_bytes().into()
 }
 
 /// Signs requests the way the SDKs do (the lab's own tools, the benchmark and tests use it).
@@ -312,6 +344,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(signature, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+    }
+
+    /// The signing key each thread keeps is the one for this secret and scope: another secret or
+    /// region gets its own, and going back gives the first signature again.
+    #[test]
+    fn a_kept_signing_key_is_only_reused_for_its_own_secret_and_scope() {
+        let sign = |secret: &str, region: &str| {
+            let key = signing_key(secret, "20150830", region, "iam");
+            let mut fresh = hmac(format!("AWS4{secret}").as_bytes(), b"20150830");
+            for part in [region, "iam", "aws4_request"] {
+                fresh = hmac(&fresh, part.as_bytes());
+            }
+            assert_eq!(key, fresh, "{secret} in {region}");
+            key
+        };
+        let first = sign("secret-a", "us-east-1");
+        assert_ne!(sign("secret-b", "us-east-1"), first);
+        assert_ne!(sign("secret-b", "eu-west-1"), first);
+        assert_eq!(sign("secret-a", "us-east-1"), first);
+        assert_eq!(hex(&[0x00, 0x9f, 0xa5, 0xff]), "009fa5ff");
     }
 
     /// A signed request replayed with a new body and the old body's `x-amz-content-sha256` fails:
