@@ -387,6 +387,19 @@ async fn a_kill_after_a_blobs_201_and_before_its_sync_keeps_the_blob_and_its_lin
 /// what came before it, and says what it cut and where it kept a copy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_whose_blob_a_power_loss_took_is_cut_on_the_next_start() {
+    a_link_to_a_lost_blob_is_cut(false).await;
+}
+
+/// `ecr-lab repair` (a snapshot of the tail) runs the same check first: the snapshot never keeps a
+/// link to a blob a power loss took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repair_cuts_a_link_whose_blob_a_power_loss_took_before_its_snapshot() {
+    a_link_to_a_lost_blob_is_cut(true).await;
+}
+
+/// Two blobs pushed, the server killed, the second blob's file deleted (what a power loss before
+/// its background fsync leaves); then (`repair_first`) `ecr-lab repair`, and a start.
+async fn a_link_to_a_lost_blob_is_cut(repair_first: bool) {
     use crate::common::digest_of;
     let home = tempfile::tempdir().unwrap();
     let (server, data, log, registry) = serve_with_test_repository(home.path()).await;
@@ -398,6 +411,18 @@ async fn a_link_whose_blob_a_power_loss_took_is_cut_on_the_next_start() {
     let journal = std::fs::read(data.join("journal.log")).unwrap();
     assert_eq!(journal.last(), Some(&0), "a killed server leaves the zeros written ahead");
     std::fs::remove_file(data.join("blobs/sha256").join(&digest_of(&lost)["sha256:".len()..])).unwrap();
+    if repair_first {
+        let repair = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lab"))
+            .args(["repair", "--data-dir"])
+            .arg(&data)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&repair.stdout), String::from_utf8_lossy(&repair.stderr));
+        assert!(repair.status.success() && said.contains("Compacted"), "{said}");
+        assert!(said.contains(&format!("the blob {} that record", digest_of(&lost))), "{said}");
+        assert_eq!(std::fs::metadata(data.join("journal.log")).unwrap().len(), 0, "the snapshot holds it all");
+    }
 
     let (server, url) = serve_with(home.path(), &data, &[], &log);
     let registry = crate::registry::Registry::connect(&url).await;
@@ -407,15 +432,17 @@ async fn a_link_whose_blob_a_power_loss_took_is_cut_on_the_next_start() {
     let head = registry.send(hyper::Method::HEAD, &head, &[], Vec::new()).await;
     assert_eq!(head.status.as_u16(), 404, "the link to the lost blob is cut");
     assert_eq!(repository_names(&url).await, ["test"]);
-    let said = std::fs::read_to_string(&log).unwrap();
-    assert!(said.contains(&format!("the blob {} that record", digest_of(&lost))), "{said}");
-    assert!(said.contains("journal.log.lost-blobs-"), "{said}");
+    if !repair_first {
+        let said = std::fs::read_to_string(&log).unwrap();
+        assert!(said.contains(&format!("the blob {} that record", digest_of(&lost))), "{said}");
+        assert!(said.contains("journal.log.lost-blobs-"), "{said}");
+    }
+    let kept_aside = std::fs::read_dir(&data).unwrap().flatten();
+    assert_eq!(kept_aside.filter(|e| e.file_name().to_string_lossy().contains("lost-blobs-")).count(), 1);
     assert_eq!(post_then_put(&registry, &lost).await.map(|r| r.status.as_u16()), Ok(201), "pushed again");
     stop(server);
 }
 
-/// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
-/// `?digest` with the whole body.
 /// Waits up to `limit` for `server` to be killed (signal 9) by failpoint `name`, as its log says.
 async fn killed_by_failpoint(
     mut server: std::process::Child,
@@ -439,6 +466,8 @@ async fn killed_by_failpoint(
     assert!(std::fs::read_to_string(log).unwrap().contains(&format!("failpoint {name}")));
 }
 
+/// A blob pushed as the raw bench client and most registry clients do: POST (no body), then PUT
+/// `?digest` with the whole body.
 async fn post_then_put(registry: &crate::registry::Registry, blob: &[u8]) -> Result<crate::registry::Reply, String> {
     use hyper::Method;
     let started = registry.try_send(Method::POST, "/v2/test/blobs/uploads/", &[], Vec::new()).await?;

@@ -1236,6 +1236,8 @@ pub fn repair(dir: &Path, damage: &Damage) -> Result<PathBuf, JournalError> {
 /// Takes a snapshot of `dir` (no server may hold it) and cuts the journal it covers; returns
 /// whether there was anything new to cover (`ecr-lab repair` on an undamaged directory).
 pub fn compact(dir: &Path) -> Result<bool, JournalError> {
+    // As a start does: links to blobs a power loss took go before the snapshot could keep them.
+    crate::store::cut_links_to_lost_blobs(dir).map_err(io_err(dir))?;
     let (journal, loaded) = Journal::open_loaded(dir)?;
     // The blobs the tail links (a killed server may not have synced them) before the snapshot.
     crate::store::sync_linked(dir, &loaded.events).map_err(io_err(dir))?;
