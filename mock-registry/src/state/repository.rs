@@ -639,9 +639,9 @@ impl Repository {
         }
     }
 
-    pub(crate) fn apply_image_update(&mut self, update: &ImageUpdate) {
-        if let Some(image) = &update.stored {
-            let mut image = image.clone();
+    /// Applies `update`, whose new image is `stored` (taken out of it, or a copy).
+    pub(crate) fn apply_image_update(&mut self, stored: Option<Image>, update: &ImageUpdate) {
+        if let Some(mut image) = stored {
             image.tags.clear();
             self.images.entry(image.digest.clone()).or_insert(image);
         }
@@ -666,10 +666,18 @@ impl Repository {
     }
 
     /// Rebuilds the tag index from the images' tags (after a snapshot is read).
+    /// Nothing to build for a repository without images or policy (most of a class's): no table
+    /// and no hasher is made for it.
     pub(crate) fn reindex(&mut self) {
-        self.tag_index =
-            self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
-        self.parse_policy();
+        if self.images.is_empty() {
+            self.tag_index.clear();
+        } else {
+            self.tag_index =
+                self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
+        }
+        if self.policy.is_some() || self.parsed_policy.is_some() {
+            self.parse_policy();
+        }
     }
 
     /// The repository policy as a document (it was validated when set, so a text that no longer
@@ -748,7 +756,7 @@ pub(crate) mod tests {
 
     fn put(repo: &mut Repository, key: &RegistryKey, n: u8, tag: &str) -> Result<(), StateError> {
         let (update, _) = repo.plan_put_image(key, image(n), Some(ImageTag::parse(tag).unwrap()), PutMode::Api)?;
-        repo.apply_image_update(&update);
+        repo.apply_image_update(update.stored.clone(), &update);
         Ok(())
     }
 
@@ -803,7 +811,7 @@ pub(crate) mod tests {
         assert_eq!(failures.len(), 2);
         assert_eq!(failures[0].1.code, "ImageNotFound");
         assert_eq!(failures[1].1.code, "MissingDigestAndTag");
-        repo.apply_image_update(&update);
+        repo.apply_image_update(update.stored.clone(), &update);
         assert!(repo.images.is_empty(), "removing the last tag deletes the image");
     }
 }
