@@ -217,7 +217,7 @@ pub struct Registry {
     /// Boxed: a snapshot's repositories are moved a few times on their way into the tree (parsed,
     /// collected, sorted, pushed into the nodes): a pointer moves instead of ~330 bytes, and the
     /// tree's nodes are a tenth of the size.
-    #[serde(deserialize_with = "snapshot::sorted_map::deserialize")]
+    #[serde(serialize_with = "snapshot::compact_repositories", deserialize_with = "snapshot::sorted_map::deserialize")]
     pub repositories: BTreeMap<RepositoryName, Box<Repository>>,
     /// The registry scanning configuration (GetRegistryScanningConfiguration).
     pub scanning: scan::RegistryScanning,
