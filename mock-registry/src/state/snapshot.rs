@@ -5,7 +5,7 @@
 //! - `journal.log`: the active journal segment (see [`super::journal`]);
 //! - `journal.<N>.log`: closed segments, in order (`N` has 16 digits);
 //! - `snapshot.<N>.json`: the state after every event of the closed segments up to `N`, as one
-//!   record `CRC32HEX JSON\n` (the JSON is `{"format":1,"covers":N,"state":{...}}`).
+//!   record `CRC32HEX JSON\n` (the JSON is `{"format":2,"covers":N,"state":{...}}`; see `FORMAT`).
 //!
 //! How a snapshot is taken, off the request path: the journal writer, between two batches, closes
 //! the active segment (renames it to `journal.<N>.log` and starts a new `journal.log`); a
@@ -62,7 +62,7 @@ pub const FAILPOINTS: &[&str] = &[
 
 /// The format snapshots are written in. 2: repositories without the fields that hold defaults
 /// ([`Repository::serialize_compact`](super::Repository::serialize_compact)); 1 (still read): every field. A version
-/// before format 2 refuses such a snapshot as it does a damaged one, saying which format it found.
+/// before format 2 refuses such a snapshot as it does a damaged one (its parse misses `tag_mutability`).
 const FORMAT: u32 = 2;
 /// The formats this version reads.
 const READS: &[u32] = &[1, 2];
