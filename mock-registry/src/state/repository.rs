@@ -60,6 +60,10 @@ impl TagMutabilitySetting {
         Self { mode: TagMutability::Mutable, filters: Vec::new() }
     }
 
+    fn is_mutable(&self) -> bool {
+        self.mode == TagMutability::Mutable && self.filters.is_empty()
+    }
+
     /// Whether an existing `tag` may not be moved to another image.
     pub fn is_immutable(&self, tag: &ImageTag) -> bool {
         let excluded = || self.filters.iter().any(|f| f.matches(tag));
@@ -78,6 +82,17 @@ pub struct Encryption {
     pub kind: EncryptionType,
     /// `kmsKey`: the key ARN, for KMS and KMS_DSSE only.
     pub kms_key: Option<String>,
+}
+
+impl Encryption {
+    /// CreateRepository's default: AES256.
+    pub fn aes256() -> Self {
+        Self { kind: EncryptionType::Aes256, kms_key: None }
+    }
+
+    fn is_aes256(&self) -> bool {
+        self.kind == EncryptionType::Aes256 && self.kms_key.is_none()
+    }
 }
 
 /// A resource tag (`Key`/`Value` on the wire).
@@ -269,11 +284,17 @@ pub struct Repository {
     pub name: RepositoryName,
     /// `createdAt`.
     pub created_at: Millis,
+    /// This and the next three fields have defaults when read: a snapshot leaves out the values
+    /// CreateRepository's defaults give (see [`Repository::serialize_compact`]).
+    #[serde(default = "TagMutabilitySetting::mutable")]
     pub tag_mutability: TagMutabilitySetting,
     /// `imageScanningConfiguration.scanOnPush`.
+    #[serde(default)]
     pub scan_on_push: bool,
+    #[serde(default = "Encryption::aes256")]
     pub encryption: Encryption,
     /// Resource tags (ListTagsForResource), in the order they were first set.
+    #[serde(default)]
     pub resource_tags: Vec<ResourceTag>,
     /// `lifecyclePolicyText`, validated when it was put.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -332,6 +353,70 @@ impl Repository {
             blobs: BTreeMap::new(),
             scans: BTreeMap::new(),
         })
+    }
+
+    /// The repository as a snapshot stores it (format 2): the derived form (a journal record's)
+    /// without the fields that hold CreateRepository's defaults (mutable tags without filters, no
+    /// scan on push, AES256, no resource tags) or nothing (no policy, no images...), which reading
+    /// fills back in. Most of a class's repositories are all defaults: a third of the text to read
+    /// at start. Every field is named here, so a field added to `Repository` fails to compile until
+    /// it is written (or skipped as derived) here too.
+    pub(crate) fn serialize_compact<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let Repository {
+            name,
+            created_at,
+            tag_mutability,
+            scan_on_push,
+            encryption,
+            resource_tags,
+            lifecycle_policy,
+            lifecycle_evaluated_at,
+            lifecycle_preview,
+            policy,
+            parsed_policy: _, // derived from `policy`
+            images,
+            tag_index: _, // derived from `images`
+            blobs,
+            scans,
+        } = self;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", name)?;
+        map.serialize_entry("created_at", created_at)?;
+        if !tag_mutability.is_mutable() {
+            map.serialize_entry("tag_mutability", tag_mutability)?;
+        }
+        if *scan_on_push {
+            map.serialize_entry("scan_on_push", scan_on_push)?;
+        }
+        if !encryption.is_aes256() {
+            map.serialize_entry("encryption", encryption)?;
+        }
+        if !resource_tags.is_empty() {
+            map.serialize_entry("resource_tags", resource_tags)?;
+        }
+        if let Some(value) = lifecycle_policy {
+            map.serialize_entry("lifecycle_policy", value)?;
+        }
+        if let Some(value) = lifecycle_evaluated_at {
+            map.serialize_entry("lifecycle_evaluated_at", value)?;
+        }
+        if let Some(value) = lifecycle_preview {
+            map.serialize_entry("lifecycle_preview", value)?;
+        }
+        if let Some(value) = policy {
+            map.serialize_entry("policy", value)?;
+        }
+        if !images.is_empty() {
+            map.serialize_entry("images", images)?;
+        }
+        if !blobs.is_empty() {
+            map.serialize_entry("blobs", blobs)?;
+        }
+        if !scans.is_empty() {
+            map.serialize_entry("scans", scans)?;
+        }
+        map.end()
     }
 
     /// `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`.
@@ -639,9 +724,9 @@ impl Repository {
         }
     }
 
-    pub(crate) fn apply_image_update(&mut self, update: &ImageUpdate) {
-        if let Some(image) = &update.stored {
-            let mut image = image.clone();
+    /// Applies `update`, whose new image is `stored` (taken out of it, or a copy).
+    pub(crate) fn apply_image_update(&mut self, stored: Option<Image>, update: &ImageUpdate) {
+        if let Some(mut image) = stored {
             image.tags.clear();
             self.images.entry(image.digest.clone()).or_insert(image);
         }
@@ -666,10 +751,18 @@ impl Repository {
     }
 
     /// Rebuilds the tag index from the images' tags (after a snapshot is read).
+    /// Nothing to build for a repository without images or policy (most of a class's): no table
+    /// and no hasher is made for it.
     pub(crate) fn reindex(&mut self) {
-        self.tag_index =
-            self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
-        self.parse_policy();
+        if self.images.is_empty() {
+            self.tag_index.clear();
+        } else {
+            self.tag_index =
+                self.images.values().flat_map(|i| i.tags.iter().map(|t| (t.clone(), i.digest.clone()))).collect();
+        }
+        if self.policy.is_some() || self.parsed_policy.is_some() {
+            self.parse_policy();
+        }
     }
 
     /// The repository policy as a document (it was validated when set, so a text that no longer
@@ -748,7 +841,7 @@ pub(crate) mod tests {
 
     fn put(repo: &mut Repository, key: &RegistryKey, n: u8, tag: &str) -> Result<(), StateError> {
         let (update, _) = repo.plan_put_image(key, image(n), Some(ImageTag::parse(tag).unwrap()), PutMode::Api)?;
-        repo.apply_image_update(&update);
+        repo.apply_image_update(update.stored.clone(), &update);
         Ok(())
     }
 
@@ -803,7 +896,7 @@ pub(crate) mod tests {
         assert_eq!(failures.len(), 2);
         assert_eq!(failures[0].1.code, "ImageNotFound");
         assert_eq!(failures[1].1.code, "MissingDigestAndTag");
-        repo.apply_image_update(&update);
+        repo.apply_image_update(update.stored.clone(), &update);
         assert!(repo.images.is_empty(), "removing the last tag deletes the image");
     }
 }

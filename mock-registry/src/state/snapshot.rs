@@ -5,7 +5,7 @@
 //! - `journal.log`: the active journal segment (see [`super::journal`]);
 //! - `journal.<N>.log`: closed segments, in order (`N` has 16 digits);
 //! - `snapshot.<N>.json`: the state after every event of the closed segments up to `N`, as one
-//!   record `CRC32HEX JSON\n` (the JSON is `{"format":1,"covers":N,"state":{...}}`).
+//!   record `CRC32HEX JSON\n` (the JSON is `{"format":2,"covers":N,"state":{...}}`; see `FORMAT`).
 //!
 //! How a snapshot is taken, off the request path: the journal writer, between two batches, closes
 //! the active segment (renames it to `journal.<N>.log` and starts a new `journal.log`); a
@@ -60,7 +60,12 @@ pub const FAILPOINTS: &[&str] = &[
     "cut-mid",
 ];
 
-const FORMAT: u32 = 1;
+/// The format snapshots are written in. 2: repositories without the fields that hold defaults
+/// ([`Repository::serialize_compact`](super::Repository::serialize_compact)); 1 (still read): every field. A version
+/// before format 2 refuses such a snapshot as it does a damaged one (its parse misses `tag_mutability`).
+const FORMAT: u32 = 2;
+/// The formats this version reads.
+const READS: &[u32] = &[1, 2];
 
 /// When a snapshot is due.
 #[derive(Debug, Clone, Copy)]
@@ -153,10 +158,12 @@ pub(crate) fn read(dir: &Path, covers: u64) -> Result<(State, u64), String> {
     let text = std::str::from_utf8(json).map_err(|e| format!("not UTF-8: {e}"))?;
     let reading: Reading = serde_json::from_str(text).map_err(|e| e.to_string())?;
     crate::startup_trace::took("snapshot: parse", started);
-    if reading.format != FORMAT || reading.covers != covers {
+    if !READS.contains(&reading.format) || reading.covers != covers {
         return Err(format!(
-            "format {} covering {} (expected format {FORMAT} covering {covers})",
-            reading.format, reading.covers
+            "format {} covering {} (expected format {} covering {covers})",
+            reading.format,
+            reading.covers,
+            READS.iter().map(u32::to_string).collect::<Vec<_>>().join(" or ")
         ));
     }
     let mut state = reading.state;
@@ -220,6 +227,20 @@ pub mod hex_bytes {
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         hex::decode(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
+}
+
+/// A registry's repositories as a snapshot writes them (format 2): see [`super::Repository::serialize_compact`].
+pub fn compact_repositories<S: serde::Serializer>(
+    repositories: &BTreeMap<crate::types::RepositoryName, Box<super::Repository>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    struct Compact<'a>(&'a super::Repository);
+    impl Serialize for Compact<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize_compact(serializer)
+        }
+    }
+    serializer.collect_map(repositories.iter().map(|(name, repository)| (name, Compact(repository))))
 }
 
 /// Serde for a map whose keys are not strings (JSON objects want string keys): a list of pairs.
@@ -438,6 +459,73 @@ mod tests {
         assert!(reopened.read(|s| s.any_repository_policy()));
         reopened.write(|s| s.delete_repository_policy(&registry(), &name(1)).map(|_| ())).await.unwrap();
         assert!(!reopened.read(|s| s.any_repository_policy()));
+    }
+
+    /// A repository with every setting away from CreateRepository's defaults comes back from a
+    /// (compact, format 2) snapshot exactly as a journal record holds it; one with the defaults is
+    /// written without them.
+    #[tokio::test]
+    async fn a_snapshot_leaves_out_default_settings_and_keeps_every_other() {
+        use crate::state::{Encryption, ResourceTag, TagMutabilitySetting};
+        use crate::types::{EncryptionType, ExclusionFilter, TagMutability};
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        fill(&lab, 1).await;
+        let mut new = NewRepository::with_defaults(name(2));
+        let filter = ExclusionFilter::parse("WILDCARD", "dev-*").unwrap();
+        new.tag_mutability = TagMutabilitySetting::new(TagMutability::ImmutableWithExclusion, vec![filter]).unwrap();
+        new.scan_on_push = true;
+        new.encryption =
+            Encryption { kind: EncryptionType::Kms, kms_key: Some("arn:aws:kms:eu-west-1:1:key/k".into()) };
+        new.tags = vec![ResourceTag::new("team".into(), "a".into()).unwrap()];
+        lab.write(|s| s.create_repository(&registry(), new).map(|_| ())).await.unwrap();
+        let policy = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}]}"#;
+        lab.write(|s| s.put_lifecycle_policy(&registry(), &name(2), policy.to_owned()).map(|_| ())).await.unwrap();
+        let full = |lab: &Lab, n: u8| {
+            lab.read(|s| serde_json::to_value(s.repository(&registry(), &name(n)).unwrap()).unwrap())
+        };
+        let before = [full(&lab, 1), full(&lab, 2)];
+        assert!(lab.snapshot().unwrap());
+        drop(lab);
+        settle().await;
+        let text = std::fs::read_to_string(dir.path().join(file_name(1))).unwrap();
+        assert!(text.contains(r#"{"format":2,"covers":1,"#), "{}", &text[..60]);
+        assert!(text.contains(r#""repo-1":{"name":"repo-1","created_at":"#), "defaults left out");
+        assert!(text.contains(r#""scan_on_push":true"#) && text.contains(r#""kind":"KMS""#));
+        let reopened = Lab::open(dir.path()).unwrap();
+        assert_eq!([full(&reopened, 1), full(&reopened, 2)], before);
+    }
+
+    /// A snapshot written before format 2 (every field of every repository) still opens.
+    #[tokio::test]
+    async fn a_format_1_snapshot_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let lab = Lab::open(dir.path()).unwrap();
+        fill(&lab, 1).await;
+        fill(&lab, 2).await;
+        assert!(lab.snapshot().unwrap());
+        let before = json(&lab);
+        // The same snapshot as format 1 wrote it: each repository in its derived (full) form.
+        let old = lab.read(|s| {
+            let mut state = serde_json::to_value(s).unwrap();
+            for registry in state["registries"].as_array_mut().unwrap() {
+                let key: RegistryKey = serde_json::from_value(registry[0].clone()).unwrap();
+                for (n, value) in registry[1]["repositories"].as_object_mut().unwrap() {
+                    let repository = s.repository(&key, &RepositoryName::parse(n).unwrap()).unwrap();
+                    *value = serde_json::to_value(repository).unwrap();
+                }
+            }
+            serde_json::json!({"format": 1, "covers": 1, "state": state})
+        });
+        drop(lab);
+        settle().await;
+        let text = serde_json::to_vec(&old).unwrap();
+        assert!(String::from_utf8_lossy(&text).contains(r#""tag_mutability":{"mode":"MUTABLE""#));
+        let mut bytes = format!("{:08x} ", crc32fast::hash(&text)).into_bytes();
+        bytes.extend_from_slice(&text);
+        bytes.push(b'\n');
+        std::fs::write(dir.path().join(file_name(1)), bytes).unwrap();
+        assert_eq!(json(&Lab::open(dir.path()).unwrap()), before);
     }
 
     #[tokio::test]
