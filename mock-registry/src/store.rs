@@ -141,7 +141,11 @@ impl BlobStore {
     /// Blobs queued for a sync so far, and blobs known durable.
     #[cfg(test)]
     pub(crate) fn sync_counts(&self) -> (u64, u64) {
-        (locked(&self.sync.queue).queued, locked(&self.sync.done).synced)
+        // One lock at a time: `sync_queued` takes `queue` while it holds `done`, and a tuple of the two
+        // guards would hold `queue` while waiting for `done` (a test hung on it in CI).
+        let queued = locked(&self.sync.queue).queued;
+        let synced = locked(&self.sync.done).synced;
+        (queued, synced)
     }
 
     /// Queues blobs already in the store for a sync: those the journal's tail names when the lab
