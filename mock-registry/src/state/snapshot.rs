@@ -40,9 +40,9 @@ use super::State;
 /// eighth of the last snapshot's size (a large state is not rewritten over and over). A kill -9
 /// leaves at most this many to replay on top of the snapshot, and each snapshot rewrites the whole
 /// state: the one number trades start-up after a crash against write throughput. Measured on the
-/// 2-core benchmark machine (README, Scale), 1M events behind a start with a tail of 5,000 / 10,000
-/// / 20,000 events: 20 / 28 / 45 ms to ready; durable CreateRepository at 64 clients 47.5x / 53.0x
-/// / 58.6x moto_server.
+/// 2-core benchmark machine (README: Benchmarks, API), a start with 1M events behind it and a tail
+/// of 5,000 / 10,000 / 20,000 events: 20 / 28 / 45 ms to ready; durable CreateRepository at 64
+/// clients 47.5x / 53.0x / 58.6x moto_server.
 pub const DEFAULT_EVENTS: u64 = 10_000;
 /// Bytes of journal since the last snapshot that trigger the next one (or the last snapshot's size,
 /// if larger: the journal kept stays proportional to the state).
