@@ -374,6 +374,19 @@ mod tests {
         }
         let id = ImageRef { digest: None, tag: Some("v0".into()) };
         lab.write(|s| s.start_image_scan(&registry(), &name(n), &id).map(|_| ())).await.unwrap();
+        // The scan runs on the scanner's thread and journals its result whenever it ends: wait for
+        // it, so that what a test reads now is what a snapshot and a restart give (a result that
+        // landed between the read and the snapshot made the comparisons fail now and then in CI).
+        let finished = || {
+            lab.read(|s| s.repository(&registry(), &name(n)).unwrap().scans.values().all(|scan| scan.result.is_some()))
+        };
+        for _ in 0..2_000 {
+            if finished() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        assert!(finished(), "the scan of repo-{n} did not finish in 10 s");
         let digest = crate::types::Digest::sha256_of(format!("blob {n}").as_bytes());
         lab.write(|s| s.link_blob(&registry(), &name(n), digest, 42)).await.unwrap();
         lab.write(|s| s.advance_clock(1).map(|_| ())).await.unwrap();
